@@ -1,0 +1,94 @@
+/**
+ * `fedrec train`: flags → validated config → run → progress on stderr (TTY only), a summary table,
+ * the result JSON (stdout with --json, a file with --out), an optional saved model (--save).
+ */
+import { renameSync, writeFileSync } from 'node:fs';
+import cliProgress from 'cli-progress';
+import { parseTrainConfig } from '../runtime/config.js';
+import { runTraining } from '../runtime/experiment.js';
+import { saveModelFile } from '../runtime/model-file.js';
+import { rowOf } from '../data/user-items.js';
+import { flagHelp, parseFlags, type FlagSpec } from './flags.js';
+import { summaryTable } from './summary.js';
+import type { HistoryEntry } from '../runtime/types.js';
+
+export const TRAIN_FLAGS: Record<string, FlagSpec> = {
+  data: { key: 'data', kind: 'string', help: 'MovieLens folder, ratings file or CSV/TSV (default: built-in synthetic data)' },
+  format: { key: 'format', kind: 'string', help: 'auto | ml-100k | ml-1m | csv' },
+  columns: { key: 'columns', kind: 'list', help: 'column roles for CSV/TSV, e.g. user,item,rating,timestamp' },
+  sep: { key: 'sep', kind: 'string', help: 'field separator for CSV/TSV' },
+  'rating-threshold': { key: 'ratingThreshold', kind: 'number', help: 'keep interactions with rating ≥ X as positives' },
+  split: { key: 'split', kind: 'string', help: "loo (leave-one-out by time) | ratio:0.8,0.1,0.1" },
+  model: { key: 'model', kind: 'string', help: 'mf | neumf' },
+  dim: { key: 'dim', kind: 'integer', help: 'embedding width (default 32)' },
+  layers: { key: 'layers', kind: 'numberList', help: 'NeuMF tower widths (default 32,16,8)' },
+  mode: { key: 'mode', kind: 'string', help: 'central | federated (default federated)' },
+  algorithm: { key: 'algorithm', kind: 'string', help: 'fedavg' },
+  loss: { key: 'loss', kind: 'string', help: 'bce | bpr' },
+  rounds: { key: 'rounds', kind: 'integer', help: 'federated rounds (default 60)' },
+  epochs: { key: 'epochs', kind: 'integer', help: 'centralised epochs (default 20)' },
+  'clients-per-round': { key: 'clientsPerRound', kind: 'integer', help: 'clients sampled per round (default all)' },
+  fraction: { key: 'fraction', kind: 'number', help: 'fraction of clients sampled per round' },
+  'users-per-client': { key: 'usersPerClient', kind: 'integer', help: 'users held by one client (default 1)' },
+  'local-epochs': { key: 'localEpochs', kind: 'integer', help: 'client epochs per round (default 2)' },
+  batch: { key: 'batch', kind: 'integer', help: 'minibatch size (default 256 central, 32 client)' },
+  lr: { key: 'lr', kind: 'number', help: 'learning rate (default 0.002 central, 0.01 client)' },
+  optimizer: { key: 'optimizer', kind: 'string', help: 'sgd | adam (client / central optimiser)' },
+  l2: { key: 'l2', kind: 'number', help: 'L2 weight decay on touched rows' },
+  'server-lr': { key: 'serverLr', kind: 'number', help: 'server learning rate (default 1)' },
+  'server-momentum': { key: 'serverMomentum', kind: 'number', help: 'server momentum (FedAvgM)' },
+  'row-averaging': { key: 'rowAveraging', kind: 'string', help: 'touched | all: average item rows over clients that touched them, or all' },
+  negatives: { key: 'negatives', kind: 'integer', help: 'training negatives per positive, renewed every epoch (default 4)' },
+  eval: { key: 'eval', kind: 'list', help: 'sampled,full' },
+  k: { key: 'k', kind: 'numberList', help: 'cut-offs, e.g. 10,20' },
+  'eval-every': { key: 'evalEvery', kind: 'integer', help: 'validate every N rounds/epochs' },
+  seed: { key: 'seed', kind: 'integer', help: 'random seed (default 42)' },
+  'synthetic-users': { key: 'syntheticUsers', kind: 'integer', help: 'synthetic data: users (default 943)' },
+  'synthetic-items': { key: 'syntheticItems', kind: 'integer', help: 'synthetic data: items (default 1682)' },
+  'synthetic-interactions': { key: 'syntheticInteractions', kind: 'integer', help: 'synthetic data: interactions (default 100000)' },
+  json: { key: 'json', kind: 'boolean', help: 'print only the result JSON to stdout' },
+  out: { key: 'out', kind: 'string', help: 'write the result JSON to this file' },
+  save: { key: 'save', kind: 'string', help: 'save the trained model to this file' },
+};
+
+export function trainHelp(): string {
+  return `usage: fedrec train [flags]\n\n${flagHelp(TRAIN_FLAGS)}`;
+}
+
+export async function trainCommand(argv: readonly string[]): Promise<number> {
+  const { json, out, save, ...raw } = parseFlags('train', argv, TRAIN_FLAGS) as Record<string, unknown> & { json?: boolean; out?: string; save?: string };
+  const config = parseTrainConfig(raw);
+  const bar = process.stderr.isTTY ? new cliProgress.SingleBar({ format: ' {bar} {value}/{total} | loss {loss} | {info}', stream: process.stderr }, cliProgress.Presets.shades_classic) : null;
+  let started = false;
+  const onProgress = (entry: HistoryEntry, total: number) => {
+    const hr = entry.validation.sampled?.[`HR@${config.k[0]}`];
+    const info = hr === undefined ? '' : `val HR@${config.k[0]} ${hr.toFixed(4)}`;
+    if (!bar) return;
+    if (!started) {
+      bar.start(total, 0, { loss: '-', info: '' });
+      started = true;
+    }
+    bar.update(entry.round, { loss: entry.loss.toFixed(4), info });
+  };
+  const run = await runTraining(config, onProgress);
+  bar?.stop();
+  const doc = run.result;
+  if (out) {
+    const tmp = `${out}.tmp-${process.pid}`;
+    writeFileSync(tmp, JSON.stringify(doc, null, 2) + '\n');
+    renameSync(tmp, out);
+  }
+  if (save) {
+    const { dataset, split, model } = run;
+    const titles = dataset.side.items ? dataset.itemIds.map((id) => dataset.side.items?.get(id)?.title ?? '') : undefined;
+    saveModelFile(save, model, {
+      userIds: dataset.userIds,
+      itemIds: dataset.itemIds,
+      itemTitles: titles,
+      seen: Array.from({ length: split.nUsers }, (_, u) => Array.from(rowOf(split.train, u))),
+    });
+  }
+  if (json) process.stdout.write(JSON.stringify(doc, null, 2) + '\n');
+  else process.stdout.write(summaryTable(doc) + '\n');
+  return 0;
+}

@@ -1,0 +1,151 @@
+/**
+ * Reads interaction rows from a delimited text file (TSV, CSV, MovieLens `::`) into a
+ * DatasetBuilder, given what each column holds. Detects and skips a header line, and turns every
+ * malformed line into a DataError naming file, line and what was expected.
+ */
+import type { DatasetBuilder } from './builder.js';
+import { DataError } from './errors.js';
+import { readLines } from './lines.js';
+
+/** What a column holds; 'skip' columns are ignored. */
+export type ColumnRole = 'user' | 'item' | 'rating' | 'timestamp' | 'skip';
+
+export interface DelimitedFormat {
+  readonly sep: string;
+  /** One role per field, e.g. ['user', 'item', 'rating', 'timestamp']. */
+  readonly columns: readonly ColumnRole[];
+  /** Require user and item ids to be non-negative integers (MovieLens). */
+  readonly numericIds: boolean;
+}
+
+const ROLES: readonly ColumnRole[] = ['user', 'item', 'rating', 'timestamp', 'skip'];
+
+/** Validates user-given column names ('' means 'skip'): exactly one user and one item column. */
+export function parseColumns(names: readonly string[]): ColumnRole[] {
+  const roles = names.map((name) => {
+    const role = name.trim() === '' ? 'skip' : name.trim().toLowerCase();
+    if (!ROLES.includes(role as ColumnRole)) {
+      throw new RangeError(`columns: unknown column '${name}', expected one of user, item, rating, timestamp, skip or ''`);
+    }
+    return role as ColumnRole;
+  });
+  for (const role of ['user', 'item', 'rating', 'timestamp'] as const) {
+    const count = roles.filter((r) => r === role).length;
+    if (count > 1) throw new RangeError(`columns: '${role}' appears ${count} times`);
+    if (count === 0 && (role === 'user' || role === 'item')) throw new RangeError(`columns: one '${role}' column is required`);
+  }
+  return roles;
+}
+
+const HEADER_NAMES: ReadonlyArray<readonly [ColumnRole, RegExp]> = [
+  ['user', /^(user|userid|user_id|uid|customer|customerid|customer_id)$/],
+  ['item', /^(item|itemid|item_id|iid|movie|movieid|movie_id|product|productid|product_id|artist|artistid|artist_id|track|trackid|track_id|book|bookid|book_id)$/],
+  ['rating', /^(rating|ratings|score|value|weight|stars)$/],
+  ['timestamp', /^(timestamp|time|ts|unixtime|unix_timestamp)$/],
+];
+
+/** The role a header name stands for (RecBole-style `user_id:token` suffixes allowed), or 'skip'. */
+function roleOfHeaderName(name: string): ColumnRole {
+  const bare = name.trim().toLowerCase().replace(/:\w+$/, '');
+  for (const [role, pattern] of HEADER_NAMES) if (pattern.test(bare)) return role;
+  return 'skip';
+}
+
+/** Column roles read from a header line, or null when it names no user and item column. */
+export function columnsFromHeader(fields: readonly string[]): ColumnRole[] | null {
+  const seen = new Set<ColumnRole>();
+  const roles = fields.map((field) => {
+    const role = roleOfHeaderName(field);
+    if (role === 'skip' || seen.has(role)) return 'skip';
+    seen.add(role);
+    return role;
+  });
+  return seen.has('user') && seen.has('item') ? roles : null;
+}
+
+/** Default roles by field count for a header-less file: user, item[, rating[, timestamp]]. */
+export function positionalColumns(fieldCount: number): ColumnRole[] | null {
+  const order: ColumnRole[] = ['user', 'item', 'rating', 'timestamp'];
+  return fieldCount >= 2 && fieldCount <= 4 ? order.slice(0, fieldCount) : null;
+}
+
+/** Splits a line on `sep`, trimming each field. */
+export function splitFields(text: string, sep: string): string[] {
+  return text.split(sep).map((field) => field.trim());
+}
+
+/** Adds every row of `file` to `builder`; returns the number of data rows read. */
+export async function readInteractions(file: string, format: DelimitedFormat, builder: DatasetBuilder): Promise<number> {
+  const { sep, columns } = format;
+  const at = (role: ColumnRole): number => columns.indexOf(role);
+  const userAt = at('user');
+  const itemAt = at('item');
+  const ratingAt = at('rating');
+  const timestampAt = at('timestamp');
+  const expectedFields = `${columns.length} ${describeSep(sep)} fields (${columns.join(', ')})`;
+  let rows = 0;
+  let seenContent = false;
+  for await (const { text, line } of readLines(file)) {
+    if (text.trim() === '') continue;
+    const fields = splitFields(text, sep);
+    if (fields.length !== columns.length) {
+      throw new DataError(file, line, `expected ${expectedFields}, got ${fields.length}`);
+    }
+    const isFirst = !seenContent;
+    seenContent = true;
+    if (isFirst && isHeader(fields, format)) continue;
+    const userId = readId(file, line, fields[userAt], 'user', format.numericIds);
+    const itemId = readId(file, line, fields[itemAt], 'item', format.numericIds);
+    const rating = ratingAt >= 0 ? readNumber(file, line, fields[ratingAt], 'rating') : undefined;
+    const timestamp = timestampAt >= 0 ? readNumber(file, line, fields[timestampAt], 'timestamp') : undefined;
+    builder.add(userId, itemId, rating, timestamp);
+    rows++;
+  }
+  if (rows === 0) throw new DataError(file, undefined, `empty file: expected rows of ${expectedFields}`);
+  return rows;
+}
+
+/**
+ * A first line is a header when a rating or timestamp field is not a number, when ids must be
+ * numeric and are not, or (for user/item-only files) when both id fields are column names.
+ */
+function isHeader(fields: readonly string[], format: DelimitedFormat): boolean {
+  const { columns, numericIds } = format;
+  let hasNumberColumn = false;
+  for (let c = 0; c < columns.length; c++) {
+    const role = columns[c];
+    if (role === 'rating' || role === 'timestamp') {
+      hasNumberColumn = true;
+      if (!isNumber(fields[c])) return true;
+    } else if (numericIds && (role === 'user' || role === 'item') && !isNonNegativeInteger(fields[c])) {
+      return true;
+    }
+  }
+  if (hasNumberColumn) return false;
+  return roleOfHeaderName(fields[columns.indexOf('user')]) === 'user' && roleOfHeaderName(fields[columns.indexOf('item')]) === 'item';
+}
+
+function readId(file: string, line: number, field: string, what: 'user' | 'item', numeric: boolean): string {
+  if (field === '') throw new DataError(file, line, `expected a ${what} id, got an empty field`);
+  if (numeric && !isNonNegativeInteger(field)) throw new DataError(file, line, `expected a numeric ${what} id, got '${field}'`);
+  return field;
+}
+
+function readNumber(file: string, line: number, field: string, what: 'rating' | 'timestamp'): number {
+  if (!isNumber(field)) throw new DataError(file, line, `expected a finite number for ${what}, got '${field}'`);
+  return Number(field);
+}
+
+function isNumber(field: string): boolean {
+  return field !== '' && Number.isFinite(Number(field));
+}
+
+function isNonNegativeInteger(field: string): boolean {
+  return /^\d+$/.test(field);
+}
+
+function describeSep(sep: string): string {
+  if (sep === '\t') return 'tab-separated';
+  if (sep === ',') return 'comma-separated';
+  return `'${sep}'-separated`;
+}

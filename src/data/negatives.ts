@@ -1,0 +1,126 @@
+/**
+ * Training negatives: uniform draws (with replacement across draws) from the items that are not
+ * the user's TRAIN positives and not among the user's evaluation negatives of either part, so no
+ * evaluation negative can ever become a training example (EVALUATION.md leakage guard). Held-out
+ * validation/test positives stay allowed, as the protocol samples outside TRAIN positives only.
+ * Rejection sampling against a sorted exclusion list (binary search).
+ *
+ * `NegativeSampler` serves every user of a split; `NegativeSampler.forClient` builds the same
+ * sampler for one user from that client's own data only (federated clients have no global view).
+ */
+import type { Rng } from '../math/rng.js';
+import { sortedRangeHas } from './user-items.js';
+import type { ImplicitSplit, UserItems } from './types.js';
+
+/** Samples training negatives for one user. */
+export class UserNegativeSampler {
+  /** Sorted, distinct items never returned. */
+  readonly exclusion: Int32Array;
+
+  constructor(
+    readonly nItems: number,
+    excludedItems: Int32Array,
+  ) {
+    this.exclusion = sortedDistinct(excludedItems);
+    for (const item of this.exclusion) {
+      if (item < 0 || item >= nItems) throw new RangeError(`excluded item ${item} outside [0, ${nItems})`);
+    }
+  }
+
+  /** Writes `count` negatives into out[offset .. offset+count). */
+  sample(count: number, rng: Rng, out: Int32Array, offset = 0): void {
+    drawExcluding(this.nItems, this.exclusion, 0, this.exclusion.length, count, rng, out, offset);
+  }
+}
+
+export class NegativeSampler {
+  readonly nUsers: number;
+  readonly nItems: number;
+  /** Rows of sorted, distinct excluded items per user: [nUsers + 1] and [nnz]. */
+  private readonly indptr: Int32Array;
+  private readonly excluded: Int32Array;
+
+  constructor(split: ImplicitSplit) {
+    this.nUsers = split.nUsers;
+    this.nItems = split.nItems;
+    const sources = [split.train, split.negatives.validation, split.negatives.test];
+    this.indptr = new Int32Array(this.nUsers + 1);
+    const rows: Int32Array[] = [];
+    for (let u = 0; u < this.nUsers; u++) {
+      const row = sortedDistinct(concatRows(sources, u));
+      rows.push(row);
+      this.indptr[u + 1] = this.indptr[u] + row.length;
+    }
+    this.excluded = new Int32Array(this.indptr[this.nUsers]);
+    rows.forEach((row, u) => this.excluded.set(row, this.indptr[u]));
+  }
+
+  /** A sampler for one user from only that client's data: its train positives and its evaluation negatives. */
+  static forClient(nItems: number, trainItems: Int32Array, evaluationNegatives: Int32Array): UserNegativeSampler {
+    return new UserNegativeSampler(nItems, concat([trainItems, evaluationNegatives]));
+  }
+
+  /** Writes `count` negatives for user `u` into out[offset .. offset+count). */
+  sample(u: number, count: number, rng: Rng, out: Int32Array, offset = 0): void {
+    this.checkUser(u);
+    drawExcluding(this.nItems, this.excluded, this.indptr[u], this.indptr[u + 1], count, rng, out, offset);
+  }
+
+  /** The items user `u` never gets as a negative (sorted; a view). */
+  exclusionOf(u: number): Int32Array {
+    this.checkUser(u);
+    return this.excluded.subarray(this.indptr[u], this.indptr[u + 1]);
+  }
+
+  /** The sampler of one user, detached from the others. */
+  forUser(u: number): UserNegativeSampler {
+    return new UserNegativeSampler(this.nItems, this.exclusionOf(u));
+  }
+
+  private checkUser(u: number): void {
+    if (!Number.isInteger(u) || u < 0 || u >= this.nUsers) throw new RangeError(`user ${u} outside [0, ${this.nUsers})`);
+  }
+}
+
+/** Uniform draws from [0, nItems) minus the sorted slice excluded[lo..hi). */
+function drawExcluding(
+  nItems: number,
+  excluded: Int32Array,
+  lo: number,
+  hi: number,
+  count: number,
+  rng: Rng,
+  out: Int32Array,
+  offset: number,
+): void {
+  if (count <= 0) return;
+  if (hi - lo >= nItems) throw new RangeError('no item left to sample as a negative: every item is excluded');
+  if (offset < 0 || offset + count > out.length) throw new RangeError(`out has ${out.length} slots, need ${offset + count}`);
+  for (let j = 0; j < count; j++) {
+    let item: number;
+    do item = rng.int(nItems);
+    while (sortedRangeHas(excluded, lo, hi, item));
+    out[offset + j] = item;
+  }
+}
+
+function concatRows(sources: readonly UserItems[], u: number): Int32Array {
+  return concat(sources.map((ui) => ui.indices.subarray(ui.indptr[u], ui.indptr[u + 1])));
+}
+
+function concat(parts: readonly Int32Array[]): Int32Array {
+  const out = new Int32Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+function sortedDistinct(items: Int32Array): Int32Array {
+  const sorted = Int32Array.from(items).sort();
+  let n = 0;
+  for (let j = 0; j < sorted.length; j++) if (j === 0 || sorted[j] !== sorted[j - 1]) sorted[n++] = sorted[j];
+  return sorted.slice(0, n);
+}

@@ -1,0 +1,119 @@
+/**
+ * Streaming weighted averaging of client updates, and applying the average through a server
+ * optimiser. Item rows are averaged over the clients that touched them ('touched', the FedMF /
+ * FedNCF convention) or over all clients of the round ('all', plain FedAvg with zero deltas for
+ * untouched rows). Dense tables are averaged over all clients. Nothing is kept per client.
+ */
+import { createOptimizer } from '../optim/registry.js';
+import type { Optimizer, OptimizerConfig } from '../optim/types.js';
+import type { Grads, GlobalParams, ParamInfo } from '../models/types.js';
+import type { GlobalUpdate } from './types.js';
+
+export type RowAveraging = 'touched' | 'all';
+
+export class UpdateAccumulator {
+  private readonly sums: Record<string, Float32Array> = {};
+  private readonly rowWeight: Float64Array;
+  private totalWeight = 0;
+  private lossSum = 0;
+  private clients = 0;
+
+  constructor(private readonly info: readonly ParamInfo[], nItems: number) {
+    for (const p of info) if (p.scope === 'global') this.sums[p.name] = new Float32Array(p.rows * p.cols);
+    this.rowWeight = new Float64Array(nItems);
+  }
+
+  get count(): number {
+    return this.clients;
+  }
+
+  get meanLoss(): number {
+    return this.totalWeight > 0 ? this.lossSum / this.totalWeight : 0;
+  }
+
+  reset(): void {
+    for (const s of Object.values(this.sums)) s.fill(0);
+    this.rowWeight.fill(0);
+    this.totalWeight = 0;
+    this.lossSum = 0;
+    this.clients = 0;
+  }
+
+  add(update: GlobalUpdate): void {
+    const w = update.weight;
+    const rows = update.rows;
+    for (const p of this.info) {
+      if (p.scope !== 'global') continue;
+      const sum = this.sums[p.name];
+      if (p.index === 'item') {
+        const delta = update.itemTables[p.name];
+        const c = p.cols;
+        for (let k = 0; k < rows.length; k++) {
+          const base = rows[k] * c;
+          for (let f = 0; f < c; f++) sum[base + f] += w * delta[k * c + f];
+        }
+      } else {
+        const delta = update.denseTables[p.name];
+        for (let k = 0; k < sum.length; k++) sum[k] += w * delta[k];
+      }
+    }
+    for (let k = 0; k < rows.length; k++) this.rowWeight[rows[k]] += w;
+    this.totalWeight += w;
+    this.lossSum += w * update.loss;
+    this.clients++;
+  }
+
+  /**
+   * The averaged delta as a (negated) gradient over the touched rows, ready for a server optimiser.
+   */
+  averagedPseudoGradient(averaging: RowAveraging): Grads {
+    const values: Record<string, Float32Array> = {};
+    const touched: Record<string, Int32Array> = {};
+    const widths: Record<string, number> = {};
+    const rows: number[] = [];
+    for (let r = 0; r < this.rowWeight.length; r++) if (this.rowWeight[r] > 0) rows.push(r);
+    const itemRows = Int32Array.from(rows);
+    for (const p of this.info) {
+      if (p.scope !== 'global') continue;
+      const sum = this.sums[p.name];
+      const g = new Float32Array(sum.length);
+      widths[p.name] = p.cols;
+      if (p.index === 'item') {
+        for (const r of itemRows) {
+          const denom = averaging === 'touched' ? this.rowWeight[r] : this.totalWeight;
+          for (let f = 0; f < p.cols; f++) g[r * p.cols + f] = -sum[r * p.cols + f] / denom;
+        }
+        touched[p.name] = itemRows;
+      } else {
+        for (let k = 0; k < sum.length; k++) g[k] = this.totalWeight > 0 ? -sum[k] / this.totalWeight : 0;
+        touched[p.name] = Int32Array.from({ length: p.rows }, (_, r) => r);
+      }
+      values[p.name] = g;
+    }
+    return {
+      values,
+      touch: () => undefined,
+      touchedRows: (name) => touched[name],
+      width: (name) => widths[name],
+      reset: () => undefined,
+    };
+  }
+}
+
+/** A server optimiser applying averaged deltas: SGD with lr 1 is plain FedAvg. */
+export class ServerUpdater {
+  private readonly optimizer: Optimizer;
+  constructor(
+    config: OptimizerConfig,
+    private readonly info: readonly ParamInfo[],
+    private readonly averaging: RowAveraging,
+  ) {
+    this.optimizer = createOptimizer(config);
+  }
+
+  apply(global: GlobalParams, acc: UpdateAccumulator): void {
+    if (acc.count === 0) return;
+    const names = this.info.filter((p) => p.scope === 'global').map((p) => p.name);
+    this.optimizer.step(global, acc.averagedPseudoGradient(this.averaging), names);
+  }
+}

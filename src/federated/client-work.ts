@@ -1,0 +1,68 @@
+/**
+ * FedAvg client work (McMahan et al., AISTATS 2017, as used for recommendation by FedMF / FedNCF).
+ * One round on a device:
+ *  1. sample fresh training negatives for every local epoch (from the client's own data only);
+ *  2. build the compact model over the rows it will touch, from the global tables it received
+ *     and its own local (user) tables, kept between rounds;
+ *  3. train `localEpochs` passes with the plan's optimiser;
+ *  4. return the delta of the touched global rows and dense layers, and its new local state.
+ */
+import { Rng } from '../math/rng.js';
+import { NegativeSampler } from '../data/negatives.js';
+import { createOptimizer } from '../optim/registry.js';
+import { RowSparseGrads } from '../models/params.js';
+import type { GlobalParams } from '../models/types.js';
+import { buildEpochExamples, type NegativeSource, type UserPositives } from '../train/examples.js';
+import { fitEpoch, tablesOf } from '../train/fit.js';
+import type { ExampleSet } from '../train/types.js';
+import { compactModel, deltaOf, freshLocal, toCompact, uniqueSorted } from './compact.js';
+import type { ClientData, ClientResult, ClientState, RoundPlan } from './types.js';
+
+/** Training negatives for a client's users (local indices), built from the client's own data only. */
+export function clientNegativeSource(nItems: number, data: ClientData): NegativeSource {
+  const samplers = data.positives.map((p, k) => NegativeSampler.forClient(nItems, p, data.excluded[k]));
+  return { sample: (k, count, rng, out, offset) => samplers[k].sample(count, rng, out, offset) };
+}
+
+/** The client's positives with local user indices 0..users-1. */
+export function localPositives(data: ClientData): UserPositives[] {
+  return data.positives.map((items, k) => ({ user: k, items, ratings: data.ratings[k] }));
+}
+
+/** Remap an example set's items (and BPR negatives) into compact row indices. */
+export function compactExamples(ex: ExampleSet, rows: Int32Array): ExampleSet {
+  return {
+    ...ex,
+    items: toCompact(ex.items, rows),
+    negatives: ex.negatives ? toCompact(ex.negatives, rows) : null,
+  };
+}
+
+export function runClientRound(
+  plan: RoundPlan,
+  global: GlobalParams,
+  data: ClientData,
+  state: ClientState | null,
+  sampler: NegativeSource,
+): ClientResult {
+  const rng = Rng.derive(plan.seed, 'client', data.clientId);
+  const positives = localPositives(data);
+  const epochs: ExampleSet[] = [];
+  for (let e = 0; e < plan.localEpochs; e++) {
+    epochs.push(buildEpochExamples(positives, sampler, plan.loss, plan.negatives, rng));
+  }
+  const rows = uniqueSorted(epochs.flatMap((ex) => (ex.negatives ? [ex.items, ex.negatives] : [ex.items])));
+  const local = state?.local ?? freshLocal(plan.model, data.users.length, Rng.derive(plan.seed, 'init-local', data.clientId));
+  const compact = compactModel(plan.model, global, local, data.users.length, rows);
+  const { model } = compact;
+  const grads = new RowSparseGrads(model.info);
+  const optimizer = createOptimizer(plan.optimizer);
+  const tables = tablesOf(model);
+  const trainable = model.info.map((p) => p.name);
+  let loss = 0;
+  for (const ex of epochs) {
+    loss = fitEpoch(model, compactExamples(ex, rows), plan.loss, plan.batch, grads, optimizer, tables, trainable);
+  }
+  const weight = epochs.length > 0 ? epochs[epochs.length - 1].length : 0;
+  return { update: deltaOf(compact, plan.round, weight, loss), state: { local: model.params.local } };
+}

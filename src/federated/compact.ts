@@ -1,0 +1,98 @@
+/**
+ * A client's compact working copy of the model: the global item tables restricted to the rows it
+ * uses (its positives and sampled negatives), the dense layers, and its own local tables. Training
+ * touches only this copy; `deltaOf` turns it back into a `GlobalUpdate`. This is what makes a
+ * client step cost O(its rows) instead of O(all items).
+ */
+import { initParams, gatherRows } from '../models/params.js';
+import { createModel, modelParamInfo } from '../models/registry.js';
+import type { GlobalParams, LocalParams, ModelConfig, ParamInfo, RecModel } from '../models/types.js';
+import type { Rng } from '../math/rng.js';
+import type { GlobalUpdate } from './types.js';
+
+export interface CompactModel {
+  readonly model: RecModel;
+  /** Sorted global item ids; compact item k is global item rows[k]. */
+  readonly rows: Int32Array;
+  /** The starting values of the compact global tables, for computing deltas. */
+  readonly start: GlobalParams;
+  readonly info: readonly ParamInfo[];
+}
+
+/** Sorted unique values of several id arrays. */
+export function uniqueSorted(lists: readonly Int32Array[]): Int32Array {
+  let n = 0;
+  for (const l of lists) n += l.length;
+  const all = new Int32Array(n);
+  let k = 0;
+  for (const l of lists) {
+    all.set(l, k);
+    k += l.length;
+  }
+  all.sort();
+  let m = 0;
+  for (let i = 0; i < all.length; i++) if (i === 0 || all[i] !== all[i - 1]) all[m++] = all[i];
+  return all.slice(0, m);
+}
+
+/** Replace each global item id in `items` by its index in sorted `rows` (which must contain it). */
+export function toCompact(items: Int32Array, rows: Int32Array): Int32Array {
+  const out = new Int32Array(items.length);
+  for (let k = 0; k < items.length; k++) {
+    const item = items[k];
+    let lo = 0;
+    let hi = rows.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (rows[mid] < item) lo = mid + 1;
+      else hi = mid;
+    }
+    if (rows[lo] !== item) throw new Error(`item ${item} is not among the client's rows`);
+    out[k] = lo;
+  }
+  return out;
+}
+
+/** Fresh local tables for `nUsers` users of a model config. */
+export function freshLocal(config: ModelConfig, nUsers: number, rng: Rng): LocalParams {
+  const info = modelParamInfo(config, nUsers, 0).filter((p) => p.scope === 'local');
+  return initParams(info, config.initStd ?? 0.01, rng).local;
+}
+
+/** Build the compact model over `rows` from the server's global tables and the client's local ones. */
+export function compactModel(
+  config: ModelConfig,
+  global: GlobalParams,
+  local: LocalParams,
+  nUsers: number,
+  rows: Int32Array,
+): CompactModel {
+  const info = modelParamInfo(config, nUsers, rows.length);
+  const compactGlobal: Record<string, Float32Array> = {};
+  const start: Record<string, Float32Array> = {};
+  for (const p of info) {
+    if (p.scope === 'local') continue;
+    const src = global[p.name];
+    if (!src) throw new Error(`global parameters lack table '${p.name}'`);
+    const values = p.index === 'item' ? gatherRows(src, p.cols, rows) : src.slice();
+    compactGlobal[p.name] = values;
+    start[p.name] = values.slice();
+  }
+  const model = createModel(config, nUsers, rows.length, { global: compactGlobal, local });
+  return { model, rows, start, info };
+}
+
+/** The update (new − start) of a compact model's global tables, for names in `trainable`. */
+export function deltaOf(compact: CompactModel, round: number, weight: number, loss: number): GlobalUpdate {
+  const itemTables: Record<string, Float32Array> = {};
+  const denseTables: Record<string, Float32Array> = {};
+  for (const p of compact.info) {
+    if (p.scope === 'local') continue;
+    const now = compact.model.params.global[p.name];
+    const before = compact.start[p.name];
+    const delta = new Float32Array(now.length);
+    for (let k = 0; k < now.length; k++) delta[k] = now[k] - before[k];
+    (p.index === 'item' ? itemTables : denseTables)[p.name] = delta;
+  }
+  return { round, weight, rows: compact.rows, itemTables, denseTables, loss };
+}

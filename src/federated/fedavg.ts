@@ -1,0 +1,46 @@
+/**
+ * FedAvg (McMahan et al., AISTATS 2017) server strategy for recommendation.
+ * Round:
+ *  1. the runtime samples clients and sends each the global tables with a RoundPlan;
+ *  2. every returned update is folded into a weighted running sum (weight = examples);
+ *  3. at the end, item rows are averaged over the clients that touched them (or all clients),
+ *     dense layers over all clients, and a server optimiser applies the average (SGD, lr = server
+ *     lr; momentum gives FedAvgM; Adam gives FedAdam).
+ */
+import type { GlobalParams, ParamInfo } from '../models/types.js';
+import type { OptimizerConfig } from '../optim/types.js';
+import { ServerUpdater, UpdateAccumulator, type RowAveraging } from './aggregate.js';
+import type { GlobalUpdate, RoundSummary, Strategy } from './types.js';
+
+export interface FedAvgOptions {
+  readonly serverOptimizer: OptimizerConfig;
+  readonly rowAveraging: RowAveraging;
+}
+
+export class FedAvg implements Strategy {
+  readonly name = 'fedavg';
+  private readonly acc: UpdateAccumulator;
+  private readonly updater: ServerUpdater;
+  private round = 0;
+
+  constructor(info: readonly ParamInfo[], nItems: number, options: FedAvgOptions) {
+    this.acc = new UpdateAccumulator(info, nItems);
+    this.updater = new ServerUpdater(options.serverOptimizer, info, options.rowAveraging);
+  }
+
+  beginRound(round: number): void {
+    this.round = round;
+    this.acc.reset();
+  }
+
+  accept(update: GlobalUpdate): void {
+    if (update.round !== this.round) throw new Error(`update for round ${update.round} arrived in round ${this.round}`);
+    this.acc.add(update);
+  }
+
+  endRound(global: GlobalParams): RoundSummary {
+    const summary = { round: this.round, clients: this.acc.count, loss: this.acc.meanLoss };
+    this.updater.apply(global, this.acc);
+    return summary;
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * Federated contracts. A Strategy runs on the server: it plans each round and folds the clients'
+ * updates into the global parameters. ClientWork runs on a device (in-process, in a worker, in a
+ * browser): it receives the global parameters and returns an update. Only `GlobalUpdate` can be
+ * sent: it is built from global tables alone, so a local (user) table has no way onto the wire.
+ */
+import type { GlobalParams, LocalParams, ModelConfig } from '../models/types.js';
+import type { LossKind } from '../train/types.js';
+import type { OptimizerConfig } from '../optim/types.js';
+
+/** What the server tells a client to do in a round. */
+export interface RoundPlan {
+  readonly round: number;
+  readonly model: ModelConfig;
+  readonly loss: LossKind;
+  readonly localEpochs: number;
+  readonly batch: number;
+  readonly negatives: number;
+  readonly optimizer: OptimizerConfig;
+  /** Seed for this round's client-side randomness (each client derives its own stream). */
+  readonly seed: number;
+}
+
+/**
+ * A client's contribution: deltas (new − old) of the global tables it changed.
+ * Item-indexed tables carry only the rows in `rows` ([rows.length, cols] each); dense tables are whole.
+ */
+export interface GlobalUpdate {
+  readonly round: number;
+  /** Aggregation weight (number of training examples in the last local epoch). */
+  readonly weight: number;
+  /** Sorted item ids whose rows this update touches. */
+  readonly rows: Int32Array;
+  readonly itemTables: { readonly [name: string]: Float32Array };
+  readonly denseTables: { readonly [name: string]: Float32Array };
+  /** Mean training loss the client saw (reporting only). */
+  readonly loss: number;
+}
+
+/** A client's private training data: its users (dense ids) and their train positives. */
+export interface ClientData {
+  readonly clientId: number;
+  readonly users: Int32Array;
+  /** Train positives per user, aligned with `users`. */
+  readonly positives: readonly Int32Array[];
+  /** Ratings aligned with positives (explicit feedback), else null. */
+  readonly ratings: readonly (Float32Array | null)[];
+  /** Items this client must never use as training negatives (its evaluation negatives), per user. */
+  readonly excluded: readonly Int32Array[];
+}
+
+/** What a stateful client keeps between rounds: its local tables, rows aligned with `users`. */
+export interface ClientState {
+  local: LocalParams;
+}
+
+export interface ClientResult {
+  readonly update: GlobalUpdate;
+  readonly state: ClientState;
+}
+
+export interface RoundSummary {
+  readonly round: number;
+  readonly clients: number;
+  readonly loss: number;
+}
+
+/** Server-side algorithm (FedAvg, FedRecon, graph aggregation, ...). */
+export interface Strategy {
+  readonly name: string;
+  /** Start collecting updates for `round`. */
+  beginRound(round: number): void;
+  /** Fold one client update into the round's running aggregate (streaming: nothing kept per client). */
+  accept(update: GlobalUpdate): void;
+  /** Apply the round's aggregate to `global` in place. */
+  endRound(global: GlobalParams): RoundSummary;
+}

@@ -1,0 +1,21 @@
+/**
+ * The machine-readable result document of a run, exactly the shape EVALUATION.md fixes:
+ * dataset, config, metrics per split and protocol, baselines in the same shape, history, timing.
+ */
+import type { ExplicitMetrics, MetricMap } from '../eval/types.js';
+import type { HistoryEntry } from '../runtime/types.js';
+
+export interface SplitMetrics {
+  sampled?: MetricMap;
+  full?: MetricMap;
+  explicit?: ExplicitMetrics;
+}
+
+export interface ResultDocument {
+  dataset: { name: string; users: number; items: number; interactions: number; split: string };
+  config: Record<string, unknown>;
+  metrics: { test: SplitMetrics; validation: SplitMetrics };
+  baselines: Record<string, { test?: SplitMetrics; validation?: SplitMetrics }>;
+  history: HistoryEntry[];
+  timing: { totalSeconds: number; secondsPerRound: number };
+}

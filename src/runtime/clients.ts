@@ -1,0 +1,51 @@
+/**
+ * Partitions a split into federated clients: one client per user by default, or `usersPerClient`
+ * users per client (a household, a shared device). A client's data is its users' train positives
+ * and the list of items it must not draw as training negatives (its own evaluation negatives).
+ */
+import { rowOf } from '../data/user-items.js';
+import type { ImplicitSplit } from '../data/types.js';
+import { Rng } from '../math/rng.js';
+import type { ClientData } from '../federated/types.js';
+import { uniqueSorted } from '../federated/compact.js';
+
+export function partitionClients(split: ImplicitSplit, usersPerClient: number, seed: number): ClientData[] {
+  if (!Number.isInteger(usersPerClient) || usersPerClient < 1) {
+    throw new Error(`usersPerClient must be a positive integer, got ${usersPerClient}`);
+  }
+  const order = Int32Array.from({ length: split.nUsers }, (_, u) => u);
+  if (usersPerClient > 1) Rng.derive(seed, 'partition').shuffle(order);
+  const clients: ClientData[] = [];
+  for (let start = 0; start < order.length; start += usersPerClient) {
+    const users = order.slice(start, Math.min(order.length, start + usersPerClient)).sort();
+    const positives = Array.from(users, (u) => rowOf(split.train, u));
+    if (positives.every((p) => p.length === 0)) continue;
+    clients.push({
+      clientId: clients.length,
+      users,
+      positives,
+      ratings: Array.from(users, (u) => trainRatings(split, u)),
+      excluded: Array.from(users, (u) => uniqueSorted([rowOf(split.negatives.validation, u), rowOf(split.negatives.test, u)])),
+    });
+  }
+  return clients;
+}
+
+function trainRatings(split: ImplicitSplit, u: number): Float32Array | null {
+  const values = split.train.values;
+  return values ? values.subarray(split.train.indptr[u], split.train.indptr[u + 1]) : null;
+}
+
+/** Choose this round's clients: `count` of `n`, without replacement, seeded per round. */
+export function sampleClients(n: number, count: number, seed: number, round: number): Int32Array {
+  const all = Int32Array.from({ length: n }, (_, k) => k);
+  if (count >= n) return all;
+  const rng = Rng.derive(seed, 'client-sampling', round);
+  for (let i = 0; i < count; i++) {
+    const j = i + rng.int(n - i);
+    const t = all[i];
+    all[i] = all[j];
+    all[j] = t;
+  }
+  return all.slice(0, count).sort();
+}

@@ -1,0 +1,132 @@
+/**
+ * One training run end to end: load (or generate) data → split with fixed evaluation negatives →
+ * train centrally or by federated simulation → evaluate on validation and test with the sampled
+ * and full protocols → baselines in the same run → the EVALUATION.md result document.
+ */
+import { loadDataset } from '../data/readers.js';
+import { generateSynthetic } from '../data/synthetic.js';
+import { leaveOneOut, ratioSplit } from '../data/split.js';
+import { NegativeSampler } from '../data/negatives.js';
+import { rowOf } from '../data/user-items.js';
+import type { Dataset, EvalPart, ImplicitSplit } from '../data/types.js';
+import { evaluateRanking } from '../eval/ranking.js';
+import { popularityScorer, randomScorer } from '../eval/baselines.js';
+import type { RankingResult, Scorer } from '../eval/types.js';
+import { createModel, modelParamInfo } from '../models/registry.js';
+import type { ModelConfig, RecModel } from '../models/types.js';
+import type { OptimizerConfig } from '../optim/types.js';
+import { FedAvg } from '../federated/fedavg.js';
+import { clientNegativeSource, runClientRound } from '../federated/client-work.js';
+import type { ResultDocument, SplitMetrics } from '../report/result.js';
+import { ConfigError, effectiveBatch, effectiveLr, type TrainConfig } from './config.js';
+import { trainCentral } from './central.js';
+import { partitionClients } from './clients.js';
+import { FederatedSimulation, initGlobal } from './simulation.js';
+import type { HistoryEntry, ProgressListener } from './types.js';
+
+export interface TrainedRun {
+  readonly result: ResultDocument;
+  readonly model: RecModel;
+  readonly dataset: Dataset;
+  readonly split: ImplicitSplit;
+}
+
+export async function loadConfiguredDataset(c: TrainConfig): Promise<Dataset> {
+  if (c.data) {
+    return loadDataset({ path: c.data, format: c.format, columns: c.columns, sep: c.sep, ratingThreshold: c.ratingThreshold });
+  }
+  return generateSynthetic({
+    users: c.syntheticUsers,
+    items: c.syntheticItems,
+    interactions: c.syntheticInteractions,
+    seed: c.seed,
+  });
+}
+
+/** `loo` → leave-one-out (by time when timestamps exist); `ratio:0.8,0.1,0.1` → per-user ratio split. */
+export function splitDataset(ds: Dataset, spec: string, seed: number): ImplicitSplit {
+  if (spec === 'loo') return leaveOneOut(ds, { seed });
+  const m = /^ratio:([\d.]+),([\d.]+),([\d.]+)$/.exec(spec);
+  if (!m) throw new ConfigError(`split: expected 'loo' or 'ratio:TRAIN,VALID,TEST' (e.g. ratio:0.8,0.1,0.1), got '${spec}'`);
+  return ratioSplit(ds, { ratios: [Number(m[1]), Number(m[2]), Number(m[3])], seed });
+}
+
+export function modelConfigOf(c: TrainConfig): ModelConfig {
+  return c.model === 'neumf' ? { kind: 'neumf', dim: c.dim, mlpDim: c.dim, layers: c.layers } : { kind: 'mf', dim: c.dim };
+}
+
+function clientOptimizer(c: TrainConfig): OptimizerConfig {
+  return { kind: c.optimizer, lr: effectiveLr(c), weightDecay: c.l2 };
+}
+
+export function evaluateParts(scorer: Scorer, split: ImplicitSplit, c: TrainConfig, parts: readonly EvalPart[]): Partial<Record<EvalPart, RankingResult>> {
+  const out: Partial<Record<EvalPart, RankingResult>> = {};
+  for (const part of parts) out[part] = evaluateRanking(scorer, split, { part, protocols: c.eval, ks: c.k });
+  return out;
+}
+
+export async function runTraining(c: TrainConfig, onProgress?: ProgressListener): Promise<TrainedRun> {
+  const started = performance.now();
+  const dataset = await loadConfiguredDataset(c);
+  const split = splitDataset(dataset, c.split, c.seed);
+  const config = modelConfigOf(c);
+  const probeOpts = { part: 'validation' as const, protocols: ['sampled' as const], ks: c.k };
+  let model: RecModel;
+  let history: HistoryEntry[];
+
+  if (c.mode === 'central') {
+    model = createModel(config, split.nUsers, split.nItems, { seed: c.seed });
+    const positives = Array.from({ length: split.nUsers }, (_, u) => ({ user: u, items: rowOf(split.train, u) }));
+    history = trainCentral(
+      model,
+      positives,
+      new NegativeSampler(split),
+      { epochs: c.epochs, batch: effectiveBatch(c), loss: c.loss, negatives: c.negatives, optimizer: clientOptimizer(c), evalEvery: c.evalEvery, seed: c.seed },
+      () => evaluateRanking(model, split, probeOpts),
+      onProgress,
+    );
+  } else {
+    const clients = partitionClients(split, c.usersPerClient, c.seed);
+    const perRound = c.clientsPerRound ?? Math.max(1, Math.round((c.fraction ?? 1) * clients.length));
+    const info = modelParamInfo(config, 0, split.nItems);
+    const global = initGlobal(config, split.nItems, c.seed);
+    const strategy = new FedAvg(info, split.nItems, {
+      serverOptimizer: { kind: 'sgd', lr: c.serverLr, momentum: c.serverMomentum },
+      rowAveraging: c.rowAveraging,
+    });
+    const samplers = clients.map((client) => clientNegativeSource(split.nItems, client));
+    const sim = new FederatedSimulation(
+      clients,
+      global,
+      strategy,
+      (plan, g, client, state) => runClientRound(plan, g, client, state, samplers[client.clientId]),
+      {
+        rounds: c.rounds,
+        clientsPerRound: Math.min(perRound, clients.length),
+        evalEvery: c.evalEvery,
+        seed: c.seed,
+        plan: { model: config, loss: c.loss, localEpochs: c.localEpochs, batch: effectiveBatch(c), negatives: c.negatives, optimizer: clientOptimizer(c) },
+      },
+    );
+    const assembled = () => createModel(config, split.nUsers, split.nItems, { global, local: sim.assembleLocal(split.nUsers) });
+    history = sim.run(() => evaluateRanking(assembled(), split, probeOpts), onProgress);
+    model = assembled();
+  }
+  const final = evaluateParts(model, split, c, ['validation', 'test']);
+  const popularity = evaluateParts(popularityScorer(split), split, c, ['validation', 'test']);
+  const random = evaluateParts(randomScorer(split.nItems, c.seed), split, c, ['validation', 'test']);
+  const totalSeconds = (performance.now() - started) / 1000;
+  const trainSeconds = history.reduce((s, h) => s + h.seconds, 0);
+  const result: ResultDocument = {
+    dataset: { name: dataset.name, users: dataset.nUsers, items: dataset.nItems, interactions: dataset.interactions.users.length, split: split.method },
+    config: { ...c, lr: effectiveLr(c), batch: effectiveBatch(c) },
+    metrics: { test: final.test as SplitMetrics, validation: final.validation as SplitMetrics },
+    baselines: {
+      popularity: { test: popularity.test, validation: popularity.validation },
+      random: { test: random.test, validation: random.validation },
+    },
+    history,
+    timing: { totalSeconds, secondsPerRound: history.length > 0 ? trainSeconds / history.length : 0 },
+  };
+  return { result, model, dataset, split };
+}

@@ -1,0 +1,91 @@
+/**
+ * A trained model on disk: one file holding a JSON header (model config, sizes, raw ids, each
+ * user's training items so recommendations skip what was seen, item titles when known) followed by
+ * every table as little-endian float32. Written to a temporary file and renamed, so a crash never
+ * leaves a half-written model.
+ */
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { createModel } from '../models/registry.js';
+import type { ModelConfig, RecModel } from '../models/types.js';
+
+const MAGIC = 'FEDREC-MODEL-1\n';
+
+export interface ModelFileHeader {
+  readonly config: ModelConfig;
+  readonly nUsers: number;
+  readonly nItems: number;
+  readonly userIds: readonly string[];
+  readonly itemIds: readonly string[];
+  readonly itemTitles?: readonly string[];
+  /** Per-user training items (dense ids), to exclude from recommendations. */
+  readonly seen: readonly (readonly number[])[];
+  readonly tables: readonly { name: string; scope: 'global' | 'local'; length: number }[];
+}
+
+export function saveModelFile(path: string, model: RecModel, meta: Omit<ModelFileHeader, 'config' | 'nUsers' | 'nItems' | 'tables'>): void {
+  const tables = model.info.map((p) => ({ name: p.name, scope: p.scope, length: p.rows * p.cols }));
+  const header: ModelFileHeader = { ...meta, config: model.config, nUsers: model.nUsers, nItems: model.nItems, tables };
+  const headerBytes = Buffer.from(JSON.stringify(header), 'utf8');
+  const parts: Buffer[] = [Buffer.from(MAGIC, 'utf8'), uint32(headerBytes.length), headerBytes];
+  for (const p of model.info) {
+    const arr = (p.scope === 'local' ? model.params.local : model.params.global)[p.name];
+    parts.push(float32le(arr));
+  }
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, Buffer.concat(parts));
+  renameSync(tmp, path);
+}
+
+export function loadModelFile(path: string): { model: RecModel; header: ModelFileHeader } {
+  let buf: Buffer;
+  try {
+    buf = readFileSync(path);
+  } catch (err) {
+    throw new Error(`model file ${path}: cannot read (${(err as Error).message})`);
+  }
+  if (buf.subarray(0, MAGIC.length).toString('utf8') !== MAGIC) throw new Error(`model file ${path}: not a fedrec model file (bad magic)`);
+  const headerLength = buf.readUInt32LE(MAGIC.length);
+  let offset = MAGIC.length + 4;
+  let header: ModelFileHeader;
+  try {
+    header = JSON.parse(buf.subarray(offset, offset + headerLength).toString('utf8')) as ModelFileHeader;
+  } catch {
+    throw new Error(`model file ${path}: corrupt header`);
+  }
+  offset += headerLength;
+  const global: Record<string, Float32Array> = {};
+  const local: Record<string, Float32Array> = {};
+  for (const t of header.tables) {
+    const bytes = t.length * 4;
+    if (offset + bytes > buf.length) throw new Error(`model file ${path}: truncated in table '${t.name}'`);
+    const arr = new Float32Array(t.length);
+    for (let k = 0; k < t.length; k++) arr[k] = buf.readFloatLE(offset + 4 * k);
+    offset += bytes;
+    (t.scope === 'local' ? local : global)[t.name] = arr;
+  }
+  const model = createModel(header.config, header.nUsers, header.nItems, { global, local });
+  return { model, header };
+}
+
+/** Top-k unseen items for a dense user id, best first. */
+export function topK(model: RecModel, user: number, k: number, seen: ReadonlySet<number>): { item: number; score: number }[] {
+  const items = Int32Array.from({ length: model.nItems }, (_, i) => i);
+  const scores = new Float32Array(model.nItems);
+  model.scoreItems(user, items, scores);
+  const ranked: { item: number; score: number }[] = [];
+  for (let i = 0; i < model.nItems; i++) if (!seen.has(i)) ranked.push({ item: i, score: scores[i] });
+  ranked.sort((a, b) => b.score - a.score || a.item - b.item);
+  return ranked.slice(0, k);
+}
+
+function uint32(n: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeUInt32LE(n, 0);
+  return b;
+}
+
+function float32le(arr: Float32Array): Buffer {
+  const b = Buffer.alloc(arr.length * 4);
+  for (let k = 0; k < arr.length; k++) b.writeFloatLE(arr[k], 4 * k);
+  return b;
+}

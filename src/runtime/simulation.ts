@@ -1,0 +1,104 @@
+/**
+ * In-process federated simulation: every client's data and state stay in its own `ClientData` /
+ * `ClientState`; the server side only sees `GlobalUpdate`s. Rounds:
+ *  1. sample clients (seeded per round);
+ *  2. each sampled client runs its client work on the current global tables (which stay fixed
+ *     during the round) and returns an update — folded into the strategy immediately (streaming);
+ *  3. the strategy applies the aggregate; bytes down/up are counted; validation is probed.
+ */
+import type { GlobalParams, LocalParams, ModelConfig } from '../models/types.js';
+import { initParams } from '../models/params.js';
+import { modelParamInfo } from '../models/registry.js';
+import { Rng } from '../math/rng.js';
+import type { ClientData, ClientResult, ClientState, RoundPlan, Strategy } from '../federated/types.js';
+import { globalBytes, updateBytes } from '../federated/bytes.js';
+import { freshLocal } from '../federated/compact.js';
+import { sampleClients } from './clients.js';
+import type { HistoryEntry, ProgressListener, ValidationProbe } from './types.js';
+
+export interface SimulationOptions {
+  readonly rounds: number;
+  readonly clientsPerRound: number;
+  readonly evalEvery: number;
+  readonly seed: number;
+  /** Plan fields fixed for every round (the round number and seed are filled in). */
+  readonly plan: Omit<RoundPlan, 'round' | 'seed'>;
+}
+
+/** Runs one client's round; the simulation passes the client's own data and state only. */
+export type ClientRunner = (plan: RoundPlan, global: GlobalParams, client: ClientData, state: ClientState | null) => ClientResult;
+
+export function initGlobal(config: ModelConfig, nItems: number, seed: number): GlobalParams {
+  const info = modelParamInfo(config, 0, nItems).filter((p) => p.scope === 'global');
+  return initParams(info, config.initStd ?? 0.01, Rng.derive(seed, 'init-global')).global;
+}
+
+export class FederatedSimulation {
+  readonly states: (ClientState | null)[];
+  readonly history: HistoryEntry[] = [];
+
+  constructor(
+    readonly clients: readonly ClientData[],
+    readonly global: GlobalParams,
+    private readonly strategy: Strategy,
+    private readonly runClient: ClientRunner,
+    private readonly options: SimulationOptions,
+  ) {
+    this.states = clients.map(() => null);
+  }
+
+  run(probe: ValidationProbe, onProgress?: ProgressListener): HistoryEntry[] {
+    const { rounds, clientsPerRound, evalEvery, seed } = this.options;
+    for (let round = 1; round <= rounds; round++) {
+      const started = performance.now();
+      const plan: RoundPlan = { ...this.options.plan, round, seed: hashRoundSeed(seed, round) };
+      const chosen = sampleClients(this.clients.length, clientsPerRound, seed, round);
+      const down = globalBytes(this.global);
+      let bytesUp = 0;
+      this.strategy.beginRound(round);
+      for (const c of chosen) {
+        const result = this.runClient(plan, this.global, this.clients[c], this.states[c]);
+        this.states[c] = result.state;
+        bytesUp += updateBytes(result.update);
+        this.strategy.accept(result.update);
+      }
+      const summary = this.strategy.endRound(this.global);
+      const seconds = (performance.now() - started) / 1000;
+      const evaluate = round % evalEvery === 0 || round === rounds;
+      const entry: HistoryEntry = {
+        round,
+        loss: summary.loss,
+        seconds,
+        bytesUp,
+        bytesDown: down * chosen.length,
+        clients: chosen.length,
+        validation: evaluate ? probe(round) : {},
+      };
+      this.history.push(entry);
+      onProgress?.(entry, rounds);
+    }
+    return this.history;
+  }
+
+  /**
+   * Local tables of every user, assembled for evaluation in simulation only (a deployed client
+   * scores on its device). Users whose client never trained get a fresh initialisation.
+   */
+  assembleLocal(nUsers: number): LocalParams {
+    const config = this.options.plan.model;
+    const full = freshLocal(config, nUsers, Rng.derive(this.options.seed, 'init-local-unseen'));
+    this.clients.forEach((client, c) => {
+      const state = this.states[c];
+      if (!state) return;
+      for (const [name, table] of Object.entries(state.local)) {
+        const width = table.length / client.users.length;
+        client.users.forEach((u, k) => full[name].set(table.subarray(k * width, (k + 1) * width), u * width));
+      }
+    });
+    return full;
+  }
+}
+
+function hashRoundSeed(seed: number, round: number): number {
+  return Rng.derive(seed, 'round', round).nextU32();
+}

@@ -1,0 +1,55 @@
+/**
+ * The minibatch loop: for each batch, accumulate dLoss/dScore into row-sparse gradients (mean over
+ * the batch), then let the optimiser update the touched rows of the tables it is given.
+ * Losses: BCE-with-logits (pointwise), BPR (pairwise), MSE (explicit ratings).
+ */
+import { bceWithLogits, bpr } from '../math/kernels.js';
+import type { Optimizer } from '../optim/types.js';
+import type { Grads, RecModel } from '../models/types.js';
+import type { ExampleSet, LossKind } from './types.js';
+
+/** One pass over `examples`; returns the mean loss per example. */
+export function fitEpoch(
+  model: RecModel,
+  examples: ExampleSet,
+  loss: LossKind,
+  batch: number,
+  grads: Grads,
+  optimizer: Optimizer,
+  tables: { readonly [name: string]: Float32Array },
+  trainable: readonly string[],
+): number {
+  const { users, items, labels, negatives } = examples;
+  let total = 0;
+  for (let start = 0; start < examples.length; start += batch) {
+    const end = Math.min(examples.length, start + batch);
+    const scale = 1 / (end - start);
+    for (let k = start; k < end; k++) {
+      const u = users[k];
+      const i = items[k];
+      if (loss === 'bpr') {
+        const j = negatives![k];
+        const r = bpr(model.score(u, i) - model.score(u, j));
+        total += r.loss;
+        model.backward(u, i, r.grad * scale, grads);
+        model.backward(u, j, -r.grad * scale, grads);
+      } else if (loss === 'bce') {
+        const r = bceWithLogits(model.score(u, i), labels[k]);
+        total += r.loss;
+        model.backward(u, i, r.grad * scale, grads);
+      } else {
+        const diff = model.score(u, i) - labels[k];
+        total += diff * diff;
+        model.backward(u, i, 2 * diff * scale, grads);
+      }
+    }
+    optimizer.step(tables, grads, trainable);
+    grads.reset();
+  }
+  return examples.length > 0 ? total / examples.length : 0;
+}
+
+/** Every table of a model by name (global and local together). */
+export function tablesOf(model: RecModel): Record<string, Float32Array> {
+  return { ...model.params.global, ...model.params.local };
+}
