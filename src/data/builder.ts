@@ -11,16 +11,13 @@ export interface DatasetBuilderOptions {
   readonly ratingThreshold?: number;
 }
 
-/** Dense pair keys are `user * ITEM_KEY_SPAN + item`; exact in float64 up to 2^26 items and 2^27 users. */
-const ITEM_KEY_SPAN = 2 ** 26;
-
 export class DatasetBuilder {
   private readonly userIndex = new Map<string, number>();
   private readonly itemIndex = new Map<string, number>();
   private readonly userIds: string[] = [];
   private readonly itemIds: string[] = [];
-  /** (user, item) key → position of the merged pair. */
-  private readonly pairAt = new Map<number, number>();
+  /** Per dense user: dense item → position of the merged pair. */
+  private readonly pairAt: Array<Map<number, number>> = [];
   private users = new Int32Array(1024);
   private items = new Int32Array(1024);
   private ratings = new Float32Array(1024);
@@ -38,11 +35,6 @@ export class DatasetBuilder {
     if (t !== undefined && !Number.isFinite(t)) throw new RangeError(`ratingThreshold must be a finite number, got ${t}`);
   }
 
-  /** Number of rows added so far (before merging duplicates). */
-  get rowCount(): number {
-    return this.nRows;
-  }
-
   /** Adds one raw row. Every row must agree on whether it carries a rating and a timestamp. */
   add(userId: string, itemId: string, rating?: number, timestamp?: number): void {
     this.nRows++;
@@ -50,9 +42,8 @@ export class DatasetBuilder {
     this.hasTimestamps = this.checkPresence('timestamp', timestamp, this.hasTimestamps);
     const u = denseId(userId, this.userIndex, this.userIds);
     const i = denseId(itemId, this.itemIndex, this.itemIds);
-    if (i >= ITEM_KEY_SPAN) throw new RangeError(`DatasetBuilder: more than ${ITEM_KEY_SPAN} items`);
-    const key = u * ITEM_KEY_SPAN + i;
-    const at = this.pairAt.get(key);
+    const pairsOfUser = this.pairAt[u] ?? (this.pairAt[u] = new Map());
+    const at = pairsOfUser.get(i);
     if (at !== undefined) {
       // Latest timestamp wins (ties: later row); without timestamps the later row wins.
       if (timestamp === undefined || timestamp >= this.timestamps[at]) {
@@ -63,7 +54,7 @@ export class DatasetBuilder {
     }
     if (this.nPairs === this.users.length) this.grow();
     const k = this.nPairs++;
-    this.pairAt.set(key, k);
+    pairsOfUser.set(i, k);
     this.users[k] = u;
     this.items[k] = i;
     this.ratings[k] = rating ?? 0;

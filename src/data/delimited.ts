@@ -5,7 +5,7 @@
  */
 import type { DatasetBuilder } from './builder.js';
 import { DataError } from './errors.js';
-import { readLines } from './lines.js';
+import { forEachLine } from './lines.js';
 
 /** What a column holds; 'skip' columns are ignored. */
 export type ColumnRole = 'user' | 'item' | 'rating' | 'timestamp' | 'skip';
@@ -71,7 +71,9 @@ export function positionalColumns(fieldCount: number): ColumnRole[] | null {
 
 /** Splits a line on `sep`, trimming each field. */
 export function splitFields(text: string, sep: string): string[] {
-  return text.split(sep).map((field) => field.trim());
+  const fields = text.split(sep);
+  for (let f = 0; f < fields.length; f++) fields[f] = fields[f].trim();
+  return fields;
 }
 
 /** Adds every row of `file` to `builder`; returns the number of data rows read. */
@@ -85,22 +87,22 @@ export async function readInteractions(file: string, format: DelimitedFormat, bu
   const expectedFields = `${columns.length} ${describeSep(sep)} fields (${columns.join(', ')})`;
   let rows = 0;
   let seenContent = false;
-  for await (const { text, line } of readLines(file)) {
-    if (text.trim() === '') continue;
+  await forEachLine(file, 'utf8', (text, line) => {
+    if (text.trim() === '') return;
     const fields = splitFields(text, sep);
     if (fields.length !== columns.length) {
       throw new DataError(file, line, `expected ${expectedFields}, got ${fields.length}`);
     }
     const isFirst = !seenContent;
     seenContent = true;
-    if (isFirst && isHeader(fields, format)) continue;
+    if (isFirst && isHeader(fields, format)) return;
     const userId = readId(file, line, fields[userAt], 'user', format.numericIds);
     const itemId = readId(file, line, fields[itemAt], 'item', format.numericIds);
     const rating = ratingAt >= 0 ? readNumber(file, line, fields[ratingAt], 'rating') : undefined;
     const timestamp = timestampAt >= 0 ? readNumber(file, line, fields[timestampAt], 'timestamp') : undefined;
     builder.add(userId, itemId, rating, timestamp);
     rows++;
-  }
+  });
   if (rows === 0) throw new DataError(file, undefined, `empty file: expected rows of ${expectedFields}`);
   return rows;
 }

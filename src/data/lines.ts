@@ -10,34 +10,53 @@ import { DataError } from './errors.js';
 
 export type TextEncoding = 'utf8' | 'latin1';
 
-export interface NumberedLine {
-  readonly text: string;
-  /** 1-based. */
-  readonly line: number;
-}
-
-export async function* readLines(file: string, encoding: TextEncoding = 'utf8'): AsyncGenerator<NumberedLine> {
+/**
+ * Calls `onLine(text, line)` for every line; errors thrown by `onLine` propagate unchanged.
+ * Line events rather than async iteration: a promise per line would dominate large files.
+ * `onLine` may return false to stop reading.
+ */
+export async function forEachLine(
+  file: string,
+  encoding: TextEncoding,
+  onLine: (text: string, line: number) => boolean | void,
+): Promise<void> {
   await assertReadableFile(file);
   const input = createReadStream(file, { encoding });
   const reader = createInterface({ input, crlfDelay: Infinity });
   let line = 0;
-  try {
-    for await (const raw of reader) {
+  let done = false;
+  await new Promise<void>((resolve, reject) => {
+    const finish = (error?: unknown): void => {
+      if (done) return;
+      done = true;
+      reader.close();
+      input.destroy();
+      if (error === undefined) resolve();
+      else reject(error);
+    };
+    reader.on('line', (raw: string) => {
+      if (done) return;
       line++;
-      yield { text: line === 1 && raw.charCodeAt(0) === 0xfeff ? raw.slice(1) : raw, line };
-    }
-  } catch (error) {
-    throw new DataError(file, line + 1, `cannot read: ${(error as Error).message}`);
-  } finally {
-    reader.close();
-    input.destroy();
-  }
+      try {
+        if (onLine(line === 1 && raw.charCodeAt(0) === 0xfeff ? raw.slice(1) : raw, line) === false) finish();
+      } catch (error) {
+        finish(error);
+      }
+    });
+    reader.on('close', () => finish());
+    input.on('error', (error) => finish(new DataError(file, line + 1, `cannot read: ${error.message}`)));
+  });
 }
 
 /** The first non-empty line of `file`, or null for an empty file. */
 export async function firstLine(file: string): Promise<string | null> {
-  for await (const { text } of readLines(file)) if (text.trim() !== '') return text;
-  return null;
+  let first: string | null = null;
+  await forEachLine(file, 'utf8', (text) => {
+    if (text.trim() === '') return true;
+    first = text;
+    return false;
+  });
+  return first;
 }
 
 async function assertReadableFile(file: string): Promise<void> {

@@ -5,7 +5,7 @@
  * meanings), `movies.dat` (Latin-1).
  */
 import { DataError } from './errors.js';
-import { readLines, type TextEncoding } from './lines.js';
+import { forEachLine, type TextEncoding } from './lines.js';
 
 export type SideRecords = Map<string, Readonly<Record<string, string>>>;
 
@@ -48,14 +48,14 @@ export async function readMl100kUsers(file: string): Promise<SideRecords> {
 /** `u.genre`: name|index per line; returns the names in index order. */
 export async function readMl100kGenres(file: string): Promise<string[]> {
   const names: string[] = [];
-  for await (const { text, line } of readLines(file)) {
-    if (text.trim() === '') continue;
+  await forEachLine(file, 'utf8', (text, line) => {
+    if (text.trim() === '') return;
     const fields = text.split('|');
     if (fields.length !== 2 || fields[0] === '' || !/^\d+$/.test(fields[1])) {
       throw new DataError(file, line, `expected 2 '|'-separated fields (genre name, index), got '${text}'`);
     }
     names[Number(fields[1])] = fields[0];
-  }
+  });
   const hasGap = Array.from(names, (name) => name === undefined).includes(true);
   if (names.length === 0 || hasGap) throw new DataError(file, undefined, 'expected genre indices 0..n-1 without gaps');
   return names;
@@ -103,15 +103,15 @@ async function readRecords(
 ): Promise<SideRecords> {
   const idName = layout.names.split(', ')[0];
   const records: SideRecords = new Map();
-  for await (const { text, line } of readLines(file, encoding)) {
-    if (text.trim() === '') continue;
+  await forEachLine(file, encoding, (text, line) => {
+    if (text.trim() === '') return;
     const fields = text.split(sep);
     if (fields.length !== layout.count) {
       throw new DataError(file, line, `expected ${layout.count} '${sep}'-separated fields (${layout.names}), got ${fields.length}`);
     }
     if (!/^\d+$/.test(fields[0])) throw new DataError(file, line, `expected a numeric ${idName}, got '${fields[0]}'`);
     records.set(fields[0], toRecord(fields, line));
-  }
+  });
   if (records.size === 0) throw new DataError(file, undefined, `empty file: expected rows of ${layout.names}`);
   return records;
 }

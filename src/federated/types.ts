@@ -45,7 +45,7 @@ export interface ClientData {
   readonly positives: readonly Int32Array[];
   /** Ratings aligned with positives (explicit feedback), else null. */
   readonly ratings: readonly (Float32Array | null)[];
-  /** Items this client must never use as training negatives (its evaluation negatives), per user. */
+  /** Items this client must never use as training negatives (held-out positives, evaluation negatives), per user. */
   readonly excluded: readonly Int32Array[];
 }
 

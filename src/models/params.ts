@@ -44,11 +44,15 @@ export function paramOf(params: Params, p: ParamInfo): Float32Array {
   return (p.scope === 'local' ? params.local : params.global)[p.name];
 }
 
-/** Row-sparse gradient accumulator over a model's tables. */
+/**
+ * Row-sparse gradient accumulator over a model's tables. Touched rows are kept in a per-table
+ * list (and a mark per row), so `touchedRows` is a view and `reset` zeroes only what was written.
+ */
 export class RowSparseGrads implements Grads {
   readonly values: Record<string, Float32Array> = {};
   private readonly marks: Record<string, Uint8Array> = {};
-  private readonly lists: Record<string, number[]> = {};
+  private readonly lists: Record<string, Int32Array> = {};
+  private readonly counts: Record<string, number> = {};
   private readonly dense: Record<string, Int32Array> = {};
   private readonly cols: Record<string, number> = {};
 
@@ -60,16 +64,17 @@ export class RowSparseGrads implements Grads {
         this.dense[p.name] = Int32Array.from({ length: p.rows }, (_, r) => r);
       } else {
         this.marks[p.name] = new Uint8Array(p.rows);
-        this.lists[p.name] = [];
+        this.lists[p.name] = new Int32Array(p.rows);
+        this.counts[p.name] = 0;
       }
     }
   }
 
   touch(name: string, row: number): void {
     const mark = this.marks[name];
-    if (mark && mark[row] === 0) {
+    if (mark !== undefined && mark[row] === 0) {
       mark[row] = 1;
-      this.lists[name].push(row);
+      this.lists[name][this.counts[name]++] = row;
     }
   }
 
@@ -78,22 +83,25 @@ export class RowSparseGrads implements Grads {
   }
 
   touchedRows(name: string): Int32Array {
-    return this.dense[name] ?? Int32Array.from(this.lists[name]);
+    return this.dense[name] ?? this.lists[name].subarray(0, this.counts[name]);
   }
 
   reset(): void {
-    for (const name of Object.keys(this.values)) {
+    for (const name in this.values) {
       const v = this.values[name];
-      if (this.dense[name]) {
+      if (this.dense[name] !== undefined) {
         v.fill(0);
         continue;
       }
       const c = this.cols[name];
-      for (const r of this.lists[name]) {
-        this.marks[name][r] = 0;
-        v.fill(0, r * c, (r + 1) * c);
+      const list = this.lists[name];
+      const mark = this.marks[name];
+      for (let k = 0, n = this.counts[name]; k < n; k++) {
+        const r = list[k];
+        mark[r] = 0;
+        for (let j = r * c, end = j + c; j < end; j++) v[j] = 0;
       }
-      this.lists[name].length = 0;
+      this.counts[name] = 0;
     }
   }
 }
@@ -101,7 +109,11 @@ export class RowSparseGrads implements Grads {
 /** Copy rows `rows` of table [*, cols] into a new compact table [rows.length, cols]. */
 export function gatherRows(table: Float32Array, cols: number, rows: Int32Array): Float32Array {
   const out = new Float32Array(rows.length * cols);
-  for (let k = 0; k < rows.length; k++) out.set(table.subarray(rows[k] * cols, rows[k] * cols + cols), k * cols);
+  for (let k = 0; k < rows.length; k++) {
+    const src = rows[k] * cols;
+    const dst = k * cols;
+    for (let f = 0; f < cols; f++) out[dst + f] = table[src + f];
+  }
   return out;
 }
 

@@ -26,12 +26,18 @@ export class LazyAdam implements Optimizer {
       const width = grads.width(name);
       const m = (this.m[name] ??= new Float32Array(theta.length));
       const v = (this.v[name] ??= new Float32Array(theta.length));
-      for (const r of grads.touchedRows(name)) {
-        for (let k = r * width, end = k + width; k < end; k++) {
+      const rows = grads.touchedRows(name);
+      const b1c = 1 - beta1;
+      const b2c = 1 - beta2;
+      for (let ri = 0; ri < rows.length; ri++) {
+        const start = rows[ri] * width;
+        for (let k = start, end = start + width; k < end; k++) {
           const gk = g[k] + weightDecay * theta[k];
-          m[k] = beta1 * m[k] + (1 - beta1) * gk;
-          v[k] = beta2 * v[k] + (1 - beta2) * gk * gk;
-          theta[k] -= (stepSize * m[k]) / (Math.sqrt(v[k]) + epsHat);
+          const mk = beta1 * m[k] + b1c * gk;
+          const vk = beta2 * v[k] + b2c * gk * gk;
+          m[k] = mk;
+          v[k] = vk;
+          theta[k] -= (stepSize * mk) / (Math.sqrt(vk) + epsHat);
         }
       }
     }

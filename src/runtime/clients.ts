@@ -1,7 +1,9 @@
 /**
  * Partitions a split into federated clients: one client per user by default, or `usersPerClient`
  * users per client (a household, a shared device). A client's data is its users' train positives
- * and the list of items it must not draw as training negatives (its own evaluation negatives).
+ * and the items it must not draw as training negatives: its held-out positives and its evaluation
+ * negatives. Keeping both out makes training treat every candidate of the sampled protocol alike
+ * (a model trained on shuffled labels then scores exactly at chance).
  */
 import { rowOf } from '../data/user-items.js';
 import type { ImplicitSplit } from '../data/types.js';
@@ -25,7 +27,9 @@ export function partitionClients(split: ImplicitSplit, usersPerClient: number, s
       users,
       positives,
       ratings: Array.from(users, (u) => trainRatings(split, u)),
-      excluded: Array.from(users, (u) => uniqueSorted([rowOf(split.negatives.validation, u), rowOf(split.negatives.test, u)])),
+      excluded: Array.from(users, (u) => uniqueSorted([
+        rowOf(split.validation, u), rowOf(split.test, u), rowOf(split.negatives.validation, u), rowOf(split.negatives.test, u),
+      ])),
     });
   }
   return clients;
