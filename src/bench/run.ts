@@ -1,0 +1,21 @@
+/**
+ * `npm run bench [-- NAME ...]`: runs the named benchmarks (all when none is named) and prints
+ * their figures. Timings live here, never in pass/fail tests.
+ */
+import { benchmarks } from './registry.js';
+
+async function main(): Promise<void> {
+  const names = process.argv.slice(2);
+  const unknown = names.filter((n) => !(n in benchmarks));
+  if (unknown.length > 0) {
+    process.stderr.write(`unknown benchmark(s): ${unknown.join(', ')}; available: ${Object.keys(benchmarks).join(', ')}\n`);
+    process.exitCode = 2;
+    return;
+  }
+  for (const name of names.length > 0 ? names : Object.keys(benchmarks)) {
+    process.stdout.write(`\n== ${name} ==\n`);
+    await benchmarks[name]();
+  }
+}
+
+void main();
