@@ -1,0 +1,88 @@
+/** The `fedrec` command as a user runs it: a real child process, real files, exit codes and messages. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const bin = resolve(fileURLToPath(import.meta.url), '../../../bin/fedrec.js');
+const tiny = ['--synthetic-users', '60', '--synthetic-items', '300', '--synthetic-interactions', '2000', '--rounds', '2', '--k', '10', '--eval', 'sampled'];
+
+function fedrec(args: string[]) {
+  return spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 120_000 });
+}
+
+test('train --json prints only the EVALUATION.md result document', () => {
+  const r = fedrec(['train', ...tiny, '--json']);
+  assert.equal(r.status, 0, r.stderr);
+  const doc = JSON.parse(r.stdout);
+  assert.deepEqual(Object.keys(doc).sort(), ['baselines', 'config', 'dataset', 'history', 'metrics', 'timing']);
+  for (const part of ['test', 'validation']) {
+    for (const key of ['HR@10', 'NDCG@10', 'MRR@10', 'MAP@10', 'Recall@10', 'Precision@10']) {
+      assert.equal(typeof doc.metrics[part].sampled[key], 'number', `${part} ${key}`);
+    }
+  }
+  assert.equal(typeof doc.baselines.popularity.test.sampled['HR@10'], 'number');
+  assert.equal(typeof doc.baselines.random.test.sampled['HR@10'], 'number');
+  assert.equal(doc.history.length, 2);
+  assert.ok(doc.history[0].bytesUp > 0 && doc.history[0].bytesDown > 0);
+  assert.equal(doc.dataset.name, 'synthetic');
+  assert.equal(doc.config.algorithm, 'fedavg');
+});
+
+test('train --out and --save write whole files; recommend reads the model back', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fedrec-cli-'));
+  const out = join(dir, 'result.json');
+  const model = join(dir, 'model.fedrec');
+  const r = fedrec(['train', ...tiny, '--out', out, '--save', model]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /sampled HR@10/); // the summary table
+  assert.ok(JSON.parse(readFileSync(out, 'utf8')).metrics.test);
+  assert.deepEqual(readdirSync(dir).sort(), ['model.fedrec', 'result.json']); // no temp files left
+  const rec = fedrec(['recommend', '--model-file', model, '--user', '7', '-k', '5', '--json']);
+  assert.equal(rec.status, 0, rec.stderr);
+  const doc = JSON.parse(rec.stdout);
+  assert.equal(doc.recommendations.length, 5);
+  const scores = doc.recommendations.map((x: { score: number }) => x.score);
+  assert.deepEqual(scores, [...scores].sort((a, b) => b - a));
+  const missing = fedrec(['recommend', '--model-file', model, '--user', 'nobody']);
+  assert.equal(missing.status, 2);
+  assert.match(missing.stderr, /user 'nobody' is not in the model/);
+});
+
+test('unknown flags and bad values are errors that say what is allowed', () => {
+  const unknown = fedrec(['train', '--rounds', '2', '--colour', 'red']);
+  assert.equal(unknown.status, 2);
+  assert.match(unknown.stderr, /Unknown option '--colour'/);
+  assert.match(unknown.stderr, /allowed flags: .*--rounds/);
+  const notNumber = fedrec(['train', '--rounds', 'many']);
+  assert.equal(notNumber.status, 2);
+  assert.match(notNumber.stderr, /--rounds: expected an integer, got 'many'/);
+  const badEnum = fedrec(['train', '--model', 'svd']);
+  assert.equal(badEnum.status, 2);
+  assert.match(badEnum.stderr, /model: .*"mf"/);
+  const both = fedrec(['train', '--fraction', '0.5', '--clients-per-round', '3']);
+  assert.equal(both.status, 2);
+  assert.match(both.stderr, /either clientsPerRound or fraction/);
+  const badSplit = fedrec(['train', '--split', 'half']);
+  assert.equal(badSplit.status, 2);
+  assert.match(badSplit.stderr, /split: expected 'loo' or 'ratio:/);
+  const command = fedrec(['fly']);
+  assert.equal(command.status, 2);
+  assert.match(command.stderr, /unknown command 'fly'/);
+});
+
+test('a malformed data file is an error naming the file and the line', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fedrec-cli-'));
+  const file = join(dir, 'ratings.tsv');
+  writeFileSync(file, '1\t10\t5\t100\n2\t11\t4\n');
+  const r = fedrec(['train', '--data', file, '--columns', 'user,item,rating,timestamp', '--sep', '\t']);
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /ratings\.tsv line 2/);
+  const none = fedrec(['train', '--data', join(dir, 'absent.csv')]);
+  assert.equal(none.status, 2);
+  assert.match(none.stderr, /absent\.csv/);
+  assert.ok(!existsSync(join(dir, 'result.json')));
+});
