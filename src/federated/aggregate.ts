@@ -93,6 +93,8 @@ export class UpdateAccumulator {
     return {
       values,
       touch: () => undefined,
+      touchUser: () => undefined,
+      touchItem: () => undefined,
       touchedRows: (name) => touched[name],
       width: (name) => widths[name],
       reset: () => undefined,

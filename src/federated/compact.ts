@@ -82,16 +82,18 @@ export function compactModel(
   return { model, rows, start, info };
 }
 
-/** The update (new − start) of a compact model's global tables, for names in `trainable`. */
+/**
+ * The update (new − start) of a compact model's global tables. Computed in place over the
+ * starting copies, so a compact model yields its delta once.
+ */
 export function deltaOf(compact: CompactModel, round: number, weight: number, loss: number): GlobalUpdate {
   const itemTables: Record<string, Float32Array> = {};
   const denseTables: Record<string, Float32Array> = {};
   for (const p of compact.info) {
     if (p.scope === 'local') continue;
     const now = compact.model.params.global[p.name];
-    const before = compact.start[p.name];
-    const delta = new Float32Array(now.length);
-    for (let k = 0; k < now.length; k++) delta[k] = now[k] - before[k];
+    const delta = compact.start[p.name];
+    for (let k = 0; k < now.length; k++) delta[k] = now[k] - delta[k];
     (p.index === 'item' ? itemTables : denseTables)[p.name] = delta;
   }
   return { round, weight, rows: compact.rows, itemTables, denseTables, loss };

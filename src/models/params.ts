@@ -44,38 +44,64 @@ export function paramOf(params: Params, p: ParamInfo): Float32Array {
   return (p.scope === 'local' ? params.local : params.global)[p.name];
 }
 
+/** Touched rows of one row index (users or items): a mark per row and the list of marked rows. */
+class TouchedRows {
+  readonly marks: Uint8Array;
+  readonly list: Int32Array;
+  count = 0;
+  constructor(rows: number) {
+    this.marks = new Uint8Array(rows);
+    this.list = new Int32Array(rows);
+  }
+  touch(row: number): void {
+    if (this.marks[row] === 0) {
+      this.marks[row] = 1;
+      this.list[this.count++] = row;
+    }
+  }
+  rows(): Int32Array {
+    return this.list.subarray(0, this.count);
+  }
+  clear(): void {
+    for (let k = 0; k < this.count; k++) this.marks[this.list[k]] = 0;
+    this.count = 0;
+  }
+}
+
 /**
- * Row-sparse gradient accumulator over a model's tables. Touched rows are kept in a per-table
- * list (and a mark per row), so `touchedRows` is a view and `reset` zeroes only what was written.
+ * Row-sparse gradient accumulator over a model's tables. Touched rows are tracked once per row
+ * index (users, items), so `touchedRows` is a view and `reset` zeroes only what was written.
  */
 export class RowSparseGrads implements Grads {
   readonly values: Record<string, Float32Array> = {};
-  private readonly marks: Record<string, Uint8Array> = {};
-  private readonly lists: Record<string, Int32Array> = {};
-  private readonly counts: Record<string, number> = {};
-  private readonly dense: Record<string, Int32Array> = {};
+  private readonly users: TouchedRows;
+  private readonly items: TouchedRows;
+  private readonly tracker: Record<string, TouchedRows | null> = {};
+  private readonly allRows: Record<string, Int32Array> = {};
   private readonly cols: Record<string, number> = {};
 
   constructor(info: readonly ParamInfo[]) {
+    const rowsOf = (index: ParamInfo['index']) => info.find((p) => p.index === index)?.rows ?? 0;
+    this.users = new TouchedRows(rowsOf('user'));
+    this.items = new TouchedRows(rowsOf('item'));
     for (const p of info) {
       this.values[p.name] = new Float32Array(p.rows * p.cols);
       this.cols[p.name] = p.cols;
-      if (p.index === 'dense') {
-        this.dense[p.name] = Int32Array.from({ length: p.rows }, (_, r) => r);
-      } else {
-        this.marks[p.name] = new Uint8Array(p.rows);
-        this.lists[p.name] = new Int32Array(p.rows);
-        this.counts[p.name] = 0;
-      }
+      this.tracker[p.name] = p.index === 'user' ? this.users : p.index === 'item' ? this.items : null;
+      if (p.index === 'dense') this.allRows[p.name] = Int32Array.from({ length: p.rows }, (_, r) => r);
     }
   }
 
   touch(name: string, row: number): void {
-    const mark = this.marks[name];
-    if (mark !== undefined && mark[row] === 0) {
-      mark[row] = 1;
-      this.lists[name][this.counts[name]++] = row;
-    }
+    this.tracker[name]?.touch(row);
+  }
+
+  touchUser(u: number): void {
+    this.users.touch(u);
+  }
+
+  touchItem(i: number): void {
+    this.items.touch(i);
   }
 
   width(name: string): number {
@@ -83,26 +109,26 @@ export class RowSparseGrads implements Grads {
   }
 
   touchedRows(name: string): Int32Array {
-    return this.dense[name] ?? this.lists[name].subarray(0, this.counts[name]);
+    return this.tracker[name]?.rows() ?? this.allRows[name];
   }
 
   reset(): void {
     for (const name in this.values) {
       const v = this.values[name];
-      if (this.dense[name] !== undefined) {
+      const tracker = this.tracker[name];
+      if (!tracker) {
         v.fill(0);
         continue;
       }
       const c = this.cols[name];
-      const list = this.lists[name];
-      const mark = this.marks[name];
-      for (let k = 0, n = this.counts[name]; k < n; k++) {
-        const r = list[k];
-        mark[r] = 0;
-        for (let j = r * c, end = j + c; j < end; j++) v[j] = 0;
+      const list = tracker.list;
+      for (let k = 0, n = tracker.count; k < n; k++) {
+        const start = list[k] * c;
+        for (let j = start, end = start + c; j < end; j++) v[j] = 0;
       }
-      this.counts[name] = 0;
     }
+    this.users.clear();
+    this.items.clear();
   }
 }
 

@@ -45,12 +45,17 @@ export interface ModelConfig {
 
 /**
  * Gradient accumulator mirroring a model's tables. Embedding tables record which rows were
- * touched so optimisers can update (and zero) only those rows.
+ * touched so optimisers can update (and zero) only those rows. Tables indexed alike (all user
+ * tables, all item tables) share one touched-row list.
  */
 export interface Grads {
   readonly values: { readonly [name: string]: Float32Array };
-  /** Mark row r of table `name` as touched. */
+  /** Mark row r of table `name` (and so of every table indexed like it) as touched. */
   touch(name: string, row: number): void;
+  /** Mark user row u of every user-indexed table as touched. */
+  touchUser(u: number): void;
+  /** Mark item row i of every item-indexed table as touched. */
+  touchItem(i: number): void;
   /** Rows of `name` touched since the last reset (all rows for dense tables). */
   touchedRows(name: string): Int32Array;
   /** Number of values per row of table `name`. */

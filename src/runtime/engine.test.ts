@@ -95,6 +95,7 @@ test('a federated client receives only global tables and uploads only the rows i
   assert.equal(update.itemTables.itemEmb.length, update.rows.length * 8);
   // the server's tables are untouched by client work; the client's own state holds its user row
   for (const [k, v] of Object.entries(global)) assert.deepEqual(v, before[k]);
+  assert.ok(state, 'a FedAvg client keeps its state');
   assert.equal(state.local.userEmb.length, 8);
 });
 

@@ -79,9 +79,7 @@ export class MatrixFactorization implements RecModel {
     gv.userBias[u] += dScore;
     gv.itemBias[i] += dScore;
     gv.globalBias[0] += dScore;
-    grads.touch('userEmb', u);
-    grads.touch('userBias', u);
-    grads.touch('itemEmb', i);
-    grads.touch('itemBias', i);
+    grads.touchUser(u);
+    grads.touchItem(i);
   }
 }

@@ -138,9 +138,7 @@ export class NeuMF implements RecModel {
       gMu[u * dm + f] += gx[f];
       gMi[i * dm + f] += gx[dm + f];
     }
-    grads.touch('gmfUser', u);
-    grads.touch('mlpUser', u);
-    grads.touch('gmfItem', i);
-    grads.touch('mlpItem', i);
+    grads.touchUser(u);
+    grads.touchItem(i);
   }
 }
