@@ -8,7 +8,8 @@ import { parseTrainConfig } from '../runtime/config.js';
 import { runTraining } from '../runtime/experiment.js';
 import { saveModelFile } from '../runtime/model-file.js';
 import { rowOf } from '../data/user-items.js';
-import { flagHelp, parseFlags, type FlagSpec } from './flags.js';
+import { runFedReconTraining } from '../runtime/fedrecon-experiment.js';
+import { flagHelp, parseFlags, UsageError, type FlagSpec } from './flags.js';
 import { summaryTable } from './summary.js';
 import type { HistoryEntry } from '../runtime/types.js';
 
@@ -23,7 +24,8 @@ export const TRAIN_FLAGS: Record<string, FlagSpec> = {
   dim: { key: 'dim', kind: 'integer', help: 'embedding width (default 32)' },
   layers: { key: 'layers', kind: 'numberList', help: 'NeuMF tower widths (default 32,16,8)' },
   mode: { key: 'mode', kind: 'string', help: 'central | federated (default federated)' },
-  algorithm: { key: 'algorithm', kind: 'string', help: 'fedavg' },
+  algorithm: { key: 'algorithm', kind: 'string', help: 'fedavg | fedrecon (Federated Reconstruction: stateless clients, unseen evaluation users)' },
+  feedback: { key: 'feedback', kind: 'string', help: 'implicit | explicit (ratings, MSE; fedrecon only; fedrecon default explicit)' },
   loss: { key: 'loss', kind: 'string', help: 'bce | bpr' },
   rounds: { key: 'rounds', kind: 'integer', help: 'federated rounds (default 60)' },
   epochs: { key: 'epochs', kind: 'integer', help: 'centralised epochs (default 20)' },
@@ -37,12 +39,22 @@ export const TRAIN_FLAGS: Record<string, FlagSpec> = {
   l2: { key: 'l2', kind: 'number', help: 'L2 weight decay on touched rows' },
   'server-lr': { key: 'serverLr', kind: 'number', help: 'server learning rate (default 1)' },
   'server-momentum': { key: 'serverMomentum', kind: 'number', help: 'server momentum (FedAvgM)' },
+  'server-optimizer': { key: 'serverOptimizer', kind: 'string', help: 'sgd | adam: server optimiser applying the averaged update (default sgd)' },
   'row-averaging': { key: 'rowAveraging', kind: 'string', help: 'touched | all: average item rows over clients that touched them, or all' },
   negatives: { key: 'negatives', kind: 'integer', help: 'training negatives per positive, renewed every epoch (default 4)' },
   eval: { key: 'eval', kind: 'list', help: 'sampled,full' },
   k: { key: 'k', kind: 'numberList', help: 'cut-offs, e.g. 10,20' },
   'eval-every': { key: 'evalEvery', kind: 'integer', help: 'validate every N rounds/epochs' },
+  select: { key: 'select', kind: 'string', help: 'best | last: report the round/epoch with the best validation NDCG, or the last (default best)' },
   seed: { key: 'seed', kind: 'integer', help: 'random seed (default 42)' },
+  'user-split': { key: 'userSplit', kind: 'fractionList', help: 'fedrecon: train,validation,test user fractions (default 0.8,0.1,0.1)' },
+  'recon-split': { key: 'reconSplit', kind: 'string', help: 'fedrecon training: alternate | reuse (all data for both phases); evaluation always disjoint' },
+  'recon-optimizer': { key: 'reconOptimizer', kind: 'string', help: 'fedrecon: sgd | adam for reconstructing user tables (default sgd)' },
+  'recon-lr': { key: 'reconLr', kind: 'number', help: 'fedrecon: reconstruction learning rate' },
+  'recon-epochs': { key: 'reconEpochs', kind: 'integer', help: 'fedrecon: reconstruction epochs' },
+  'recon-steps-max': { key: 'reconStepsMax', kind: 'integer', help: 'fedrecon: most reconstruction steps (0 = no cap)' },
+  'post-recon-steps-max': { key: 'postReconStepsMax', kind: 'integer', help: 'fedrecon: most post-reconstruction steps (0 = no cap)' },
+  'client-weighting': { key: 'clientWeighting', kind: 'string', help: 'fedrecon: examples | uniform weight of each client update' },
   'synthetic-users': { key: 'syntheticUsers', kind: 'integer', help: 'synthetic data: users (default 943)' },
   'synthetic-items': { key: 'syntheticItems', kind: 'integer', help: 'synthetic data: items (default 1682)' },
   'synthetic-interactions': { key: 'syntheticInteractions', kind: 'integer', help: 'synthetic data: interactions (default 100000)' },
@@ -62,7 +74,8 @@ export async function trainCommand(argv: readonly string[]): Promise<number> {
   let started = false;
   const onProgress = (entry: HistoryEntry, total: number) => {
     const hr = entry.validation.sampled?.[`HR@${config.k[0]}`];
-    const info = hr === undefined ? '' : `val HR@${config.k[0]} ${hr.toFixed(4)}`;
+    const rmse = entry.validation.explicit?.rmse;
+    const info = hr !== undefined ? `val HR@${config.k[0]} ${hr.toFixed(4)}` : rmse !== undefined ? `val RMSE ${rmse.toFixed(4)}` : '';
     if (!bar) return;
     if (!started) {
       bar.start(total, 0, { loss: '-', info: '' });
@@ -70,7 +83,10 @@ export async function trainCommand(argv: readonly string[]): Promise<number> {
     }
     bar.update(entry.round, { loss: entry.loss.toFixed(4), info });
   };
-  const run = await runTraining(config, onProgress);
+  if (save && config.algorithm === 'fedrecon') {
+    throw new UsageError('--save: FedRecon keeps no user embeddings to save (each user reconstructs its own on its device)');
+  }
+  const run = config.algorithm === 'fedrecon' ? await runFedReconTraining(config, onProgress) : await runTraining(config, onProgress);
   bar?.stop();
   const doc = run.result;
   if (out) {
@@ -78,7 +94,7 @@ export async function trainCommand(argv: readonly string[]): Promise<number> {
     writeFileSync(tmp, JSON.stringify(doc, null, 2) + '\n');
     renameSync(tmp, out);
   }
-  if (save) {
+  if (save && 'model' in run) {
     const { dataset, split, model } = run;
     const titles = dataset.side.items ? dataset.itemIds.map((id) => dataset.side.items?.get(id)?.title ?? '') : undefined;
     saveModelFile(save, model, {

@@ -5,6 +5,7 @@
  * quality targets without flags.
  */
 import { z } from 'zod';
+import { withGraphDefaults } from './graph-defaults.js';
 
 const positiveInt = z.number().int().positive();
 const probability = z.number().gt(0).lte(1);
@@ -20,11 +21,36 @@ export const trainConfigSchema = z
     syntheticItems: positiveInt.default(1682),
     syntheticInteractions: positiveInt.default(100_000),
     split: z.string().default('loo'),
-    model: z.enum(['mf', 'neumf']).default('mf'),
+    model: z.enum(['mf', 'neumf', 'lightgcn', 'ncl', 'text-graph']).default('mf'),
+    // LightGCN / NCL (runtime/graph-settings.ts); RecBole-GNN names in brackets.
+    gcnLayers: positiveInt.default(3), // [n_layers]
+    regWeight: z.number().min(0).default(1e-4), // [reg_weight] L2 on the batch's layer-0 rows
+    sslTemp: z.number().positive().default(0.1), // [ssl_temp]
+    sslReg: z.number().min(0).default(1e-7), // [ssl_reg]
+    sslAlpha: z.number().min(0).default(1), // [alpha] weight of the item structural term
+    protoReg: z.number().min(0).default(8e-8), // [proto_reg]
+    hyperLayers: positiveInt.default(1), // [hyper_layers] structural contrast on layer 2k
+    clusters: positiveInt.default(100), // [num_clusters]
+    kmeansIterations: positiveInt.default(10),
+    warmUp: z.number().int().min(0).default(20), // [warm_up_step] epochs / rounds without ProtoNCE
     dim: positiveInt.default(32),
     layers: z.array(positiveInt).default([32, 16, 8]),
     mode: z.enum(['central', 'federated']).default('federated'),
-    algorithm: z.enum(['fedavg']).default('fedavg'),
+    algorithm: z.enum(['fedavg', 'fedrecon', 'graph']).default('fedavg'),
+    // Text-aware graph aggregation (model 'text-graph', algorithm 'graph': runtime/text-graph-experiment.ts).
+    encoder: z.enum(['use', 'transformers', 'hash']).default('use'),
+    encoderModel: z.string().optional(),
+    cacheDir: z.string().optional(),
+    userText: z.string().optional(),
+    textAblation: z.enum(['none', 'shuffle', 'random']).default('none'),
+    neighbors: z.number().int().min(0).default(10),
+    graphLayers: positiveInt.default(1),
+    lambda: z.number().min(0).default(0.1),
+    norm: z.enum(['row', 'sym']).default('row'),
+    selfLoop: z.boolean().default(true),
+    dpLaplace: z.number().min(0).default(0),
+    sketchDim: z.number().int().min(0).default(256),
+    feedback: z.enum(['implicit', 'explicit']).default('implicit'),
     loss: z.enum(['bce', 'bpr']).default('bce'),
     rounds: positiveInt.default(60),
     epochs: positiveInt.default(20),
@@ -38,23 +64,76 @@ export const trainConfigSchema = z
     l2: z.number().min(0).default(0),
     serverLr: z.number().positive().default(1),
     serverMomentum: z.number().min(0).lt(1).default(0),
+    serverOptimizer: z.enum(['sgd', 'adam']).default('sgd'),
     rowAveraging: z.enum(['touched', 'all']).default('touched'),
     negatives: positiveInt.default(4),
     eval: z.array(z.enum(['sampled', 'full'])).min(1).default(['sampled', 'full']),
     k: z.array(positiveInt).min(1).default([10, 20]),
     evalEvery: positiveInt.default(5),
+    select: z.enum(['best', 'last']).default('best'),
     seed: z.number().int().default(42),
+    // Federated Reconstruction (algorithm 'fedrecon'); defaults tuned on ML-100K.
+    userSplit: z.array(z.number().gt(0).lt(1)).length(3).default([0.8, 0.1, 0.1])
+      .refine((r) => Math.abs(r[0] + r[1] + r[2] - 1) < 1e-6, { message: 'expected train,validation,test user fractions summing to 1, e.g. 0.8,0.1,0.1' }),
+    reconSplit: z.enum(['alternate', 'reuse']).default('alternate'),
+    reconOptimizer: z.enum(['sgd', 'adam']).default('sgd'),
+    reconLr: z.number().positive().default(0.1),
+    reconEpochs: positiveInt.default(1),
+    reconStepsMax: z.number().int().min(0).default(0),
+    postReconStepsMax: z.number().int().min(0).default(0),
+    clientWeighting: z.enum(['examples', 'uniform']).default('examples'),
   })
   .strict()
+  .refine((c) => c.algorithm !== 'graph' || c.model === 'text-graph', {
+    message: "algorithm 'graph' (graph aggregation) needs model 'text-graph'",
+    path: ['algorithm'],
+  })
+  .refine((c) => c.model !== 'text-graph' || c.algorithm !== 'fedrecon', {
+    message: "model 'text-graph' trains with algorithm 'graph' or 'fedavg'",
+    path: ['algorithm'],
+  })
   .refine((c) => !(c.clientsPerRound !== undefined && c.fraction !== undefined), {
     message: 'give either clientsPerRound or fraction, not both',
+  })
+  .refine((c) => c.feedback === 'implicit' || (c.algorithm === 'fedrecon' && c.model === 'mf'), {
+    message: "feedback 'explicit' (ratings, MSE) needs algorithm 'fedrecon' with model 'mf'",
+    path: ['feedback'],
+  })
+  .refine((c) => c.algorithm !== 'fedrecon' || c.mode === 'federated', {
+    message: "algorithm 'fedrecon' runs in mode 'federated'",
+    path: ['mode'],
   });
+
+/**
+ * Defaults of shared fields that differ for FedRecon, by feedback; filled in (before validation)
+ * when algorithm is 'fedrecon' and the field is absent. FedAvg keeps the schema's defaults.
+ */
+const FEDRECON_DEFAULTS: Record<'explicit' | 'implicit', Record<string, unknown>> = {
+  explicit: {
+    feedback: 'explicit', rounds: 300, clientsPerRound: 50, optimizer: 'sgd', lr: 0.2, l2: 0.01, localEpochs: 1, batch: 5,
+    reconOptimizer: 'sgd', reconLr: 0.1, reconEpochs: 1, evalEvery: 25,
+  },
+  implicit: {
+    feedback: 'implicit', rounds: 300, clientsPerRound: 50, optimizer: 'adam', lr: 0.01, localEpochs: 4, batch: 32,
+    reconOptimizer: 'adam', reconLr: 0.05, reconEpochs: 2, evalEvery: 50,
+  },
+};
+
+function withAlgorithmDefaults(raw: unknown): unknown {
+  if (typeof raw !== 'object' || raw === null || (raw as { algorithm?: unknown }).algorithm !== 'fedrecon') return raw;
+  const given = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined));
+  const defaults = FEDRECON_DEFAULTS[given.feedback === 'implicit' ? 'implicit' : 'explicit'];
+  return given.fraction !== undefined ? { ...defaults, clientsPerRound: undefined, ...given } : { ...defaults, ...given };
+}
 
 export type TrainConfig = Readonly<z.infer<typeof trainConfigSchema>>;
 
-/** Validate raw options; the error names every bad field and what was expected. */
+/**
+ * Validate raw options (after filling the algorithm's defaults); the error names every bad field
+ * and what was expected.
+ */
 export function parseTrainConfig(raw: unknown): TrainConfig {
-  const parsed = trainConfigSchema.safeParse(raw);
+  const parsed = trainConfigSchema.safeParse(withGraphDefaults(withAlgorithmDefaults(raw)));
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(config)'}: ${i.message}`);
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);

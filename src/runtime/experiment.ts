@@ -20,7 +20,11 @@ import { clientNegativeSource, runClientRound } from '../federated/client-work.j
 import type { ResultDocument, SplitMetrics } from '../report/result.js';
 import { ConfigError, effectiveBatch, effectiveLr, type TrainConfig } from './config.js';
 import { trainCentral } from './central.js';
+import { trainGraph } from './graph-experiment.js';
+import { isGraphModel } from './graph-defaults.js';
 import { partitionClients } from './clients.js';
+import { BestCheckpoint } from './selection.js';
+import { cloneParams } from '../models/params.js';
 import { FederatedSimulation, initGlobal } from './simulation.js';
 import type { HistoryEntry, ProgressListener } from './types.js';
 
@@ -66,23 +70,32 @@ export function evaluateParts(scorer: Scorer, split: ImplicitSplit, c: TrainConf
 }
 
 export async function runTraining(c: TrainConfig, onProgress?: ProgressListener): Promise<TrainedRun> {
+  if (c.algorithm === 'fedrecon') throw new ConfigError("algorithm 'fedrecon' runs through runFedReconTraining (runtime/fedrecon-experiment.ts)");
   const started = performance.now();
   const dataset = await loadConfiguredDataset(c);
   const split = splitDataset(dataset, c.split, c.seed);
   const config = modelConfigOf(c);
   const probeOpts = { part: 'validation' as const, protocols: ['sampled' as const], ks: c.k };
+  const selection = new BestCheckpoint(c.k[0]);
   let model: RecModel;
   let history: HistoryEntry[];
 
-  if (c.mode === 'central') {
+  if (isGraphModel(c.model)) {
+    ({ model, history } = trainGraph(c, split, (m) => evaluateRanking(m, split, probeOpts), onProgress));
+  } else if (c.mode === 'central') {
     model = createModel(config, split.nUsers, split.nItems, { seed: c.seed });
     const positives = Array.from({ length: split.nUsers }, (_, u) => ({ user: u, items: rowOf(split.train, u) }));
+    const central = model;
     history = trainCentral(
-      model,
+      central,
       positives,
       new NegativeSampler(split),
       { epochs: c.epochs, batch: effectiveBatch(c), loss: c.loss, negatives: c.negatives, optimizer: clientOptimizer(c), evalEvery: c.evalEvery, seed: c.seed },
-      () => evaluateRanking(model, split, probeOpts),
+      (epoch) => {
+        const validation = evaluateRanking(central, split, probeOpts);
+        selection.consider(epoch, validation, () => cloneParams(central.params));
+        return validation;
+      },
       onProgress,
     );
   } else {
@@ -91,7 +104,7 @@ export async function runTraining(c: TrainConfig, onProgress?: ProgressListener)
     const info = modelParamInfo(config, 0, split.nItems);
     const global = initGlobal(config, split.nItems, c.seed);
     const strategy = new FedAvg(info, split.nItems, {
-      serverOptimizer: { kind: 'sgd', lr: c.serverLr, momentum: c.serverMomentum },
+      serverOptimizer: { kind: c.serverOptimizer, lr: c.serverLr, momentum: c.serverMomentum },
       rowAveraging: c.rowAveraging,
     });
     const samplers = clients.map((client) => clientNegativeSource(split.nItems, client));
@@ -109,9 +122,16 @@ export async function runTraining(c: TrainConfig, onProgress?: ProgressListener)
       },
     );
     const assembled = () => createModel(config, split.nUsers, split.nItems, { global, local: sim.assembleLocal(split.nUsers) });
-    history = sim.run(() => evaluateRanking(assembled(), split, probeOpts), onProgress);
+    history = sim.run((round) => {
+      const current = assembled();
+      const validation = evaluateRanking(current, split, probeOpts);
+      selection.consider(round, validation, () => cloneParams(current.params));
+      return validation;
+    }, onProgress);
     model = assembled();
   }
+  const chosen = c.select === 'best' ? selection.best : null;
+  if (chosen) model = createModel(model.config, model.nUsers, model.nItems, chosen);
   const final = evaluateParts(model, split, c, ['validation', 'test']);
   const popularity = evaluateParts(popularityScorer(split), split, c, ['validation', 'test']);
   const random = evaluateParts(randomScorer(split.nItems, c.seed), split, c, ['validation', 'test']);
@@ -119,7 +139,7 @@ export async function runTraining(c: TrainConfig, onProgress?: ProgressListener)
   const trainSeconds = history.reduce((s, h) => s + h.seconds, 0);
   const result: ResultDocument = {
     dataset: { name: dataset.name, users: dataset.nUsers, items: dataset.nItems, interactions: dataset.interactions.users.length, split: split.method },
-    config: { ...c, lr: effectiveLr(c), batch: effectiveBatch(c) },
+    config: { ...c, lr: effectiveLr(c), batch: effectiveBatch(c), selectedRound: chosen ? selection.round : history.length },
     metrics: { test: final.test as SplitMetrics, validation: final.validation as SplitMetrics },
     baselines: {
       popularity: { test: popularity.test, validation: popularity.validation },
