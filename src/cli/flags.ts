@@ -5,7 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 
-export type FlagKind = 'string' | 'number' | 'integer' | 'boolean' | 'list' | 'numberList';
+export type FlagKind = 'string' | 'number' | 'integer' | 'boolean' | 'list' | 'numberList' | 'fractionList';
 
 export interface FlagSpec {
   readonly key: string; // config field
@@ -62,6 +62,8 @@ function convert(flag: string, kind: FlagKind, raw: string | boolean): unknown {
       return raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
     case 'numberList':
       return raw.split(',').map((s) => num(s.trim(), true));
+    case 'fractionList':
+      return raw.split(',').map((s) => num(s.trim(), false));
     default:
       return raw;
   }

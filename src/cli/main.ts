@@ -7,17 +7,29 @@ import { DataError } from '../data/errors.js';
 import { UsageError } from './flags.js';
 import { trainCommand, trainHelp } from './train.js';
 import { recommendCommand } from './recommend.js';
+import { serveCommand } from './serve.js';
+import { tokenCommand } from './token.js';
+import { joinCommand } from './join.js';
+import { partitionCommand } from './partition.js';
 
 const COMMANDS: Record<string, (argv: readonly string[]) => Promise<number>> = {
   train: trainCommand,
   recommend: recommendCommand,
+  serve: serveCommand,
+  token: tokenCommand,
+  join: joinCommand,
+  partition: partitionCommand,
 };
 
 const USAGE = `usage: fedrec <command> [flags]
 
 commands:
   train       train (federated or centralised) and evaluate; --help for flags
-  recommend   top-K recommendations from a saved model
+  recommend   top-K recommendations from a saved model, or on-device from a coordinator (--server)
+  serve       run the federated coordinator (--config FILE [--port] [--db PATH])
+  token       token create [--db PATH]: issue a client token
+  join        take part in training (--server URL --token T --data FILE)
+  partition   write one client data file per federated client of a data set
 `;
 
 export async function main(argv: readonly string[]): Promise<number> {

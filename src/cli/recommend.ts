@@ -1,5 +1,10 @@
-/** `fedrec recommend --model-file F --user ID [-k 10]`: top-K unseen items from a saved model. */
+/**
+ * `fedrec recommend --model-file F --user ID [-k 10]`: top-K unseen items from a saved model.
+ * `fedrec recommend --server URL --token T --data FILE [--user ID] [-k 10]`: top-K computed on this
+ * device from the coordinator's current model and the client's own data (nothing is sent).
+ */
 import { loadModelFile, topK } from '../runtime/model-file.js';
+import { recommendOnDevice } from '../client/node-client.js';
 import { parseFlags, UsageError, type FlagSpec } from './flags.js';
 
 export const RECOMMEND_FLAGS: Record<string, FlagSpec> = {
@@ -7,10 +12,15 @@ export const RECOMMEND_FLAGS: Record<string, FlagSpec> = {
   user: { key: 'user', kind: 'string', help: 'raw user id as in the data file' },
   k: { key: 'k', kind: 'integer', short: 'k', help: 'number of items (default 10)' },
   json: { key: 'json', kind: 'boolean', help: 'print JSON' },
+  server: { key: 'server', kind: 'string', help: 'coordinator URL (on-device mode, with --token and --data)' },
+  token: { key: 'token', kind: 'string', help: 'client token (on-device mode)' },
+  data: { key: 'data', kind: 'string', help: 'this client\'s data file (on-device mode)' },
+  state: { key: 'state', kind: 'string', help: 'local tables saved by fedrec join --state (on-device mode)' },
 };
 
 export async function recommendCommand(argv: readonly string[]): Promise<number> {
-  const f = parseFlags('recommend', argv, RECOMMEND_FLAGS) as { modelFile?: string; user?: string; k?: number; json?: boolean };
+  const f = parseFlags('recommend', argv, RECOMMEND_FLAGS) as { modelFile?: string; user?: string; k?: number; json?: boolean; server?: string; token?: string; data?: string; state?: string };
+  if (f.server !== undefined) return recommendFromServer(f);
   if (!f.modelFile) throw new UsageError('fedrec recommend: --model-file is required');
   if (f.user === undefined) throw new UsageError('fedrec recommend: --user is required');
   const k = f.k ?? 10;
@@ -25,5 +35,20 @@ export async function recommendCommand(argv: readonly string[]): Promise<number>
   }));
   if (f.json) process.stdout.write(JSON.stringify({ user: f.user, recommendations: recs }, null, 2) + '\n');
   else recs.forEach((r, i) => process.stdout.write(`${String(i + 1).padStart(3)}. ${r.item}\t${r.score.toFixed(4)}\t${r.title ?? ''}\n`));
+  return 0;
+}
+
+async function recommendFromServer(f: { server?: string; token?: string; data?: string; state?: string; user?: string; k?: number; json?: boolean }): Promise<number> {
+  if (!f.token) throw new UsageError('fedrec recommend: --token is required with --server');
+  if (!f.data) throw new UsageError('fedrec recommend: --data is required with --server');
+  const k = f.k ?? 10;
+  if (k < 1) throw new UsageError(`-k: expected a positive integer, got ${k}`);
+  const recs = await recommendOnDevice({ server: f.server as string, token: f.token, dataFile: f.data, statePath: f.state, k, user: f.user });
+  if (f.json) process.stdout.write(JSON.stringify({ recommendations: recs }, null, 2) + '\n');
+  else
+    for (const r of recs) {
+      process.stdout.write(`user ${r.user}\n`);
+      r.items.forEach((it, i) => process.stdout.write(`${String(i + 1).padStart(3)}. ${it.item}\t${it.score.toFixed(4)}\t${it.title}\n`));
+    }
   return 0;
 }

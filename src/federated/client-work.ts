@@ -44,7 +44,7 @@ export function runClientRound(
   data: ClientData,
   state: ClientState | null,
   sampler: NegativeSource,
-): ClientResult {
+): ClientResult & { readonly state: ClientState } {
   const rng = Rng.derive(plan.seed, 'client', data.clientId);
   const positives = localPositives(data);
   const epochs: ExampleSet[] = [];

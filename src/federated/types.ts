@@ -56,7 +56,8 @@ export interface ClientState {
 
 export interface ClientResult {
   readonly update: GlobalUpdate;
-  readonly state: ClientState;
+  /** What the client keeps for its next round; null for stateless clients (FedRecon). */
+  readonly state: ClientState | null;
 }
 
 export interface RoundSummary {

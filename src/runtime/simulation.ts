@@ -99,6 +99,7 @@ export class FederatedSimulation {
   }
 }
 
-function hashRoundSeed(seed: number, round: number): number {
+/** The seed of round `round` of a run seeded `seed` (the coordinator plans rounds with the same seeds). */
+export function hashRoundSeed(seed: number, round: number): number {
   return Rng.derive(seed, 'round', round).nextU32();
 }

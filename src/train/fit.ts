@@ -8,9 +8,16 @@ import type { Optimizer } from '../optim/types.js';
 import type { Grads, RecModel } from '../models/types.js';
 import type { ExampleSet, LossKind } from './types.js';
 
-/** One pass over `examples`; returns the mean loss per example. */
+/**
+ * Called once per minibatch, after the examples' gradients are accumulated and before the
+ * optimiser step: adds batch-level terms (a proximal penalty, deferred gradients) to `grads` and
+ * returns the loss they add to the batch.
+ */
+export type BatchHook = (grads: Grads) => number;
+
+/** One pass over `examples`; returns the mean loss per example (batch-level terms included). */
 export function fitEpoch(
-  model: RecModel,
+  model: Pick<RecModel, 'score' | 'backward'>,
   examples: ExampleSet,
   loss: LossKind,
   batch: number,
@@ -18,6 +25,7 @@ export function fitEpoch(
   optimizer: Optimizer,
   tables: { readonly [name: string]: Float32Array },
   trainable: readonly string[],
+  onBatch?: BatchHook,
 ): number {
   const { users, items, labels, negatives } = examples;
   let total = 0;
@@ -43,6 +51,7 @@ export function fitEpoch(
         model.backward(u, i, 2 * diff * scale, grads);
       }
     }
+    if (onBatch) total += onBatch(grads) * (end - start);
     optimizer.step(tables, grads, trainable);
     grads.reset();
   }

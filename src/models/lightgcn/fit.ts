@@ -22,6 +22,11 @@ export interface GraphFitOptions {
   readonly batch: number;
   /** L2 coefficient on the batch's layer-0 rows. */
   readonly reg: number;
+  /**
+   * Item representation in the score: 'final' (LightGCN) or 'layer0' (the federated ego-graph
+   * variant, where an item's neighbours are other clients' users). Default 'final'.
+   */
+  readonly itemScoring?: 'final' | 'layer0';
 }
 
 /**
@@ -64,7 +69,9 @@ export class GraphTrainer {
       model.forward();
       prop.zeroGrads();
       this.gFinal.fill(0);
-      let loss = bprLoss(batch, model.dim, { values: prop.final, grad: this.gFinal }, { values: prop.final, grad: this.gFinal }, { values: prop.layers[0], grad: prop.layerGrads[0] }, options.reg);
+      const final = { values: prop.final, grad: this.gFinal };
+      const layer0 = { values: prop.layers[0], grad: prop.layerGrads[0] };
+      let loss = bprLoss(batch, model.dim, final, options.itemScoring === 'layer0' ? layer0 : final, layer0, options.reg);
       if (this.extra) loss += this.extra.addBatch(batch, prop);
       prop.backward(this.gFinal, this.gE0);
       this.optimizer.step({ e0: model.e0 }, this.grads, ['e0']);

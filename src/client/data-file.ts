@@ -1,0 +1,49 @@
+/**
+ * Client data files on disk (Node): reading one, and writing one per federated client of a split
+ * (`fedrec partition`), using the engine's `partitionClients` so that file k holds exactly the
+ * users and items of simulated client k. Files hold raw ids (the catalogue's), never dense ones.
+ */
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Dataset, ImplicitSplit } from '../data/types.js';
+import { rowOf } from '../data/user-items.js';
+import { partitionClients } from '../runtime/clients.js';
+import { clientDataFileSchema, parseClientDataFile, type ClientDataFile, type UserRecord } from './local-data.js';
+
+export function readClientDataFile(path: string): ClientDataFile {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new Error(`${path}: cannot read client data (${(err as Error).message})`);
+  }
+  return parseClientDataFile(raw, path);
+}
+
+function writeAtomic(path: string, text: string): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, path);
+}
+
+/** One file per client of `partitionClients(split, usersPerClient, seed)`; returns the paths in client order. */
+export function writeClientFiles(dataset: Dataset, split: ImplicitSplit, usersPerClient: number, seed: number, dir: string): string[] {
+  mkdirSync(dir, { recursive: true });
+  const clients = partitionClients(split, usersPerClient, seed);
+  const item = (i: number) => dataset.itemIds[i];
+  const ids = (a: Int32Array) => Array.from(a, item);
+  return clients.map((client) => {
+    const users: UserRecord[] = Array.from(client.users, (u, k) => ({
+      id: dataset.userIds[u],
+      train: ids(client.positives[k]),
+      ...(client.ratings[k] ? { ratings: Array.from(client.ratings[k] as Float32Array) } : {}),
+      validation: ids(rowOf(split.validation, u)),
+      test: ids(rowOf(split.test, u)),
+      negatives: { validation: ids(rowOf(split.negatives.validation, u)), test: ids(rowOf(split.negatives.test, u)) },
+    }));
+    const file: ClientDataFile = clientDataFileSchema.parse({ format: 'fedrec-client-data', version: 1, users });
+    const path = join(dir, `client-${String(client.clientId).padStart(4, '0')}.json`);
+    writeAtomic(path, JSON.stringify(file));
+    return path;
+  });
+}

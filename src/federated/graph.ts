@@ -1,0 +1,245 @@
+/**
+ * Graph aggregation, the server side of UFGraphFR (Wang, Hao, Xiao, "UFGraphFR: Graph Federation
+ * Recommendation System based on User Text description features", J. Supercomputing 2026, arXiv
+ * 2501.08044) and GPFedRec (Zhang et al., KDD 2024). A streaming `Strategy`. Round:
+ *  1. accept: each user's vec(W_u) is sketched at once (seeded sparse random projection, or kept
+ *     exactly) and its trained rows are stored as D_u = Q_u − θ on the rows it touched. Users absent
+ *     this round keep their last sketch and their last personal rows;
+ *  2. graph: cosine similarity of the sketches, top-N neighbours, optional self-loop, row or
+ *     symmetric normalisation → S'' (see user-graph.ts);
+ *  3. propagation: L layers R = S''·A over the users' tables A_j = c_j·θ + D_j, each layer
+ *     computed on every user's own rows (Eq. 16);
+ *  4. global table θ_global = degree-weighted mean of the new R_u over the users holding each row
+ *     (Eq. 17, with the FedMF "touched" convention: rows nobody trained keep their value);
+ *  5. personal tables: each participant's Δ_u = R_u − θ_global on its rows; absent users keep their
+ *     last R_u on their rows; new users get θ_global. The MLP head is averaged (FedAvg) and applied.
+ * Memory: θ, one sketch per user and the personal rows (Σ_u rows touched × d), so it grows with
+ * interactions, not users × items. Rows of R_u a user did not touch equal θ_global (the price of
+ * that bound); rows of the intermediate layers (L > 1) are kept on each user's own rows only.
+ */
+import type { GlobalParams, ParamInfo } from '../models/types.js';
+import { ServerUpdater, UpdateAccumulator } from './aggregate.js';
+import { VectorSketch } from './user-sketch.js';
+import { isGraphUpdate, type PersonalRows } from './personal-types.js';
+import type { GlobalUpdate, RoundSummary, Strategy } from './types.js';
+import { buildUserGraph, topNeighbours, type GraphNorm, type UserGraph } from './user-graph.js';
+
+export interface GraphOptions {
+  /** Top-N neighbours per user. */
+  readonly neighbors: number;
+  /** Propagation layers L ≥ 1. */
+  readonly layers: number;
+  readonly norm: GraphNorm;
+  readonly selfLoop: boolean;
+  /** Sketch width for similarities; 0 = exact cosine of vec(W_u). */
+  readonly sketchDim: number;
+  readonly seed: number;
+}
+
+export interface GraphRoundStats {
+  readonly graphSeconds: number;
+  readonly propagateSeconds: number;
+  readonly personalRows: number;
+}
+
+export class GraphAggregation implements Strategy {
+  readonly name = 'graph';
+  private readonly d: number;
+  private readonly sketcher: VectorSketch;
+  private readonly sketches: Float32Array; // [nUsers, sketcher.outDim]
+  private readonly known: Uint8Array; // [nUsers] has a sketch
+  /** Per user: rows and values. Between rounds Δ_u = R_u − θ; after accept, D_u = A_u − θ. */
+  private readonly rows: (Int32Array | null)[];
+  private readonly values: (Float32Array | null)[];
+  private readonly weightOf: Float64Array;
+  private readonly head: UpdateAccumulator;
+  private readonly headUpdater: ServerUpdater;
+  private participants: number[] = [];
+  private round = 0;
+  /** The graph of the last round (for inspection and tests). */
+  lastGraph: { users: Int32Array; graph: UserGraph } | null = null;
+  lastStats: GraphRoundStats | null = null;
+
+  /**
+   * @param global the server's tables ('item' [nItems, d] and the dense head); `endRound` must get the same object.
+   * @param headInfo the dense head tables, averaged FedAvg-style.
+   */
+  constructor(
+    private readonly global: GlobalParams,
+    readonly nUsers: number,
+    readonly nItems: number,
+    weightDim: number,
+    headInfo: readonly ParamInfo[],
+    private readonly options: GraphOptions,
+  ) {
+    if (!global.item) throw new Error("graph aggregation: global parameters lack the 'item' table");
+    this.d = global.item.length / nItems;
+    if (!Number.isInteger(options.layers) || options.layers < 1) throw new RangeError(`graph aggregation: layers must be ≥ 1, got ${options.layers}`);
+    if (!Number.isInteger(options.neighbors) || options.neighbors < 0) throw new RangeError(`graph aggregation: neighbors must be ≥ 0, got ${options.neighbors}`);
+    this.sketcher = new VectorSketch(weightDim, options.sketchDim, options.seed);
+    this.sketches = new Float32Array(nUsers * this.sketcher.outDim);
+    this.known = new Uint8Array(nUsers);
+    this.rows = new Array(nUsers).fill(null);
+    this.values = new Array(nUsers).fill(null);
+    this.weightOf = new Float64Array(nUsers);
+    this.head = new UpdateAccumulator(headInfo, nItems);
+    this.headUpdater = new ServerUpdater({ kind: 'sgd', lr: 1 }, headInfo, 'touched');
+  }
+
+  /** What user u receives besides θ: its personal rows (null: none yet, R_u = θ). */
+  personal(u: number): PersonalRows | null {
+    const rows = this.rows[u];
+    return rows ? { rows, delta: this.values[u]! } : null;
+  }
+
+  /** Number of stored personal rows over all users (memory check). */
+  storedRows(): number {
+    let n = 0;
+    for (const r of this.rows) n += r ? r.length : 0;
+    return n;
+  }
+
+  beginRound(round: number): void {
+    this.round = round;
+    this.participants = [];
+    this.head.reset();
+  }
+
+  accept(update: GlobalUpdate): void {
+    if (update.round !== this.round) throw new Error(`update for round ${update.round} arrived in round ${this.round}`);
+    if (!isGraphUpdate(update)) throw new Error('graph aggregation needs GraphUpdate uploads (vec(W_u) and item rows per user)');
+    const { d } = this;
+    const theta = this.global.item;
+    for (const up of update.users) {
+      if (up.user < 0 || up.user >= this.nUsers) throw new Error(`graph aggregation: user ${up.user} out of range`);
+      if (up.itemRows.length !== up.rows.length * d) throw new Error(`graph aggregation: user ${up.user} sent ${up.itemRows.length} item values for ${up.rows.length} rows of width ${d}`);
+      this.sketcher.sketch(up.weightVector, this.sketches, up.user * this.sketcher.outDim);
+      this.known[up.user] = 1;
+      const delta = up.itemRows.slice();
+      for (let k = 0; k < up.rows.length; k++) {
+        const base = up.rows[k] * d;
+        for (let f = 0; f < d; f++) delta[k * d + f] -= theta[base + f];
+      }
+      this.rows[up.user] = up.rows;
+      this.values[up.user] = delta;
+      this.weightOf[up.user] = up.weight;
+      this.participants.push(up.user);
+    }
+    this.head.add(update);
+  }
+
+  endRound(global: GlobalParams): RoundSummary {
+    if (global !== this.global) throw new Error('graph aggregation: endRound got other parameters than the constructor');
+    const summary = { round: this.round, clients: this.head.count, loss: this.head.meanLoss };
+    if (this.participants.length > 0) {
+      const t0 = performance.now();
+      const users = Int32Array.from({ length: this.nUsers }, (_, u) => u).filter((u) => this.known[u] === 1);
+      const graph = this.buildGraph(users);
+      this.lastGraph = { users, graph };
+      const t1 = performance.now();
+      this.propagate(users, graph);
+      this.lastStats = { graphSeconds: (t1 - t0) / 1000, propagateSeconds: (performance.now() - t1) / 1000, personalRows: this.storedRows() };
+    }
+    this.headUpdater.apply(global, this.head);
+    return summary;
+  }
+
+  private buildGraph(users: Int32Array): UserGraph {
+    const w = this.sketcher.outDim;
+    const n = users.length;
+    const vectors = new Float32Array(n * w); // [n, w] unit rows
+    users.forEach((u, k) => vectors.set(this.sketches.subarray(u * w, (u + 1) * w), k * w));
+    const N = Math.min(this.options.neighbors, n - 1);
+    return buildUserGraph(topNeighbours(vectors, n, w, N), n, N, { selfLoop: this.options.selfLoop, norm: this.options.norm });
+  }
+
+  /** Steps 3–5 over the graph's nodes (`users[node]` is the dense user id). */
+  private propagate(users: Int32Array, graph: UserGraph): void {
+    const { d } = this;
+    const n = users.length;
+    const theta = this.global.item;
+    const isParticipant = new Uint8Array(this.nUsers);
+    for (const u of this.participants) isParticipant[u] = 1;
+    // Layer state per node: A = c·θ + Y, Y sparse on the user's rows.
+    let c = new Float64Array(n).fill(1);
+    let Y: (Float32Array | null)[] = Array.from(users, (u) => this.values[u]);
+    for (let layer = 1; layer <= this.options.layers; layer++) {
+      const last = layer === this.options.layers;
+      const nextC = new Float64Array(n);
+      const nextY: (Float32Array | null)[] = new Array(n).fill(null);
+      for (let i = 0; i < n; i++) {
+        const u = users[i];
+        if (last && !isParticipant[u]) continue;
+        const rowsU = this.rows[u];
+        const out = rowsU ? new Float32Array(rowsU.length * d) : null;
+        let ci = 0;
+        for (let e = graph.indptr[i]; e < graph.indptr[i + 1]; e++) {
+          const j = graph.indices[e];
+          const w = graph.weights[e];
+          ci += w * c[j];
+          const rowsJ = this.rows[users[j]];
+          const yj = Y[j];
+          if (!out || !rowsU || !rowsJ || !yj) continue;
+          // merge-join of the sorted row lists
+          let a = 0;
+          let b = 0;
+          while (a < rowsU.length && b < rowsJ.length) {
+            const ra = rowsU[a];
+            const rb = rowsJ[b];
+            if (ra < rb) a++;
+            else if (ra > rb) b++;
+            else {
+              const oa = a * d;
+              const ob = b * d;
+              for (let f = 0; f < d; f++) out[oa + f] += w * yj[ob + f];
+              a++;
+              b++;
+            }
+          }
+        }
+        nextC[i] = ci;
+        nextY[i] = out;
+      }
+      c = nextC;
+      Y = nextY;
+    }
+    // Eq. 17 over participants' new R_u = c·θ + Y, on the rows they hold.
+    const thetaOld = theta.slice();
+    const num = new Float64Array(theta.length);
+    const den = new Float64Array(this.nItems);
+    const nodeOf = new Int32Array(this.nUsers).fill(-1);
+    users.forEach((u, i) => (nodeOf[u] = i));
+    for (const u of this.participants) {
+      const i = nodeOf[u];
+      const rowsU = this.rows[u];
+      const y = Y[i];
+      if (!rowsU || !y) continue;
+      const deg = graph.degree[i];
+      const cm1 = c[i] - 1;
+      for (let k = 0; k < rowsU.length; k++) {
+        const base = rowsU[k] * d;
+        den[rowsU[k]] += deg;
+        for (let f = 0; f < d; f++) num[base + f] += deg * (cm1 * thetaOld[base + f] + y[k * d + f]);
+      }
+    }
+    for (let item = 0; item < this.nItems; item++) {
+      if (den[item] === 0) continue;
+      const inv = 1 / den[item];
+      for (let k = item * d, end = k + d; k < end; k++) theta[k] = thetaOld[k] + num[k] * inv;
+    }
+    // Personal rows relative to the new θ.
+    for (let u = 0; u < this.nUsers; u++) {
+      const rowsU = this.rows[u];
+      if (!rowsU) continue;
+      const participant = isParticipant[u] === 1;
+      const i = nodeOf[u];
+      const v = participant ? Y[i]! : this.values[u]!;
+      const cu = participant ? c[i] : 1;
+      for (let k = 0; k < rowsU.length; k++) {
+        const base = rowsU[k] * d;
+        for (let f = 0; f < d; f++) v[k * d + f] += cu * thetaOld[base + f] - theta[base + f];
+      }
+      this.values[u] = v;
+    }
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * Text-graph client model: every gradient (joint layer W, b — deferred to the batch hook —, item
+ * rows, MLP head) matches central finite differences of the batch loss, the λ term included.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Rng } from '../../math/rng.js';
+import { bceWithLogits } from '../../math/kernels.js';
+import { initParams, RowSparseGrads } from '../params.js';
+import { TextGraphModel, textGraphParamInfo, type TextGraphConfig } from './model.js';
+
+const config: TextGraphConfig = { textDim: 5, dim: 3, layers: [4, 3], lambda: 0.7 };
+const nUsers = 2;
+const nRows = 6;
+const batch = [
+  { u: 0, i: 0, y: 1 }, { u: 0, i: 1, y: 0 }, { u: 0, i: 2, y: 0 },
+  { u: 1, i: 3, y: 1 }, { u: 1, i: 4, y: 0 }, { u: 1, i: 5, y: 0 }, { u: 1, i: 3, y: 1 },
+];
+
+function setup() {
+  const rng = new Rng(3);
+  const params = initParams(textGraphParamInfo(config, nUsers, nRows), 0.5, rng);
+  for (const t of Object.values(params.local)) for (let k = 0; k < t.length; k++) t[k] = rng.normal() * 0.5;
+  for (const [name, t] of Object.entries(params.global)) if (name.endsWith('.b')) for (let k = 0; k < t.length; k++) t[k] = rng.normal() * 0.3;
+  const texts = Float32Array.from({ length: nUsers * config.textDim }, () => rng.normal());
+  const target = Float32Array.from({ length: nRows * config.dim }, () => rng.normal() * 0.5);
+  const model = new TextGraphModel(config, nUsers, nRows, params, texts, { target, groups: Int32Array.of(0, 3, 6) });
+  return { model, params };
+}
+
+/** Batch loss: mean BCE + λ Σ_groups mean_rows ‖Q_r − R_r‖². */
+function lossOf(model: TextGraphModel, grads: RowSparseGrads | null): number {
+  let total = 0;
+  const scale = 1 / batch.length;
+  const sink = grads ?? new RowSparseGrads(model.info);
+  for (const { u, i, y } of batch) {
+    const r = bceWithLogits(model.score(u, i), y);
+    total += r.loss * scale;
+    model.backward(u, i, r.grad * scale, sink);
+  }
+  const reg = model.endBatch(sink);
+  if (!grads) sink.reset();
+  return total + reg;
+}
+
+test('text-graph: analytic gradients (λ term included) match finite differences', () => {
+  const { model, params } = setup();
+  const grads = new RowSparseGrads(model.info);
+  lossOf(model, grads);
+  const h = 1e-3;
+  let checked = 0;
+  for (const p of model.info) {
+    const table = (p.scope === 'local' ? params.local : params.global)[p.name];
+    const step = Math.max(1, Math.floor(table.length / 12));
+    for (let k = 0; k < table.length; k += step) {
+      const old = table[k];
+      table[k] = old + h;
+      model.invalidate();
+      const up = lossOf(model, null);
+      table[k] = old - h;
+      model.invalidate();
+      const down = lossOf(model, null);
+      table[k] = old;
+      model.invalidate();
+      const numeric = (up - down) / (2 * h);
+      const analytic = grads.values[p.name][k];
+      assert.ok(Math.abs(numeric - analytic) <= 2e-3 + 2e-2 * Math.abs(numeric), `${p.name}[${k}]: analytic ${analytic}, numeric ${numeric}`);
+      checked++;
+    }
+  }
+  assert.ok(checked > 60);
+});
+
+test('text-graph: the λ term alone has gradient 2λ/n_g·(Q − R) and value λ·mean‖Q − R‖²', () => {
+  const { model, params } = setup();
+  const grads = new RowSparseGrads(model.info);
+  const value = model.endBatch(grads);
+  const q = params.global.item;
+  // recompute by hand from the fixture
+  const target = (model as unknown as { proximal: { target: Float32Array } }).proximal.target;
+  let expected = 0;
+  for (let r = 0; r < nRows; r++) {
+    let s = 0;
+    for (let f = 0; f < config.dim; f++) {
+      const diff = q[r * config.dim + f] - target[r * config.dim + f];
+      s += diff * diff;
+      assert.ok(Math.abs(grads.values.item[r * config.dim + f] - (2 * config.lambda / 3) * diff) < 1e-5);
+    }
+    expected += (config.lambda / 3) * s;
+  }
+  assert.ok(Math.abs(value - expected) < 1e-5);
+});

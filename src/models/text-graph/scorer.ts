@@ -1,0 +1,51 @@
+/**
+ * Scoring with personalised item tables, for evaluation in simulation (a deployed client scores on
+ * its own device): user u's item rows are R_u = θ + Δ_u (its personal rows) and θ elsewhere; e_u
+ * comes from the user's own joint layer. Implements the evaluation `Scorer`.
+ */
+import type { Scorer } from '../../eval/types.js';
+import type { PersonalRows } from '../../federated/personal-types.js';
+import type { TextGraphModel } from './model.js';
+
+export class PersonalisedScorer implements Scorer {
+  private rows = new Float32Array(0);
+
+  /**
+   * @param model the model over every user, whose 'item' table is θ [nItems, d].
+   * @param personal user u's personal rows, or null (R_u = θ).
+   */
+  constructor(
+    private readonly model: TextGraphModel,
+    private readonly personal: (u: number) => PersonalRows | null,
+  ) {}
+
+  get nItems(): number {
+    return this.model.nItems;
+  }
+
+  scoreItems(user: number, items: Int32Array, out: Float32Array): void {
+    const p = this.personal(user);
+    if (!p) return this.model.scoreItems(user, items, out);
+    const d = this.model.config.dim;
+    if (this.rows.length < items.length * d) this.rows = new Float32Array(items.length * d);
+    const theta = this.model.params.global.item;
+    for (let k = 0; k < items.length; k++) {
+      const i = items[k];
+      const at = binarySearch(p.rows, i);
+      for (let f = 0; f < d; f++) this.rows[k * d + f] = theta[i * d + f] + (at >= 0 ? p.delta[at * d + f] : 0);
+    }
+    this.model.scoreVectors(user, this.rows, items.length, out);
+  }
+}
+
+function binarySearch(sorted: Int32Array, x: number): number {
+  let lo = 0;
+  let hi = sorted.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid] < x) lo = mid + 1;
+    else if (sorted[mid] > x) hi = mid - 1;
+    else return mid;
+  }
+  return -1;
+}

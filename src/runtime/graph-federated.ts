@@ -1,0 +1,97 @@
+/**
+ * Federated LightGCN / NCL simulation (He et al. SIGIR 2020; Lin et al. WWW 2022; aggregation by
+ * FedAvg, McMahan et al. AISTATS 2017). The server holds only the global item table. Round:
+ *  1. sample clients (seeded per round);
+ *  2. NCL after warm-up: the server runs the E-step, k-means on the global item table → item
+ *     prototypes (normalised centroids [k, dim] and each item's cluster [nItems]), sent down
+ *     with the table;
+ *  3. each client trains on its ego-graph (federated/graph-client.ts) and returns the deltas of
+ *     the item rows it holds — folded into FedAvg immediately (streaming);
+ *  4. FedAvg averages each row over the clients that sent it and applies it (server optimiser).
+ * Evaluation (simulation only): every client's user is propagated on its own ego-graph with the
+ * final item table and scored against all items.
+ */
+import type { ImplicitSplit } from '../data/types.js';
+import type { RankingResult } from '../eval/types.js';
+import { globalBytes, updateBytes } from '../federated/bytes.js';
+import { clientNegativeSource } from '../federated/client-work.js';
+import { FedAvg } from '../federated/fedavg.js';
+import { egoUserEmbeddings, runGraphClientRound, type GraphRoundPlan } from '../federated/graph-client.js';
+import type { ClientState } from '../federated/types.js';
+import { fillUniform } from '../math/kernels.js';
+import { Rng } from '../math/rng.js';
+import { dotProductModel } from '../models/lightgcn/model.js';
+import { computePrototypes } from '../models/ncl/prototypes.js';
+import { paramInfo } from '../models/params.js';
+import type { RecModel } from '../models/types.js';
+import { ConfigError, type TrainConfig } from './config.js';
+import type { GraphRun } from './graph-central.js';
+import type { GraphSettings } from './graph-settings.js';
+import { partitionClients, sampleClients } from './clients.js';
+import type { HistoryEntry, ProgressListener } from './types.js';
+
+export function trainGraphFederated(
+  s: GraphSettings,
+  c: TrainConfig,
+  split: ImplicitSplit,
+  probe: (model: RecModel) => RankingResult,
+  onProgress?: ProgressListener,
+): GraphRun {
+  const { nItems } = split;
+  const dim = s.dim;
+  if (c.usersPerClient !== 1) throw new ConfigError(`federated ${c.model}: usersPerClient must be 1 (one ego-graph per device), got ${c.usersPerClient}`);
+  const clients = partitionClients(split, c.usersPerClient, s.seed);
+  const perRound = Math.min(clients.length, c.clientsPerRound ?? Math.max(1, Math.round((c.fraction ?? 1) * clients.length)));
+  const itemEmb = fillUniform(new Float32Array(nItems * dim), Math.sqrt(6 / (nItems + dim)), Rng.derive(s.seed, 'init-global'));
+  const global = { itemEmb };
+  const strategy = new FedAvg([paramInfo('itemEmb', nItems, dim, 'item')], nItems, {
+    serverOptimizer: { kind: c.serverOptimizer, lr: c.serverLr, momentum: c.serverMomentum },
+    rowAveraging: c.rowAveraging,
+  });
+  const samplers = clients.map((client) => clientNegativeSource(nItems, client));
+  const states: (ClientState | null)[] = clients.map(() => null);
+  const scoringModel = (): RecModel => {
+    const users = new Float32Array(split.nUsers * dim);
+    clients.forEach((client, k) => {
+      const state = states[k];
+      if (state) users.set(egoUserEmbeddings({ dim, layers: s.layers }, itemEmb, client, state), client.users[0] * dim);
+    });
+    return dotProductModel(split.nUsers, nItems, dim, users, itemEmb.slice());
+  };
+  const history: HistoryEntry[] = [];
+  for (let round = 1; round <= c.rounds; round++) {
+    const started = performance.now();
+    const ncl = s.ncl;
+    const itemPrototypes = ncl && round > ncl.warmUp
+      ? computePrototypes(itemEmb, dim, { clusters: ncl.clusters, iterations: ncl.kmeansIterations, seed: Rng.derive(s.seed, 'e-step-items', round).nextU32() })
+      : null;
+    const plan: GraphRoundPlan = {
+      round,
+      seed: Rng.derive(s.seed, 'round', round).nextU32(),
+      dim,
+      layers: s.layers,
+      reg: s.reg,
+      localEpochs: c.localEpochs,
+      batch: s.batch,
+      optimizer: s.optimizer,
+      ncl: ncl ? { loss: ncl, itemPrototypes } : null,
+    };
+    const chosen = sampleClients(clients.length, perRound, s.seed, round);
+    const down = globalBytes(global) + (itemPrototypes ? 4 * (itemPrototypes.centroids.length + itemPrototypes.assignment.length) : 0);
+    let bytesUp = 0;
+    strategy.beginRound(round);
+    for (const k of chosen) {
+      const result = runGraphClientRound(plan, itemEmb, clients[k], states[k], samplers[k]);
+      states[k] = result.state;
+      bytesUp += updateBytes(result.update);
+      strategy.accept(result.update);
+    }
+    const summary = strategy.endRound(global);
+    const seconds = (performance.now() - started) / 1000;
+    const evaluate = round % s.evalEvery === 0 || round === c.rounds;
+    const entry: HistoryEntry = { round, loss: summary.loss, seconds, bytesUp, bytesDown: down * chosen.length, clients: chosen.length, validation: evaluate ? probe(scoringModel()) : {} };
+    history.push(entry);
+    onProgress?.(entry, c.rounds);
+  }
+  return { model: scoringModel(), history };
+}

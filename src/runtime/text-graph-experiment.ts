@@ -1,0 +1,204 @@
+/**
+ * A text-graph run end to end (UFGraphFR: Wang, Hao, Xiao, J. Supercomputing 2026, arXiv
+ * 2501.08044; GPFedRec: Zhang et al., KDD 2024), with the EVALUATION.md protocol and result document:
+ *  1. load data, split (leave-one-out by time, fixed evaluation negatives);
+ *  2. user texts from side information (or --user-text), optionally ablated (shuffled among users,
+ *     or random unit vectors instead of encodings), encoded once (cached on disk);
+ *  3. train: centrally (one model, shared item table, no λ term), or federated with FedAvg (item
+ *     rows and head averaged; nothing personal uploaded) or graph aggregation (graph.ts);
+ *     per round: sample clients, each downloads θ, the head and its personal rows, trains
+ *     (text-graph-client.ts) and uploads; the strategy aggregates; validation is probed;
+ *  4. evaluate validation and test with each user's joint layer and personalised table;
+ *     popularity and random baselines in the same run.
+ */
+import { rowOf } from '../data/user-items.js';
+import { NegativeSampler } from '../data/negatives.js';
+import type { Dataset, ImplicitSplit } from '../data/types.js';
+import { evaluateRanking } from '../eval/ranking.js';
+import { popularityScorer, randomScorer } from '../eval/baselines.js';
+import type { Scorer } from '../eval/types.js';
+import { Rng } from '../math/rng.js';
+import { RowSparseGrads } from '../models/params.js';
+import type { GlobalParams, Grads, ParamInfo } from '../models/types.js';
+import { paramInfo } from '../models/params.js';
+import { freshJoint, headParamInfo, initTextGraphGlobal, TextGraphModel, type TextGraphConfig } from '../models/text-graph/model.js';
+import { PersonalisedScorer } from '../models/text-graph/scorer.js';
+import { createOptimizer } from '../optim/registry.js';
+import { FedAvg } from '../federated/fedavg.js';
+import { GraphAggregation } from '../federated/graph.js';
+import { clientNegativeSource } from '../federated/client-work.js';
+import { runTextGraphClientRound, type TextGraphPlan } from '../federated/text-graph-client.js';
+import type { PersonalRows } from '../federated/personal-types.js';
+import type { ClientState, Strategy } from '../federated/types.js';
+import { updateBytes } from '../federated/bytes.js';
+import { buildEpochExamples } from '../train/examples.js';
+import { fitEpoch } from '../train/fit.js';
+import { createTextEncoder } from '../text/encoders.js';
+import { readUserTextFile, userTexts } from '../text/user-text.js';
+import type { ResultDocument, SplitMetrics } from '../report/result.js';
+import { effectiveBatch, effectiveLr, type TrainConfig } from './config.js';
+import { evaluateParts, loadConfiguredDataset, splitDataset } from './experiment.js';
+import { partitionClients, sampleClients } from './clients.js';
+import type { HistoryEntry, ProgressListener } from './types.js';
+
+export interface TextGraphRun {
+  readonly result: ResultDocument;
+  readonly dataset: Dataset;
+  readonly split: ImplicitSplit;
+}
+
+/** The users' text vectors [nUsers, textDim] per the config's encoder and ablation. */
+export async function userTextVectors(c: TrainConfig, dataset: Dataset): Promise<{ vectors: Float32Array; dim: number; encoder: string }> {
+  const texts = userTexts(dataset, c.userText ? readUserTextFile(c.userText) : undefined);
+  const encoder = await createTextEncoder({ kind: c.encoder, model: c.encoderModel, cacheRoot: c.cacheDir, seed: c.seed });
+  const dim = encoder.dim;
+  const vectors = new Float32Array(dataset.nUsers * dim);
+  if (c.textAblation === 'random') {
+    const rng = Rng.derive(c.seed, 'random-text');
+    for (let u = 0; u < dataset.nUsers; u++) {
+      const v = vectors.subarray(u * dim, (u + 1) * dim);
+      for (let k = 0; k < dim; k++) v[k] = rng.normal();
+      const norm = Math.hypot(...v);
+      for (let k = 0; k < dim; k++) v[k] /= norm;
+    }
+    return { vectors, dim, encoder: `random unit vectors (${dim}-d)` };
+  }
+  const order = c.textAblation === 'shuffle' ? Rng.derive(c.seed, 'shuffle-text').shuffle(texts.map((_, u) => u)) : null;
+  const encoded = await encoder.encode(order ? order.map((u) => texts[u]) : texts);
+  encoded.forEach((v, u) => vectors.set(v, u * dim));
+  return { vectors, dim, encoder: encoder.id };
+}
+
+export function textGraphConfigOf(c: TrainConfig, textDim: number): TextGraphConfig {
+  return { textDim, dim: c.dim, layers: c.layers, lambda: c.lambda };
+}
+
+export async function runTextGraphTraining(c: TrainConfig, onProgress?: ProgressListener): Promise<TextGraphRun> {
+  const started = performance.now();
+  const dataset = await loadConfiguredDataset(c);
+  const split = splitDataset(dataset, c.split, c.seed);
+  const text = await userTextVectors(c, dataset);
+  const cfg = textGraphConfigOf(c, text.dim);
+  const probeOpts = { part: 'validation' as const, protocols: ['sampled' as const], ks: c.k };
+  const trained = c.mode === 'central'
+    ? trainCentralTextGraph(c, cfg, split, text.vectors, (s) => evaluateRanking(s, split, probeOpts), onProgress)
+    : trainFederatedTextGraph(c, cfg, split, text.vectors, (s) => evaluateRanking(s, split, probeOpts), onProgress);
+  const final = evaluateParts(trained.scorer, split, c, ['validation', 'test']);
+  const popularity = evaluateParts(popularityScorer(split), split, c, ['validation', 'test']);
+  const random = evaluateParts(randomScorer(split.nItems, c.seed), split, c, ['validation', 'test']);
+  const history = trained.history;
+  const trainSeconds = history.reduce((s, h) => s + h.seconds, 0);
+  const result: ResultDocument = {
+    dataset: { name: dataset.name, users: dataset.nUsers, items: dataset.nItems, interactions: dataset.interactions.users.length, split: split.method },
+    config: { ...c, lr: effectiveLr(c), batch: effectiveBatch(c), encoderId: text.encoder, textDim: text.dim },
+    metrics: { test: final.test as SplitMetrics, validation: final.validation as SplitMetrics },
+    baselines: {
+      popularity: { test: popularity.test, validation: popularity.validation },
+      random: { test: random.test, validation: random.validation },
+    },
+    history,
+    timing: { totalSeconds: (performance.now() - started) / 1000, secondsPerRound: history.length > 0 ? trainSeconds / history.length : 0 },
+  };
+  return { result, dataset, split };
+}
+
+type Probe = (scorer: Scorer) => HistoryEntry['validation'];
+
+interface Trained {
+  readonly scorer: Scorer;
+  readonly history: HistoryEntry[];
+}
+
+/** The centralised reference: one model over all users and the whole item table, no λ term. */
+function trainCentralTextGraph(c: TrainConfig, cfg: TextGraphConfig, split: ImplicitSplit, texts: Float32Array, probe: Probe, onProgress?: ProgressListener): Trained {
+  const global = initTextGraphGlobal(cfg, split.nItems, Rng.derive(c.seed, 'init-global'));
+  const local = freshJoint(cfg, split.nUsers);
+  const model = new TextGraphModel(cfg, split.nUsers, split.nItems, { global, local }, texts, null);
+  const positives = Array.from({ length: split.nUsers }, (_, u) => ({ user: u, items: rowOf(split.train, u) }));
+  const sampler = new NegativeSampler(split);
+  const grads = new RowSparseGrads(model.info);
+  const optimizer = createOptimizer({ kind: c.optimizer, lr: effectiveLr(c), weightDecay: c.l2 });
+  const tables = { ...global, ...local };
+  const trainable = model.info.map((p) => p.name);
+  const hook = (g: Grads) => model.endBatch(g);
+  const history: HistoryEntry[] = [];
+  for (let epoch = 1; epoch <= c.epochs; epoch++) {
+    const t = performance.now();
+    const examples = buildEpochExamples(positives, sampler, 'bce', c.negatives, Rng.derive(c.seed, 'train-negatives', epoch));
+    const loss = fitEpoch(model, examples, 'bce', effectiveBatch(c), grads, optimizer, tables, trainable, hook);
+    const seconds = (performance.now() - t) / 1000;
+    const entry: HistoryEntry = { round: epoch, loss, seconds, bytesUp: 0, bytesDown: 0, validation: epoch % c.evalEvery === 0 || epoch === c.epochs ? probe(model) : {} };
+    history.push(entry);
+    onProgress?.(entry, c.epochs);
+  }
+  return { scorer: model, history };
+}
+
+function trainFederatedTextGraph(c: TrainConfig, cfg: TextGraphConfig, split: ImplicitSplit, texts: Float32Array, probe: Probe, onProgress?: ProgressListener): Trained {
+  const clients = partitionClients(split, c.usersPerClient, c.seed);
+  const perRound = Math.min(clients.length, c.clientsPerRound ?? Math.max(1, Math.round((c.fraction ?? 1) * clients.length)));
+  const global = initTextGraphGlobal(cfg, split.nItems, Rng.derive(c.seed, 'init-global'));
+  const headInfo = headParamInfo(cfg);
+  const itemInfo: ParamInfo = paramInfo('item', split.nItems, cfg.dim, 'item');
+  const graph = c.algorithm === 'graph'
+    ? new GraphAggregation(global, split.nUsers, split.nItems, cfg.textDim * cfg.dim, headInfo, {
+      neighbors: c.neighbors, layers: c.graphLayers, norm: c.norm, selfLoop: c.selfLoop, sketchDim: c.sketchDim, seed: c.seed,
+    })
+    : null;
+  const strategy: Strategy = graph ?? new FedAvg([itemInfo, ...headInfo], split.nItems, {
+    serverOptimizer: { kind: 'sgd', lr: c.serverLr, momentum: c.serverMomentum },
+    rowAveraging: c.rowAveraging,
+  });
+  const personal = (u: number): PersonalRows | null => graph?.personal(u) ?? null;
+  const samplers = clients.map((client) => clientNegativeSource(split.nItems, client));
+  const clientTexts = clients.map((client) => {
+    const t = new Float32Array(client.users.length * cfg.textDim);
+    client.users.forEach((u, k) => t.set(texts.subarray(u * cfg.textDim, (u + 1) * cfg.textDim), k * cfg.textDim));
+    return t;
+  });
+  const states: (ClientState | null)[] = clients.map(() => null);
+  const planBase = {
+    model: cfg, localEpochs: c.localEpochs, batch: effectiveBatch(c), negatives: c.negatives,
+    optimizer: { kind: c.optimizer, lr: effectiveLr(c), weightDecay: c.l2 }, uploadUsers: graph !== null, dpLaplace: c.dpLaplace,
+  };
+  const globalBytes = Object.values(global).reduce((s, v) => s + v.length * 4, 0);
+  const scorer = (): Scorer => {
+    const local = freshJoint(cfg, split.nUsers);
+    clients.forEach((client, k) => {
+      const s = states[k];
+      if (!s) return;
+      const wT = cfg.textDim * cfg.dim;
+      client.users.forEach((u, j) => {
+        local.jointW.set(s.local.jointW.subarray(j * wT, (j + 1) * wT), u * wT);
+        local.jointB.set(s.local.jointB.subarray(j * cfg.dim, (j + 1) * cfg.dim), u * cfg.dim);
+      });
+    });
+    const model = new TextGraphModel(cfg, split.nUsers, split.nItems, { global: global as GlobalParams, local }, texts, null);
+    return new PersonalisedScorer(model, personal);
+  };
+  const history: HistoryEntry[] = [];
+  for (let round = 1; round <= c.rounds; round++) {
+    const t = performance.now();
+    const plan: TextGraphPlan = { ...planBase, round, seed: Rng.derive(c.seed, 'round', round).nextU32() };
+    const chosen = sampleClients(clients.length, perRound, c.seed, round);
+    strategy.beginRound(round);
+    let bytesUp = 0;
+    let bytesDown = 0;
+    for (const k of chosen) {
+      const client = clients[k];
+      const download = { global, personal: (j: number) => personal(client.users[j]) };
+      for (const u of client.users) bytesDown += globalBytes + (personal(u)?.delta.length ?? 0) * 4 + (personal(u)?.rows.length ?? 0) * 4;
+      const result = runTextGraphClientRound(plan, download, client, clientTexts[k], states[k], samplers[k]);
+      states[k] = result.state;
+      bytesUp += updateBytes(result.update) + result.update.users.reduce((s, up) => s + 4 * (up.weightVector.length + up.rows.length + up.itemRows.length), 0);
+      strategy.accept(result.update);
+    }
+    const summary = strategy.endRound(global);
+    const seconds = (performance.now() - t) / 1000;
+    const evaluate = round % c.evalEvery === 0 || round === c.rounds;
+    const entry: HistoryEntry = { round, loss: summary.loss, seconds, bytesUp, bytesDown, clients: chosen.length, validation: evaluate ? probe(scorer()) : {} };
+    history.push(entry);
+    onProgress?.(entry, c.rounds);
+  }
+  return { scorer: scorer(), history };
+}

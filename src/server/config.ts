@@ -1,0 +1,78 @@
+/**
+ * The coordinator's configuration file, validated once at start:
+ *   { "training":    { ...the fields of `fedrec train` (runtime/config.ts): data, model, rounds,
+ *                      localEpochs, lr, seed, ... — the plan every round sends },
+ *     "coordinator": { minClients, clientsPerRound, roundDeadlineSeconds, normBound, normMode, ... } }
+ * `training.data` (or the synthetic-data fields) gives the item catalogue; the coordinator never
+ * sees any interaction of a client.
+ */
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { ConfigError, parseTrainConfig, type TrainConfig } from '../runtime/config.js';
+
+const positiveInt = z.number().int().positive();
+
+export const coordinatorSchema = z
+  .object({
+    host: z.string().default('127.0.0.1'),
+    port: z.number().int().min(0).max(65535).default(8787),
+    /** Quorum: a round closes at its deadline only with at least this many updates. */
+    minClients: positiveInt.default(1),
+    /** Clients chosen per round (seeded, among registered clients); all registered clients when absent. */
+    clientsPerRound: positiveInt.optional(),
+    roundDeadlineSeconds: z.number().positive().default(60),
+    /** L2 bound on a whole update (all deltas); none when absent. */
+    normBound: z.number().positive().optional(),
+    normMode: z.enum(['reject', 'clip']).default('reject'),
+    /** Largest aggregation weight a client may claim. */
+    maxWeight: z.number().positive().default(1_000_000),
+    /** Largest update body in bytes; default: a dense update of every table plus 64 KiB. */
+    maxUpdateBytes: positiveInt.optional(),
+    keepCheckpoints: positiveInt.default(5),
+    /** How often the coordinator checks deadlines, ms. */
+    tickMs: positiveInt.default(200),
+    /** What a waiting client is told to wait before asking again, ms. */
+    retryAfterMs: z.number().int().min(0).default(300),
+    /** The browser bundle served at /client.js (built on first start when missing). */
+    bundlePath: z.string().optional(),
+  })
+  .strict();
+
+export type CoordinatorOptions = Readonly<z.infer<typeof coordinatorSchema>>;
+
+export interface ServerConfig {
+  readonly training: TrainConfig;
+  readonly coordinator: CoordinatorOptions;
+}
+
+export function parseServerConfig(raw: unknown, source = 'config'): ServerConfig {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError(`${source}: expected a JSON object with "training" and "coordinator"`);
+  const { training = {}, coordinator = {}, ...rest } = raw as Record<string, unknown>;
+  const extra = Object.keys(rest);
+  if (extra.length > 0) throw new ConfigError(`${source}: unknown key(s) ${extra.join(', ')}; expected "training" and "coordinator"`);
+  let t: TrainConfig;
+  try {
+    t = parseTrainConfig({ ...(training as object), mode: 'federated' });
+  } catch (err) {
+    throw new ConfigError(`${source}: training: ${(err as Error).message}`);
+  }
+  if (t.serverMomentum > 0) {
+    throw new ConfigError(`${source}: training.serverMomentum: server momentum keeps optimiser state the coordinator does not checkpoint yet; use 0`);
+  }
+  const parsed = coordinatorSchema.safeParse(coordinator);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  coordinator.${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`${source}: invalid configuration:\n${lines.join('\n')}`);
+  }
+  return { training: t, coordinator: parsed.data };
+}
+
+export function readServerConfig(file: string): ServerConfig {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new ConfigError(`${file}: cannot read JSON (${(err as Error).message})`);
+  }
+  return parseServerConfig(raw, file);
+}

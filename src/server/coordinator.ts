@@ -1,0 +1,314 @@
+/**
+ * The round lifecycle (S4: FedAvg loop with deadline-based rounds for stragglers):
+ *  1. open round r (when at least `minClients` are registered): its seed is the simulation's round
+ *     seed, its participants every registered client or `clientsPerRound` of them (seeded), its
+ *     deadline now + roundDeadlineSeconds;
+ *  2. clients ask for the plan and the model (version r − 1) and send one update each; an update is
+ *     decoded, checked (round id, selection, once per client, shape / range / finite / norm) and
+ *     stored — nothing else changes until the round closes;
+ *  3. the round closes when every participant has answered, or at the deadline with a quorum of
+ *     `minClients` (without a quorum the deadline moves on); vanished clients are not counted;
+ *  4. closing folds the stored updates into the strategy in client-id order (a fixed order, so the
+ *     result equals the in-process simulation's), applies it to a copy of the model, and in one
+ *     transaction checkpoints the model, marks the round closed and drops its updates.
+ * State lives in the Store; after a crash the coordinator restarts from the last checkpoint and the
+ * open round's stored updates: nothing accepted is lost, and no round is aggregated twice.
+ */
+import type { FastifyBaseLogger } from 'fastify';
+import type { GlobalParams, ParamInfo } from '../models/types.js';
+import { modelParamInfo } from '../models/registry.js';
+import type { RoundPlan, Strategy } from '../federated/types.js';
+import { effectiveBatch, effectiveLr, ConfigError } from '../runtime/config.js';
+import { modelConfigOf } from '../runtime/experiment.js';
+import { hashRoundSeed, initGlobal } from '../runtime/simulation.js';
+import { sampleClients } from '../runtime/clients.js';
+import { decodeModel, decodeUpdate, encodeModel, encodeUpdate } from '../wire/messages.js';
+import { WireError, type Limits } from '../wire/types.js';
+import type { Catalogue, RoundInfo, UpdateAck } from '../wire/protocol.js';
+import type { ServerConfig } from './config.js';
+import { HttpError } from './errors.js';
+import type { Metrics } from './metrics.js';
+import { strategyEntry } from './strategies.js';
+import type { ClientRecord, RoundRecord, Store } from './types.js';
+import { InvalidUpdate, validateUpdate } from './validate.js';
+
+export interface CoordinatorStatus {
+  readonly completedRounds: number;
+  readonly totalRounds: number;
+  readonly openRound: number | null;
+  readonly updatesInRound: number;
+  readonly registeredClients: number;
+  readonly done: boolean;
+}
+
+export class Coordinator {
+  readonly info: readonly ParamInfo[];
+  readonly names: readonly string[];
+  readonly limits: Limits;
+  private global: GlobalParams;
+  private version: number;
+  private modelBytes: Uint8Array;
+  private open: RoundRecord | null;
+  private submitted = new Set<number>();
+  private registered: number;
+  private readonly strategy: Strategy;
+  private readonly clientWork: string;
+  private timer: NodeJS.Timeout | null = null;
+  private readonly authCache = new Map<string, ClientRecord>();
+
+  constructor(
+    private readonly store: Store,
+    readonly config: ServerConfig,
+    readonly catalogue: Catalogue,
+    private readonly metrics: Metrics,
+    private readonly log: FastifyBaseLogger,
+  ) {
+    const t = config.training;
+    const modelConfig = modelConfigOf(t);
+    const nItems = catalogue.nItems;
+    this.info = modelParamInfo(modelConfig, 0, nItems).filter((p) => p.scope === 'global');
+    this.names = this.info.map((p) => p.name);
+    const entry = strategyEntry(t.algorithm);
+    this.clientWork = entry.clientWork;
+    this.strategy = entry.create({ info: this.info, nItems, training: t });
+    const denseBytes = this.info.reduce((n, p) => n + p.rows * p.cols * 4, 0) + nItems * 4;
+    this.limits = { maxBytes: config.coordinator.maxUpdateBytes ?? denseBytes + (64 << 10), maxHeaderBytes: 64 << 10 };
+
+    const identity = JSON.stringify({ model: modelConfig, nItems, algorithm: t.algorithm, seed: t.seed });
+    const stored = store.getMeta('identity');
+    if (stored === null) store.setMeta('identity', identity);
+    else if (stored !== identity) {
+      throw new ConfigError(`the database was created for ${stored}, but the configuration asks for ${identity}: use a fresh --db or the original config`);
+    }
+    const checkpoint = store.latestCheckpoint();
+    if (checkpoint) {
+      const decoded = decodeModel(checkpoint.model);
+      this.global = decoded.global;
+      this.version = checkpoint.version;
+      this.modelBytes = checkpoint.model;
+    } else {
+      this.global = initGlobal(modelConfig, nItems, t.seed);
+      this.version = 0;
+      this.modelBytes = encodeModel(this.global, 0, this.names);
+      store.initialise(this.modelBytes, null);
+    }
+    this.open = store.openRound();
+    if (this.open && this.open.round !== this.version + 1) {
+      throw new Error(`store is inconsistent: round ${this.open.round} is open but the last checkpoint is version ${this.version}`);
+    }
+    this.registered = store.clientCount();
+    if (this.open) for (const u of store.updatesOf(this.open.round)) this.submitted.add(u.clientId);
+    this.log.info({ version: this.version, openRound: this.open?.round ?? null, updates: this.submitted.size, clients: this.registered }, 'coordinator state loaded');
+    this.metrics.currentRound.set(this.open?.round ?? 0);
+    this.metrics.roundUpdates.set(this.submitted.size);
+    this.maybeOpen();
+    this.maybeClose();
+  }
+
+  get totalRounds(): number {
+    return this.config.training.rounds;
+  }
+
+  get done(): boolean {
+    return this.version >= this.totalRounds;
+  }
+
+  start(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => this.tick(), this.config.coordinator.tickMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  /** Periodic work: notice new registrations, open rounds, enforce deadlines. */
+  tick(): void {
+    try {
+      this.registered = this.store.clientCount();
+      this.maybeOpen();
+      this.maybeClose();
+    } catch (err) {
+      this.log.error({ err }, 'coordinator tick failed');
+    }
+  }
+
+  authenticate(tokenHash: string): ClientRecord | null {
+    const cached = this.authCache.get(tokenHash);
+    if (cached) return cached;
+    const client = this.store.clientByTokenHash(tokenHash);
+    if (client) {
+      this.authCache.set(tokenHash, client);
+      if (client.id >= this.registered) this.registered = client.id + 1;
+    }
+    return client;
+  }
+
+  status(): CoordinatorStatus {
+    return {
+      completedRounds: this.version,
+      totalRounds: this.totalRounds,
+      openRound: this.open?.round ?? null,
+      updatesInRound: this.submitted.size,
+      registeredClients: this.registered,
+      done: this.done,
+    };
+  }
+
+  plan(round: number): RoundPlan {
+    const t = this.config.training;
+    return {
+      round,
+      model: modelConfigOf(t),
+      loss: t.loss,
+      localEpochs: t.localEpochs,
+      batch: effectiveBatch(t),
+      negatives: t.negatives,
+      optimizer: { kind: t.optimizer, lr: effectiveLr(t), weightDecay: t.l2 },
+      seed: hashRoundSeed(t.seed, round),
+    };
+  }
+
+  roundInfo(client: ClientRecord): RoundInfo {
+    const retryAfterMs = this.config.coordinator.retryAfterMs;
+    const nItems = this.catalogue.nItems;
+    if (this.done) {
+      return { status: 'done', clientId: client.id, round: this.version, algorithm: this.clientWork, nItems, plan: this.plan(this.version) };
+    }
+    const open = this.open;
+    if (!open) {
+      const reason = `waiting for clients: ${this.registered} registered, quorum ${this.config.coordinator.minClients}`;
+      return { status: 'wait', clientId: client.id, round: this.version, reason, retryAfterMs };
+    }
+    if (open.selected && !open.selected.includes(client.id)) {
+      return { status: 'wait', clientId: client.id, round: open.round, reason: `not selected for round ${open.round}`, retryAfterMs };
+    }
+    if (this.submitted.has(client.id)) {
+      return { status: 'wait', clientId: client.id, round: open.round, reason: `update received; round ${open.round} has not closed yet`, retryAfterMs };
+    }
+    return {
+      status: 'train',
+      clientId: client.id,
+      round: open.round,
+      modelVersion: this.version,
+      algorithm: this.clientWork,
+      nItems,
+      plan: this.plan(open.round),
+      deadlineAt: open.deadlineAt,
+    };
+  }
+
+  /** The current global model as a wire message (version = completed rounds). */
+  model(): { version: number; bytes: Uint8Array } {
+    return { version: this.version, bytes: this.modelBytes };
+  }
+
+  submit(client: ClientRecord, body: Uint8Array): UpdateAck {
+    const reject = (status: number, reason: string, message: string): never => {
+      this.metrics.updatesRejected.inc({ reason });
+      throw new HttpError(status, reason, message);
+    };
+    let update;
+    try {
+      update = decodeUpdate(body, this.limits);
+    } catch (err) {
+      if (err instanceof WireError) return reject(400, 'malformed', `malformed update: ${err.message}`);
+      throw err;
+    }
+    const open = this.open;
+    if (!open) {
+      const why = this.done ? `training finished after ${this.version} rounds` : 'no round is open';
+      return reject(409, 'round-closed', `update for round ${update.round} refused: ${why}`);
+    }
+    if (update.round !== open.round) {
+      return reject(409, 'round-closed', `update for round ${update.round} refused: the open round is ${open.round}`);
+    }
+    if (open.selected && !open.selected.includes(client.id)) {
+      return reject(403, 'not-selected', `client ${client.id} is not a participant of round ${open.round}`);
+    }
+    if (this.submitted.has(client.id)) {
+      return reject(409, 'duplicate', `client ${client.id} already sent its update for round ${open.round}`);
+    }
+    let checked;
+    try {
+      checked = validateUpdate(update, this.info, {
+        nItems: this.catalogue.nItems,
+        maxWeight: this.config.coordinator.maxWeight,
+        normBound: this.config.coordinator.normBound,
+        normMode: this.config.coordinator.normMode,
+      });
+    } catch (err) {
+      if (err instanceof InvalidUpdate) return reject(422, err.reason, `invalid update: ${err.message}`);
+      throw err;
+    }
+    const stored = checked.clipped ? encodeUpdate(checked.update) : body;
+    const added = this.store.addUpdate(open.round, client.id, stored);
+    if (added === 'duplicate') return reject(409, 'duplicate', `client ${client.id} already sent its update for round ${open.round}`);
+    if (added === 'round-not-open') return reject(409, 'round-closed', `round ${open.round} closed before the update was stored`);
+    this.submitted.add(client.id);
+    this.metrics.updatesAccepted.inc();
+    this.metrics.bytesReceived.inc(body.length);
+    this.metrics.roundUpdates.set(this.submitted.size);
+    if (checked.clipped) this.metrics.updatesClipped.inc();
+    const ack: UpdateAck = { accepted: true, round: open.round, clipped: checked.clipped, updatesInRound: this.submitted.size };
+    this.maybeClose();
+    return ack;
+  }
+
+  private maybeOpen(): void {
+    if (this.open || this.done) return;
+    const { minClients, clientsPerRound, roundDeadlineSeconds } = this.config.coordinator;
+    if (this.registered < minClients) return;
+    const round = this.version + 1;
+    const seed = this.config.training.seed;
+    const selected = clientsPerRound === undefined ? null : Array.from(sampleClients(this.registered, clientsPerRound, seed, round));
+    const now = Date.now();
+    const record: RoundRecord = { round, seed: hashRoundSeed(seed, round), selected, openedAt: now, deadlineAt: now + roundDeadlineSeconds * 1000 };
+    this.store.insertRound(record);
+    this.open = record;
+    this.submitted = new Set();
+    this.metrics.currentRound.set(round);
+    this.metrics.roundUpdates.set(0);
+    this.log.info({ round, participants: selected?.length ?? this.registered, deadlineAt: record.deadlineAt }, 'round opened');
+  }
+
+  private maybeClose(): void {
+    const open = this.open;
+    if (!open) return;
+    const count = this.submitted.size;
+    const expected = open.selected ? open.selected.length : this.registered;
+    const { minClients, roundDeadlineSeconds } = this.config.coordinator;
+    const now = Date.now();
+    if (count >= expected && count > 0) return this.close(open, 'every participant answered');
+    if (now < open.deadlineAt) return;
+    if (count >= minClients) return this.close(open, `deadline with quorum (${count} of ${expected})`);
+    const deadlineAt = now + roundDeadlineSeconds * 1000;
+    this.store.extendDeadline(open.round, deadlineAt);
+    this.open = { ...open, deadlineAt };
+    this.log.warn({ round: open.round, updates: count, minClients }, 'deadline passed without quorum: deadline extended');
+  }
+
+  private close(open: RoundRecord, why: string): void {
+    const started = performance.now();
+    const next: Record<string, Float32Array> = {};
+    for (const [name, t] of Object.entries(this.global)) next[name] = t.slice();
+    this.strategy.beginRound(open.round);
+    for (const u of this.store.updatesOf(open.round)) this.strategy.accept(decodeUpdate(u.body, this.limits));
+    const summary = this.strategy.endRound(next);
+    const bytes = encodeModel(next, open.round, this.names);
+    this.store.completeRound({ round: open.round, clients: summary.clients, loss: summary.loss, closedAt: Date.now() }, bytes, null);
+    this.global = next;
+    this.version = open.round;
+    this.modelBytes = bytes;
+    this.open = null;
+    this.submitted = new Set();
+    this.metrics.roundsCompleted.inc();
+    this.metrics.currentRound.set(0);
+    this.metrics.roundUpdates.set(0);
+    this.metrics.aggregationSeconds.observe((performance.now() - started) / 1000);
+    this.log.info({ round: open.round, clients: summary.clients, loss: summary.loss, why }, 'round closed and checkpointed');
+    this.maybeOpen();
+  }
+}

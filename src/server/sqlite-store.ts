@@ -1,0 +1,170 @@
+/**
+ * `Store` on one SQLite file (better-sqlite3). WAL journal with synchronous=NORMAL: a committed
+ * transaction survives the process being killed (SIGKILL), which is what crash safety needs here;
+ * power loss could drop the last transactions, never corrupt the file. Every mutating method is a
+ * single transaction, so a kill leaves the state of before or after the call.
+ * Several processes may open the same file (`fedrec token create` while the coordinator runs).
+ */
+import Database from 'better-sqlite3';
+import type { AddUpdateResult, Checkpoint, ClientRecord, ClosedRound, RoundRecord, Store, StoredUpdate } from './types.js';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS clients (
+  id INTEGER PRIMARY KEY, token_hash TEXT NOT NULL UNIQUE, label TEXT NOT NULL, created_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS checkpoints (version INTEGER PRIMARY KEY, model BLOB NOT NULL, created_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS rounds (
+  round INTEGER PRIMARY KEY, status TEXT NOT NULL CHECK (status IN ('open', 'closed')), seed INTEGER NOT NULL,
+  selected TEXT, opened_at INTEGER NOT NULL, deadline_at INTEGER NOT NULL,
+  closed_at INTEGER, clients INTEGER, loss REAL);
+CREATE UNIQUE INDEX IF NOT EXISTS one_open_round ON rounds (status) WHERE status = 'open';
+CREATE TABLE IF NOT EXISTS updates (
+  round INTEGER NOT NULL, client_id INTEGER NOT NULL, body BLOB NOT NULL, received_at INTEGER NOT NULL,
+  PRIMARY KEY (round, client_id));
+`;
+
+interface RoundRow {
+  round: number;
+  seed: number;
+  selected: string | null;
+  opened_at: number;
+  deadline_at: number;
+}
+
+function toBytes(b: Buffer): Uint8Array {
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+}
+
+function toBuffer(u: Uint8Array): Buffer {
+  return Buffer.from(u.buffer, u.byteOffset, u.byteLength);
+}
+
+export class SqliteStore implements Store {
+  private readonly db: Database.Database;
+  private readonly keepCheckpoints: number;
+
+  constructor(path: string, options: { keepCheckpoints?: number } = {}) {
+    this.db = new Database(path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.exec(SCHEMA);
+    this.keepCheckpoints = options.keepCheckpoints ?? 5;
+  }
+
+  createClient(tokenHash: string, label: string): ClientRecord {
+    const tx = this.db.transaction(() => {
+      const { next } = this.db.prepare('SELECT COALESCE(MAX(id) + 1, 0) AS next FROM clients').get() as { next: number };
+      this.db.prepare('INSERT INTO clients (id, token_hash, label, created_at) VALUES (?, ?, ?, ?)').run(next, tokenHash, label, Date.now());
+      return { id: next, label };
+    });
+    return tx.immediate();
+  }
+
+  clientByTokenHash(tokenHash: string): ClientRecord | null {
+    const row = this.db.prepare('SELECT id, label FROM clients WHERE token_hash = ?').get(tokenHash) as ClientRecord | undefined;
+    return row ?? null;
+  }
+
+  clientCount(): number {
+    return (this.db.prepare('SELECT COUNT(*) AS n FROM clients').get() as { n: number }).n;
+  }
+
+  getMeta(key: string): string | null {
+    const row = this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined;
+    return row?.value ?? null;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, value);
+  }
+
+  latestCheckpoint(): Checkpoint | null {
+    const row = this.db.prepare('SELECT version, model FROM checkpoints ORDER BY version DESC LIMIT 1').get() as { version: number; model: Buffer } | undefined;
+    return row ? { version: row.version, model: toBytes(row.model) } : null;
+  }
+
+  initialise(model: Uint8Array, first: RoundRecord | null): void {
+    this.db.transaction(() => {
+      this.db.prepare('INSERT INTO checkpoints (version, model, created_at) VALUES (0, ?, ?)').run(toBuffer(model), Date.now());
+      if (first) this.insertRoundRow(first);
+    }).immediate();
+  }
+
+  openRound(): RoundRecord | null {
+    const row = this.db.prepare("SELECT round, seed, selected, opened_at, deadline_at FROM rounds WHERE status = 'open'").get() as RoundRow | undefined;
+    if (!row) return null;
+    return {
+      round: row.round,
+      seed: row.seed,
+      selected: row.selected === null ? null : (JSON.parse(row.selected) as number[]),
+      openedAt: row.opened_at,
+      deadlineAt: row.deadline_at,
+    };
+  }
+
+  insertRound(round: RoundRecord): void {
+    this.insertRoundRow(round);
+  }
+
+  extendDeadline(round: number, deadlineAt: number): void {
+    this.db.prepare("UPDATE rounds SET deadline_at = ? WHERE round = ? AND status = 'open'").run(deadlineAt, round);
+  }
+
+  addUpdate(round: number, clientId: number, body: Uint8Array): AddUpdateResult {
+    return this.db.transaction((): AddUpdateResult => {
+      const open = this.db.prepare("SELECT 1 FROM rounds WHERE round = ? AND status = 'open'").get(round);
+      if (!open) return 'round-not-open';
+      const info = this.db
+        .prepare('INSERT INTO updates (round, client_id, body, received_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING')
+        .run(round, clientId, toBuffer(body), Date.now());
+      return info.changes === 1 ? 'added' : 'duplicate';
+    }).immediate();
+  }
+
+  updateCount(round: number): number {
+    return (this.db.prepare('SELECT COUNT(*) AS n FROM updates WHERE round = ?').get(round) as { n: number }).n;
+  }
+
+  updatesOf(round: number): StoredUpdate[] {
+    const rows = this.db.prepare('SELECT client_id, body FROM updates WHERE round = ? ORDER BY client_id').all(round) as { client_id: number; body: Buffer }[];
+    return rows.map((r) => ({ clientId: r.client_id, body: toBytes(r.body) }));
+  }
+
+  hasUpdate(round: number, clientId: number): boolean {
+    return this.db.prepare('SELECT 1 FROM updates WHERE round = ? AND client_id = ?').get(round, clientId) !== undefined;
+  }
+
+  completeRound(closed: ClosedRound, model: Uint8Array, next: RoundRecord | null): void {
+    this.db.transaction(() => {
+      const info = this.db
+        .prepare("UPDATE rounds SET status = 'closed', closed_at = ?, clients = ?, loss = ? WHERE round = ? AND status = 'open'")
+        .run(closed.closedAt, closed.clients, closed.loss, closed.round);
+      if (info.changes !== 1) throw new Error(`round ${closed.round} is not open: cannot complete it`);
+      this.db.prepare('INSERT INTO checkpoints (version, model, created_at) VALUES (?, ?, ?)').run(closed.round, toBuffer(model), closed.closedAt);
+      this.db.prepare('DELETE FROM updates WHERE round <= ?').run(closed.round);
+      this.db.prepare('DELETE FROM checkpoints WHERE version <= ?').run(closed.round - this.keepCheckpoints);
+      if (next) this.insertRoundRow(next);
+    }).immediate();
+  }
+
+  closedRounds(): ClosedRound[] {
+    const rows = this.db.prepare("SELECT round, clients, loss, closed_at FROM rounds WHERE status = 'closed' ORDER BY round").all() as {
+      round: number;
+      clients: number;
+      loss: number;
+      closed_at: number;
+    }[];
+    return rows.map((r) => ({ round: r.round, clients: r.clients, loss: r.loss, closedAt: r.closed_at }));
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  private insertRoundRow(r: RoundRecord): void {
+    this.db
+      .prepare("INSERT INTO rounds (round, status, seed, selected, opened_at, deadline_at) VALUES (?, 'open', ?, ?, ?, ?)")
+      .run(r.round, r.seed, r.selected === null ? null : JSON.stringify(r.selected), r.openedAt, r.deadlineAt);
+  }
+}

@@ -1,0 +1,49 @@
+/**
+ * Server strategies by name. A strategy entry builds the streaming `Strategy` (beginRound / accept /
+ * endRound) from the model's global tables and the training config, and names the client work
+ * the clients must run (registered on the client side under the same name, client/works.ts).
+ * A new algorithm (FedRecon, graph aggregation) plugs in with one `registerStrategy` call; the
+ * coordinator does not change.
+ */
+import { FedAvg } from '../federated/fedavg.js';
+import type { Strategy } from '../federated/types.js';
+import type { ParamInfo } from '../models/types.js';
+import type { TrainConfig } from '../runtime/config.js';
+
+export interface StrategyContext {
+  /** Global tables only. */
+  readonly info: readonly ParamInfo[];
+  readonly nItems: number;
+  readonly training: TrainConfig;
+}
+
+export interface StrategyEntry {
+  /** Name of the client work clients run for this strategy. */
+  readonly clientWork: string;
+  create(ctx: StrategyContext): Strategy;
+}
+
+const registry = new Map<string, StrategyEntry>();
+
+export function registerStrategy(name: string, entry: StrategyEntry): void {
+  registry.set(name, entry);
+}
+
+export function strategyEntry(name: string): StrategyEntry {
+  const entry = registry.get(name);
+  if (!entry) throw new Error(`unknown strategy '${name}'; registered: ${[...registry.keys()].join(', ')}`);
+  return entry;
+}
+
+export function strategyNames(): string[] {
+  return [...registry.keys()];
+}
+
+registerStrategy('fedavg', {
+  clientWork: 'fedavg',
+  create: ({ info, nItems, training }) =>
+    new FedAvg(info, nItems, {
+      serverOptimizer: { kind: 'sgd', lr: training.serverLr, momentum: training.serverMomentum },
+      rowAveraging: training.rowAveraging,
+    }),
+});

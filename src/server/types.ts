@@ -1,0 +1,80 @@
+/**
+ * Coordinator contracts. `Store` is everything the coordinator keeps across a crash: the client
+ * registry (token hashes only), the model checkpoint after each aggregated round, the open round
+ * and the updates accepted in it. Each method is atomic (one transaction): after SIGKILL at any
+ * moment the store holds either the state before a call or the state after it, never a mixture.
+ * `SqliteStore` implements it on one SQLite file.
+ */
+
+export interface ClientRecord {
+  readonly id: number;
+  readonly label: string;
+}
+
+export interface RoundRecord {
+  readonly round: number;
+  readonly seed: number;
+  /** Client ids chosen for the round, or null when every registered client may take part. */
+  readonly selected: readonly number[] | null;
+  readonly openedAt: number;
+  readonly deadlineAt: number;
+}
+
+export interface StoredUpdate {
+  readonly clientId: number;
+  /** The validated (and possibly clipped) update as a wire message. */
+  readonly body: Uint8Array;
+}
+
+export interface Checkpoint {
+  /** Completed rounds (0: the initial model). */
+  readonly version: number;
+  /** The global tables as a wire model message. */
+  readonly model: Uint8Array;
+}
+
+export interface ClosedRound {
+  readonly round: number;
+  readonly clients: number;
+  readonly loss: number;
+  readonly closedAt: number;
+}
+
+export type AddUpdateResult = 'added' | 'duplicate' | 'round-not-open';
+
+export interface Store {
+  /** Register a client; the token is stored as its hash only. Ids are 0, 1, 2, … in creation order. */
+  createClient(tokenHash: string, label: string): ClientRecord;
+  clientByTokenHash(tokenHash: string): ClientRecord | null;
+  clientCount(): number;
+
+  /** A value set once per database (e.g. the model's shape), to refuse a mismatched restart. */
+  getMeta(key: string): string | null;
+  setMeta(key: string, value: string): void;
+
+  latestCheckpoint(): Checkpoint | null;
+  /** Write the initial model (version 0), and open the first round when given, in one transaction. */
+  initialise(model: Uint8Array, first: RoundRecord | null): void;
+
+  openRound(): RoundRecord | null;
+  /** Open a round (when none is open, e.g. after a restart between rounds). */
+  insertRound(round: RoundRecord): void;
+  /** Push the deadline of the open round (quorum not reached, or a restart). */
+  extendDeadline(round: number, deadlineAt: number): void;
+
+  /** Store an accepted update; one per client per round. */
+  addUpdate(round: number, clientId: number, body: Uint8Array): AddUpdateResult;
+  updateCount(round: number): number;
+  /** Updates of a round ordered by client id (the fixed aggregation order). */
+  updatesOf(round: number): StoredUpdate[];
+  hasUpdate(round: number, clientId: number): boolean;
+
+  /**
+   * Atomically: write the checkpoint of `closed.round`, mark the round closed with its summary,
+   * drop its updates and old checkpoints, and open `next` (null after the last round).
+   */
+  completeRound(closed: ClosedRound, model: Uint8Array, next: RoundRecord | null): void;
+  closedRounds(): ClosedRound[];
+
+  close(): void;
+}

@@ -1,0 +1,69 @@
+/**
+ * The two tensor messages of the protocol, on top of the codec:
+ *  - update: a client's `GlobalUpdate` (sorted item ids `rows` as i32, item-table deltas of those
+ *    rows and dense-table deltas as f32);
+ *  - model: the global tables after `version` completed rounds.
+ * Decoding here checks structure only (which sections exist, their dtypes); whether an update fits
+ * the model (shapes, index range, finite values, norm) is the coordinator's validation.
+ */
+import type { GlobalParams } from '../models/types.js';
+import type { GlobalUpdate } from '../federated/types.js';
+import { decodeMessage, encodeMessage } from './codec.js';
+import { WireError, type Limits, type ModelHeader, type SectionSpec, type Tensor, type UpdateHeader } from './types.js';
+
+export const ROWS_SECTION = 'rows';
+
+export function encodeUpdate(update: GlobalUpdate): Uint8Array {
+  const sections: SectionSpec[] = [{ name: ROWS_SECTION, dtype: 'i32', length: update.rows.length, role: 'index' }];
+  const tensors: Tensor[] = [update.rows];
+  for (const [name, t] of Object.entries(update.itemTables)) {
+    sections.push({ name, dtype: 'f32', length: t.length, role: 'item' });
+    tensors.push(t);
+  }
+  for (const [name, t] of Object.entries(update.denseTables)) {
+    sections.push({ name, dtype: 'f32', length: t.length, role: 'dense' });
+    tensors.push(t);
+  }
+  const header: UpdateHeader = { kind: 'update', round: update.round, weight: update.weight, loss: update.loss, sections };
+  return encodeMessage(header, tensors);
+}
+
+export function decodeUpdate(bytes: Uint8Array, limits?: Limits): GlobalUpdate {
+  const { header, sections } = decodeMessage(bytes, limits);
+  if (header.kind !== 'update') throw new WireError(`expected an 'update' message, got '${header.kind}'`);
+  const itemTables: Record<string, Float32Array> = {};
+  const denseTables: Record<string, Float32Array> = {};
+  let rows: Int32Array | null = null;
+  for (const s of header.sections) {
+    const t = sections.get(s.name) as Tensor;
+    if (s.name === ROWS_SECTION) {
+      if (s.dtype !== 'i32') throw new WireError(`section '${ROWS_SECTION}' must be i32, got ${s.dtype}`);
+      rows = t as Int32Array;
+      continue;
+    }
+    if (s.dtype !== 'f32') throw new WireError(`section '${s.name}' must be f32, got ${s.dtype}`);
+    if (s.role === 'item') itemTables[s.name] = t as Float32Array;
+    else if (s.role === 'dense') denseTables[s.name] = t as Float32Array;
+    else throw new WireError(`section '${s.name}' needs role 'item' or 'dense', got ${s.role ?? 'none'}`);
+  }
+  if (!rows) throw new WireError(`update lacks the i32 section '${ROWS_SECTION}' (sorted item ids)`);
+  return { round: header.round, weight: header.weight, loss: header.loss, rows, itemTables, denseTables };
+}
+
+/** Encode global tables in the given name order (the model's ParamInfo order). */
+export function encodeModel(global: GlobalParams, version: number, names: readonly string[]): Uint8Array {
+  const sections: SectionSpec[] = names.map((name) => ({ name, dtype: 'f32', length: global[name].length }));
+  const header: ModelHeader = { kind: 'model', version, sections };
+  return encodeMessage(header, names.map((n) => global[n]));
+}
+
+export function decodeModel(bytes: Uint8Array, limits?: Limits): { version: number; global: GlobalParams } {
+  const { header, sections } = decodeMessage(bytes, limits);
+  if (header.kind !== 'model') throw new WireError(`expected a 'model' message, got '${header.kind}'`);
+  const global: Record<string, Float32Array> = {};
+  for (const s of header.sections) {
+    if (s.dtype !== 'f32') throw new WireError(`model section '${s.name}' must be f32, got ${s.dtype}`);
+    global[s.name] = sections.get(s.name) as Float32Array;
+  }
+  return { version: header.version, global };
+}

@@ -1,0 +1,100 @@
+/**
+ * The HTTP protocol between coordinator and clients (JSON control messages; tensors use the binary
+ * messages of messages.ts). Version 1, every route under `/v1`, every request carries
+ * `Authorization: Bearer <token>`:
+ *
+ *   GET  /v1/round      → RoundInfo (JSON): train in round r with this plan, wait, or done
+ *   GET  /v1/model      → model message (application/octet-stream): global tables after `version` rounds
+ *   POST /v1/update     ← update message (application/octet-stream) → UpdateAck (JSON)
+ *   GET  /v1/catalogue  → Catalogue (JSON): item ids and titles, to map a client's own data
+ *
+ * Errors are JSON `{ error, message }` with the HTTP status saying which kind (400 malformed,
+ * 401 token, 403 not selected, 409 round closed / already sent, 413 too large, 422 invalid values).
+ */
+import { z } from 'zod';
+
+export const PROTOCOL_VERSION = 1;
+
+const optimizerSchema = z.object({
+  kind: z.enum(['sgd', 'adam']),
+  lr: z.number(),
+  weightDecay: z.number().optional(),
+  momentum: z.number().optional(),
+  beta1: z.number().optional(),
+  beta2: z.number().optional(),
+  eps: z.number().optional(),
+});
+
+export const roundPlanSchema = z.object({
+  round: z.number().int().min(1),
+  model: z.object({
+    kind: z.enum(['mf', 'neumf']),
+    dim: z.number().int().positive(),
+    mlpDim: z.number().int().positive().optional(),
+    layers: z.array(z.number().int().positive()).readonly().optional(),
+    initStd: z.number().optional(),
+  }),
+  loss: z.enum(['bce', 'bpr', 'mse']),
+  localEpochs: z.number().int().positive(),
+  batch: z.number().int().positive(),
+  negatives: z.number().int().min(0),
+  optimizer: optimizerSchema,
+  seed: z.number().int(),
+});
+
+export const roundInfoSchema = z.discriminatedUnion('status', [
+  z.object({
+    status: z.literal('train'),
+    clientId: z.number().int().min(0),
+    round: z.number().int().min(1),
+    /** The model version (completed rounds) the client must train from: round − 1. */
+    modelVersion: z.number().int().min(0),
+    /** Client work to run (the strategy's `clientWork`, e.g. 'fedavg'). */
+    algorithm: z.string(),
+    nItems: z.number().int().positive(),
+    plan: roundPlanSchema,
+    deadlineAt: z.number(),
+  }),
+  z.object({
+    status: z.literal('wait'),
+    clientId: z.number().int().min(0),
+    round: z.number().int().min(0),
+    reason: z.string(),
+    retryAfterMs: z.number().int().min(0),
+  }),
+  z.object({
+    status: z.literal('done'),
+    clientId: z.number().int().min(0),
+    /** Completed rounds; the final model has this version. */
+    round: z.number().int().min(0),
+    algorithm: z.string(),
+    nItems: z.number().int().positive(),
+    plan: roundPlanSchema,
+  }),
+]);
+
+export type RoundInfo = z.infer<typeof roundInfoSchema>;
+
+export const updateAckSchema = z.object({
+  accepted: z.literal(true),
+  round: z.number().int(),
+  clipped: z.boolean(),
+  updatesInRound: z.number().int(),
+});
+
+export type UpdateAck = z.infer<typeof updateAckSchema>;
+
+export const catalogueSchema = z.object({
+  nItems: z.number().int().positive(),
+  itemIds: z.array(z.string()),
+  titles: z.array(z.string()),
+  /** Dense ids of the most popular items, to offer for rating first. */
+  featured: z.array(z.number().int().min(0)),
+});
+
+export type Catalogue = z.infer<typeof catalogueSchema>;
+
+export interface ErrorBody {
+  readonly error: string;
+  readonly message: string;
+}
