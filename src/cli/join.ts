@@ -4,6 +4,7 @@
  * evaluation at the end, `--state` keeps the local tables across restarts of this process.
  */
 import { joinAndTrain } from '../client/node-client.js';
+import { TransportError } from '../client/types.js';
 import { parseFlags, UsageError, type FlagSpec } from './flags.js';
 
 export const JOIN_FLAGS: Record<string, FlagSpec> = {
@@ -22,7 +23,9 @@ export async function joinCommand(argv: readonly string[]): Promise<number> {
     server?: string; token?: string; data?: string; state?: string; report?: string; maxMinutes?: number; pauseBeforeSubmitMs?: number; quiet?: boolean;
   };
   for (const flag of ['server', 'token', 'data'] as const) if (!f[flag]) throw new UsageError(`fedrec join: --${flag} is required`);
-  const report = await joinAndTrain({
+  let report;
+  try {
+    report = await joinAndTrain({
     server: f.server as string,
     token: f.token as string,
     dataFile: f.data as string,
@@ -30,7 +33,12 @@ export async function joinCommand(argv: readonly string[]): Promise<number> {
     reportPath: f.report,
     log: f.quiet ? undefined : (line) => process.stderr.write(`fedrec join: ${line}\n`),
     participant: { maxDurationMs: (f.maxMinutes ?? 60) * 60_000, pauseBeforeSubmitMs: f.pauseBeforeSubmitMs },
-  });
+    });
+  } catch (err) {
+    if (!(err instanceof TransportError)) throw err;
+    process.stderr.write(`fedrec join: ${err.message}\n`);
+    return 1;
+  }
   const hr = report.test.count > 0 ? (report.test.sums['HR@10'] ?? 0) / report.test.count : null;
   process.stderr.write(`fedrec join: client ${report.clientId} sent ${report.roundsSent} update(s); model version ${report.modelVersion}${hr === null ? '' : `; on-device test HR@10 ${hr.toFixed(4)}`}\n`);
   return 0;

@@ -5,6 +5,7 @@
  */
 import { loadModelFile, topK } from '../runtime/model-file.js';
 import { recommendOnDevice } from '../client/node-client.js';
+import { TransportError } from '../client/types.js';
 import { parseFlags, UsageError, type FlagSpec } from './flags.js';
 
 export const RECOMMEND_FLAGS: Record<string, FlagSpec> = {
@@ -43,7 +44,14 @@ async function recommendFromServer(f: { server?: string; token?: string; data?: 
   if (!f.data) throw new UsageError('fedrec recommend: --data is required with --server');
   const k = f.k ?? 10;
   if (k < 1) throw new UsageError(`-k: expected a positive integer, got ${k}`);
-  const recs = await recommendOnDevice({ server: f.server as string, token: f.token, dataFile: f.data, statePath: f.state, k, user: f.user });
+  let recs;
+  try {
+    recs = await recommendOnDevice({ server: f.server as string, token: f.token, dataFile: f.data, statePath: f.state, k, user: f.user });
+  } catch (err) {
+    if (!(err instanceof TransportError)) throw err;
+    process.stderr.write(`fedrec recommend: ${err.message}\n`);
+    return 1;
+  }
   if (f.json) process.stdout.write(JSON.stringify({ recommendations: recs }, null, 2) + '\n');
   else
     for (const r of recs) {

@@ -5,10 +5,11 @@
 import { renameSync, writeFileSync } from 'node:fs';
 import cliProgress from 'cli-progress';
 import { parseTrainConfig } from '../runtime/config.js';
-import { runTraining } from '../runtime/experiment.js';
+import { runTraining, type TrainedRun } from '../runtime/experiment.js';
 import { saveModelFile } from '../runtime/model-file.js';
 import { rowOf } from '../data/user-items.js';
 import { runFedReconTraining } from '../runtime/fedrecon-experiment.js';
+import { runTextGraphTraining } from '../runtime/text-graph-experiment.js';
 import { flagHelp, parseFlags, UsageError, type FlagSpec } from './flags.js';
 import { summaryTable } from './summary.js';
 import type { HistoryEntry } from '../runtime/types.js';
@@ -20,9 +21,19 @@ export const TRAIN_FLAGS: Record<string, FlagSpec> = {
   sep: { key: 'sep', kind: 'string', help: 'field separator for CSV/TSV' },
   'rating-threshold': { key: 'ratingThreshold', kind: 'number', help: 'keep interactions with rating ≥ X as positives' },
   split: { key: 'split', kind: 'string', help: "loo (leave-one-out by time) | ratio:0.8,0.1,0.1" },
-  model: { key: 'model', kind: 'string', help: 'mf | neumf' },
+  model: { key: 'model', kind: 'string', help: 'mf | neumf | lightgcn | ncl' },
   dim: { key: 'dim', kind: 'integer', help: 'embedding width (default 32)' },
   layers: { key: 'layers', kind: 'numberList', help: 'NeuMF tower widths (default 32,16,8)' },
+  'gcn-layers': { key: 'gcnLayers', kind: 'integer', help: 'LightGCN/NCL propagation layers L (default 3)' },
+  'reg-weight': { key: 'regWeight', kind: 'number', help: 'LightGCN/NCL L2 on the batch\'s layer-0 rows (default 1e-4)' },
+  'ssl-temp': { key: 'sslTemp', kind: 'number', help: 'NCL contrastive temperature (default 0.1)' },
+  'ssl-reg': { key: 'sslReg', kind: 'number', help: 'NCL structural-contrast weight (default 1e-7)' },
+  'ssl-alpha': { key: 'sslAlpha', kind: 'number', help: 'NCL weight of the item structural term (default 1)' },
+  'proto-reg': { key: 'protoReg', kind: 'number', help: 'NCL prototype-contrast weight (default 8e-8)' },
+  'hyper-layers': { key: 'hyperLayers', kind: 'integer', help: 'NCL: structural contrast on layer 2k (default 1)' },
+  clusters: { key: 'clusters', kind: 'integer', help: 'NCL k-means prototypes per side (default 100)' },
+  'kmeans-iterations': { key: 'kmeansIterations', kind: 'integer', help: 'NCL k-means iterations per E-step (default 10)' },
+  'warm-up': { key: 'warmUp', kind: 'integer', help: 'NCL epochs/rounds before the prototype term starts (default 20)' },
   mode: { key: 'mode', kind: 'string', help: 'central | federated (default federated)' },
   algorithm: { key: 'algorithm', kind: 'string', help: 'fedavg | fedrecon (Federated Reconstruction: stateless clients, unseen evaluation users)' },
   feedback: { key: 'feedback', kind: 'string', help: 'implicit | explicit (ratings, MSE; fedrecon only; fedrecon default explicit)' },
@@ -55,6 +66,18 @@ export const TRAIN_FLAGS: Record<string, FlagSpec> = {
   'recon-steps-max': { key: 'reconStepsMax', kind: 'integer', help: 'fedrecon: most reconstruction steps (0 = no cap)' },
   'post-recon-steps-max': { key: 'postReconStepsMax', kind: 'integer', help: 'fedrecon: most post-reconstruction steps (0 = no cap)' },
   'client-weighting': { key: 'clientWeighting', kind: 'string', help: 'fedrecon: examples | uniform weight of each client update' },
+  encoder: { key: 'encoder', kind: 'string', help: 'text-graph: use (offline Universal Sentence Encoder, default) | transformers | hash' },
+  'encoder-model': { key: 'encoderModel', kind: 'string', help: 'text-graph, --encoder transformers: hub id or local model dir (default Xenova/all-MiniLM-L6-v2)' },
+  'cache-dir': { key: 'cacheDir', kind: 'string', help: 'text-graph: cache for embeddings and models (default $FEDREC_CACHE or ~/.cache/fedrec)' },
+  'user-text': { key: 'userText', kind: 'string', help: 'text-graph: CSV of user,text (default: template from u.user / users.dat)' },
+  'text-ablation': { key: 'textAblation', kind: 'string', help: 'text-graph: none | shuffle (texts permuted among users) | random (random vectors)' },
+  neighbors: { key: 'neighbors', kind: 'integer', help: 'graph: top-N most similar users per user (default 10)' },
+  'graph-layers': { key: 'graphLayers', kind: 'integer', help: 'graph: propagation layers L of R = S\'\'·A (default 1; --layers is the MLP widths)' },
+  lambda: { key: 'lambda', kind: 'number', help: 'text-graph: weight of λ·mean‖Q_u − R_u‖² (default 0.1)' },
+  norm: { key: 'norm', kind: 'string', help: 'graph: row | sym normalisation of the user graph (default row)' },
+  'no-self-loop': { key: 'noSelfLoop', kind: 'boolean', help: 'graph: leave a user out of its own neighbourhood' },
+  'dp-laplace': { key: 'dpLaplace', kind: 'number', help: 'graph: Laplace noise scale on uploaded vec(W_u) (default 0 = off)' },
+  'sketch-dim': { key: 'sketchDim', kind: 'integer', help: 'graph: random-projection width for similarities, 0 = exact (default 128)' },
   'synthetic-users': { key: 'syntheticUsers', kind: 'integer', help: 'synthetic data: users (default 943)' },
   'synthetic-items': { key: 'syntheticItems', kind: 'integer', help: 'synthetic data: items (default 1682)' },
   'synthetic-interactions': { key: 'syntheticInteractions', kind: 'integer', help: 'synthetic data: interactions (default 100000)' },
@@ -68,8 +91,8 @@ export function trainHelp(): string {
 }
 
 export async function trainCommand(argv: readonly string[]): Promise<number> {
-  const { json, out, save, ...raw } = parseFlags('train', argv, TRAIN_FLAGS) as Record<string, unknown> & { json?: boolean; out?: string; save?: string };
-  const config = parseTrainConfig(raw);
+  const { json, out, save, noSelfLoop, ...raw } = parseFlags('train', argv, TRAIN_FLAGS) as Record<string, unknown> & { json?: boolean; out?: string; save?: string; noSelfLoop?: boolean };
+  const config = parseTrainConfig(noSelfLoop ? { ...raw, selfLoop: false } : raw);
   const bar = process.stderr.isTTY ? new cliProgress.SingleBar({ format: ' {bar} {value}/{total} | loss {loss} | {info}', stream: process.stderr }, cliProgress.Presets.shades_classic) : null;
   let started = false;
   const onProgress = (entry: HistoryEntry, total: number) => {
@@ -83,10 +106,15 @@ export async function trainCommand(argv: readonly string[]): Promise<number> {
     }
     bar.update(entry.round, { loss: entry.loss.toFixed(4), info });
   };
+  if (save && config.model === 'text-graph') {
+    throw new UsageError('--save: text-graph models are personalised per user (joint layer and item rows on each device); saving them is not supported');
+  }
   if (save && config.algorithm === 'fedrecon') {
     throw new UsageError('--save: FedRecon keeps no user embeddings to save (each user reconstructs its own on its device)');
   }
-  const run = config.algorithm === 'fedrecon' ? await runFedReconTraining(config, onProgress) : await runTraining(config, onProgress);
+  const run = config.model === 'text-graph'
+    ? await runTextGraphTraining(config, onProgress)
+    : config.algorithm === 'fedrecon' ? await runFedReconTraining(config, onProgress) : await runTraining(config, onProgress);
   bar?.stop();
   const doc = run.result;
   if (out) {
@@ -95,7 +123,7 @@ export async function trainCommand(argv: readonly string[]): Promise<number> {
     renameSync(tmp, out);
   }
   if (save && 'model' in run) {
-    const { dataset, split, model } = run;
+    const { dataset, split, model } = run as TrainedRun;
     const titles = dataset.side.items ? dataset.itemIds.map((id) => dataset.side.items?.get(id)?.title ?? '') : undefined;
     saveModelFile(save, model, {
       userIds: dataset.userIds,

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { Rng } from '../math/rng.js';
 import { NegativeSampler } from './negatives.js';
 import { generateSynthetic } from './synthetic.js';
-import { leaveOneOut } from './split.js';
+import { leaveOneOut, ratioSplit } from './split.js';
 import { rowOf } from './user-items.js';
 
 const ds = generateSynthetic({ users: 50, items: 400, interactions: 5000, seed: 9 });
@@ -71,4 +71,24 @@ test('errors: unknown user, no item left, out too small', () => {
   const full = NegativeSampler.forClient(3, Int32Array.from([0, 1]), Int32Array.from([2]));
   assert.throws(() => full.sample(1, rng, new Int32Array(1)), /every item is excluded/);
   assert.throws(() => NegativeSampler.forClient(3, Int32Array.from([3]), new Int32Array(0)), /excluded item 3 outside \[0, 3\)/);
+});
+
+test('ratio split (full ranking): held-out positives can be drawn, evaluation negatives never', () => {
+  const ratio = ratioSplit(ds, { ratios: [0.8, 0.1, 0.1], seed: 9 });
+  const sampler = new NegativeSampler(ratio);
+  let heldOutDrawn = 0;
+  for (let u = 0; u < ratio.nUsers; u++) {
+    const excluded = new Set(sampler.exclusionOf(u));
+    for (const item of [...rowOf(ratio.train, u), ...rowOf(ratio.negatives.validation, u), ...rowOf(ratio.negatives.test, u)]) {
+      assert.ok(excluded.has(item));
+    }
+    const heldOut = new Set([...rowOf(ratio.validation, u), ...rowOf(ratio.test, u)]);
+    const out = new Int32Array(2000);
+    sampler.sample(u, out.length, Rng.derive(3, u), out);
+    for (const item of out) {
+      assert.ok(!excluded.has(item));
+      if (heldOut.has(item)) heldOutDrawn++;
+    }
+  }
+  assert.ok(heldOutDrawn > 0, 'held-out positives are ordinary full-ranking candidates');
 });

@@ -1,11 +1,16 @@
 /**
- * Training negatives: uniform draws (with replacement across draws) from the items that are not
- * the user's positives (train, validation or test) and not among the user's evaluation negatives
- * of either part. So no evaluation negative can ever become a training example (EVALUATION.md
- * leakage guard), and every candidate of the sampled protocol — the held-out positive and its
- * 99 negatives — is treated alike by training: a model trained on shuffled labels scores exactly
- * at chance. (Letting held-out positives be drawn while evaluation negatives are protected pushes
- * held-out items below their negatives: measured HR@10 0.045 instead of 0.10 on shuffled labels.)
+ * Training negatives: uniform draws (with replacement across draws) from the items a user may be
+ * trained against. What is excluded depends on the split, so that training treats every candidate
+ * of the split's main protocol alike:
+ *  - leave-one-out (sampled protocol): the user's positives (train, validation, test) and its
+ *    evaluation negatives. The held-out positive and its 99 negatives are then all untouched by
+ *    training: a model trained on shuffled labels scores exactly at chance. (Drawing held-out
+ *    positives while protecting evaluation negatives pushes held-out items below their negatives:
+ *    measured HR@10 0.045 instead of 0.10 on shuffled labels.)
+ *  - ratio split (full-ranking protocol, as RecBole): the user's train positives and evaluation
+ *    negatives only. Held-out positives can be drawn like every other full-ranking candidate, so
+ *    protecting them cannot inflate full-ranking metrics.
+ * In both, no evaluation negative is ever a training example (EVALUATION.md leakage guard).
  * Rejection sampling against a sorted exclusion list (binary search).
  *
  * `NegativeSampler` serves every user of a split; `NegativeSampler.forClient` builds the same
@@ -36,6 +41,16 @@ export class UserNegativeSampler {
   }
 }
 
+/** The per-user item lists a split's training negatives must avoid (besides train positives). */
+export function heldOutExclusionSources(split: ImplicitSplit): UserItems[] {
+  const evaluationNegatives = [split.negatives.validation, split.negatives.test];
+  return split.method === 'ratio' ? evaluationNegatives : [split.validation, split.test, ...evaluationNegatives];
+}
+
+function trainingExclusionSources(split: ImplicitSplit): UserItems[] {
+  return [split.train, ...heldOutExclusionSources(split)];
+}
+
 export class NegativeSampler {
   readonly nUsers: number;
   readonly nItems: number;
@@ -46,11 +61,10 @@ export class NegativeSampler {
   constructor(split: ImplicitSplit) {
     this.nUsers = split.nUsers;
     this.nItems = split.nItems;
-    const sources = [split.train, split.validation, split.test, split.negatives.validation, split.negatives.test];
     this.indptr = new Int32Array(this.nUsers + 1);
     const rows: Int32Array[] = [];
     for (let u = 0; u < this.nUsers; u++) {
-      const row = sortedDistinct(concatRows(sources, u));
+      const row = sortedDistinct(concatRows(trainingExclusionSources(split), u));
       rows.push(row);
       this.indptr[u + 1] = this.indptr[u] + row.length;
     }

@@ -161,6 +161,7 @@ export class GraphAggregation implements Strategy {
     const isParticipant = new Uint8Array(this.nUsers);
     for (const u of this.participants) isParticipant[u] = 1;
     // Layer state per node: A = c·θ + Y, Y sparse on the user's rows.
+    const slot = new Int32Array(this.nItems).fill(-1); // scatter map of the current user's rows
     let c = new Float64Array(n).fill(1);
     let Y: (Float32Array | null)[] = Array.from(users, (u) => this.values[u]);
     for (let layer = 1; layer <= this.options.layers; layer++) {
@@ -172,6 +173,7 @@ export class GraphAggregation implements Strategy {
         if (last && !isParticipant[u]) continue;
         const rowsU = this.rows[u];
         const out = rowsU ? new Float32Array(rowsU.length * d) : null;
+        if (rowsU) for (let k = 0; k < rowsU.length; k++) slot[rowsU[k]] = k; // item → row of out
         let ci = 0;
         for (let e = graph.indptr[i]; e < graph.indptr[i + 1]; e++) {
           const j = graph.indices[e];
@@ -179,24 +181,16 @@ export class GraphAggregation implements Strategy {
           ci += w * c[j];
           const rowsJ = this.rows[users[j]];
           const yj = Y[j];
-          if (!out || !rowsU || !rowsJ || !yj) continue;
-          // merge-join of the sorted row lists
-          let a = 0;
-          let b = 0;
-          while (a < rowsU.length && b < rowsJ.length) {
-            const ra = rowsU[a];
-            const rb = rowsJ[b];
-            if (ra < rb) a++;
-            else if (ra > rb) b++;
-            else {
-              const oa = a * d;
-              const ob = b * d;
-              for (let f = 0; f < d; f++) out[oa + f] += w * yj[ob + f];
-              a++;
-              b++;
-            }
+          if (!out || !rowsJ || !yj) continue;
+          for (let b = 0; b < rowsJ.length; b++) {
+            const a = slot[rowsJ[b]];
+            if (a < 0) continue;
+            const oa = a * d;
+            const ob = b * d;
+            for (let f = 0; f < d; f++) out[oa + f] += w * yj[ob + f];
           }
         }
+        if (rowsU) for (let k = 0; k < rowsU.length; k++) slot[rowsU[k]] = -1;
         nextC[i] = ci;
         nextY[i] = out;
       }

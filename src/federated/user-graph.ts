@@ -16,6 +16,8 @@
 
 export type GraphNorm = 'row' | 'sym';
 
+const TILE = 64;
+
 /** Sparse S'' in CSR form over nodes 0..n-1, and node degrees. */
 export interface UserGraph {
   readonly n: number;
@@ -68,26 +70,33 @@ export function topNeighbours(vectors: Float32Array, n: number, width: number, N
     sim[base + k] = s;
     index[base + k] = j;
   };
-  for (let i = 0; i < n; i++) {
-    const a = i * width;
-    for (let j = i + 1; j < n; j++) {
-      const b = j * width;
-      let s0 = 0;
-      let s1 = 0;
-      let s2 = 0;
-      let s3 = 0;
-      let k = 0;
-      for (; k + 3 < width; k += 4) {
-        s0 += vectors[a + k] * vectors[b + k];
-        s1 += vectors[a + k + 1] * vectors[b + k + 1];
-        s2 += vectors[a + k + 2] * vectors[b + k + 2];
-        s3 += vectors[a + k + 3] * vectors[b + k + 3];
+  // Tiles of TILE × TILE pairs keep both blocks of vectors in cache.
+  for (let ib = 0; ib < n; ib += TILE) {
+    const iEnd = Math.min(n, ib + TILE);
+    for (let jb = ib; jb < n; jb += TILE) {
+      const jEnd = Math.min(n, jb + TILE);
+      for (let i = ib; i < iEnd; i++) {
+        const a = i * width;
+        for (let j = Math.max(jb, i + 1); j < jEnd; j++) {
+          const b = j * width;
+          let s0 = 0;
+          let s1 = 0;
+          let s2 = 0;
+          let s3 = 0;
+          let k = 0;
+          for (; k + 3 < width; k += 4) {
+            s0 += vectors[a + k] * vectors[b + k];
+            s1 += vectors[a + k + 1] * vectors[b + k + 1];
+            s2 += vectors[a + k + 2] * vectors[b + k + 2];
+            s3 += vectors[a + k + 3] * vectors[b + k + 3];
+          }
+          for (; k < width; k++) s0 += vectors[a + k] * vectors[b + k];
+          const s = s0 + s1 + s2 + s3;
+          if (s <= 0) continue;
+          if (size[i] < N || s > sim[i * N]) push(i, j, s);
+          if (size[j] < N || s > sim[j * N]) push(j, i, s);
+        }
       }
-      for (; k < width; k++) s0 += vectors[a + k] * vectors[b + k];
-      const s = s0 + s1 + s2 + s3;
-      if (s <= 0) continue;
-      if (size[i] < N || s > sim[i * N]) push(i, j, s);
-      if (size[j] < N || s > sim[j * N]) push(j, i, s);
     }
   }
   return { index, sim };

@@ -71,6 +71,18 @@ export function bceWithLogits(logit: number, label: number): { loss: number; gra
   return { loss: softplus(logit) - label * logit, grad: sigmoid(logit) - label };
 }
 
+/** Loss of a pointwise objective at `score`: BCE-with-logits or squared error. */
+export function pointwiseLoss(score: number, label: number, loss: 'bce' | 'mse'): number {
+  if (loss === 'bce') return softplus(score) - label * score;
+  const d = score - label;
+  return d * d;
+}
+
+/** d loss / d score of a pointwise objective. */
+export function pointwiseGrad(score: number, label: number, loss: 'bce' | 'mse'): number {
+  return loss === 'bce' ? sigmoid(score) - label : 2 * (score - label);
+}
+
 /** Bayesian personalised ranking on a score difference d = s_pos - s_neg: loss and d loss / d d. */
 export function bpr(diff: number): { loss: number; grad: number } {
   return { loss: softplus(-diff), grad: -sigmoid(-diff) };

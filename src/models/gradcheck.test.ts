@@ -91,3 +91,24 @@ test('scoreItems agrees with score', () => {
     items.forEach((i, k) => assert.ok(Math.abs(out[k] - model.score(1, i)) < 1e-5));
   }
 });
+
+test('pointwise (fused forward + backward) equals score + backward for BCE and MSE', () => {
+  for (const config of configs) {
+    for (const loss of ['bce', 'mse'] as const) {
+      const model = createModel(config, 3, 5, { seed: 13 });
+      const fused = new RowSparseGrads(model.info);
+      const split = new RowSparseGrads(model.info);
+      const label = loss === 'bce' ? 1 : 4;
+      const value = model.pointwise(2, 3, label, loss, 0.5, fused);
+      const s = model.score(2, 3);
+      const expected = loss === 'bce' ? bceWithLogits(s, label) : { loss: (s - label) ** 2, grad: 2 * (s - label) };
+      model.backward(2, 3, 0.5 * expected.grad, split);
+      assert.ok(Math.abs(value - expected.loss) < 1e-6);
+      for (const p of model.info) {
+        const a = fused.values[p.name];
+        const b = split.values[p.name];
+        a.forEach((v, k) => assert.ok(Math.abs(v - b[k]) < 1e-6, `${config.kind} ${loss} ${p.name}[${k}]`));
+      }
+    }
+  }
+});

@@ -31,6 +31,9 @@ export interface Params {
 
 export type ModelKind = 'mf' | 'neumf';
 
+/** Losses on a single score: BCE-with-logits (label 0/1) and squared error (label = rating). */
+export type PointwiseLoss = 'bce' | 'mse';
+
 /** Serializable description of a model; with `nUsers`/`nItems` it fixes every table's shape. */
 export interface ModelConfig {
   readonly kind: ModelKind;
@@ -74,4 +77,9 @@ export interface RecModel extends Scorer {
   score(u: number, i: number): number;
   /** Accumulate dScore · ∂s(u,i)/∂θ into grads (and mark touched rows). */
   backward(u: number, i: number, dScore: number, grads: Grads): void;
+  /**
+   * Fused forward + backward of a pointwise loss: scores (u, i), accumulates
+   * scale · dLoss/dScore · ∂s/∂θ into grads, and returns the example's loss. One forward pass.
+   */
+  pointwise(u: number, i: number, label: number, loss: PointwiseLoss, scale: number, grads: Grads): number;
 }

@@ -1,11 +1,11 @@
 /**
  * Partitions a split into federated clients: one client per user by default, or `usersPerClient`
  * users per client (a household, a shared device). A client's data is its users' train positives
- * and the items it must not draw as training negatives: its held-out positives and its evaluation
- * negatives. Keeping both out makes training treat every candidate of the sampled protocol alike
- * (a model trained on shuffled labels then scores exactly at chance).
+ * and the items it must not draw as training negatives (see data/negatives.ts for why they depend on
+ * the split: evaluation negatives always, held-out positives for leave-one-out splits).
  */
 import { rowOf } from '../data/user-items.js';
+import { heldOutExclusionSources } from '../data/negatives.js';
 import type { ImplicitSplit } from '../data/types.js';
 import { Rng } from '../math/rng.js';
 import type { ClientData } from '../federated/types.js';
@@ -17,6 +17,7 @@ export function partitionClients(split: ImplicitSplit, usersPerClient: number, s
   }
   const order = Int32Array.from({ length: split.nUsers }, (_, u) => u);
   if (usersPerClient > 1) Rng.derive(seed, 'partition').shuffle(order);
+  const heldOut = heldOutExclusionSources(split);
   const clients: ClientData[] = [];
   for (let start = 0; start < order.length; start += usersPerClient) {
     const users = order.slice(start, Math.min(order.length, start + usersPerClient)).sort();
@@ -27,9 +28,7 @@ export function partitionClients(split: ImplicitSplit, usersPerClient: number, s
       users,
       positives,
       ratings: Array.from(users, (u) => trainRatings(split, u)),
-      excluded: Array.from(users, (u) => uniqueSorted([
-        rowOf(split.validation, u), rowOf(split.test, u), rowOf(split.negatives.validation, u), rowOf(split.negatives.test, u),
-      ])),
+      excluded: Array.from(users, (u) => uniqueSorted(heldOut.map((ui) => rowOf(ui, u)))),
     });
   }
   return clients;

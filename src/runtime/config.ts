@@ -49,7 +49,7 @@ export const trainConfigSchema = z
     norm: z.enum(['row', 'sym']).default('row'),
     selfLoop: z.boolean().default(true),
     dpLaplace: z.number().min(0).default(0),
-    sketchDim: z.number().int().min(0).default(256),
+    sketchDim: z.number().int().min(0).default(128),
     feedback: z.enum(['implicit', 'explicit']).default('implicit'),
     loss: z.enum(['bce', 'bpr']).default('bce'),
     rounds: positiveInt.default(60),

@@ -12,7 +12,7 @@ import type { GlobalUpdate } from '../federated/types.js';
 import { parseServerConfig } from './config.js';
 import { startCoordinator, type RunningCoordinator } from './serve.js';
 import { issueToken } from './tokens.js';
-import { tempDir } from './testing.js';
+import { tempDir, waitFor } from './testing.js';
 
 const DIM = 8;
 let dir: ReturnType<typeof tempDir>;
@@ -74,7 +74,7 @@ test('three valid updates close round 1; the model moves to version 1', async ()
     assert.equal(r.status, 200, JSON.stringify(r.body));
     assert.equal(r.body.accepted, true);
   }
-  const h = await healthz();
+  const h = await waitFor('round 1 to close', async () => ((await healthz()).completedRounds === 1 ? healthz() : undefined), 10_000);
   assert.equal(h.completedRounds, 1);
   assert.equal(h.openRound, 2);
 });

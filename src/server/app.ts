@@ -5,7 +5,7 @@
  * is JSON `{ error, message }` naming what was wrong.
  */
 import { readFile } from 'node:fs/promises';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import type { Coordinator } from './coordinator.js';
 import { DEMO_PAGE } from './demo-page.js';
 import { HttpError } from './errors.js';
@@ -33,7 +33,8 @@ function sendError(reply: FastifyReply, status: number, error: string, message: 
 
 export function buildApp(opts: AppOptions): { app: FastifyInstance; coordinator: Coordinator } {
   const { metrics } = opts;
-  const app = Fastify({ logger: opts.logger ?? false, bodyLimit: 1 << 20 });
+  // Per-request logs would be two JSON lines per update; rounds, rejections and errors are logged instead.
+  const app = Fastify({ logger: opts.logger ?? false, bodyLimit: 1 << 20, logController: new LogController({ disableRequestLogging: true }) });
   const coordinator = opts.makeCoordinator(app.log);
   const updateLimit = coordinator.limits.maxBytes;
 
@@ -41,6 +42,7 @@ export function buildApp(opts: AppOptions): { app: FastifyInstance; coordinator:
 
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
+    if (reply.statusCode >= 400) request.log.info({ method: request.method, url: request.url, status: reply.statusCode, ms: reply.elapsedTime }, 'request refused');
     metrics.requestSeconds.observe({ route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
   });
 

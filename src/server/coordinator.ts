@@ -54,6 +54,8 @@ export class Coordinator {
   private readonly strategy: Strategy;
   private readonly clientWork: string;
   private timer: NodeJS.Timeout | null = null;
+  private closeScheduled = false;
+  private stopped = false;
   private readonly authCache = new Map<string, ClientRecord>();
 
   constructor(
@@ -120,12 +122,14 @@ export class Coordinator {
   }
 
   stop(): void {
+    this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
   }
 
-  /** Periodic work: notice new registrations, open rounds, enforce deadlines. */
+  /** Periodic work: notice new registrations, open rounds, close complete rounds, enforce deadlines. */
   tick(): void {
+    if (this.stopped) return;
     try {
       this.registered = this.store.clientCount();
       this.maybeOpen();
@@ -253,7 +257,14 @@ export class Coordinator {
     this.metrics.roundUpdates.set(this.submitted.size);
     if (checked.clipped) this.metrics.updatesClipped.inc();
     const ack: UpdateAck = { accepted: true, round: open.round, clipped: checked.clipped, updatesInRound: this.submitted.size };
-    this.maybeClose();
+    // The update is durable: answer first, aggregate right after (off this request's latency).
+    if (!this.closeScheduled) {
+      this.closeScheduled = true;
+      setImmediate(() => {
+        this.closeScheduled = false;
+        this.tick();
+      });
+    }
     return ack;
   }
 

@@ -78,6 +78,8 @@ test('coordinator SIGKILLed mid-round and restarted: no round lost or counted tw
   const port = new URL(first.url).port;
   const clients = d.files.map((_, k) => children.spawn(joinArgs(d, first.url, k)));
   await waitFor('round 2 to have some updates', async () => {
+    const gone = clients.find((c) => c.process.exitCode !== null);
+    if (gone) throw new Error(`a client exited early: ${gone.stderr().slice(-1500)}`);
     const h = await health(first.url);
     return h.openRound === 2 && h.updatesInRound >= 3;
   }, 90_000, 20);

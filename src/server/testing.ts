@@ -42,6 +42,7 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
       if (v !== undefined && v !== false) return v as T;
     } catch (err) {
       lastError = err;
+      if (/exited/.test((err as Error).message)) break;
     }
     await sleep(intervalMs);
   }

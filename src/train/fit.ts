@@ -3,7 +3,7 @@
  * the batch), then let the optimiser update the touched rows of the tables it is given.
  * Losses: BCE-with-logits (pointwise), BPR (pairwise), MSE (explicit ratings).
  */
-import { bceWithLogits, bpr } from '../math/kernels.js';
+import { bpr } from '../math/kernels.js';
 import type { Optimizer } from '../optim/types.js';
 import type { Grads, RecModel } from '../models/types.js';
 import type { ExampleSet, LossKind } from './types.js';
@@ -17,7 +17,7 @@ export type BatchHook = (grads: Grads) => number;
 
 /** One pass over `examples`; returns the mean loss per example (batch-level terms included). */
 export function fitEpoch(
-  model: Pick<RecModel, 'score' | 'backward'>,
+  model: Pick<RecModel, 'score' | 'backward' | 'pointwise'>,
   examples: ExampleSet,
   loss: LossKind,
   batch: number,
@@ -41,14 +41,8 @@ export function fitEpoch(
         total += r.loss;
         model.backward(u, i, r.grad * scale, grads);
         model.backward(u, j, -r.grad * scale, grads);
-      } else if (loss === 'bce') {
-        const r = bceWithLogits(model.score(u, i), labels[k]);
-        total += r.loss;
-        model.backward(u, i, r.grad * scale, grads);
       } else {
-        const diff = model.score(u, i) - labels[k];
-        total += diff * diff;
-        model.backward(u, i, 2 * diff * scale, grads);
+        total += model.pointwise(u, i, labels[k], loss, scale, grads);
       }
     }
     if (onBatch) total += onBatch(grads) * (end - start);

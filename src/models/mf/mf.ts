@@ -4,9 +4,9 @@
  * The score is a logit for implicit feedback or a rating prediction for explicit feedback.
  */
 import { Rng } from '../../math/rng.js';
-import { dot } from '../../math/kernels.js';
+import { dot, pointwiseGrad, pointwiseLoss } from '../../math/kernels.js';
 import { checkParams, initParams, paramInfo } from '../params.js';
-import type { Grads, ModelConfig, ParamInfo, Params, RecModel } from '../types.js';
+import type { Grads, ModelConfig, ParamInfo, Params, PointwiseLoss, RecModel } from '../types.js';
 
 export function mfParamInfo(nUsers: number, nItems: number, dim: number): ParamInfo[] {
   return [
@@ -63,6 +63,12 @@ export class MatrixFactorization implements RecModel {
       for (let f = 0; f < d; f++) s += P[uo + f] * Q[io + f];
       out[k] = s + base + this.bi[i];
     }
+  }
+
+  pointwise(u: number, i: number, label: number, loss: PointwiseLoss, scale: number, grads: Grads): number {
+    const s = this.score(u, i);
+    this.backward(u, i, scale * pointwiseGrad(s, label, loss), grads);
+    return pointwiseLoss(s, label, loss);
   }
 
   backward(u: number, i: number, dScore: number, grads: Grads): void {

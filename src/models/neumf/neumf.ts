@@ -5,9 +5,9 @@
  * Tower layer k is 'mlp{k}.W' [in, out] and 'mlp{k}.b' [1, out]; the output is 'out.W' [dim+last, 1].
  */
 import { Rng } from '../../math/rng.js';
-import { denseBackward, denseForward } from '../../math/kernels.js';
+import { denseBackward, denseForward, pointwiseGrad, pointwiseLoss } from '../../math/kernels.js';
 import { checkParams, initParams, paramInfo } from '../params.js';
-import type { Grads, ModelConfig, ParamInfo, Params, RecModel } from '../types.js';
+import type { Grads, ModelConfig, ParamInfo, Params, PointwiseLoss, RecModel } from '../types.js';
 
 export const NEUMF_DEFAULT_LAYERS = [32, 16, 8] as const;
 
@@ -97,8 +97,19 @@ export class NeuMF implements RecModel {
     for (let k = 0; k < items.length; k++) out[k] = this.forward(user, items[k]);
   }
 
+  pointwise(u: number, i: number, label: number, loss: PointwiseLoss, scale: number, grads: Grads): number {
+    const s = this.forward(u, i);
+    this.backwardFromForward(u, i, scale * pointwiseGrad(s, label, loss), grads);
+    return pointwiseLoss(s, label, loss);
+  }
+
   backward(u: number, i: number, dScore: number, grads: Grads): void {
     this.forward(u, i);
+    this.backwardFromForward(u, i, dScore, grads);
+  }
+
+  /** Backward pass using the activations the last forward(u, i) left in the scratch buffers. */
+  private backwardFromForward(u: number, i: number, dScore: number, grads: Grads): void {
     const { dg, dm } = this;
     const g = this.params.global;
     const l = this.params.local;

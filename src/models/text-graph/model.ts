@@ -12,9 +12,9 @@
  * e-space ([dim]) and expanded once per minibatch by `endBatch` (the fitEpoch batch hook), which also
  * adds the λ term; e_u is cached until that point (W changes only at the optimiser step).
  */
-import { denseBackward, denseForward } from '../../math/kernels.js';
+import { denseBackward, denseForward, pointwiseGrad, pointwiseLoss } from '../../math/kernels.js';
 import { initParams, paramInfo } from '../params.js';
-import type { Grads, GlobalParams, ParamInfo, Params } from '../types.js';
+import type { Grads, GlobalParams, ParamInfo, Params, PointwiseLoss } from '../types.js';
 import type { Rng } from '../../math/rng.js';
 
 export interface TextGraphConfig {
@@ -171,6 +171,18 @@ export class TextGraphModel {
 
   backward(u: number, i: number, dScore: number, grads: Grads): void {
     this.forward(u, i);
+    this.backwardFromActs(u, i, dScore, grads);
+  }
+
+  /** Fused forward + backward of a pointwise loss (the fitEpoch path); returns the example's loss. */
+  pointwise(u: number, i: number, label: number, loss: PointwiseLoss, scale: number, grads: Grads): number {
+    const s = this.forward(u, i);
+    this.backwardFromActs(u, i, scale * pointwiseGrad(s, label, loss), grads);
+    return pointwiseLoss(s, label, loss);
+  }
+
+  /** Backward through the activations the last forward pass left. */
+  private backwardFromActs(u: number, i: number, dScore: number, grads: Grads): void {
     const { d } = this;
     const gv = grads.values;
     const nL = this.W.length;

@@ -1,0 +1,93 @@
+/**
+ * The browser client in Debian chromium (headless, driven by playwright-core): the demo page served
+ * by the coordinator takes a token, lets a person rate movies (kept in IndexedDB), joins training,
+ * completes a round in the tab and shows recommendations computed there. Ratings never reach the
+ * coordinator: every request body the page sends is checked to be a binary update message.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type BrowserContext } from 'playwright-core';
+import { buildBrowserBundle } from '../client/bundle.js';
+import { parseServerConfig } from './config.js';
+import { startCoordinator, type RunningCoordinator } from './serve.js';
+import { issueToken } from './tokens.js';
+import { ml100k, tempDir } from './testing.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+let dir: ReturnType<typeof tempDir>;
+let server: RunningCoordinator | null = null;
+let browser: BrowserContext | null = null;
+
+before(async () => {
+  dir = tempDir('browser');
+  const bundlePath = join(dir.path, 'client.js');
+  await buildBrowserBundle(bundlePath);
+  const data = ml100k();
+  const config = parseServerConfig({
+    training: { ...(data ? { data } : { syntheticItems: 600 }), rounds: 2, seed: 3 },
+    coordinator: { minClients: 1, roundDeadlineSeconds: 120, bundlePath },
+  });
+  server = await startCoordinator({ config, dbPath: join(dir.path, 'c.db'), port: 0, buildBundle: false });
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+  dir?.remove();
+});
+
+test('demo page: rate movies, join, finish a round in the tab, show recommendations', { timeout: 180_000, skip: !existsSync(CHROMIUM) && 'chromium is not installed (.ci/run installs it)' }, async () => {
+  const s = server as RunningCoordinator;
+  const { token } = issueToken(s.store, 'browser');
+  // A fresh profile folder per run (the --user-data-dir of the launch).
+  browser = await chromium.launchPersistentContext(join(dir.path, 'profile'), {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  const page = await browser.newPage();
+  const bodies: { url: string; type: string | undefined; first: number[] }[] = [];
+  const foreign: string[] = [];
+  page.on('request', (req) => {
+    if (!req.url().startsWith(s.url)) foreign.push(req.url());
+    const body = req.postDataBuffer();
+    if (body) bodies.push({ url: req.url(), type: req.headers()['content-type'], first: [...body.subarray(0, 4)] });
+  });
+  const errors: string[] = [];
+  page.on('pageerror', (err) => errors.push(err.message));
+  await page.goto(s.url + '/');
+  await page.fill('#token', token);
+  await page.click('#connect');
+  await page.waitForSelector('.movie', { timeout: 30_000 });
+  const movies = page.locator('.movie');
+  for (let k = 0; k < 6; k++) await movies.nth(k).locator('button[data-rating="5"]').click();
+  await page.waitForFunction(() => document.getElementById('rated-count')?.textContent === '6', undefined, { timeout: 10_000 });
+  const stored = await page.evaluate(
+    () =>
+      new Promise<number>((resolve, reject) => {
+        const open = indexedDB.open('fedrec-demo');
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const req = open.result.transaction('ratings').objectStore('ratings').count();
+          req.onsuccess = () => resolve(req.result);
+        };
+      }),
+  );
+  assert.equal(stored, 6, 'the ratings are in IndexedDB');
+  await page.click('#join');
+  await page.waitForFunction(() => document.querySelectorAll('#recs li').length >= 5, undefined, { timeout: 120_000 });
+  const recs = await page.locator('#recs li').allTextContents();
+  assert.ok(recs.length >= 5 && recs.every((t) => t.length > 0), `recommendations: ${recs.join(' | ')}`);
+  const health = (await (await fetch(`${s.url}/healthz`)).json()) as { completedRounds: number };
+  assert.ok(health.completedRounds >= 1, 'the tab completed at least one round');
+  assert.ok(bodies.length >= 1, 'the tab sent its update');
+  for (const b of bodies) {
+    assert.ok(b.url.endsWith('/v1/update'), `only updates are posted, got ${b.url}`);
+    assert.equal(b.type, 'application/octet-stream');
+    assert.deepEqual(b.first, [0x46, 0x52, 0x57, 1], 'a binary wire message, not the ratings');
+  }
+  assert.deepEqual(foreign, [], 'no request leaves the coordinator');
+  assert.deepEqual(errors, []);
+});
