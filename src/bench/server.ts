@@ -121,8 +121,11 @@ async function scenario(n: number, rounds: number, data: string | null): Promise
         `latency p50 ${percentile(latencies, 0.5).toFixed(1)} ms, p99 ${percentile(latencies, 0.99).toFixed(1)} ms; coordinator peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MiB\n`,
     );
   } finally {
-    server.kill('SIGKILL');
-    await new Promise((r) => (server.exitCode !== null || server.signalCode !== null ? r(null) : server.on('exit', r)));
+    const exited = new Promise((r) => (server.exitCode !== null || server.signalCode !== null ? r(null) : server.on('exit', r)));
+    server.kill('SIGTERM');
+    const forced = setTimeout(() => server.kill('SIGKILL'), 5000);
+    await exited;
+    clearTimeout(forced);
     rmSync(dir, { recursive: true, force: true });
   }
 }

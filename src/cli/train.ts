@@ -42,6 +42,7 @@ export const TRAIN_FLAGS: Record<string, FlagSpec> = {
   epochs: { key: 'epochs', kind: 'integer', help: 'centralised epochs (default 20)' },
   'clients-per-round': { key: 'clientsPerRound', kind: 'integer', help: 'clients sampled per round (default all)' },
   fraction: { key: 'fraction', kind: 'number', help: 'fraction of clients sampled per round' },
+  workers: { key: 'workers', kind: 'integer', help: 'worker threads for the FedAvg simulation (default 1; results match)' },
   'users-per-client': { key: 'usersPerClient', kind: 'integer', help: 'users held by one client (default 1)' },
   'local-epochs': { key: 'localEpochs', kind: 'integer', help: 'client epochs per round (default 2)' },
   batch: { key: 'batch', kind: 'integer', help: 'minibatch size (default 256 central, 32 client)' },

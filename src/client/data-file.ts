@@ -5,6 +5,7 @@
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DataError } from '../data/errors.js';
 import type { Dataset, ImplicitSplit } from '../data/types.js';
 import { rowOf } from '../data/user-items.js';
 import { partitionClients } from '../runtime/clients.js';
@@ -15,9 +16,13 @@ export function readClientDataFile(path: string): ClientDataFile {
   try {
     raw = JSON.parse(readFileSync(path, 'utf8'));
   } catch (err) {
-    throw new Error(`${path}: cannot read client data (${(err as Error).message})`);
+    throw new DataError(path, undefined, `cannot read client data (${(err as Error).message})`);
   }
-  return parseClientDataFile(raw, path);
+  try {
+    return parseClientDataFile(raw, path);
+  } catch (err) {
+    throw new DataError(path, undefined, (err as Error).message.replace(`${path}: `, ''));
+  }
 }
 
 function writeAtomic(path: string, text: string): void {

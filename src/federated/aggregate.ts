@@ -11,15 +11,26 @@ import type { GlobalUpdate } from './types.js';
 
 export type RowAveraging = 'touched' | 'all';
 
+/** Weighted sums of a set of client updates: what one worker thread hands back to the server. */
+export interface PartialAggregate {
+  readonly sums: { readonly [name: string]: Float64Array };
+  readonly rowWeight: Float64Array;
+  readonly totalWeight: number;
+  readonly lossSum: number;
+  readonly clients: number;
+}
+
 export class UpdateAccumulator {
-  private readonly sums: Record<string, Float32Array> = {};
+  // float64 sums: float32 deltas times integer weights add up exactly, so the total does not depend
+  // on the order clients arrive in (or on how many workers folded them)
+  private readonly sums: Record<string, Float64Array> = {};
   private readonly rowWeight: Float64Array;
   private totalWeight = 0;
   private lossSum = 0;
   private clients = 0;
 
   constructor(private readonly info: readonly ParamInfo[], nItems: number) {
-    for (const p of info) if (p.scope === 'global') this.sums[p.name] = new Float32Array(p.rows * p.cols);
+    for (const p of info) if (p.scope === 'global') this.sums[p.name] = new Float64Array(p.rows * p.cols);
     this.rowWeight = new Float64Array(nItems);
   }
 
@@ -61,6 +72,24 @@ export class UpdateAccumulator {
     this.totalWeight += w;
     this.lossSum += w * update.loss;
     this.clients++;
+  }
+
+  /** The running sums, for merging into another accumulator (e.g. one per worker thread). */
+  partial(): PartialAggregate {
+    return { sums: this.sums, rowWeight: this.rowWeight, totalWeight: this.totalWeight, lossSum: this.lossSum, clients: this.clients };
+  }
+
+  /** Fold in another accumulator's partial sums over the same tables. */
+  merge(p: PartialAggregate): void {
+    for (const [name, sum] of Object.entries(this.sums)) {
+      const other = p.sums[name];
+      if (!other || other.length !== sum.length) throw new Error(`partial aggregate lacks table '${name}' of ${sum.length} values`);
+      for (let k = 0; k < sum.length; k++) sum[k] += other[k];
+    }
+    for (let r = 0; r < this.rowWeight.length; r++) this.rowWeight[r] += p.rowWeight[r];
+    this.totalWeight += p.totalWeight;
+    this.lossSum += p.lossSum;
+    this.clients += p.clients;
   }
 
   /**

@@ -9,7 +9,7 @@
  */
 import type { GlobalParams, ParamInfo } from '../models/types.js';
 import type { OptimizerConfig } from '../optim/types.js';
-import { ServerUpdater, UpdateAccumulator, type RowAveraging } from './aggregate.js';
+import { ServerUpdater, UpdateAccumulator, type PartialAggregate, type RowAveraging } from './aggregate.js';
 import type { GlobalUpdate, RoundSummary, Strategy } from './types.js';
 
 export interface FedAvgOptions {
@@ -36,6 +36,11 @@ export class FedAvg implements Strategy {
   accept(update: GlobalUpdate): void {
     if (update.round !== this.round) throw new Error(`update for round ${update.round} arrived in round ${this.round}`);
     this.acc.add(update);
+  }
+
+  /** Fold in the partial sums of several updates (folded elsewhere, e.g. in a worker thread). */
+  acceptPartial(partial: PartialAggregate): void {
+    this.acc.merge(partial);
   }
 
   endRound(global: GlobalParams): RoundSummary {

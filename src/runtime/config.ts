@@ -57,6 +57,7 @@ export const trainConfigSchema = z
     clientsPerRound: positiveInt.optional(),
     fraction: probability.optional(),
     usersPerClient: positiveInt.default(1),
+    workers: positiveInt.default(1),
     localEpochs: positiveInt.default(2),
     batch: positiveInt.optional(),
     lr: z.number().positive().optional(),

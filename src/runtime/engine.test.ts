@@ -108,3 +108,13 @@ test('federated MF and centralised MF both beat popularity on structured synthet
     assert.ok(model > pop + 0.05, `${extra.mode}: model HR@10 ${model} vs popularity ${pop}`);
   }
 });
+
+test('the FedAvg simulation gives the same metrics on 1 and 2 worker threads', async () => {
+  const cfg = { ...small, mode: 'federated', rounds: 3, evalEvery: 1, seed: 8 };
+  const one = await runTraining(parseTrainConfig({ ...cfg, workers: 1 }));
+  const two = await runTraining(parseTrainConfig({ ...cfg, workers: 2 }));
+  assert.deepEqual(two.result.metrics, one.result.metrics);
+  assert.deepEqual(two.result.history.map((h) => [h.bytesUp, h.bytesDown]), one.result.history.map((h) => [h.bytesUp, h.bytesDown]));
+  // the reported mean loss is a float sum in another order: equal to rounding
+  two.result.history.forEach((h, k) => assert.ok(Math.abs(h.loss - one.result.history[k].loss) < 1e-12));
+});

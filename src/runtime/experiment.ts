@@ -13,7 +13,7 @@ import { evaluateRanking } from '../eval/ranking.js';
 import { popularityScorer, randomScorer } from '../eval/baselines.js';
 import type { RankingResult, Scorer } from '../eval/types.js';
 import { createModel, modelParamInfo } from '../models/registry.js';
-import type { ModelConfig, RecModel } from '../models/types.js';
+import type { LocalParams, ModelConfig, RecModel } from '../models/types.js';
 import type { OptimizerConfig } from '../optim/types.js';
 import { FedAvg } from '../federated/fedavg.js';
 import { clientNegativeSource, runClientRound } from '../federated/client-work.js';
@@ -26,6 +26,7 @@ import { partitionClients } from './clients.js';
 import { BestCheckpoint } from './selection.js';
 import { cloneParams } from '../models/params.js';
 import { FederatedSimulation, initGlobal } from './simulation.js';
+import { ParallelSimulation, shareGlobal } from './parallel-simulation.js';
 import type { HistoryEntry, ProgressListener } from './types.js';
 
 export interface TrainedRun {
@@ -81,7 +82,11 @@ export async function runTraining(c: TrainConfig, onProgress?: ProgressListener)
   let history: HistoryEntry[];
 
   if (isGraphModel(c.model)) {
-    ({ model, history } = trainGraph(c, split, (m) => evaluateRanking(m, split, probeOpts), onProgress));
+    ({ model, history } = trainGraph(c, split, (m, epoch) => {
+      const validation = evaluateRanking(m, split, probeOpts);
+      selection.consider(epoch, validation, () => cloneParams(m.params));
+      return validation;
+    }, onProgress));
   } else if (c.mode === 'central') {
     model = createModel(config, split.nUsers, split.nItems, { seed: c.seed });
     const positives = Array.from({ length: split.nUsers }, (_, u) => ({ user: u, items: rowOf(split.train, u) }));
@@ -107,27 +112,35 @@ export async function runTraining(c: TrainConfig, onProgress?: ProgressListener)
       serverOptimizer: { kind: c.serverOptimizer, lr: c.serverLr, momentum: c.serverMomentum },
       rowAveraging: c.rowAveraging,
     });
-    const samplers = clients.map((client) => clientNegativeSource(split.nItems, client));
-    const sim = new FederatedSimulation(
-      clients,
-      global,
-      strategy,
-      (plan, g, client, state) => runClientRound(plan, g, client, state, samplers[client.clientId]),
-      {
-        rounds: c.rounds,
-        clientsPerRound: Math.min(perRound, clients.length),
-        evalEvery: c.evalEvery,
-        seed: c.seed,
-        plan: { model: config, loss: c.loss, localEpochs: c.localEpochs, batch: effectiveBatch(c), negatives: c.negatives, optimizer: clientOptimizer(c) },
-      },
-    );
-    const assembled = () => createModel(config, split.nUsers, split.nItems, { global, local: sim.assembleLocal(split.nUsers) });
-    history = sim.run((round) => {
+    const simOptions = {
+      rounds: c.rounds,
+      clientsPerRound: Math.min(perRound, clients.length),
+      evalEvery: c.evalEvery,
+      seed: c.seed,
+      plan: { model: config, loss: c.loss, localEpochs: c.localEpochs, batch: effectiveBatch(c), negatives: c.negatives, optimizer: clientOptimizer(c) },
+    };
+    const probe = (round: number) => {
       const current = assembled();
       const validation = evaluateRanking(current, split, probeOpts);
       selection.consider(round, validation, () => cloneParams(current.params));
       return validation;
-    }, onProgress);
+    };
+    let sim: { assembleLocal(nUsers: number): LocalParams };
+    let shared = global;
+    const assembled = () => createModel(config, split.nUsers, split.nItems, { global: shared, local: sim.assembleLocal(split.nUsers) });
+    if (c.workers > 1) {
+      const { global: sharedGlobal, buffers } = shareGlobal(global);
+      shared = sharedGlobal;
+      const parallel = new ParallelSimulation(split, sharedGlobal, buffers, info, strategy, { ...simOptions, workers: c.workers, usersPerClient: c.usersPerClient });
+      sim = parallel;
+      history = await parallel.run(probe, onProgress);
+    } else {
+      const samplers = clients.map((client) => clientNegativeSource(split.nItems, client));
+      const sequential = new FederatedSimulation(clients, global, strategy,
+        (plan, g, client, state) => runClientRound(plan, g, client, state, samplers[client.clientId]), simOptions);
+      sim = sequential;
+      history = sequential.run(probe, onProgress);
+    }
     model = assembled();
   }
   const chosen = c.select === 'best' ? selection.best : null;

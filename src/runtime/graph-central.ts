@@ -31,7 +31,7 @@ export interface GraphRun {
 export function trainGraphCentral(
   s: GraphSettings,
   split: ImplicitSplit,
-  probe: (model: RecModel) => RankingResult,
+  probe: (model: RecModel, epoch: number) => RankingResult,
   onProgress?: ProgressListener,
 ): GraphRun {
   const { nUsers, nItems } = split;
@@ -52,7 +52,7 @@ export function trainGraphCentral(
     const loss = trainer.fitEpoch(examples);
     const seconds = (performance.now() - started) / 1000;
     const evaluate = epoch % s.evalEvery === 0 || epoch === s.epochs;
-    const entry: HistoryEntry = { round: epoch, loss, seconds, bytesUp: 0, bytesDown: 0, validation: evaluate ? probe(model.toScoringModel()) : {} };
+    const entry: HistoryEntry = { round: epoch, loss, seconds, bytesUp: 0, bytesDown: 0, validation: evaluate ? probe(model.toScoringModel(), epoch) : {} };
     history.push(entry);
     onProgress?.(entry, s.epochs);
   }

@@ -10,8 +10,10 @@ export function isGraphModel(model: string): model is (typeof GRAPH_MODELS)[numb
 }
 
 /** Defaults of shared fields for graph models, by mode (the schema's defaults are MF's). */
+export const GRAPH_CENTRAL_DEFAULTS = { dim: 64, epochs: 40, batch: 4096, lr: 0.01 } as const;
+
 const GRAPH_DEFAULTS: Record<'central' | 'federated', Record<string, unknown>> = {
-  central: { dim: 64, epochs: 40, batch: 4096, lr: 0.01 },
+  central: GRAPH_CENTRAL_DEFAULTS,
   federated: { dim: 64, rounds: 20, localEpochs: 1, batch: 32, lr: 0.01 },
 };
 

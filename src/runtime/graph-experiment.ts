@@ -15,7 +15,8 @@ import type { ProgressListener } from './types.js';
 export function trainGraph(
   c: TrainConfig,
   split: ImplicitSplit,
-  probe: (model: RecModel) => RankingResult,
+  /** Validation probe of the model after `epoch` (epoch or round); the caller may keep the best. */
+  probe: (model: RecModel, epoch: number) => RankingResult,
   onProgress?: ProgressListener,
 ): GraphRun {
   const settings = graphSettings(c);

@@ -34,7 +34,7 @@ export function trainGraphFederated(
   s: GraphSettings,
   c: TrainConfig,
   split: ImplicitSplit,
-  probe: (model: RecModel) => RankingResult,
+  probe: (model: RecModel, epoch: number) => RankingResult,
   onProgress?: ProgressListener,
 ): GraphRun {
   const { nItems } = split;
@@ -89,7 +89,7 @@ export function trainGraphFederated(
     const summary = strategy.endRound(global);
     const seconds = (performance.now() - started) / 1000;
     const evaluate = round % s.evalEvery === 0 || round === c.rounds;
-    const entry: HistoryEntry = { round, loss: summary.loss, seconds, bytesUp, bytesDown: down * chosen.length, clients: chosen.length, validation: evaluate ? probe(scoringModel()) : {} };
+    const entry: HistoryEntry = { round, loss: summary.loss, seconds, bytesUp, bytesDown: down * chosen.length, clients: chosen.length, validation: evaluate ? probe(scoringModel(), round) : {} };
     history.push(entry);
     onProgress?.(entry, c.rounds);
   }

@@ -82,21 +82,35 @@ export class FederatedSimulation {
 
   /**
    * Local tables of every user, assembled for evaluation in simulation only (a deployed client
-   * scores on its device). Users whose client never trained get a fresh initialisation.
+   * scores on its device).
    */
   assembleLocal(nUsers: number): LocalParams {
-    const config = this.options.plan.model;
-    const full = freshLocal(config, nUsers, Rng.derive(this.options.seed, 'init-local-unseen'));
-    this.clients.forEach((client, c) => {
+    const shares = this.clients.flatMap((client, c) => {
       const state = this.states[c];
-      if (!state) return;
-      for (const [name, table] of Object.entries(state.local)) {
-        const width = table.length / client.users.length;
-        client.users.forEach((u, k) => full[name].set(table.subarray(k * width, (k + 1) * width), u * width));
-      }
+      return state ? [{ users: client.users, local: state.local }] : [];
     });
-    return full;
+    return assembleLocalTables(this.options.plan.model, nUsers, this.options.seed, shares);
   }
+}
+
+/**
+ * Every user's local tables from the clients' shares; users whose client never trained get a
+ * fresh initialisation.
+ */
+export function assembleLocalTables(
+  config: ModelConfig,
+  nUsers: number,
+  seed: number,
+  shares: readonly { readonly users: Int32Array; readonly local: LocalParams }[],
+): LocalParams {
+  const full = freshLocal(config, nUsers, Rng.derive(seed, 'init-local-unseen'));
+  for (const { users, local } of shares) {
+    for (const [name, table] of Object.entries(local)) {
+      const width = table.length / users.length;
+      users.forEach((u, k) => full[name].set(table.subarray(k * width, (k + 1) * width), u * width));
+    }
+  }
+  return full;
 }
 
 /** The seed of round `round` of a run seeded `seed` (the coordinator plans rounds with the same seeds). */

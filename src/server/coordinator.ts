@@ -53,6 +53,7 @@ export class Coordinator {
   private registered: number;
   private readonly strategy: Strategy;
   private readonly clientWork: string;
+  private readonly planExtras: Readonly<Record<string, unknown>>;
   private timer: NodeJS.Timeout | null = null;
   private closeScheduled = false;
   private stopped = false;
@@ -72,6 +73,7 @@ export class Coordinator {
     this.names = this.info.map((p) => p.name);
     const entry = strategyEntry(t.algorithm);
     this.clientWork = entry.clientWork;
+    this.planExtras = entry.planExtras?.(t) ?? {};
     this.strategy = entry.create({ info: this.info, nItems, training: t });
     const denseBytes = this.info.reduce((n, p) => n + p.rows * p.cols * 4, 0) + nItems * 4;
     this.limits = { maxBytes: config.coordinator.maxUpdateBytes ?? denseBytes + (64 << 10), maxHeaderBytes: 64 << 10 };
@@ -161,9 +163,10 @@ export class Coordinator {
     };
   }
 
-  plan(round: number): RoundPlan {
+  plan(round: number): RoundPlan & Record<string, unknown> {
     const t = this.config.training;
     return {
+      ...this.planExtras,
       round,
       model: modelConfigOf(t),
       loss: t.loss,

@@ -21,6 +21,8 @@ export interface StrategyEntry {
   /** Name of the client work clients run for this strategy. */
   readonly clientWork: string;
   create(ctx: StrategyContext): Strategy;
+  /** Extra plan fields this strategy's client work reads (e.g. FedRecon's reconstruction epochs). */
+  planExtras?(training: TrainConfig): Readonly<Record<string, unknown>>;
 }
 
 const registry = new Map<string, StrategyEntry>();

@@ -40,7 +40,8 @@ export const roundPlanSchema = z.object({
   negatives: z.number().int().min(0),
   optimizer: optimizerSchema,
   seed: z.number().int(),
-});
+  // Kept, not stripped: a strategy may add its own plan fields (server/strategies.ts planExtras).
+}).loose();
 
 export const roundInfoSchema = z.discriminatedUnion('status', [
   z.object({

@@ -1,0 +1,81 @@
+/**
+ * Worker thread of the parallel FedAvg simulation. It owns a fixed share of the clients (their
+ * data and state never leave it), runs their client work on the global tables it reads from
+ * shared memory, and folds their updates into partial sums it sends back each round.
+ */
+import { parentPort } from 'node:worker_threads';
+import type { ImplicitSplit } from '../data/types.js';
+import type { GlobalParams, LocalParams, ParamInfo } from '../models/types.js';
+import { UpdateAccumulator } from '../federated/aggregate.js';
+import { clientNegativeSource, runClientRound } from '../federated/client-work.js';
+import { updateBytes } from '../federated/bytes.js';
+import type { ClientState, RoundPlan } from '../federated/types.js';
+import { partitionClients } from './clients.js';
+
+export interface WorkerInit {
+  readonly type: 'init';
+  readonly split: ImplicitSplit;
+  readonly usersPerClient: number;
+  readonly seed: number;
+  readonly info: readonly ParamInfo[];
+  readonly shared: { readonly [name: string]: SharedArrayBuffer };
+}
+
+export interface WorkerRound {
+  readonly type: 'round';
+  readonly plan: RoundPlan;
+  readonly clientIds: Int32Array;
+}
+
+export interface WorkerLocals {
+  readonly type: 'locals';
+}
+
+export type WorkerRequest = WorkerInit | WorkerRound | WorkerLocals;
+
+/** Local tables of the clients this worker has trained: their users and tables. */
+export interface LocalShare {
+  readonly users: Int32Array;
+  readonly local: LocalParams;
+}
+
+function serve(): void {
+  const port = parentPort;
+  if (!port) throw new Error('simulation-worker must run in a worker thread');
+  let init: WorkerInit | null = null;
+  let clients: ReturnType<typeof partitionClients> = [];
+  let global: GlobalParams = {};
+  let acc: UpdateAccumulator | null = null;
+  const states = new Map<number, ClientState>();
+  const samplers = new Map<number, ReturnType<typeof clientNegativeSource>>();
+
+  port.on('message', (msg: WorkerRequest) => {
+    if (msg.type === 'init') {
+      init = msg;
+      clients = partitionClients(msg.split, msg.usersPerClient, msg.seed);
+      global = Object.fromEntries(Object.entries(msg.shared).map(([name, buf]) => [name, new Float32Array(buf)]));
+      acc = new UpdateAccumulator(msg.info, msg.split.nItems);
+      port.postMessage({ type: 'ready', clients: clients.length });
+    } else if (msg.type === 'round') {
+      if (!init || !acc) throw new Error('round before init');
+      acc.reset();
+      let bytesUp = 0;
+      for (const c of msg.clientIds) {
+        const client = clients[c];
+        let sampler = samplers.get(c);
+        if (!sampler) samplers.set(c, (sampler = clientNegativeSource(init.split.nItems, client)));
+        const { update, state } = runClientRound(msg.plan, global, client, states.get(c) ?? null, sampler);
+        states.set(c, state);
+        bytesUp += updateBytes(update);
+        acc.add(update);
+      }
+      port.postMessage({ type: 'partial', partial: acc.partial(), bytesUp });
+    } else {
+      const shares: LocalShare[] = [];
+      for (const [c, state] of states) shares.push({ users: clients[c].users, local: state.local });
+      port.postMessage({ type: 'locals', shares });
+    }
+  });
+}
+
+serve();
