@@ -7,18 +7,15 @@ import { DataError } from '../data/errors.js';
 import { UsageError } from './flags.js';
 import { trainCommand, trainHelp } from './train.js';
 import { recommendCommand } from './recommend.js';
-import { serveCommand } from './serve.js';
-import { tokenCommand } from './token.js';
-import { joinCommand } from './join.js';
-import { partitionCommand } from './partition.js';
 
 const COMMANDS: Record<string, (argv: readonly string[]) => Promise<number>> = {
   train: trainCommand,
   recommend: recommendCommand,
-  serve: serveCommand,
-  token: tokenCommand,
-  join: joinCommand,
-  partition: partitionCommand,
+  // Deployment commands load their modules on use (a join process need not load fastify or SQLite).
+  serve: async (argv) => (await import('./serve.js')).serveCommand(argv),
+  token: async (argv) => (await import('./token.js')).tokenCommand(argv),
+  join: async (argv) => (await import('./join.js')).joinCommand(argv),
+  partition: async (argv) => (await import('./partition.js')).partitionCommand(argv),
 };
 
 const USAGE = `usage: fedrec <command> [flags]

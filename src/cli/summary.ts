@@ -27,7 +27,8 @@ export function summaryTable(doc: ResultDocument): string {
     }
     if (r.m?.explicit) for (const k of ['rmse', 'mae', 'ratingAccuracy']) if (!keys.has(k)) { keys.add(k); columns.push(k); }
   }
-  const table = new Table({ head: ['model', 'split', ...columns] });
+  const plain = process.stdout.isTTY ? {} : { style: { head: [], border: [] } }; // no colour codes in pipes and files
+  const table = new Table({ head: ['model', 'split', ...columns], ...plain });
   for (const r of rows) {
     table.push([r.name, r.split, ...columns.map((col) => {
       const [proto, k] = col.includes(' ') ? col.split(' ') : ['explicit', col];

@@ -164,6 +164,10 @@ export class GraphAggregation implements Strategy {
     const slot = new Int32Array(this.nItems).fill(-1); // scatter map of the current user's rows
     let c = new Float64Array(n).fill(1);
     let Y: (Float32Array | null)[] = Array.from(users, (u) => this.values[u]);
+    // Buffers are recycled (ping-pong): a layer's input arrays are reused for the layer after next,
+    // and participants' stored D_u (replaced at the end anyway) serve as layer 2's output, so the
+    // peak is two layers' worth of rows whatever L is.
+    let spare: (Float32Array | null)[] = new Array(n).fill(null);
     for (let layer = 1; layer <= this.options.layers; layer++) {
       const last = layer === this.options.layers;
       const nextC = new Float64Array(n);
@@ -172,7 +176,9 @@ export class GraphAggregation implements Strategy {
         const u = users[i];
         if (last && !isParticipant[u]) continue;
         const rowsU = this.rows[u];
-        const out = rowsU ? new Float32Array(rowsU.length * d) : null;
+        const size = rowsU ? rowsU.length * d : 0;
+        const reuse = spare[i];
+        const out = !rowsU ? null : reuse && reuse.length === size ? reuse.fill(0) : new Float32Array(size);
         if (rowsU) for (let k = 0; k < rowsU.length; k++) slot[rowsU[k]] = k; // item → row of out
         let ci = 0;
         for (let e = graph.indptr[i]; e < graph.indptr[i + 1]; e++) {
@@ -194,9 +200,14 @@ export class GraphAggregation implements Strategy {
         nextC[i] = ci;
         nextY[i] = out;
       }
+      // This layer's inputs are free now, except the stored D_u of users who did not take part
+      // (they keep their last rows).
+      spare = Y.map((y, i) => (layer > 1 || isParticipant[users[i]] ? y : null));
+      if (layer === 1) for (const u of this.participants) this.values[u] = null;
       c = nextC;
       Y = nextY;
     }
+    spare = [];
     // Eq. 17 over participants' new R_u = c·θ + Y, on the rows they hold.
     const thetaOld = theta.slice();
     const num = new Float64Array(theta.length);

@@ -122,7 +122,8 @@ export function runTextGraphClientRound(
     const noise = Rng.derive(plan.seed, 'dp-laplace', data.clientId);
     const width = cfg.textDim * d;
     for (let k = 0; k < nUsers; k++) {
-      const weightVector = local.jointW.slice(k * width, (k + 1) * width);
+      const weightVector = new Float32Array(width);
+      model.weightVector(k, weightVector);
       if (plan.dpLaplace > 0) for (let t = 0; t < width; t++) weightVector[t] += noise.laplace(plan.dpLaplace);
       users.push({ user: data.users[k], weightVector, rows: userRows[k], itemRows: global.item.slice(groups[k] * d, groups[k + 1] * d), weight: examplesOf[k] });
     }

@@ -167,9 +167,8 @@ function trainFederatedTextGraph(c: TrainConfig, cfg: TextGraphConfig, split: Im
     clients.forEach((client, k) => {
       const s = states[k];
       if (!s) return;
-      const wT = cfg.textDim * cfg.dim;
       client.users.forEach((u, j) => {
-        local.jointW.set(s.local.jointW.subarray(j * wT, (j + 1) * wT), u * wT);
+        local.jointA.set(s.local.jointA.subarray(j * cfg.dim, (j + 1) * cfg.dim), u * cfg.dim);
         local.jointB.set(s.local.jointB.subarray(j * cfg.dim, (j + 1) * cfg.dim), u * cfg.dim);
       });
     });

@@ -19,7 +19,7 @@ after(() => {
   dir.remove();
 });
 
-test('20 client processes, 5 rounds: HR@10 matches the in-process simulation', { timeout: 240_000 }, async () => {
+test('20 client processes, 5 rounds: HR@10 matches the in-process simulation', { timeout: 480_000 }, async () => {
   const data = ml100k();
   const training = { ...(data ? { data } : {}), rounds: 5, usersPerClient: 48, localEpochs: 2, seed: 42, eval: ['sampled'], k: [10], evalEvery: 1000 };
   const d = await prepareDeployment(children, dir.path, training, { minClients: 20, roundDeadlineSeconds: 300 }, 20);
@@ -39,4 +39,10 @@ test('20 client processes, 5 rounds: HR@10 matches the in-process simulation', {
   process.stdout.write(`# deployed HR@10 ${deployed.toFixed(4)}, simulated ${simulated.toFixed(4)}, max |Δθ| ${diff}\n`);
   assert.ok(Math.abs(deployed - simulated) <= 0.02, `deployed HR@10 ${deployed} vs simulated ${simulated}`);
   assert.ok(diff <= 1e-4, `final global model differs from the simulation's by ${diff}`);
+
+  // On-device top-K from the coordinator's model (fedrec recommend --server): nothing is uploaded.
+  const out = await children.run(['recommend', '--server', url, '--token', d.tokens[0], '--data', d.files[0], '-k', '5', '--json']);
+  const recs = JSON.parse(out) as { recommendations: { user: string; items: { item: string; title: string }[] }[] };
+  assert.equal(recs.recommendations.length, 48);
+  assert.ok(recs.recommendations.every((r) => r.items.length === 5 && r.items.every((i) => i.title.length > 0)));
 });

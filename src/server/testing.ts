@@ -139,7 +139,7 @@ export async function prepareDeployment(children: Children, dir: string, trainin
 }
 
 export function joinArgs(d: Deployment, url: string, k: number, extra: readonly string[] = []): string[] {
-  return ['join', '--server', url, '--token', d.tokens[k], '--data', d.files[k], '--report', join(d.dir, `report-${k}.json`), '--max-minutes', '4', ...extra];
+  return ['join', '--server', url, '--token', d.tokens[k], '--data', d.files[k], '--report', join(d.dir, `report-${k}.json`), '--max-minutes', '7', ...extra];
 }
 
 /** HR@10 over the (user, positive) pairs of several on-device reports. */

@@ -6,11 +6,17 @@
  *   s(u,i) = MLP([e_u, q_i])                ReLU tower 'head{k}' then 'out' → logit (sigmoid in the loss)
  *   loss  = BCE(s, y) over positives and sampled negatives + λ · Σ_groups mean_{r∈group} ‖Q_r − R_r‖²
  * where R is the personalised table the server sent, one group per user (the rows that user works on).
- * Tables: 'jointW' [nUsers, textDim·dim] (row u is W_u [textDim, dim] row-major) and 'jointB'
- * [nUsers, dim] are user-indexed (local); 'item' [nRows, dim]; head layers are dense.
- * The gradient of W_u is the outer product v_u ⊗ Σ ∂L/∂e_u, so it is accumulated per example in
- * e-space ([dim]) and expanded once per minibatch by `endBatch` (the fitEpoch batch hook), which also
- * adds the λ term; e_u is cached until that point (W changes only at the optimiser step).
+ * Tables: 'jointA' and 'jointB' [nUsers, dim] are user-indexed (local); 'item' [nRows, dim]; head
+ * layers are dense.
+ * Joint layer, factored: the gradient of W_u is always the outer product v_u ⊗ ∂L/∂e_u and W_u starts
+ * at 0, so W_u = v_u ⊗ a_u at all times: we store a_u [dim] ('jointA'), compute e_u = ‖v_u‖²·a_u + b_u
+ * and expand vec(W_u) = v_u ⊗ a_u only for the upload (`weightVector`). Under SGD this is exactly the
+ * full [textDim, dim] layer (∂L/∂a_u = ‖v_u‖²·∂L/∂e_u), at O(dim) instead of O(textDim·dim) per step
+ * and per user of state; under Adam the per-coordinate scaling acts on a_u's coordinates.
+ * Cost per example: the user half of the first layer (b0 + e_u·W0[0:d)) is constant within a
+ * minibatch, so it is computed once per user and batch, and its gradients (W0[0:d), b0, a_u, b_u)
+ * are accumulated per user in that layer's output space and expanded once per minibatch by
+ * `endBatch` (the fitEpoch batch hook), which also adds the λ term.
  */
 import { denseBackward, denseForward, pointwiseGrad, pointwiseLoss } from '../../math/kernels.js';
 import { initParams, paramInfo } from '../params.js';
@@ -50,7 +56,7 @@ export function headParamInfo(config: TextGraphConfig): ParamInfo[] {
 
 export function textGraphParamInfo(config: TextGraphConfig, nUsers: number, nRows: number): ParamInfo[] {
   return [
-    paramInfo('jointW', nUsers, config.textDim * config.dim, 'user'),
+    paramInfo('jointA', nUsers, config.dim, 'user'),
     paramInfo('jointB', nUsers, config.dim, 'user'),
     paramInfo('item', nRows, config.dim, 'item'),
     ...headParamInfo(config),
@@ -62,9 +68,18 @@ export function initTextGraphGlobal(config: TextGraphConfig, nItems: number, rng
   return initParams([paramInfo('item', nItems, config.dim, 'item'), ...headParamInfo(config)], initStd, rng).global;
 }
 
-/** Fresh joint embedding layers for `nUsers` users: W = 0, b = 0, so vec(W_u) holds only what training put there. */
-export function freshJoint(config: TextGraphConfig, nUsers: number): { jointW: Float32Array; jointB: Float32Array } {
-  return { jointW: new Float32Array(nUsers * config.textDim * config.dim), jointB: new Float32Array(nUsers * config.dim) };
+/** Fresh joint embedding layers for `nUsers` users: W = 0 (A = 0), b = 0, so vec(W_u) holds only what training put there. */
+export function freshJoint(config: TextGraphConfig, nUsers: number): { jointA: Float32Array; jointB: Float32Array } {
+  return { jointA: new Float32Array(nUsers * config.dim), jointB: new Float32Array(nUsers * config.dim) };
+}
+
+/** vec(W_u) = v_u ⊗ a_u, [textDim·dim] row-major (W_u [textDim, dim]), written to out[offset ..). */
+export function jointWeights(text: Float32Array, textOffset: number, textDim: number, a: Float32Array, aOffset: number, dim: number, out: Float32Array, offset = 0): void {
+  for (let t = 0; t < textDim; t++) {
+    const vt = text[textOffset + t];
+    const row = offset + t * dim;
+    for (let f = 0; f < dim; f++) out[row + f] = vt * a[aOffset + f];
+  }
 }
 
 export class TextGraphModel {
@@ -72,17 +87,25 @@ export class TextGraphModel {
   readonly nItems: number;
   private readonly T: number;
   private readonly d: number;
+  private readonly nL: number;
+  /** Width of the first layer's output (layers[0], or 1 when the head has no hidden layer). */
+  private readonly h1: number;
   private readonly widths: number[]; // [2d, layers...]
-  private readonly W: Float32Array[];
-  private readonly B: Float32Array[];
-  private readonly acts: Float32Array[];
+  private readonly W: Float32Array[]; // head{k}.W, then out.W
+  private readonly B: Float32Array[]; // head{k}.b, then out.b
+  private readonly q: Float32Array; // [d] the item vector of the last forward pass
+  private readonly acts: Float32Array[]; // acts[k], k ≥ 1: output of hidden layer k-1 (after ReLU)
   private readonly gradActs: Float32Array[];
-  private readonly e: Float32Array; // [nUsers, d] cached joint embeddings
-  private readonly eValid: Uint8Array; // [nUsers]
-  private readonly gE: Float32Array; // [nUsers, d] ∂L/∂e_u accumulated this batch
-  private readonly gEUsers: Int32Array;
-  private gECount = 0;
-  private readonly gEMark: Uint8Array;
+  private readonly scratch: Float32Array; // [1] the output unit when the head has no hidden layer
+  private readonly textNorm2: Float32Array; // [nUsers] ‖v_u‖²
+  private readonly pre: Float32Array; // [nUsers, h1] cached b0 + e_u·W0[0:d)
+  private readonly e: Float32Array; // [nUsers, d] cached e_u
+  private readonly stamp: Int32Array; // [nUsers] generation of the cache
+  private generation = 1;
+  private readonly gPre: Float32Array; // [nUsers, h1] Σ ∂L/∂pre_u over this batch
+  private readonly gPreUsers: Int32Array;
+  private gPreCount = 0;
+  private readonly gPreMark: Uint8Array;
 
   /**
    * @param texts [nUsers, textDim] frozen text vectors, rows aligned with the user tables.
@@ -106,62 +129,99 @@ export class TextGraphModel {
     }
     if (texts.length !== nUsers * this.T) throw new Error(`text-graph model: texts must be [${nUsers}, ${this.T}], got ${texts.length} values`);
     if (proximal && proximal.target.length !== nRows * this.d) throw new Error(`text-graph model: proximal target must be [${nRows}, ${this.d}]`);
+    this.nL = config.layers.length;
     this.widths = [2 * this.d, ...config.layers];
-    this.W = config.layers.map((_, k) => params.global[`head${k}.W`]);
-    this.B = config.layers.map((_, k) => params.global[`head${k}.b`]);
-    this.acts = [...this.widths.map((w) => new Float32Array(w))];
+    this.h1 = this.nL > 0 ? config.layers[0] : 1;
+    this.W = [...config.layers.map((_, k) => params.global[`head${k}.W`]), params.global['out.W']];
+    this.B = [...config.layers.map((_, k) => params.global[`head${k}.b`]), params.global['out.b']];
+    this.q = new Float32Array(this.d);
+    this.acts = this.widths.map((w) => new Float32Array(w));
     this.gradActs = this.widths.map((w) => new Float32Array(w));
-    this.e = new Float32Array(nUsers * this.d);
-    this.eValid = new Uint8Array(nUsers);
-    this.gE = new Float32Array(nUsers * this.d);
-    this.gEUsers = new Int32Array(nUsers);
-    this.gEMark = new Uint8Array(nUsers);
-  }
-
-  /** Forget cached joint embeddings (call after changing W or b outside training). */
-  invalidate(): void {
-    this.eValid.fill(0);
-  }
-
-  private joint(u: number): number {
-    const { T, d } = this;
-    if (this.eValid[u] === 0) {
-      const l = this.params.local;
-      denseForward(this.texts, u * T, T, l.jointW.subarray(u * T * d, (u + 1) * T * d), l.jointB.subarray(u * d, (u + 1) * d), d, this.e, u * d);
-      this.eValid[u] = 1;
+    this.scratch = new Float32Array(1);
+    this.textNorm2 = new Float32Array(nUsers);
+    for (let u = 0; u < nUsers; u++) {
+      let s = 0;
+      for (let t = u * this.T, end = t + this.T; t < end; t++) s += texts[t] * texts[t];
+      this.textNorm2[u] = s;
     }
-    return u * this.d;
+    this.pre = new Float32Array(nUsers * this.h1);
+    this.e = new Float32Array(nUsers * this.d);
+    this.stamp = new Int32Array(nUsers);
+    this.gPre = new Float32Array(nUsers * this.h1);
+    this.gPreUsers = new Int32Array(nUsers);
+    this.gPreMark = new Uint8Array(nUsers);
   }
 
-  private forward(u: number, i: number): number {
-    return this.forwardWith(u, this.params.global.item, i * this.d);
+  /** Forget cached per-user terms (call after changing parameters outside training). */
+  invalidate(): void {
+    this.generation++;
   }
 
-  /** Logit of user u against the item vector table[offset .. offset + d). */
+  /** vec(W_u) = v_u ⊗ a_u [textDim·dim] of user u, into out[offset ..). */
+  weightVector(u: number, out: Float32Array, offset = 0): void {
+    jointWeights(this.texts, u * this.T, this.T, this.params.local.jointA, u * this.d, this.d, out, offset);
+  }
+
+  /** e_u = ‖v_u‖²·a_u + b_u and pre_u = b0 + e_u·W0[0:d), cached until the next optimiser step; returns u·h1. */
+  private userTerms(u: number): number {
+    const { d, h1 } = this;
+    const po = u * h1;
+    if (this.stamp[u] !== this.generation) {
+      const a = this.params.local.jointA;
+      const b = this.params.local.jointB;
+      const n2 = this.textNorm2[u];
+      const eo = u * d;
+      for (let f = 0; f < d; f++) this.e[eo + f] = n2 * a[eo + f] + b[eo + f];
+      const w0 = this.W[0];
+      const b0 = this.B[0];
+      for (let j = 0; j < h1; j++) this.pre[po + j] = b0[j];
+      for (let f = 0; f < d; f++) {
+        const ef = this.e[eo + f];
+        const row = f * h1;
+        for (let j = 0; j < h1; j++) this.pre[po + j] += ef * w0[row + j];
+      }
+      this.stamp[u] = this.generation;
+    }
+    return po;
+  }
+
+  /** Logit of user u against the item vector table[offset .. offset + d); leaves activations for backward. */
   private forwardWith(u: number, table: Float32Array, offset: number): number {
-    const { d } = this;
-    const eo = this.joint(u);
-    const x0 = this.acts[0];
-    x0.set(this.e.subarray(eo, eo + d), 0);
-    x0.set(table.subarray(offset, offset + d), d);
-    for (let k = 0; k < this.W.length; k++) {
+    const { d, h1, nL } = this;
+    const po = this.userTerms(u);
+    const q = this.q;
+    for (let f = 0; f < d; f++) q[f] = table[offset + f];
+    // first layer: pre_u + q·W0[d:2d)
+    const w0 = this.W[0];
+    const z = nL > 0 ? this.acts[1] : this.scratch;
+    for (let j = 0; j < h1; j++) z[j] = this.pre[po + j];
+    for (let f = 0; f < d; f++) {
+      const qf = q[f];
+      if (qf === 0) continue;
+      const row = (d + f) * h1;
+      for (let j = 0; j < h1; j++) z[j] += qf * w0[row + j];
+    }
+    if (nL === 0) return z[0];
+    for (let j = 0; j < h1; j++) if (z[j] < 0) z[j] = 0;
+    for (let k = 1; k < nL; k++) {
       const out = this.acts[k + 1];
       denseForward(this.acts[k], 0, this.widths[k], this.W[k], this.B[k], this.widths[k + 1], out, 0);
       for (let j = 0; j < out.length; j++) if (out[j] < 0) out[j] = 0;
     }
-    const last = this.acts[this.W.length];
-    const outW = this.params.global['out.W'];
-    let logit = this.params.global['out.b'][0];
+    const last = this.acts[nL];
+    const outW = this.W[nL];
+    let logit = this.B[nL][0];
     for (let j = 0; j < last.length; j++) logit += last[j] * outW[j];
     return logit;
   }
 
   score(u: number, i: number): number {
-    return this.forward(u, i);
+    return this.forwardWith(u, this.params.global.item, i * this.d);
   }
 
   scoreItems(user: number, items: Int32Array, out: Float32Array): void {
-    for (let k = 0; k < items.length; k++) out[k] = this.forward(user, items[k]);
+    const item = this.params.global.item;
+    for (let k = 0; k < items.length; k++) out[k] = this.forwardWith(user, item, items[k] * this.d);
   }
 
   /** Scores of user u against n item vectors given as rows of `vectors` [n, d]. */
@@ -170,77 +230,114 @@ export class TextGraphModel {
   }
 
   backward(u: number, i: number, dScore: number, grads: Grads): void {
-    this.forward(u, i);
+    this.forwardWith(u, this.params.global.item, i * this.d);
     this.backwardFromActs(u, i, dScore, grads);
   }
 
   /** Fused forward + backward of a pointwise loss (the fitEpoch path); returns the example's loss. */
   pointwise(u: number, i: number, label: number, loss: PointwiseLoss, scale: number, grads: Grads): number {
-    const s = this.forward(u, i);
+    const s = this.forwardWith(u, this.params.global.item, i * this.d);
     this.backwardFromActs(u, i, scale * pointwiseGrad(s, label, loss), grads);
     return pointwiseLoss(s, label, loss);
   }
 
-  /** Backward through the activations the last forward pass left. */
+  /**
+   * Backward through the activations the last forward pass left. The user half of the first layer
+   * (e_u·W0[0:d) + b0) is constant within a batch, so its gradients are deferred: Σ ∂L/∂pre_u is
+   * accumulated per user and expanded once by `endBatch`.
+   */
   private backwardFromActs(u: number, i: number, dScore: number, grads: Grads): void {
-    const { d } = this;
+    const { d, h1, nL } = this;
     const gv = grads.values;
-    const nL = this.W.length;
-    const last = this.acts[nL];
-    const outW = this.params.global['out.W'];
-    gv['out.b'][0] += dScore;
-    const gOutW = gv['out.W'];
-    const gLast = this.gradActs[nL];
-    for (let j = 0; j < last.length; j++) {
-      gOutW[j] += dScore * last[j];
-      gLast[j] = nL > 0 && last[j] <= 0 ? 0 : dScore * outW[j];
-    }
-    for (let k = nL - 1; k >= 0; k--) {
-      const gIn = this.gradActs[k];
-      denseBackward(this.acts[k], 0, this.widths[k], this.W[k], this.widths[k + 1], this.gradActs[k + 1], 0, gv[`head${k}.W`], gv[`head${k}.b`], gIn, 0);
-      if (k > 0) {
+    let g1: Float32Array; // ∂L/∂(first layer pre-activation), [h1]
+    if (nL === 0) {
+      g1 = this.gradActs[0];
+      g1[0] = dScore;
+    } else {
+      const last = this.acts[nL];
+      const outW = this.W[nL];
+      gv['out.b'][0] += dScore;
+      const gOutW = gv['out.W'];
+      const gLast = this.gradActs[nL];
+      for (let j = 0; j < last.length; j++) {
+        gOutW[j] += dScore * last[j];
+        gLast[j] = last[j] <= 0 ? 0 : dScore * outW[j];
+      }
+      for (let k = nL - 1; k >= 1; k--) {
+        const gIn = this.gradActs[k];
+        denseBackward(this.acts[k], 0, this.widths[k], this.W[k], this.widths[k + 1], this.gradActs[k + 1], 0, gv[`head${k}.W`], gv[`head${k}.b`], gIn, 0);
         const a = this.acts[k];
         for (let j = 0; j < gIn.length; j++) if (a[j] <= 0) gIn[j] = 0;
       }
+      g1 = this.gradActs[1];
     }
-    const gx = this.gradActs[0];
+    // first layer, item half: gW0[d + f] += q_f·g1, ∂L/∂q = W0[d:2d)·g1
+    const w0 = this.W[0];
+    const gW0 = gv[nL > 0 ? 'head0.W' : 'out.W'];
+    const q = this.q;
     const gItem = gv.item;
+    const io = i * d;
     for (let f = 0; f < d; f++) {
-      this.gE[u * d + f] += gx[f];
-      gItem[i * d + f] += gx[d + f];
-    }
-    if (this.gEMark[u] === 0) {
-      this.gEMark[u] = 1;
-      this.gEUsers[this.gECount++] = u;
+      const row = (d + f) * h1;
+      const qf = q[f];
+      let acc = 0;
+      for (let j = 0; j < h1; j++) {
+        const g = g1[j];
+        gW0[row + j] += qf * g;
+        acc += w0[row + j] * g;
+      }
+      gItem[io + f] += acc;
     }
     grads.touch('item', i);
+    // user half and b0: deferred
+    const po = u * h1;
+    for (let j = 0; j < h1; j++) this.gPre[po + j] += g1[j];
+    if (this.gPreMark[u] === 0) {
+      this.gPreMark[u] = 1;
+      this.gPreUsers[this.gPreCount++] = u;
+    }
   }
 
   /**
-   * Batch hook: expand the deferred joint-layer gradients (∂L/∂W_u = v_u ⊗ ∂L/∂e_u, ∂L/∂b_u = ∂L/∂e_u),
+   * Batch hook: expand the deferred user-half gradients (per user: gW0[0:d) += e_u ⊗ gPre_u,
+   * gb0 += gPre_u, ∂L/∂e_u = W0[0:d)·gPre_u, then ∂L/∂a_u = ‖v_u‖²·∂L/∂e_u, ∂L/∂b_u = ∂L/∂e_u),
    * add the λ term's gradient 2λ/n_g · (Q_r − R_r) on every row, and return the λ term's value.
+   * Must run before the optimiser step (it reads the weights the batch's forward passes used).
    */
   endBatch(grads: Grads): number {
-    const { T, d } = this;
-    const gW = grads.values.jointW;
-    const gB = grads.values.jointB;
-    for (let k = 0; k < this.gECount; k++) {
-      const u = this.gEUsers[k];
-      const ge = this.gE.subarray(u * d, (u + 1) * d);
-      for (let t = 0; t < T; t++) {
-        const vt = this.texts[u * T + t];
-        if (vt === 0) continue;
-        const row = u * T * d + t * d;
-        for (let f = 0; f < d; f++) gW[row + f] += vt * ge[f];
+    const { d, h1, nL } = this;
+    const gv = grads.values;
+    const gA = gv.jointA;
+    const gB = gv.jointB;
+    const w0 = this.W[0];
+    const gW0 = gv[nL > 0 ? 'head0.W' : 'out.W'];
+    const gB0 = gv[nL > 0 ? 'head0.b' : 'out.b'];
+    for (let k = 0; k < this.gPreCount; k++) {
+      const u = this.gPreUsers[k];
+      const po = u * h1;
+      const eo = u * d;
+      this.userTerms(u); // e_u as the batch saw it (the cache is still valid here)
+      for (let j = 0; j < h1; j++) gB0[j] += this.gPre[po + j];
+      const n2 = this.textNorm2[u];
+      for (let f = 0; f < d; f++) {
+        const ef = this.e[eo + f];
+        const row = f * h1;
+        let acc = 0;
+        for (let j = 0; j < h1; j++) {
+          const g = this.gPre[po + j];
+          gW0[row + j] += ef * g;
+          acc += w0[row + j] * g;
+        }
+        gA[eo + f] += n2 * acc;
+        gB[eo + f] += acc;
       }
-      for (let f = 0; f < d; f++) gB[u * d + f] += ge[f];
-      ge.fill(0);
-      this.gEMark[u] = 0;
-      grads.touch('jointW', u);
+      for (let j = 0; j < h1; j++) this.gPre[po + j] = 0;
+      this.gPreMark[u] = 0;
+      grads.touch('jointA', u);
       grads.touch('jointB', u);
     }
-    this.gECount = 0;
-    this.eValid.fill(0); // the optimiser step that follows changes W and b
+    this.gPreCount = 0;
+    this.generation++; // the optimiser step that follows changes a, b and the head
     return this.proximal && this.config.lambda > 0 ? this.addProximal(grads, this.proximal) : 0;
   }
 
