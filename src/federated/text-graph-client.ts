@@ -104,7 +104,7 @@ export function runTextGraphClientRound(
   const global: Record<string, Float32Array> = { item: received.slice() };
   for (const p of headInfo) global[p.name] = download.global[p.name].slice();
   const local: LocalParams = state?.local ?? freshJoint(cfg, nUsers);
-  const model = new TextGraphModel(cfg, nUsers, nRows, { global, local }, texts, { target: received, groups });
+  const model = new TextGraphModel(cfg, nUsers, nRows, { global, local }, texts, { target: received });
   // 3. local training
   const grads = new RowSparseGrads(model.info);
   const optimizer = createOptimizer(plan.optimizer);

@@ -106,6 +106,25 @@ export const trainConfigSchema = z
   });
 
 /**
+ * Defaults of MF / NeuMF under FedAvg and centrally, by mode, chosen on the VALIDATION split of
+ * ML-100K (leave-one-out by time). Federated: clients run plain SGD (so averaging their deltas
+ * averages gradients; a fresh Adam per client turns each delta into a noisy sign) and the server
+ * applies the averaged delta with Adam (FedAdam, Reddi et al., ICLR 2021): validation HR@10 0.66
+ * after 40 rounds, against 0.57 with client Adam + server SGD. Centralised: Adam, as NCF.
+ */
+const FEDAVG_DEFAULTS: Record<'central' | 'federated', Record<string, unknown>> = {
+  federated: { optimizer: 'sgd', lr: 1, l2: 1e-3, batch: 32, localEpochs: 2, serverOptimizer: 'adam', serverLr: 0.02 },
+  central: { optimizer: 'adam', lr: 0.002, l2: 3e-5, batch: 256 },
+};
+
+function withFedAvgDefaults(raw: unknown): unknown {
+  if (typeof raw !== 'object' || raw === null) return raw;
+  const given = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined));
+  if ((given.algorithm ?? 'fedavg') !== 'fedavg' || !['mf', 'neumf', undefined].includes(given.model as string | undefined)) return raw;
+  return { ...FEDAVG_DEFAULTS[given.mode === 'central' ? 'central' : 'federated'], ...given };
+}
+
+/**
  * Defaults of shared fields that differ for FedRecon, by feedback; filled in (before validation)
  * when algorithm is 'fedrecon' and the field is absent. FedAvg keeps the schema's defaults.
  */
@@ -134,7 +153,7 @@ export type TrainConfig = Readonly<z.infer<typeof trainConfigSchema>>;
  * and what was expected.
  */
 export function parseTrainConfig(raw: unknown): TrainConfig {
-  const parsed = trainConfigSchema.safeParse(withGraphDefaults(withAlgorithmDefaults(raw)));
+  const parsed = trainConfigSchema.safeParse(withFedAvgDefaults(withGraphDefaults(withAlgorithmDefaults(raw))));
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(config)'}: ${i.message}`);
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);

@@ -5,7 +5,8 @@
  *  2. fresh training triples: every train positive with one sampled negative (NegativeSampler:
  *     never a held-out positive or an evaluation negative);
  *  3. minibatches: propagate, BPR + L2 (+ NCL terms), back-propagate, Adam step (GraphTrainer);
- *  4. optional validation probe on the exported scoring model.
+ *  4. every `evalEvery` epochs, a validation probe on the exported scoring model (runTraining keeps
+ *     the best-validation checkpoint, as for MF).
  * Epoch seconds include the k-means.
  */
 import { rowOf } from '../data/user-items.js';

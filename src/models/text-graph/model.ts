@@ -4,8 +4,9 @@
  *   e_u   = v_u · W_u + b_u                joint embedding layer (local); v_u [textDim] frozen text vector
  *   q_i   = Q[i]                            item row from the client's item table (initialised from the server)
  *   s(u,i) = MLP([e_u, q_i])                ReLU tower 'head{k}' then 'out' → logit (sigmoid in the loss)
- *   loss  = BCE(s, y) over positives and sampled negatives + λ · Σ_groups mean_{r∈group} ‖Q_r − R_r‖²
- * where R is the personalised table the server sent, one group per user (the rows that user works on).
+ *   loss  = BCE(s, y) over positives and sampled negatives + λ · mean_r ‖Q_r − R_r‖²
+ * where R is the personalised table the server sent; per minibatch the λ term is taken over the rows
+ * the batch's examples use (see `addProximal`).
  * Tables: 'jointA' and 'jointB' [nUsers, dim] are user-indexed (local); 'item' [nRows, dim]; head
  * layers are dense.
  * Joint layer, factored: the gradient of W_u is always the outer product v_u ⊗ ∂L/∂e_u and W_u starts
@@ -34,12 +35,10 @@ export interface TextGraphConfig {
   readonly lambda: number;
 }
 
-/** The personalised table the item rows are pulled to, and which rows belong to which user. */
+/** The personalised table the item rows are pulled to. */
 export interface Proximal {
   /** R rows aligned with the model's 'item' table: [nRows, dim]. */
   readonly target: Float32Array;
-  /** Row offsets per group (user): group g owns rows [groups[g], groups[g+1]). */
-  readonly groups: Int32Array;
 }
 
 /** Dense head tables: 'head{k}.W' [in, out], 'head{k}.b' [1, out], 'out.W' [last, 1], 'out.b' [1, 1]. */
@@ -106,6 +105,10 @@ export class TextGraphModel {
   private readonly gPreUsers: Int32Array;
   private gPreCount = 0;
   private readonly gPreMark: Uint8Array;
+  private readonly rowUses: Int32Array; // [nRows] examples of each item row in this batch
+  private readonly batchRows: Int32Array; // rows used in this batch
+  private batchRowCount = 0;
+  private batchSize = 0;
 
   /**
    * @param texts [nUsers, textDim] frozen text vectors, rows aligned with the user tables.
@@ -150,6 +153,8 @@ export class TextGraphModel {
     this.gPre = new Float32Array(nUsers * this.h1);
     this.gPreUsers = new Int32Array(nUsers);
     this.gPreMark = new Uint8Array(nUsers);
+    this.rowUses = new Int32Array(nRows);
+    this.batchRows = new Int32Array(nRows);
   }
 
   /** Forget cached per-user terms (call after changing parameters outside training). */
@@ -289,6 +294,8 @@ export class TextGraphModel {
       gItem[io + f] += acc;
     }
     grads.touch('item', i);
+    if (this.rowUses[i]++ === 0) this.batchRows[this.batchRowCount++] = i;
+    this.batchSize++;
     // user half and b0: deferred
     const po = u * h1;
     for (let j = 0; j < h1; j++) this.gPre[po + j] += g1[j];
@@ -301,7 +308,7 @@ export class TextGraphModel {
   /**
    * Batch hook: expand the deferred user-half gradients (per user: gW0[0:d) += e_u ⊗ gPre_u,
    * gb0 += gPre_u, ∂L/∂e_u = W0[0:d)·gPre_u, then ∂L/∂a_u = ‖v_u‖²·∂L/∂e_u, ∂L/∂b_u = ∂L/∂e_u),
-   * add the λ term's gradient 2λ/n_g · (Q_r − R_r) on every row, and return the λ term's value.
+   * add the λ term's gradient on the batch's rows, and return the λ term's value.
    * Must run before the optimiser step (it reads the weights the batch's forward passes used).
    */
   endBatch(grads: Grads): number {
@@ -338,29 +345,36 @@ export class TextGraphModel {
     }
     this.gPreCount = 0;
     this.generation++; // the optimiser step that follows changes a, b and the head
-    return this.proximal && this.config.lambda > 0 ? this.addProximal(grads, this.proximal) : 0;
+    const value = this.proximal && this.config.lambda > 0 && this.batchSize > 0 ? this.addProximal(grads, this.proximal) : 0;
+    for (let k = 0; k < this.batchRowCount; k++) this.rowUses[this.batchRows[k]] = 0;
+    this.batchRowCount = 0;
+    this.batchSize = 0;
+    return value;
   }
 
+  /**
+   * The λ term of a minibatch on the rows its examples used: λ · Σ_r (n_r / B) ‖Q_r − R_r‖², n_r the
+   * examples of row r among the batch's B — the minibatch estimate of λ · mean_r ‖Q_r − R_r‖² over a
+   * user's rows (each row of a user's table is used about equally often: its positives once, each
+   * sampled negative once). Cost O(B·d) per batch, where the full term would touch every row of the
+   * table at every step (and make the optimiser update them all).
+   */
   private addProximal(grads: Grads, proximal: Proximal): number {
     const { d } = this;
-    const lambda = this.config.lambda;
     const q = this.params.global.item;
     const r = proximal.target;
     const g = grads.values.item;
+    const scale = this.config.lambda / this.batchSize;
     let value = 0;
-    for (let grp = 0; grp + 1 < proximal.groups.length; grp++) {
-      const from = proximal.groups[grp];
-      const to = proximal.groups[grp + 1];
-      if (to === from) continue;
-      const scale = lambda / (to - from);
-      for (let row = from; row < to; row++) {
-        for (let k = row * d, end = k + d; k < end; k++) {
-          const diff = q[k] - r[k];
-          value += scale * diff * diff;
-          g[k] += 2 * scale * diff;
-        }
-        grads.touch('item', row);
+    for (let k = 0; k < this.batchRowCount; k++) {
+      const row = this.batchRows[k];
+      const w = scale * this.rowUses[row];
+      for (let x = row * d, end = x + d; x < end; x++) {
+        const diff = q[x] - r[x];
+        value += w * diff * diff;
+        g[x] += 2 * w * diff;
       }
+      this.rowUses[row] = 0;
     }
     return value;
   }
