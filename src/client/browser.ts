@@ -8,8 +8,11 @@
 import { openDB, type IDBPDatabase } from 'idb';
 import { HttpTransport } from './http-transport.js';
 import { toLocalData, type UserRecord } from './local-data.js';
-import { deviceModel, topKItems } from './on-device.js';
+import { topK } from '../eval/top-k.js';
+import { deviceModel } from './on-device.js';
 import { Participant } from './participant.js';
+import { deviceLocalTables, localTablesOf } from './works.js';
+import { clientNegativeSource } from '../federated/client-work.js';
 import type { ClientEvent } from './types.js';
 import type { Catalogue } from '../wire/protocol.js';
 
@@ -80,10 +83,14 @@ async function showRecommendations(participant: Participant, catalogue: Catalogu
     await new Promise((r) => setTimeout(r, 300));
   }
   const final = await participant.finalModel();
-  if (!participant.state) return;
-  const model = deviceModel(final.info.plan.model, final.global, participant.state.local, 1, final.info.nItems);
+  if (!participant.state && !localTablesOf(final.info.algorithm)) return;
+  // FedRecon keeps no user tables: they are reconstructed here, in the tab, from the stored ratings.
+  const data = participant.data();
+  const plan = { ...final.info.plan, round: Math.max(1, final.info.round) };
+  const local = deviceLocalTables(final.info.algorithm, plan, final.global, data, participant.state, clientNegativeSource(final.info.nItems, data));
+  const model = deviceModel(final.info.plan.model, final.global, local, 1, final.info.nItems);
   const seen = new Set<number>(participant.local.data.positives[0]);
-  const recs = topKItems(model, 0, 10, seen);
+  const recs = topK(model, 0, 10, seen);
   const ol = $('recs');
   ol.replaceChildren(
     ...recs.map((r) => {

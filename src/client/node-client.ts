@@ -6,16 +6,17 @@
  */
 import { renameSync, writeFileSync } from 'node:fs';
 import { clientNegativeSource } from '../federated/client-work.js';
-import type { ClientState } from '../federated/types.js';
+import type { LocalParams } from '../models/types.js';
 import { HttpTransport } from './http-transport.js';
 import { toLocalData } from './local-data.js';
 import { readClientDataFile } from './data-file.js';
-import { deviceModel, sampledSums, topKItems, type MetricSums } from './on-device.js';
+import { topK } from '../eval/top-k.js';
+import { deviceModel, sampledSums, type MetricSums } from './on-device.js';
 import { Participant, type ParticipantOptions } from './participant.js';
 import { withRetries } from './retry.js';
 import { loadState, saveState } from './state-file.js';
 import type { ClientEvent } from './types.js';
-import { clientWork } from './works.js';
+import { deviceLocalTables } from './works.js';
 
 export interface NodeClientOptions {
   readonly server: string;
@@ -73,8 +74,7 @@ export async function joinAndTrain(opts: JoinOptions): Promise<ClientReport> {
   };
   await participant.run({ ...opts.participant, onEvent });
   const final = await participant.finalModel();
-  const state = participant.state ?? localOnly(participant, final);
-  const model = deviceModel(final.info.plan.model, final.global, state.local, participant.local.data.users.length, final.info.nItems);
+  const model = deviceModel(final.info.plan.model, final.global, scoringTables(participant, final), participant.local.data.users.length, final.info.nItems);
   const ks = [opts.k ?? 10];
   const report: ClientReport = {
     clientId: participant.clientId ?? -1,
@@ -92,13 +92,14 @@ export async function joinAndTrain(opts: JoinOptions): Promise<ClientReport> {
   return report;
 }
 
-/** Local tables for scoring when this client never trained: one local pass, nothing sent. */
-function localOnly(participant: Participant, final: Awaited<ReturnType<Participant['finalModel']>>): ClientState {
+/**
+ * Local tables for scoring, computed here and never sent: FedRecon reconstructs them from this
+ * client's data; FedAvg uses the kept ones, or (never trained) one local pass from fresh tables.
+ */
+function scoringTables(participant: Participant, final: Awaited<ReturnType<Participant['finalModel']>>): LocalParams {
   const data = participant.data();
   const plan = { ...final.info.plan, round: Math.max(1, final.info.round) };
-  const { state } = clientWork(final.info.algorithm)(plan, final.global, data, null, clientNegativeSource(final.info.nItems, data));
-  if (!state) throw new Error(`'${final.info.algorithm}' clients keep no local tables to score with`);
-  return state;
+  return deviceLocalTables(final.info.algorithm, plan, final.global, data, participant.state, clientNegativeSource(final.info.nItems, data));
 }
 
 export interface Recommendation {
@@ -112,15 +113,14 @@ export async function recommendOnDevice(opts: NodeClientOptions & { k: number; u
   const file = readClientDataFile(opts.dataFile);
   const final = await participant.finalModel();
   participant.clientId = final.info.clientId;
-  const state = participant.state ?? localOnly(participant, final);
-  const model = deviceModel(final.info.plan.model, final.global, state.local, participant.local.data.users.length, final.info.nItems);
+  const model = deviceModel(final.info.plan.model, final.global, scoringTables(participant, final), participant.local.data.users.length, final.info.nItems);
   const { catalogue } = participant;
   const out: Recommendation[] = [];
   file.users.forEach((u, k) => {
     if (opts.user !== undefined && u.id !== opts.user) return;
     const ev = participant.local.evaluation[k];
     const seen = new Set<number>([...participant.local.data.positives[k], ...ev.validation, ...ev.test]);
-    const items = topKItems(model, k, opts.k, seen).map((r) => ({ item: catalogue.itemIds[r.item], title: catalogue.titles[r.item], score: r.score }));
+    const items = topK(model, k, opts.k, seen).map((r) => ({ item: catalogue.itemIds[r.item], title: catalogue.titles[r.item], score: r.score }));
     out.push({ user: u.id, items });
   });
   if (opts.user !== undefined && out.length === 0) throw new Error(`user '${opts.user}' is not in ${opts.dataFile}`);

@@ -14,17 +14,6 @@ export function deviceModel(config: ModelConfig, global: GlobalParams, local: Lo
   return createModel(config, nUsers, nItems, { global, local });
 }
 
-/** Top-k items for local user `user`, skipping `seen`, best first (ties: smaller id). */
-export function topKItems(model: RecModel, user: number, k: number, seen: ReadonlySet<number>): { item: number; score: number }[] {
-  const items = Int32Array.from({ length: model.nItems }, (_, i) => i);
-  const scores = new Float32Array(model.nItems);
-  model.scoreItems(user, items, scores);
-  const ranked: { item: number; score: number }[] = [];
-  for (let i = 0; i < model.nItems; i++) if (!seen.has(i)) ranked.push({ item: i, score: scores[i] });
-  ranked.sort((a, b) => b.score - a.score || a.item - b.item);
-  return ranked.slice(0, k);
-}
-
 export interface MetricSums {
   /** Number of (user, held-out positive) pairs. */
   readonly count: number;

@@ -80,7 +80,8 @@ test('config: FedRecon defaults fill absent fields only; FedAvg defaults unchang
   const avg = parseTrainConfig({});
   assert.equal(avg.rounds, 60);
   assert.equal(avg.clientsPerRound, undefined);
-  assert.equal(avg.serverOptimizer, 'sgd');
+  assert.equal(avg.serverOptimizer, 'adam');
+  assert.equal(avg.optimizer, 'sgd');
   assert.throws(() => parseTrainConfig({ feedback: 'explicit' }), /feedback: .*fedrecon/);
   assert.throws(() => parseTrainConfig({ algorithm: 'fedrecon', userSplit: [0.8, 0.1, 0.2] }), /userSplit: .*summing to 1/);
   assert.throws(() => parseTrainConfig({ algorithm: 'fedrecon', mode: 'central' }), /mode: .*federated/);

@@ -67,17 +67,6 @@ export function loadModelFile(path: string): { model: RecModel; header: ModelFil
   return { model, header };
 }
 
-/** Top-k unseen items for a dense user id, best first. */
-export function topK(model: RecModel, user: number, k: number, seen: ReadonlySet<number>): { item: number; score: number }[] {
-  const items = Int32Array.from({ length: model.nItems }, (_, i) => i);
-  const scores = new Float32Array(model.nItems);
-  model.scoreItems(user, items, scores);
-  const ranked: { item: number; score: number }[] = [];
-  for (let i = 0; i < model.nItems; i++) if (!seen.has(i)) ranked.push({ item: i, score: scores[i] });
-  ranked.sort((a, b) => b.score - a.score || a.item - b.item);
-  return ranked.slice(0, k);
-}
-
 function uint32(n: number): Buffer {
   const b = Buffer.alloc(4);
   b.writeUInt32LE(n, 0);
