@@ -1,11 +1,12 @@
 /**
  * `fedrec partition --out DIR [--data PATH] [--users-per-client N] [--split loo] [--seed S]`: split a
  * data set as `fedrec train` does and write one client data file per federated client (for
- * `fedrec join`); file k holds the users of simulated client k.
+ * `fedrec join`); file k holds the users of simulated client k. With `--algorithm fedrecon`: one file
+ * per training user of the user split (`--user-split`), all of its interactions.
  */
 import { parseTrainConfig } from '../runtime/config.js';
 import { loadConfiguredDataset, splitDataset } from '../runtime/experiment.js';
-import { writeClientFiles } from '../client/data-file.js';
+import { writeClientFiles, writeFedReconClientFiles } from '../client/data-file.js';
 import { parseFlags, UsageError, type FlagSpec } from './flags.js';
 import { TRAIN_FLAGS } from './train.js';
 
@@ -16,6 +17,10 @@ export const PARTITION_FLAGS: Record<string, FlagSpec> = {
   split: TRAIN_FLAGS.split,
   seed: TRAIN_FLAGS.seed,
   'users-per-client': TRAIN_FLAGS['users-per-client'],
+  // fedrecon: one file per training user of the user split (client/data-file.ts writeFedReconClientFiles)
+  algorithm: TRAIN_FLAGS.algorithm,
+  feedback: TRAIN_FLAGS.feedback,
+  'user-split': TRAIN_FLAGS['user-split'],
   'synthetic-users': TRAIN_FLAGS['synthetic-users'],
   'synthetic-items': TRAIN_FLAGS['synthetic-items'],
   'synthetic-interactions': TRAIN_FLAGS['synthetic-interactions'],
@@ -26,8 +31,9 @@ export async function partitionCommand(argv: readonly string[]): Promise<number>
   if (!out) throw new UsageError('fedrec partition: --out DIR is required');
   const c = parseTrainConfig(raw);
   const dataset = await loadConfiguredDataset(c);
-  const split = splitDataset(dataset, c.split, c.seed);
-  const files = writeClientFiles(dataset, split, c.usersPerClient, c.seed, out);
+  const files = c.algorithm === 'fedrecon'
+    ? writeFedReconClientFiles(dataset, c.userSplit, c.seed, out)
+    : writeClientFiles(dataset, splitDataset(dataset, c.split, c.seed), c.usersPerClient, c.seed, out);
   process.stdout.write(`${files.length} client files written to ${out}\n`);
   return 0;
 }

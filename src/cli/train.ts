@@ -79,6 +79,7 @@ export const TRAIN_FLAGS: Record<string, FlagSpec> = {
   'no-self-loop': { key: 'noSelfLoop', kind: 'boolean', help: 'graph: leave a user out of its own neighbourhood' },
   'dp-laplace': { key: 'dpLaplace', kind: 'number', help: 'graph: Laplace noise scale on uploaded vec(W_u) (default 0 = off)' },
   'sketch-dim': { key: 'sketchDim', kind: 'integer', help: 'graph: random-projection width for similarities, 0 = exact (default 128)' },
+  'personal-rows': { key: 'personalRows', kind: 'string', help: "graph: rows of R_u kept per user: own (trained rows, default) | union (plus the neighbours' rows)" },
   'synthetic-users': { key: 'syntheticUsers', kind: 'integer', help: 'synthetic data: users (default 943)' },
   'synthetic-items': { key: 'syntheticItems', kind: 'integer', help: 'synthetic data: items (default 1682)' },
   'synthetic-interactions': { key: 'syntheticInteractions', kind: 'integer', help: 'synthetic data: interactions (default 100000)' },

@@ -9,6 +9,8 @@ import { DataError } from '../data/errors.js';
 import type { Dataset, ImplicitSplit } from '../data/types.js';
 import { rowOf } from '../data/user-items.js';
 import { partitionClients } from '../runtime/clients.js';
+import { userSplit } from '../data/split.js';
+import { allRows, trainingClients } from '../runtime/fedrecon-data.js';
 import { clientDataFileSchema, parseClientDataFile, type ClientDataFile, type UserRecord } from './local-data.js';
 
 export function readClientDataFile(path: string): ClientDataFile {
@@ -47,6 +49,27 @@ export function writeClientFiles(dataset: Dataset, split: ImplicitSplit, usersPe
       negatives: { validation: ids(rowOf(split.negatives.validation, u)), test: ids(rowOf(split.negatives.test, u)) },
     }));
     const file: ClientDataFile = clientDataFileSchema.parse({ format: 'fedrec-client-data', version: 1, users });
+    const path = join(dir, `client-${String(client.clientId).padStart(4, '0')}.json`);
+    writeAtomic(path, JSON.stringify(file));
+    return path;
+  });
+}
+
+/**
+ * FedRecon's clients (runtime/fedrecon-data.ts `trainingClients`): the training users of the seeded
+ * user split (`userSplit`), one per file in client order, each holding every interaction it has
+ * (ratings too when the data has them) — file k is simulated client k. Validation and test users
+ * are not written: they are never trained on (a new user reconstructs from its own file).
+ */
+export function writeFedReconClientFiles(dataset: Dataset, fractions: readonly number[], seed: number, dir: string): string[] {
+  mkdirSync(dir, { recursive: true });
+  const users = userSplit(dataset.nUsers, fractions, seed);
+  const item = (i: number) => dataset.itemIds[i];
+  return trainingClients(allRows(dataset), users.train).map((client) => {
+    const u = client.users[0];
+    const ratings = client.ratings[0];
+    const record: UserRecord = { id: dataset.userIds[u], train: Array.from(client.positives[0], item), ...(ratings ? { ratings: Array.from(ratings) } : {}) };
+    const file: ClientDataFile = clientDataFileSchema.parse({ format: 'fedrec-client-data', version: 1, users: [record] });
     const path = join(dir, `client-${String(client.clientId).padStart(4, '0')}.json`);
     writeAtomic(path, JSON.stringify(file));
     return path;

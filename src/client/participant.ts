@@ -3,7 +3,7 @@
  *  1. ask the coordinator for the round (train / wait / done), retrying transient failures with
  *     back-off — so a client rides out a coordinator restart and resumes where it is;
  *  2. on 'train': fetch the model of version round − 1, run the named client work (FedAvg:
- *     `runClientRound`) on the client's own data with its randomness derived from the plan seed
+ *     `runClientRound`; FedRecon: `runFedReconClient`, stateless) on the client's own data with its randomness derived from the plan seed
  *     and its id, encode the update and send it (the same bytes again on a retry);
  *  3. keep the new local state only once the update is accepted (or already was: a 409
  *     'duplicate' after a lost response); an update refused because the round closed is dropped;

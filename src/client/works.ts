@@ -1,16 +1,29 @@
 /**
  * Client work by name: what a device runs when the coordinator's strategy names it (the
- * `clientWork` of server/strategies.ts). FedAvg's is the engine's `runClientRound`, unchanged —
- * the code that trains in simulation is the code that trains here. New algorithms register theirs.
+ * `clientWork` of server/strategies.ts). FedAvg's is the engine's `runClientRound`, FedRecon's the
+ * engine's `runFedReconClient`, unchanged — the code that trains in simulation is the code that
+ * trains here. New algorithms register theirs.
+ *
+ * A work may also register how a device gets the local (user) tables it scores with
+ * (`registerLocalTables`): FedRecon clients keep nothing between rounds, so they reconstruct their
+ * user tables from their own data with the global tables frozen (`reconstructLocal`).
  */
-import { runClientRound } from '../federated/client-work.js';
+import { Rng } from '../math/rng.js';
+import { localPositives, runClientRound } from '../federated/client-work.js';
+import { reconstructLocal, runFedReconClient, type ReconPlan } from '../federated/fedrecon.js';
+import { RECON_SPLITS } from '../federated/recon-split.js';
 import type { ClientData, ClientResult, ClientState, RoundPlan } from '../federated/types.js';
-import type { GlobalParams } from '../models/types.js';
+import type { GlobalParams, LocalParams } from '../models/types.js';
 import type { NegativeSource } from '../train/examples.js';
+import { fedReconPlanSchema } from '../wire/protocol.js';
 
 export type ClientWork = (plan: RoundPlan, global: GlobalParams, data: ClientData, state: ClientState | null, sampler: NegativeSource) => ClientResult;
 
+/** The local tables a device scores with, computed on the device from its own data (nothing is sent). */
+export type LocalTables = (plan: RoundPlan, global: GlobalParams, data: ClientData, sampler: NegativeSource) => LocalParams;
+
 const works = new Map<string, ClientWork>();
+const localTables = new Map<string, LocalTables>();
 
 export function registerClientWork(name: string, work: ClientWork): void {
   works.set(name, work);
@@ -22,4 +35,52 @@ export function clientWork(name: string): ClientWork {
   return work;
 }
 
+export function registerLocalTables(name: string, fn: LocalTables): void {
+  localTables.set(name, fn);
+}
+
+/** How `name` clients build their scoring tables on the device, or null (they keep them as state). */
+export function localTablesOf(name: string): LocalTables | null {
+  return localTables.get(name) ?? null;
+}
+
+/**
+ * The local tables a device scores with: rebuilt from its data when the work says so (FedRecon),
+ * else the kept state, else one local round from fresh tables (its update is not sent).
+ */
+export function deviceLocalTables(name: string, plan: RoundPlan, global: GlobalParams, data: ClientData, state: ClientState | null, sampler: NegativeSource): LocalParams {
+  const rebuild = localTablesOf(name);
+  if (rebuild) return rebuild(plan, global, data, sampler);
+  if (state) return state.local;
+  const fresh = clientWork(name)(plan, global, data, null, sampler).state;
+  if (!fresh) throw new Error(`'${name}' clients keep no local tables to score with`);
+  return fresh.local;
+}
+
 registerClientWork('fedavg', runClientRound);
+
+/** FedRecon's settings from a plan's `fedrecon` field (validated by the wire schema). */
+export function reconPlanOf(plan: RoundPlan): ReconPlan {
+  const parsed = fedReconPlanSchema.safeParse((plan as unknown as Record<string, unknown>).fedrecon);
+  if (!parsed.success) {
+    const why = parsed.error.issues.slice(0, 3).map((i) => `fedrecon.${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`a 'fedrecon' round plan needs valid reconstruction settings (${why})`);
+  }
+  const f = parsed.data;
+  return {
+    reconstruction: { optimizer: f.reconstruction.optimizer, epochs: f.reconstruction.epochs, stepsMax: f.reconstruction.stepsMax },
+    postReconstructionStepsMax: f.postReconstructionStepsMax,
+    split: RECON_SPLITS[f.split],
+  };
+}
+
+/** Explicit feedback (MSE on ratings) trains without negatives, as the simulation does. */
+const fedReconSampler = (plan: RoundPlan, sampler: NegativeSource): NegativeSource | null => (plan.loss === 'mse' ? null : sampler);
+
+// Stateless: `state` is ignored and none is returned; the user tables are dropped after the round.
+registerClientWork('fedrecon', (plan, global, data, _state, sampler) =>
+  runFedReconClient(plan, reconPlanOf(plan), global, data, fedReconSampler(plan, sampler)));
+
+// Scoring: reconstruct the user tables from all of this device's data, global tables frozen.
+registerLocalTables('fedrecon', (plan, global, data, sampler) =>
+  reconstructLocal(plan, reconPlanOf(plan).reconstruction, global, localPositives(data), fedReconSampler(plan, sampler), Rng.derive(plan.seed, 'fedrecon-reconstruct', data.clientId)));

@@ -5,7 +5,7 @@
  * untouched rows). Dense tables are averaged over all clients. Nothing is kept per client.
  */
 import { createOptimizer } from '../optim/registry.js';
-import type { Optimizer, OptimizerConfig } from '../optim/types.js';
+import type { Optimizer, OptimizerConfig, OptimizerState } from '../optim/types.js';
 import type { Grads, GlobalParams, ParamInfo } from '../models/types.js';
 import type { GlobalUpdate } from './types.js';
 
@@ -146,5 +146,25 @@ export class ServerUpdater {
     if (acc.count === 0) return;
     const names = this.info.filter((p) => p.scope === 'global').map((p) => p.name);
     this.optimizer.step(global, acc.averagedPseudoGradient(this.averaging), names);
+  }
+
+  /** A copy of the server optimiser's state (Adam moments, momentum), to checkpoint with the model. */
+  state(): OptimizerState {
+    return this.optimizer.exportState();
+  }
+
+  /**
+   * Continue from a state `state()` returned (after a restart): every slot must belong to a global
+   * table and be as long as it; throws, changing nothing, otherwise.
+   */
+  restore(state: OptimizerState): void {
+    const sizes = new Map(this.info.filter((p) => p.scope === 'global').map((p) => [p.name, p.rows * p.cols]));
+    for (const [key, values] of Object.entries(state.tables)) {
+      const table = key.slice(key.indexOf('/') + 1);
+      const size = sizes.get(table);
+      if (size === undefined) throw new Error(`server optimiser state: slot '${key}' names no global table (tables: ${[...sizes.keys()].join(', ')})`);
+      if (values.length !== size) throw new Error(`server optimiser state: slot '${key}' has ${values.length} values, table '${table}' has ${size}`);
+    }
+    this.optimizer.importState(state);
   }
 }

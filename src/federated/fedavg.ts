@@ -8,7 +8,7 @@
  *     lr; momentum gives FedAvgM; Adam gives FedAdam).
  */
 import type { GlobalParams, ParamInfo } from '../models/types.js';
-import type { OptimizerConfig } from '../optim/types.js';
+import type { OptimizerConfig, OptimizerState } from '../optim/types.js';
 import { ServerUpdater, UpdateAccumulator, type PartialAggregate, type RowAveraging } from './aggregate.js';
 import type { GlobalUpdate, RoundSummary, Strategy } from './types.js';
 
@@ -47,5 +47,13 @@ export class FedAvg implements Strategy {
     const summary = { round: this.round, clients: this.acc.count, loss: this.acc.meanLoss };
     this.updater.apply(global, this.acc);
     return summary;
+  }
+
+  serverState(): OptimizerState {
+    return this.updater.state();
+  }
+
+  restoreServerState(state: OptimizerState): void {
+    this.updater.restore(state);
   }
 }

@@ -27,7 +27,7 @@ import { Rng } from '../math/rng.js';
 import { gatherRows, RowSparseGrads } from '../models/params.js';
 import type { GlobalParams, LocalParams, RecModel, Scope } from '../models/types.js';
 import { createOptimizer } from '../optim/registry.js';
-import type { OptimizerConfig } from '../optim/types.js';
+import type { OptimizerConfig, OptimizerState } from '../optim/types.js';
 import { buildEpochExamples, type NegativeSource, type UserPositives } from '../train/examples.js';
 import { fitEpoch, tablesOf } from '../train/fit.js';
 import type { ExampleSet } from '../train/types.js';
@@ -194,6 +194,14 @@ export class FedRecon implements Strategy {
     const summary = { round: this.round, clients: this.acc.count, loss: this.acc.meanLoss };
     this.updater.apply(global, this.acc);
     return summary;
+  }
+
+  serverState(): OptimizerState {
+    return this.updater.state();
+  }
+
+  restoreServerState(state: OptimizerState): void {
+    this.updater.restore(state);
   }
 }
 

@@ -124,3 +124,19 @@ test('graph aggregation rejects plain FedAvg updates with a clear error', () => 
   g.beginRound(1);
   assert.throws(() => g.accept({ round: 1, weight: 1, loss: 0, rows: new Int32Array(0), itemTables: {}, denseTables: {} }), /GraphUpdate/);
 });
+
+test("personal rows 'union': a neighbour's trained rows reach the user's table (R_u = Σ_j S''_uj A_j on them)", () => {
+  const global = { item: Float32Array.of(1, 2, 3), 'out.b': Float32Array.of(0) };
+  const head = [{ name: 'out.b', rows: 1, cols: 1, index: 'dense' as const, scope: 'global' as const }];
+  const g = new GraphAggregation(global, 2, 3, 2, head, { neighbors: 1, layers: 1, norm: 'row', selfLoop: true, sketchDim: 0, seed: 1, personalRows: 'union' });
+  g.beginRound(1);
+  g.accept(upload(1, 0, [1, 0.1], [0, 1], [2, 4])); // D_0 = [1, 2, ·]
+  g.accept(upload(1, 1, [1, 0.2], [1, 2], [6, 5])); // D_1 = [·, 4, 2]
+  g.endRound(global);
+  const s01 = (1 + 0.02) / Math.hypot(1, 0.1) / Math.hypot(1, 0.2);
+  const p0 = g.personal(0)!;
+  assert.deepEqual([...p0.rows], [0, 1, 2]);
+  // row 2: user 0 never trained it; its neighbour did: R_0[2] = θ_old[2] + s01·D_1[2] / (1 + s01)
+  assert.ok(Math.abs(global.item[2] + p0.delta[2] - (3 + (s01 * 2) / (1 + s01))) < 1e-5);
+  assert.ok(Math.abs(global.item[1] + p0.delta[1] - (2 + (2 + s01 * 4) / (1 + s01))) < 1e-5);
+});

@@ -14,7 +14,8 @@
  *  5. personal tables: each participant's Δ_u = R_u − θ_global on its rows; absent users keep their
  *     last R_u on their rows; new users get θ_global. The MLP head is averaged (FedAvg) and applied.
  * Memory: θ, one sketch per user and the personal rows (Σ_u rows touched × d), so it grows with
- * interactions, not users × items. Rows of R_u a user did not touch equal θ_global (the price of
+ * interactions, not users × items; propagation recycles its layer buffers, so its peak is two
+ * copies of the personal rows whatever L is. Rows of R_u a user did not touch equal θ_global (the price of
  * that bound); rows of the intermediate layers (L > 1) are kept on each user's own rows only.
  */
 import type { GlobalParams, ParamInfo } from '../models/types.js';
@@ -33,6 +34,12 @@ export interface GraphOptions {
   readonly selfLoop: boolean;
   /** Sketch width for similarities; 0 = exact cosine of vec(W_u). */
   readonly sketchDim: number;
+  /**
+   * Rows of each participant's new R_u that the server stores: 'own' (default) the rows it trained
+   * (memory Σ_u rows), or 'union' those plus its neighbours' rows, so items its neighbours trained
+   * reach its table as in GPFedRec's dense R_u = Σ_j S''_uj A_j (memory up to (1 + N)× more).
+   */
+  readonly personalRows?: 'own' | 'union';
   readonly seed: number;
 }
 
@@ -168,6 +175,8 @@ export class GraphAggregation implements Strategy {
     // and participants' stored D_u (replaced at the end anyway) serve as layer 2's output, so the
     // peak is two layers' worth of rows whatever L is.
     let spare: (Float32Array | null)[] = new Array(n).fill(null);
+    const union = this.options.personalRows === 'union';
+    const newRows: (Int32Array | null)[] = new Array(n).fill(null);
     for (let layer = 1; layer <= this.options.layers; layer++) {
       const last = layer === this.options.layers;
       const nextC = new Float64Array(n);
@@ -175,7 +184,20 @@ export class GraphAggregation implements Strategy {
       for (let i = 0; i < n; i++) {
         const u = users[i];
         if (last && !isParticipant[u]) continue;
-        const rowsU = this.rows[u];
+        let rowsU = this.rows[u];
+        if (last && union) {
+          // own rows and every neighbour's, sorted (the neighbours' rows are read from this.rows,
+          // unchanged until the loop ends)
+          const list: number[] = [];
+          for (let e = graph.indptr[i]; e < graph.indptr[i + 1]; e++) {
+            const rowsJ = this.rows[users[graph.indices[e]]];
+            if (rowsJ) for (let b = 0; b < rowsJ.length; b++) if (slot[rowsJ[b]] === -1) { slot[rowsJ[b]] = 0; list.push(rowsJ[b]); }
+          }
+          if (rowsU) for (let k = 0; k < rowsU.length; k++) if (slot[rowsU[k]] === -1) { slot[rowsU[k]] = 0; list.push(rowsU[k]); }
+          for (const r of list) slot[r] = -1;
+          rowsU = Int32Array.from(list).sort();
+          newRows[i] = rowsU;
+        }
         const size = rowsU ? rowsU.length * d : 0;
         const reuse = spare[i];
         const out = !rowsU ? null : reuse && reuse.length === size ? reuse.fill(0) : new Float32Array(size);
@@ -188,6 +210,10 @@ export class GraphAggregation implements Strategy {
           const rowsJ = this.rows[users[j]];
           const yj = Y[j];
           if (!out || !rowsJ || !yj) continue;
+          if (j === i && !union) {
+            for (let k = 0; k < size; k++) out[k] += w * yj[k]; // self-loop: the same rows
+            continue;
+          }
           for (let b = 0; b < rowsJ.length; b++) {
             const a = slot[rowsJ[b]];
             if (a < 0) continue;
@@ -208,6 +234,7 @@ export class GraphAggregation implements Strategy {
       Y = nextY;
     }
     spare = [];
+    if (union) for (let i = 0; i < n; i++) if (newRows[i]) this.rows[users[i]] = newRows[i];
     // Eq. 17 over participants' new R_u = c·θ + Y, on the rows they hold.
     const thetaOld = theta.slice();
     const num = new Float64Array(theta.length);

@@ -6,7 +6,7 @@
  */
 import type { GlobalParams, LocalParams, ModelConfig } from '../models/types.js';
 import type { LossKind } from '../train/types.js';
-import type { OptimizerConfig } from '../optim/types.js';
+import type { OptimizerConfig, OptimizerState } from '../optim/types.js';
 
 /** What the server tells a client to do in a round. */
 export interface RoundPlan {
@@ -75,4 +75,14 @@ export interface Strategy {
   accept(update: GlobalUpdate): void;
   /** Apply the round's aggregate to `global` in place. */
   endRound(global: GlobalParams): RoundSummary;
+  /**
+   * Optional, for a strategy whose server keeps state across rounds besides the model (a server
+   * optimiser's Adam moments or momentum): a copy of that state after the last `endRound`. A
+   * deployment checkpoints it with the model, atomically, and after a restart hands it back to
+   * `restoreServerState` before the next round, so the rounds that follow equal an uninterrupted
+   * run's. A strategy that implements one implements both.
+   */
+  serverState?(): OptimizerState;
+  /** Continue from a state `serverState` returned; throws, changing nothing, when it does not fit. */
+  restoreServerState?(state: OptimizerState): void;
 }

@@ -77,7 +77,42 @@ export function topNeighbours(vectors: Float32Array, n: number, width: number, N
       const jEnd = Math.min(n, jb + TILE);
       for (let i = ib; i < iEnd; i++) {
         const a = i * width;
-        for (let j = Math.max(jb, i + 1); j < jEnd; j++) {
+        let j = Math.max(jb, i + 1);
+        // four partners at a time: each a[k] is loaded once for four products
+        for (; j + 3 < jEnd; j += 4) {
+          const b0 = j * width;
+          const b1 = b0 + width;
+          const b2 = b1 + width;
+          const b3 = b2 + width;
+          let s0 = 0;
+          let s1 = 0;
+          let s2 = 0;
+          let s3 = 0;
+          for (let k = 0; k < width; k++) {
+            const x = vectors[a + k];
+            s0 += x * vectors[b0 + k];
+            s1 += x * vectors[b1 + k];
+            s2 += x * vectors[b2 + k];
+            s3 += x * vectors[b3 + k];
+          }
+          if (s0 > 0) {
+            if (size[i] < N || s0 > sim[i * N]) push(i, j, s0);
+            if (size[j] < N || s0 > sim[j * N]) push(j, i, s0);
+          }
+          if (s1 > 0) {
+            if (size[i] < N || s1 > sim[i * N]) push(i, j + 1, s1);
+            if (size[j + 1] < N || s1 > sim[(j + 1) * N]) push(j + 1, i, s1);
+          }
+          if (s2 > 0) {
+            if (size[i] < N || s2 > sim[i * N]) push(i, j + 2, s2);
+            if (size[j + 2] < N || s2 > sim[(j + 2) * N]) push(j + 2, i, s2);
+          }
+          if (s3 > 0) {
+            if (size[i] < N || s3 > sim[i * N]) push(i, j + 3, s3);
+            if (size[j + 3] < N || s3 > sim[(j + 3) * N]) push(j + 3, i, s3);
+          }
+        }
+        for (; j < jEnd; j++) {
           const b = j * width;
           let s0 = 0;
           let s1 = 0;

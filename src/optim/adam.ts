@@ -5,13 +5,39 @@
  * Bias correction uses the optimiser's global step count.
  */
 import type { Grads } from '../models/types.js';
-import type { Optimizer, OptimizerConfig } from './types.js';
+import { checkStep, parseSlotKey, type Optimizer, type OptimizerConfig, type OptimizerState } from './types.js';
 
 export class LazyAdam implements Optimizer {
-  private readonly m: Record<string, Float32Array> = {};
-  private readonly v: Record<string, Float32Array> = {};
+  private m: Record<string, Float32Array> = {};
+  private v: Record<string, Float32Array> = {};
   private t = 0;
   constructor(private readonly config: OptimizerConfig) {}
+
+  /** The step count and 'm/<table>', 'v/<table>' (first and second moments) per table stepped. */
+  exportState(): OptimizerState {
+    const tables: Record<string, Float32Array> = {};
+    for (const [name, m] of Object.entries(this.m)) tables[`m/${name}`] = m.slice();
+    for (const [name, v] of Object.entries(this.v)) tables[`v/${name}`] = v.slice();
+    return { step: this.t, tables };
+  }
+
+  importState(state: OptimizerState): void {
+    checkStep(state.step, 'Adam');
+    const slots: Record<string, Record<string, Float32Array>> = { m: {}, v: {} };
+    for (const [key, values] of Object.entries(state.tables)) {
+      const { slot, table } = parseSlotKey(key, ['m', 'v'], 'Adam');
+      slots[slot][table] = values.slice();
+    }
+    for (const table of new Set([...Object.keys(slots.m), ...Object.keys(slots.v)])) {
+      const m = slots.m[table];
+      const v = slots.v[table];
+      if (!m || !v) throw new Error(`Adam state: table '${table}' has ${m ? "'m' but no 'v'" : "'v' but no 'm'"}`);
+      if (m.length !== v.length) throw new Error(`Adam state: table '${table}' has m of ${m.length} values but v of ${v.length}`);
+    }
+    this.m = slots.m;
+    this.v = slots.v;
+    this.t = state.step;
+  }
 
   step(tables: { readonly [name: string]: Float32Array }, grads: Grads, names: readonly string[]): void {
     const { lr, weightDecay = 0, beta1 = 0.9, beta2 = 0.999, eps = 1e-8 } = this.config;

@@ -19,7 +19,8 @@ const small = { syntheticUsers: 150, syntheticItems: 300, syntheticInteractions:
 
 for (const model of ['lightgcn', 'ncl']) {
   test(`centralised ${model} beats popularity on full ranking`, async () => {
-    const run = await runTraining(parseTrainConfig({ ...small, model, mode: 'central', epochs: 8, warmUp: 2, sslReg: 1e-5, protoReg: 1e-5 }));
+    // NCL with its central defaults (ssl_reg 1e-6, proto_reg 1e-7); 1e-5 overwhelms BPR on this tiny set.
+    const run = await runTraining(parseTrainConfig({ ...small, model, mode: 'central', epochs: 8, warmUp: 2 }));
     const ndcg = run.result.metrics.test.full!['NDCG@10'];
     const pop = run.result.baselines.popularity.test!.full!['NDCG@10'];
     assert.ok(ndcg > pop * 1.1, `${model} NDCG@10 ${ndcg} vs popularity ${pop}`);

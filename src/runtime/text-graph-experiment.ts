@@ -39,6 +39,7 @@ import type { ResultDocument, SplitMetrics } from '../report/result.js';
 import { effectiveBatch, effectiveLr, type TrainConfig } from './config.js';
 import { evaluateParts, loadConfiguredDataset, splitDataset } from './experiment.js';
 import { partitionClients, sampleClients } from './clients.js';
+import { selectionScore } from './selection.js';
 import type { HistoryEntry, ProgressListener } from './types.js';
 
 export interface TextGraphRun {
@@ -80,17 +81,30 @@ export async function runTextGraphTraining(c: TrainConfig, onProgress?: Progress
   const text = await userTextVectors(c, dataset);
   const cfg = textGraphConfigOf(c, text.dim);
   const probeOpts = { part: 'validation' as const, protocols: ['sampled' as const], ks: c.k };
+  // Model selection on validation (EVALUATION.md, runtime/selection.ts): when a probe is the best so
+  // far, the model of that round is evaluated on validation and test at once — what restoring its
+  // checkpoint at the end would give, without copying every user's personal tables.
+  let best: { score: number; round: number; parts: ReturnType<typeof evaluateParts> } | null = null;
+  const probe: Probe = (scorer, round) => {
+    const validation = evaluateRanking(scorer, split, probeOpts);
+    const score = selectionScore(validation, c.k[0]);
+    if (c.select === 'best' && score !== undefined && score > (best?.score ?? -Infinity)) {
+      best = { score, round, parts: evaluateParts(scorer, split, c, ['validation', 'test']) };
+    }
+    return validation;
+  };
   const trained = c.mode === 'central'
-    ? trainCentralTextGraph(c, cfg, split, text.vectors, (s) => evaluateRanking(s, split, probeOpts), onProgress)
-    : trainFederatedTextGraph(c, cfg, split, text.vectors, (s) => evaluateRanking(s, split, probeOpts), onProgress);
-  const final = evaluateParts(trained.scorer, split, c, ['validation', 'test']);
+    ? trainCentralTextGraph(c, cfg, split, text.vectors, probe, onProgress)
+    : trainFederatedTextGraph(c, cfg, split, text.vectors, probe, onProgress);
+  const chosen = best as { round: number; parts: ReturnType<typeof evaluateParts> } | null;
+  const final = chosen?.parts ?? evaluateParts(trained.scorer, split, c, ['validation', 'test']);
   const popularity = evaluateParts(popularityScorer(split), split, c, ['validation', 'test']);
   const random = evaluateParts(randomScorer(split.nItems, c.seed), split, c, ['validation', 'test']);
   const history = trained.history;
   const trainSeconds = history.reduce((s, h) => s + h.seconds, 0);
   const result: ResultDocument = {
     dataset: { name: dataset.name, users: dataset.nUsers, items: dataset.nItems, interactions: dataset.interactions.users.length, split: split.method },
-    config: { ...c, lr: effectiveLr(c), batch: effectiveBatch(c), encoderId: text.encoder, textDim: text.dim },
+    config: { ...c, lr: effectiveLr(c), batch: effectiveBatch(c), encoderId: text.encoder, textDim: text.dim, selectedRound: chosen?.round ?? history.length },
     metrics: { test: final.test as SplitMetrics, validation: final.validation as SplitMetrics },
     baselines: {
       popularity: { test: popularity.test, validation: popularity.validation },
@@ -102,7 +116,7 @@ export async function runTextGraphTraining(c: TrainConfig, onProgress?: Progress
   return { result, dataset, split };
 }
 
-type Probe = (scorer: Scorer) => HistoryEntry['validation'];
+type Probe = (scorer: Scorer, round: number) => HistoryEntry['validation'];
 
 interface Trained {
   readonly scorer: Scorer;
@@ -127,7 +141,7 @@ function trainCentralTextGraph(c: TrainConfig, cfg: TextGraphConfig, split: Impl
     const examples = buildEpochExamples(positives, sampler, 'bce', c.negatives, Rng.derive(c.seed, 'train-negatives', epoch));
     const loss = fitEpoch(model, examples, 'bce', effectiveBatch(c), grads, optimizer, tables, trainable, hook);
     const seconds = (performance.now() - t) / 1000;
-    const entry: HistoryEntry = { round: epoch, loss, seconds, bytesUp: 0, bytesDown: 0, validation: epoch % c.evalEvery === 0 || epoch === c.epochs ? probe(model) : {} };
+    const entry: HistoryEntry = { round: epoch, loss, seconds, bytesUp: 0, bytesDown: 0, validation: epoch % c.evalEvery === 0 || epoch === c.epochs ? probe(model, epoch) : {} };
     history.push(entry);
     onProgress?.(entry, c.epochs);
   }
@@ -142,7 +156,7 @@ function trainFederatedTextGraph(c: TrainConfig, cfg: TextGraphConfig, split: Im
   const itemInfo: ParamInfo = paramInfo('item', split.nItems, cfg.dim, 'item');
   const graph = c.algorithm === 'graph'
     ? new GraphAggregation(global, split.nUsers, split.nItems, cfg.textDim * cfg.dim, headInfo, {
-      neighbors: c.neighbors, layers: c.graphLayers, norm: c.norm, selfLoop: c.selfLoop, sketchDim: c.sketchDim, seed: c.seed,
+      neighbors: c.neighbors, layers: c.graphLayers, norm: c.norm, selfLoop: c.selfLoop, sketchDim: c.sketchDim, seed: c.seed, personalRows: c.personalRows,
     })
     : null;
   const strategy: Strategy = graph ?? new FedAvg([itemInfo, ...headInfo], split.nItems, {
@@ -195,7 +209,7 @@ function trainFederatedTextGraph(c: TrainConfig, cfg: TextGraphConfig, split: Im
     const summary = strategy.endRound(global);
     const seconds = (performance.now() - t) / 1000;
     const evaluate = round % c.evalEvery === 0 || round === c.rounds;
-    const entry: HistoryEntry = { round, loss: summary.loss, seconds, bytesUp, bytesDown, clients: chosen.length, validation: evaluate ? probe(scorer()) : {} };
+    const entry: HistoryEntry = { round, loss: summary.loss, seconds, bytesUp, bytesDown, clients: chosen.length, validation: evaluate ? probe(scorer(), round) : {} };
     history.push(entry);
     onProgress?.(entry, c.rounds);
   }

@@ -35,6 +35,12 @@ export const coordinatorSchema = z
     retryAfterMs: z.number().int().min(0).default(300),
     /** The browser bundle served at /client.js (built on first start when missing). */
     bundlePath: z.string().optional(),
+    /**
+     * Initial value of the model's `globalBias` (a fresh database only). Explicit-feedback FedRecon
+     * starts it at the mean rating, which the simulation computes as a federated sum; the
+     * coordinator never sees a rating, so the operator supplies it. Model init (≈ 0) when absent.
+     */
+    initialGlobalBias: z.number().finite().optional(),
   })
   .strict();
 
@@ -55,9 +61,6 @@ export function parseServerConfig(raw: unknown, source = 'config'): ServerConfig
     t = parseTrainConfig({ ...(training as object), mode: 'federated' });
   } catch (err) {
     throw new ConfigError(`${source}: training: ${(err as Error).message}`);
-  }
-  if (t.serverMomentum > 0) {
-    throw new ConfigError(`${source}: training.serverMomentum: server momentum keeps optimiser state the coordinator does not checkpoint yet; use 0`);
   }
   const parsed = coordinatorSchema.safeParse(coordinator);
   if (!parsed.success) {

@@ -10,9 +10,11 @@
  *     `minClients` (without a quorum the deadline moves on); vanished clients are not counted;
  *  4. closing folds the stored updates into the strategy in client-id order (a fixed order, so the
  *     result equals the in-process simulation's), applies it to a copy of the model, and in one
- *     transaction checkpoints the model, marks the round closed and drops its updates.
+ *     transaction checkpoints the model with the strategy's server state (server optimiser: Adam
+ *     moments, momentum), marks the round closed and drops its updates.
  * State lives in the Store; after a crash the coordinator restarts from the last checkpoint and the
- * open round's stored updates: nothing accepted is lost, and no round is aggregated twice.
+ * open round's stored updates, the server optimiser restored with the model: nothing accepted is
+ * lost, no round is aggregated twice, and the rounds that follow equal an uninterrupted run's.
  */
 import type { FastifyBaseLogger } from 'fastify';
 import type { GlobalParams, ParamInfo } from '../models/types.js';
@@ -22,14 +24,14 @@ import { effectiveBatch, effectiveLr, ConfigError } from '../runtime/config.js';
 import { modelConfigOf } from '../runtime/experiment.js';
 import { hashRoundSeed, initGlobal } from '../runtime/simulation.js';
 import { sampleClients } from '../runtime/clients.js';
-import { decodeModel, decodeUpdate, encodeModel, encodeUpdate } from '../wire/messages.js';
+import { decodeModel, decodeState, decodeUpdate, encodeModel, encodeState, encodeUpdate } from '../wire/messages.js';
 import { WireError, type Limits } from '../wire/types.js';
 import type { Catalogue, RoundInfo, UpdateAck } from '../wire/protocol.js';
 import type { ServerConfig } from './config.js';
 import { HttpError } from './errors.js';
 import type { Metrics } from './metrics.js';
 import { strategyEntry } from './strategies.js';
-import type { ClientRecord, RoundRecord, Store } from './types.js';
+import type { Checkpoint, ClientRecord, RoundRecord, Store } from './types.js';
 import { InvalidUpdate, validateUpdate } from './validate.js';
 
 export interface CoordinatorStatus {
@@ -44,6 +46,8 @@ export interface CoordinatorStatus {
 export class Coordinator {
   readonly info: readonly ParamInfo[];
   readonly names: readonly string[];
+  /** The model's local (user) tables: they stay on the devices, an update carrying one is refused. */
+  readonly localNames: readonly string[];
   readonly limits: Limits;
   private global: GlobalParams;
   private version: number;
@@ -71,6 +75,7 @@ export class Coordinator {
     const nItems = catalogue.nItems;
     this.info = modelParamInfo(modelConfig, 0, nItems).filter((p) => p.scope === 'global');
     this.names = this.info.map((p) => p.name);
+    this.localNames = modelParamInfo(modelConfig, 0, nItems).filter((p) => p.scope === 'local').map((p) => p.name);
     const entry = strategyEntry(t.algorithm);
     this.clientWork = entry.clientWork;
     this.planExtras = entry.planExtras?.(t) ?? {};
@@ -90,11 +95,17 @@ export class Coordinator {
       this.global = decoded.global;
       this.version = checkpoint.version;
       this.modelBytes = checkpoint.model;
+      this.restoreServerState(checkpoint);
     } else {
       this.global = initGlobal(modelConfig, nItems, t.seed);
+      const bias = config.coordinator.initialGlobalBias;
+      if (bias !== undefined) {
+        if (!this.global.globalBias) throw new ConfigError(`coordinator.initialGlobalBias: model '${modelConfig.kind}' has no globalBias table`);
+        this.global.globalBias[0] = bias;
+      }
       this.version = 0;
       this.modelBytes = encodeModel(this.global, 0, this.names);
-      store.initialise(this.modelBytes, null);
+      store.initialise(this.modelBytes, this.encodedServerState(), null);
     }
     this.open = store.openRound();
     if (this.open && this.open.round !== this.version + 1) {
@@ -169,7 +180,7 @@ export class Coordinator {
       ...this.planExtras,
       round,
       model: modelConfigOf(t),
-      loss: t.loss,
+      loss: t.feedback === 'explicit' ? 'mse' : t.loss,
       localEpochs: t.localEpochs,
       batch: effectiveBatch(t),
       negatives: t.negatives,
@@ -245,6 +256,7 @@ export class Coordinator {
         maxWeight: this.config.coordinator.maxWeight,
         normBound: this.config.coordinator.normBound,
         normMode: this.config.coordinator.normMode,
+        localTables: this.localNames,
       });
     } catch (err) {
       if (err instanceof InvalidUpdate) return reject(422, err.reason, `invalid update: ${err.message}`);
@@ -304,15 +316,53 @@ export class Coordinator {
     this.log.warn({ round: open.round, updates: count, minClients }, 'deadline passed without quorum: deadline extended');
   }
 
+  /** The strategy's server state (server optimiser) as a wire state message; null when it keeps none. */
+  private encodedServerState(): Uint8Array | null {
+    const state = this.strategy.serverState?.();
+    return state ? encodeState(state) : null;
+  }
+
+  /** Hand the checkpoint's server state back to the strategy, so the next round continues it exactly. */
+  private restoreServerState(checkpoint: Checkpoint): void {
+    const { name } = this.strategy;
+    if (checkpoint.serverState === null) {
+      if (this.strategy.serverState) {
+        throw new Error(`store is inconsistent: checkpoint ${checkpoint.version} has no server state, but strategy '${name}' keeps one (its server optimiser)`);
+      }
+      return;
+    }
+    if (!this.strategy.restoreServerState) {
+      throw new Error(`store is inconsistent: checkpoint ${checkpoint.version} holds a server state, but strategy '${name}' keeps none`);
+    }
+    try {
+      this.strategy.restoreServerState(decodeState(checkpoint.serverState, { maxBytes: Number.MAX_SAFE_INTEGER, maxHeaderBytes: 1 << 20 }));
+    } catch (err) {
+      throw new ConfigError(
+        `checkpoint ${checkpoint.version}: cannot restore the server optimiser state (${(err as Error).message}); ` +
+          'was the database created with another training.serverOptimizer or serverMomentum? Use the original config or a fresh --db',
+      );
+    }
+  }
+
   private close(open: RoundRecord, why: string): void {
     const started = performance.now();
     const next: Record<string, Float32Array> = {};
     for (const [name, t] of Object.entries(this.global)) next[name] = t.slice();
-    this.strategy.beginRound(open.round);
-    for (const u of this.store.updatesOf(open.round)) this.strategy.accept(decodeUpdate(u.body, this.limits));
-    const summary = this.strategy.endRound(next);
-    const bytes = encodeModel(next, open.round, this.names);
-    this.store.completeRound({ round: open.round, clients: summary.clients, loss: summary.loss, closedAt: Date.now() }, bytes, null);
+    // endRound advances the server optimiser in place: if the checkpoint is not written the round
+    // stays open and is aggregated again later, from the state of before it
+    const before = this.strategy.serverState?.() ?? null;
+    let summary, bytes;
+    try {
+      this.strategy.beginRound(open.round);
+      for (const u of this.store.updatesOf(open.round)) this.strategy.accept(decodeUpdate(u.body, this.limits));
+      summary = this.strategy.endRound(next);
+      bytes = encodeModel(next, open.round, this.names);
+      const state = this.encodedServerState();
+      this.store.completeRound({ round: open.round, clients: summary.clients, loss: summary.loss, closedAt: Date.now() }, bytes, state, null);
+    } catch (err) {
+      if (before) this.strategy.restoreServerState?.(before);
+      throw err;
+    }
     this.global = next;
     this.version = open.round;
     this.modelBytes = bytes;

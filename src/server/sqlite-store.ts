@@ -13,7 +13,8 @@ const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS clients (
   id INTEGER PRIMARY KEY, token_hash TEXT NOT NULL UNIQUE, label TEXT NOT NULL, created_at INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS checkpoints (version INTEGER PRIMARY KEY, model BLOB NOT NULL, created_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS checkpoints (
+  version INTEGER PRIMARY KEY, model BLOB NOT NULL, server_state BLOB, created_at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS rounds (
   round INTEGER PRIMARY KEY, status TEXT NOT NULL CHECK (status IN ('open', 'closed')), seed INTEGER NOT NULL,
   selected TEXT, opened_at INTEGER NOT NULL, deadline_at INTEGER NOT NULL,
@@ -56,6 +57,14 @@ export class SqliteStore implements Store {
     // explicitly after each round (completeRound).
     this.db.pragma('wal_autocheckpoint = 32768');
     this.db.exec(SCHEMA);
+    const columns = (this.db.pragma('table_info(checkpoints)') as { name: string }[]).map((c) => c.name);
+    if (!columns.includes('server_state')) {
+      this.db.close();
+      throw new Error(
+        `${path}: this database was created by an older fedrec whose checkpoints lack the server optimiser state (column checkpoints.server_state); ` +
+          'it cannot be resumed exactly: start the coordinator on a fresh --db',
+      );
+    }
     this.keepCheckpoints = options.keepCheckpoints ?? 5;
     this.addUpdateTx = this.db.transaction((round: number, clientId: number, body: Uint8Array): AddUpdateResult => {
       const open = this.sql("SELECT 1 FROM rounds WHERE round = ? AND status = 'open'").get(round);
@@ -95,13 +104,15 @@ export class SqliteStore implements Store {
   }
 
   latestCheckpoint(): Checkpoint | null {
-    const row = this.sql('SELECT version, model FROM checkpoints ORDER BY version DESC LIMIT 1').get() as { version: number; model: Buffer } | undefined;
-    return row ? { version: row.version, model: toBytes(row.model) } : null;
+    const row = this.sql('SELECT version, model, server_state FROM checkpoints ORDER BY version DESC LIMIT 1').get() as
+      | { version: number; model: Buffer; server_state: Buffer | null }
+      | undefined;
+    return row ? { version: row.version, model: toBytes(row.model), serverState: row.server_state === null ? null : toBytes(row.server_state) } : null;
   }
 
-  initialise(model: Uint8Array, first: RoundRecord | null): void {
+  initialise(model: Uint8Array, serverState: Uint8Array | null, first: RoundRecord | null): void {
     this.db.transaction(() => {
-      this.sql('INSERT INTO checkpoints (version, model, created_at) VALUES (0, ?, ?)').run(toBuffer(model), Date.now());
+      this.sql('INSERT INTO checkpoints (version, model, server_state, created_at) VALUES (0, ?, ?, ?)').run(toBuffer(model), serverState && toBuffer(serverState), Date.now());
       if (first) this.insertRoundRow(first);
     }).immediate();
   }
@@ -143,13 +154,14 @@ export class SqliteStore implements Store {
     return this.sql('SELECT 1 FROM updates WHERE round = ? AND client_id = ?').get(round, clientId) !== undefined;
   }
 
-  completeRound(closed: ClosedRound, model: Uint8Array, next: RoundRecord | null): void {
+  completeRound(closed: ClosedRound, model: Uint8Array, serverState: Uint8Array | null, next: RoundRecord | null): void {
     this.db.transaction(() => {
       const info = this
         .sql("UPDATE rounds SET status = 'closed', closed_at = ?, clients = ?, loss = ? WHERE round = ? AND status = 'open'")
         .run(closed.closedAt, closed.clients, closed.loss, closed.round);
       if (info.changes !== 1) throw new Error(`round ${closed.round} is not open: cannot complete it`);
-      this.sql('INSERT INTO checkpoints (version, model, created_at) VALUES (?, ?, ?)').run(closed.round, toBuffer(model), closed.closedAt);
+      this.sql('INSERT INTO checkpoints (version, model, server_state, created_at) VALUES (?, ?, ?, ?)')
+        .run(closed.round, toBuffer(model), serverState && toBuffer(serverState), closed.closedAt);
       this.sql('DELETE FROM updates WHERE round <= ?').run(closed.round);
       this.sql('DELETE FROM checkpoints WHERE version <= ?').run(closed.round - this.keepCheckpoints);
       if (next) this.insertRoundRow(next);

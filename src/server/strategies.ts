@@ -6,9 +6,11 @@
  * coordinator does not change.
  */
 import { FedAvg } from '../federated/fedavg.js';
+import { FedRecon } from '../federated/fedrecon.js';
 import type { Strategy } from '../federated/types.js';
 import type { ParamInfo } from '../models/types.js';
 import type { TrainConfig } from '../runtime/config.js';
+import { fedReconPlanSchema } from '../wire/protocol.js';
 
 export interface StrategyContext {
   /** Global tables only. */
@@ -41,11 +43,43 @@ export function strategyNames(): string[] {
   return [...registry.keys()];
 }
 
+/**
+ * FedAvg (federated/fedavg.ts) built exactly as the simulation builds it (runtime/experiment.ts):
+ * the configured server optimiser (SGD with momentum, or Adam), whose state the coordinator
+ * checkpoints with the model (`Strategy.serverState`).
+ */
 registerStrategy('fedavg', {
   clientWork: 'fedavg',
   create: ({ info, nItems, training }) =>
     new FedAvg(info, nItems, {
-      serverOptimizer: { kind: 'sgd', lr: training.serverLr, momentum: training.serverMomentum },
+      serverOptimizer: { kind: training.serverOptimizer, lr: training.serverLr, momentum: training.serverMomentum },
       rowAveraging: training.rowAveraging,
     }),
+});
+
+/**
+ * Federated Reconstruction (federated/fedrecon.ts): the server folds global-table deltas through
+ * its server optimiser, exactly as the simulation (runtime/fedrecon-experiment.ts) builds it; the
+ * plan carries the reconstruction settings under `fedrecon` (wire/protocol.ts `fedReconPlanSchema`);
+ * clients run `runFedReconClient` statelessly (client/works.ts).
+ */
+registerStrategy('fedrecon', {
+  clientWork: 'fedrecon',
+  create: ({ info, nItems, training }) =>
+    new FedRecon(info, nItems, {
+      serverOptimizer: { kind: training.serverOptimizer, lr: training.serverLr, momentum: training.serverMomentum },
+      rowAveraging: training.rowAveraging,
+      clientWeighting: training.clientWeighting,
+    }),
+  planExtras: (training) => ({
+    fedrecon: fedReconPlanSchema.parse({
+      reconstruction: {
+        optimizer: { kind: training.reconOptimizer, lr: training.reconLr },
+        epochs: training.reconEpochs,
+        stepsMax: training.reconStepsMax,
+      },
+      postReconstructionStepsMax: training.postReconStepsMax,
+      split: training.reconSplit,
+    }),
+  }),
 });

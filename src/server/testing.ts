@@ -74,7 +74,10 @@ export class Children {
   /** Run a CLI command to completion; throws with its stderr when it fails. */
   async run(args: readonly string[], timeoutMs = 60_000): Promise<string> {
     const child = this.spawn(args);
-    const code = await Promise.race([child.exited, sleep(timeoutMs).then(() => 'timeout' as const)]);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), timeoutMs)));
+    const code = await Promise.race([child.exited, timeout]);
+    clearTimeout(timer); // a pending timer would keep the test process alive for timeoutMs
     if (code !== 0) throw new Error(`fedrec ${args.join(' ')} → ${code}\n${child.stderr()}`);
     return child.stdout();
   }
@@ -123,6 +126,7 @@ function dataFlags(training: Record<string, unknown>): string[] {
   const map: Record<string, string> = {
     data: '--data', usersPerClient: '--users-per-client', seed: '--seed', split: '--split',
     syntheticUsers: '--synthetic-users', syntheticItems: '--synthetic-items', syntheticInteractions: '--synthetic-interactions',
+    algorithm: '--algorithm', feedback: '--feedback', userSplit: '--user-split',
   };
   for (const [key, flag] of Object.entries(map)) if (training[key] !== undefined) flags.push(flag, String(training[key]));
   return flags;

@@ -1,6 +1,7 @@
 /**
  * Coordinator contracts. `Store` is everything the coordinator keeps across a crash: the client
- * registry (token hashes only), the model checkpoint after each aggregated round, the open round
+ * registry (token hashes only), the model checkpoint after each aggregated round (with the server
+ * optimiser's state of the same round), the open round
  * and the updates accepted in it. Each method is atomic (one transaction): after SIGKILL at any
  * moment the store holds either the state before a call or the state after it, never a mixture.
  * `SqliteStore` implements it on one SQLite file.
@@ -31,6 +32,11 @@ export interface Checkpoint {
   readonly version: number;
   /** The global tables as a wire model message. */
   readonly model: Uint8Array;
+  /**
+   * The strategy's server state after the same round (`Strategy.serverState`: Adam moments,
+   * momentum) as a wire state message; null for a strategy that keeps none.
+   */
+  readonly serverState: Uint8Array | null;
 }
 
 export interface ClosedRound {
@@ -53,8 +59,8 @@ export interface Store {
   setMeta(key: string, value: string): void;
 
   latestCheckpoint(): Checkpoint | null;
-  /** Write the initial model (version 0), and open the first round when given, in one transaction. */
-  initialise(model: Uint8Array, first: RoundRecord | null): void;
+  /** Write the initial model (version 0) with the initial server state, and open the first round when given, in one transaction. */
+  initialise(model: Uint8Array, serverState: Uint8Array | null, first: RoundRecord | null): void;
 
   openRound(): RoundRecord | null;
   /** Open a round (when none is open, e.g. after a restart between rounds). */
@@ -70,10 +76,11 @@ export interface Store {
   hasUpdate(round: number, clientId: number): boolean;
 
   /**
-   * Atomically: write the checkpoint of `closed.round`, mark the round closed with its summary,
-   * drop its updates and old checkpoints, and open `next` (null after the last round).
+   * Atomically: write the checkpoint of `closed.round` (the model and the server state after it),
+   * mark the round closed with its summary, drop its updates and old checkpoints, and open `next`
+   * (null after the last round).
    */
-  completeRound(closed: ClosedRound, model: Uint8Array, next: RoundRecord | null): void;
+  completeRound(closed: ClosedRound, model: Uint8Array, serverState: Uint8Array | null, next: RoundRecord | null): void;
   closedRounds(): ClosedRound[];
 
   close(): void;

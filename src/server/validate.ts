@@ -3,7 +3,7 @@
  *  1. tables: exactly the model's global tables, item tables as 'item', dense as 'dense';
  *  2. shape: item tables hold rows.length × cols values, dense tables rows × cols;
  *  3. index range: rows strictly ascending, each in [0, nItems);
- *  4. values: every delta finite, weight finite in (0, maxWeight], loss finite;
+ *  4. values: every delta finite, weight finite in [0, maxWeight], loss finite;
  *  5. norm: the L2 norm of all deltas within `normBound` — else rejected, or scaled down to the
  *     bound ('clip', the DP-FedAvg convention).
  * A failure throws `InvalidUpdate` whose message names the table, position and value.
@@ -26,6 +26,8 @@ export interface ValidationOptions {
   readonly maxWeight: number;
   readonly normBound?: number;
   readonly normMode: 'reject' | 'clip';
+  /** The model's local (user) tables, named as such when an update carries one. */
+  readonly localTables?: readonly string[];
 }
 
 export interface ValidatedUpdate {
@@ -39,7 +41,11 @@ export function validateUpdate(update: GlobalUpdate, info: readonly ParamInfo[],
   const { rows } = update;
   const expected = new Set(globals.map((p) => p.name));
   for (const name of [...Object.keys(update.itemTables), ...Object.keys(update.denseTables)]) {
-    if (!expected.has(name)) throw new InvalidUpdate('shape', `unknown table '${name}': the model's global tables are ${[...expected].join(', ')}`);
+    if (expected.has(name)) continue;
+    const local = opts.localTables?.includes(name)
+      ? `it is a local (user) table, which stays on the device and is never sent; `
+      : '';
+    throw new InvalidUpdate('shape', `unknown table '${name}': ${local}the model's global tables are ${[...expected].join(', ')}`);
   }
   if (rows.length > opts.nItems) throw new InvalidUpdate('shape', `rows has ${rows.length} ids, the model has only ${opts.nItems} items`);
   for (let k = 0; k < rows.length; k++) {
@@ -63,8 +69,10 @@ export function validateUpdate(update: GlobalUpdate, info: readonly ParamInfo[],
       sq += v * v;
     }
   }
-  if (!Number.isFinite(update.weight) || update.weight <= 0 || update.weight > opts.maxWeight) {
-    throw new InvalidUpdate('weight', `weight ${update.weight} must be finite, > 0 and ≤ ${opts.maxWeight}`);
+  // Weight 0 is a client with nothing to train this round (e.g. a FedRecon user whose data all went
+  // to reconstruction): it changes no parameter, but it is the client's answer for the round.
+  if (!Number.isFinite(update.weight) || update.weight < 0 || update.weight > opts.maxWeight) {
+    throw new InvalidUpdate('weight', `weight ${update.weight} must be finite, ≥ 0 and ≤ ${opts.maxWeight}`);
   }
   if (!Number.isFinite(update.loss)) throw new InvalidUpdate('not-finite', `loss ${update.loss} must be finite`);
   const norm = Math.sqrt(sq);

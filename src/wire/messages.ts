@@ -1,15 +1,18 @@
 /**
- * The two tensor messages of the protocol, on top of the codec:
+ * The tensor messages, on top of the codec:
  *  - update: a client's `GlobalUpdate` (sorted item ids `rows` as i32, item-table deltas of those
  *    rows and dense-table deltas as f32);
- *  - model: the global tables after `version` completed rounds.
+ *  - model: the global tables after `version` completed rounds;
+ *  - state: an optimiser's state (the coordinator's server optimiser, checkpointed with the model;
+ *    stored, never sent).
  * Decoding here checks structure only (which sections exist, their dtypes); whether an update fits
  * the model (shapes, index range, finite values, norm) is the coordinator's validation.
  */
 import type { GlobalParams } from '../models/types.js';
 import type { GlobalUpdate } from '../federated/types.js';
 import { decodeMessage, encodeMessage } from './codec.js';
-import { WireError, type Limits, type ModelHeader, type SectionSpec, type Tensor, type UpdateHeader } from './types.js';
+import type { OptimizerState } from '../optim/types.js';
+import { WireError, type Limits, type ModelHeader, type SectionSpec, type StateHeader, type Tensor, type UpdateHeader } from './types.js';
 
 export const ROWS_SECTION = 'rows';
 
@@ -66,4 +69,23 @@ export function decodeModel(bytes: Uint8Array, limits?: Limits): { version: numb
     global[s.name] = sections.get(s.name) as Float32Array;
   }
   return { version: header.version, global };
+}
+
+/** Encode an optimiser's state: `step` in the header, one f32 section per 'slot/table'. */
+export function encodeState(state: OptimizerState): Uint8Array {
+  const entries = Object.entries(state.tables);
+  const sections: SectionSpec[] = entries.map(([name, t]) => ({ name, dtype: 'f32', length: t.length }));
+  const header: StateHeader = { kind: 'state', step: state.step, sections };
+  return encodeMessage(header, entries.map(([, t]) => t));
+}
+
+export function decodeState(bytes: Uint8Array, limits?: Limits): OptimizerState {
+  const { header, sections } = decodeMessage(bytes, limits);
+  if (header.kind !== 'state') throw new WireError(`expected a 'state' message, got '${header.kind}'`);
+  const tables: Record<string, Float32Array> = {};
+  for (const s of header.sections) {
+    if (s.dtype !== 'f32') throw new WireError(`state section '${s.name}' must be f32, got ${s.dtype}`);
+    tables[s.name] = sections.get(s.name) as Float32Array;
+  }
+  return { step: header.step, tables };
 }

@@ -25,6 +25,29 @@ const optimizerSchema = z.object({
   eps: z.number().optional(),
 });
 
+/**
+ * FedRecon's plan fields (server/strategies.ts `planExtras`, under the plan's `fedrecon` key): how a
+ * device reconstructs its user tables (optimiser, epochs, most steps), the most post-reconstruction
+ * steps, and the name of the split function (federated/recon-split.ts `RECON_SPLITS`). The
+ * post-reconstruction phase uses the plan's own `optimizer` and `localEpochs`.
+ */
+export const fedReconPlanSchema = z
+  .object({
+    reconstruction: z
+      .object({
+        optimizer: optimizerSchema,
+        epochs: z.number().int().positive(),
+        /** Most minibatch steps over all reconstruction epochs; 0: no cap. */
+        stepsMax: z.number().int().min(0),
+      })
+      .strict(),
+    postReconstructionStepsMax: z.number().int().min(0),
+    split: z.enum(['alternate', 'reuse']),
+  })
+  .strict();
+
+export type FedReconPlanFields = z.infer<typeof fedReconPlanSchema>;
+
 export const roundPlanSchema = z.object({
   round: z.number().int().min(1),
   model: z.object({
@@ -40,6 +63,8 @@ export const roundPlanSchema = z.object({
   negatives: z.number().int().min(0),
   optimizer: optimizerSchema,
   seed: z.number().int(),
+  /** FedRecon rounds only (validated when present; the 'fedrecon' client work requires it). */
+  fedrecon: fedReconPlanSchema.optional(),
   // Kept, not stripped: a strategy may add its own plan fields (server/strategies.ts planExtras).
 }).loose();
 

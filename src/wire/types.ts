@@ -55,10 +55,26 @@ export const modelHeaderSchema = z
   })
   .strict();
 
-export const headerSchema = z.discriminatedUnion('kind', [updateHeaderSchema, modelHeaderSchema]);
+/**
+ * An optimiser's state (optim/types.ts `OptimizerState`), as the coordinator checkpoints its server
+ * optimiser: `step` and one f32 section per slot, named 'slot/table' (e.g. 'm/itemEmb').
+ * Never sent over the network.
+ */
+export const stateHeaderSchema = z
+  .object({
+    kind: z.literal('state'),
+    step: z.number().int().min(0),
+    sections: z
+      .array(sectionSchema.extend({ name: z.string().min(1).max(129).regex(/^[A-Za-z0-9_.:-]+\/[A-Za-z0-9_.:-]+$/, "'slot/table' of letters, digits and _ . : -") }))
+      .max(256),
+  })
+  .strict();
+
+export const headerSchema = z.discriminatedUnion('kind', [updateHeaderSchema, modelHeaderSchema, stateHeaderSchema]);
 
 export type UpdateHeader = z.infer<typeof updateHeaderSchema>;
 export type ModelHeader = z.infer<typeof modelHeaderSchema>;
+export type StateHeader = z.infer<typeof stateHeaderSchema>;
 export type Header = z.infer<typeof headerSchema>;
 
 export interface Limits {

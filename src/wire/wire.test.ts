@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeMessage, encodeMessage } from './codec.js';
-import { decodeModel, decodeUpdate, encodeModel, encodeUpdate } from './messages.js';
+import { decodeModel, decodeState, decodeUpdate, encodeModel, encodeState, encodeUpdate } from './messages.js';
 import { WireError } from './types.js';
 import type { GlobalUpdate } from '../federated/types.js';
 
@@ -76,4 +76,17 @@ test('the header schema rejects unknown fields and bad types', () => {
   new DataView(bytes.buffer).setUint32(4, json.length, true);
   bytes.set(json, 8);
   assert.throws(() => decodeMessage(bytes), (err: unknown) => /invalid header/.test((err as Error).message) && /round/.test((err as Error).message));
+});
+
+test('an optimiser state round-trips bit for bit; an empty one too; it is not an update', () => {
+  const state = { step: 7, tables: { 'm/itemEmb': Float32Array.from([0.5, -1e-30, 3]), 'v/itemEmb': Float32Array.from([1, 2, 3]) } };
+  const back = decodeState(encodeState(state));
+  assert.equal(back.step, 7);
+  assert.deepEqual(Object.keys(back.tables), ['m/itemEmb', 'v/itemEmb']);
+  assert.deepEqual(back.tables['m/itemEmb'], state.tables['m/itemEmb']);
+  assert.deepEqual(back.tables['v/itemEmb'], state.tables['v/itemEmb']);
+  assert.deepEqual(decodeState(encodeState({ step: 0, tables: {} })), { step: 0, tables: {} });
+  assert.throws(() => decodeUpdate(encodeState(state)), /expected an 'update' message, got 'state'/);
+  assert.throws(() => decodeState(encodeUpdate(update)), /expected a 'state' message/);
+  assert.throws(() => decodeState(encodeState({ step: 1, tables: { itemEmb: new Float32Array(1) } })), /invalid header: sections\.0\.name/);
 });

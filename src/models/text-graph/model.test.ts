@@ -94,3 +94,23 @@ test('text-graph: the λ term of a batch is λ·Σ_r (n_r/B)·‖Q_r − R_r‖�
   assert.ok(Math.abs(value - expected) < 1e-5);
   assert.deepEqual([...grads.touchedRows('item')].sort(), [0, 1, 2, 3, 4, 5]);
 });
+
+test('text-graph: the factored joint layer is e_u = v_u·W_u + b_u with W_u = v_u ⊗ a_u (what is uploaded)', () => {
+  const { model, params } = setup();
+  const { textDim: T, dim: d } = config;
+  const texts = (model as unknown as { texts: Float32Array }).texts;
+  for (let u = 0; u < nUsers; u++) {
+    const w = new Float32Array(T * d);
+    model.weightVector(u, w);
+    for (let t = 0; t < T; t++) for (let f = 0; f < d; f++) assert.ok(Math.abs(w[t * d + f] - texts[u * T + t] * params.local.jointA[u * d + f]) < 1e-6);
+    // a one-layer-free check through the score: swapping in e_u computed from the full W_u changes nothing
+    const e = new Float32Array(d);
+    for (let f = 0; f < d; f++) {
+      let s = params.local.jointB[u * d + f];
+      for (let t = 0; t < T; t++) s += texts[u * T + t] * w[t * d + f];
+      e[f] = s;
+    }
+    const n2 = texts.subarray(u * T, (u + 1) * T).reduce((s, v) => s + v * v, 0);
+    for (let f = 0; f < d; f++) assert.ok(Math.abs(e[f] - (n2 * params.local.jointA[u * d + f] + params.local.jointB[u * d + f])) < 1e-4);
+  }
+});

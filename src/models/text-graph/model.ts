@@ -19,7 +19,7 @@
  * are accumulated per user in that layer's output space and expanded once per minibatch by
  * `endBatch` (the fitEpoch batch hook), which also adds the λ term.
  */
-import { denseBackward, denseForward, pointwiseGrad, pointwiseLoss } from '../../math/kernels.js';
+import { denseForward, pointwiseGrad, pointwiseLoss } from '../../math/kernels.js';
 import { initParams, paramInfo } from '../params.js';
 import type { Grads, GlobalParams, ParamInfo, Params, PointwiseLoss } from '../types.js';
 import type { Rng } from '../../math/rng.js';
@@ -101,6 +101,9 @@ export class TextGraphModel {
   private readonly e: Float32Array; // [nUsers, d] cached e_u
   private readonly stamp: Int32Array; // [nUsers] generation of the cache
   private generation = 1;
+  private readonly wT: Float32Array; // [h1, d] W0[d:2d) transposed
+  private wTGeneration = 0;
+  private readonly active: Int32Array; // [h1] first-layer units with a nonzero gradient
   private readonly gPre: Float32Array; // [nUsers, h1] Σ ∂L/∂pre_u over this batch
   private readonly gPreUsers: Int32Array;
   private gPreCount = 0;
@@ -150,6 +153,8 @@ export class TextGraphModel {
     this.pre = new Float32Array(nUsers * this.h1);
     this.e = new Float32Array(nUsers * this.d);
     this.stamp = new Int32Array(nUsers);
+    this.wT = new Float32Array(this.h1 * this.d);
+    this.active = new Int32Array(this.h1);
     this.gPre = new Float32Array(nUsers * this.h1);
     this.gPreUsers = new Int32Array(nUsers);
     this.gPreMark = new Uint8Array(nUsers);
@@ -190,21 +195,37 @@ export class TextGraphModel {
     return po;
   }
 
+  /** W0[d:2d) transposed, [h1, d], rebuilt once per optimiser step. */
+  private itemHalfT(): Float32Array {
+    if (this.wTGeneration !== this.generation) {
+      const { d, h1 } = this;
+      const w0 = this.W[0];
+      for (let f = 0; f < d; f++) for (let j = 0; j < h1; j++) this.wT[j * d + f] = w0[(d + f) * h1 + j];
+      this.wTGeneration = this.generation;
+    }
+    return this.wT;
+  }
+
   /** Logit of user u against the item vector table[offset .. offset + d); leaves activations for backward. */
   private forwardWith(u: number, table: Float32Array, offset: number): number {
     const { d, h1, nL } = this;
     const po = this.userTerms(u);
     const q = this.q;
     for (let f = 0; f < d; f++) q[f] = table[offset + f];
-    // first layer: pre_u + q·W0[d:2d)
-    const w0 = this.W[0];
+    // first layer: pre_u + q·W0[d:2d), as dot products with the transposed item half
+    const wT = this.itemHalfT();
     const z = nL > 0 ? this.acts[1] : this.scratch;
-    for (let j = 0; j < h1; j++) z[j] = this.pre[po + j];
-    for (let f = 0; f < d; f++) {
-      const qf = q[f];
-      if (qf === 0) continue;
-      const row = (d + f) * h1;
-      for (let j = 0; j < h1; j++) z[j] += qf * w0[row + j];
+    for (let j = 0; j < h1; j++) {
+      const row = j * d;
+      let s0 = 0;
+      let s1 = 0;
+      let f = 0;
+      for (; f + 1 < d; f += 2) {
+        s0 += q[f] * wT[row + f];
+        s1 += q[f + 1] * wT[row + f + 1];
+      }
+      if (f < d) s0 += q[f] * wT[row + f];
+      z[j] = this.pre[po + j] + s0 + s1;
     }
     if (nL === 0) return z[0];
     for (let j = 0; j < h1; j++) if (z[j] < 0) z[j] = 0;
@@ -268,15 +289,39 @@ export class TextGraphModel {
         gOutW[j] += dScore * last[j];
         gLast[j] = last[j] <= 0 ? 0 : dScore * outW[j];
       }
+      // hidden layers: an input unit the ReLU switched off adds nothing to ∂W and its own
+      // gradient is masked, so only active inputs are visited
       for (let k = nL - 1; k >= 1; k--) {
+        const x = this.acts[k];
         const gIn = this.gradActs[k];
-        denseBackward(this.acts[k], 0, this.widths[k], this.W[k], this.widths[k + 1], this.gradActs[k + 1], 0, gv[`head${k}.W`], gv[`head${k}.b`], gIn, 0);
-        const a = this.acts[k];
-        for (let j = 0; j < gIn.length; j++) if (a[j] <= 0) gIn[j] = 0;
+        const gOut = this.gradActs[k + 1];
+        const w = this.W[k];
+        const gW = gv[`head${k}.W`];
+        const gB = gv[`head${k}.b`];
+        const m = this.widths[k + 1];
+        for (let j = 0; j < m; j++) gB[j] += gOut[j];
+        for (let a = 0; a < x.length; a++) {
+          const xa = x[a];
+          if (xa <= 0) {
+            gIn[a] = 0;
+            continue;
+          }
+          const row = a * m;
+          let acc = 0;
+          for (let j = 0; j < m; j++) {
+            const g = gOut[j];
+            gW[row + j] += xa * g;
+            acc += w[row + j] * g;
+          }
+          gIn[a] = acc;
+        }
       }
       g1 = this.gradActs[1];
     }
-    // first layer, item half: gW0[d + f] += q_f·g1, ∂L/∂q = W0[d:2d)·g1
+    // first layer, item half: gW0[d + f] += q_f·g1, ∂L/∂q = W0[d:2d)·g1, over the active units only
+    const active = this.active;
+    let nActive = 0;
+    for (let j = 0; j < h1; j++) if (g1[j] !== 0) active[nActive++] = j;
     const w0 = this.W[0];
     const gW0 = gv[nL > 0 ? 'head0.W' : 'out.W'];
     const q = this.q;
@@ -286,7 +331,8 @@ export class TextGraphModel {
       const row = (d + f) * h1;
       const qf = q[f];
       let acc = 0;
-      for (let j = 0; j < h1; j++) {
+      for (let t = 0; t < nActive; t++) {
+        const j = active[t];
         const g = g1[j];
         gW0[row + j] += qf * g;
         acc += w0[row + j] * g;
