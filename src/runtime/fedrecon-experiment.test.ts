@@ -78,7 +78,7 @@ test('config: FedRecon defaults fill absent fields only; FedAvg defaults unchang
   assert.equal(parseTrainConfig({ algorithm: 'fedrecon', feedback: 'implicit' }).optimizer, 'adam');
   assert.equal(parseTrainConfig({ algorithm: 'fedrecon', fraction: 0.5 }).clientsPerRound, undefined);
   const avg = parseTrainConfig({});
-  assert.equal(avg.rounds, 60);
+  assert.equal(avg.rounds, 100);
   assert.equal(avg.clientsPerRound, undefined);
   assert.equal(avg.serverOptimizer, 'adam');
   assert.equal(avg.optimizer, 'sgd');
