@@ -5,9 +5,11 @@
  *   shapes match USE): every user uploads vec(W_u) [512·32] and its trained rows (train positives
  *   plus 4 sampled negatives each); timed: accept (sketching) + endRound (graph, propagation,
  *   θ_global, personal rows); targets ≤ 10 s and peak RSS ≤ 1.5 GiB.
- * `text-graph-compare`: ML-100K, EVALUATION.md protocol (leave-one-out by time, sampled-99, test):
- *   FedAvg with the same client model vs graph aggregation vs centralised, offline USE encoder,
- *   and graph aggregation with shuffled texts and with random vectors (text ablations).
+ * `text-graph-compare`: ML-100K, EVALUATION.md protocol (leave-one-out by time, sampled-99, test
+ *   metrics of the best-validation round): FedAvg with the same client model vs graph aggregation
+ *   vs centralised, offline USE encoder, and graph aggregation with random vectors instead of text
+ *   (ablation; TG_SHUFFLE=1 adds shuffled texts). TG_ROUNDS / TG_EPOCHS shorten the budget.
+ * `text-graph` also times the client: one local epoch of 300 users, CPU ms per 100 interactions.
  */
 import { generateSynthetic } from '../data/synthetic.js';
 import { leaveOneOut } from '../data/split.js';

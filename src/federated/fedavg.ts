@@ -12,20 +12,27 @@ import type { OptimizerConfig, OptimizerState } from '../optim/types.js';
 import { ServerUpdater, UpdateAccumulator, type PartialAggregate, type RowAveraging } from './aggregate.js';
 import type { GlobalUpdate, RoundSummary, Strategy } from './types.js';
 
+/** How the server weights each client's update: by its training examples, or equally. */
+export type ClientWeighting = 'examples' | 'uniform';
+
 export interface FedAvgOptions {
   readonly serverOptimizer: OptimizerConfig;
   readonly rowAveraging: RowAveraging;
+  /** Default 'examples'. */
+  readonly clientWeighting?: ClientWeighting;
 }
 
 export class FedAvg implements Strategy {
-  readonly name = 'fedavg';
+  readonly name: string = 'fedavg';
   private readonly acc: UpdateAccumulator;
   private readonly updater: ServerUpdater;
+  private readonly globalNames: ReadonlySet<string>;
   private round = 0;
 
-  constructor(info: readonly ParamInfo[], nItems: number, options: FedAvgOptions) {
+  constructor(info: readonly ParamInfo[], nItems: number, private readonly options: FedAvgOptions) {
     this.acc = new UpdateAccumulator(info, nItems);
     this.updater = new ServerUpdater(options.serverOptimizer, info, options.rowAveraging);
+    this.globalNames = new Set(info.filter((p) => p.scope === 'global').map((p) => p.name));
   }
 
   beginRound(round: number): void {
@@ -35,7 +42,11 @@ export class FedAvg implements Strategy {
 
   accept(update: GlobalUpdate): void {
     if (update.round !== this.round) throw new Error(`update for round ${update.round} arrived in round ${this.round}`);
-    this.acc.add(update);
+    for (const name of [...Object.keys(update.itemTables), ...Object.keys(update.denseTables)]) {
+      if (!this.globalNames.has(name)) throw new Error(`update carries table '${name}', which is not a global table`);
+    }
+    const uniform = this.options.clientWeighting === 'uniform' && update.weight > 0;
+    this.acc.add(uniform ? { ...update, weight: 1 } : update);
   }
 
   /** Fold in the partial sums of several updates (folded elsewhere, e.g. in a worker thread). */

@@ -27,15 +27,15 @@ import { Rng } from '../math/rng.js';
 import { gatherRows, RowSparseGrads } from '../models/params.js';
 import type { GlobalParams, LocalParams, RecModel, Scope } from '../models/types.js';
 import { createOptimizer } from '../optim/registry.js';
-import type { OptimizerConfig, OptimizerState } from '../optim/types.js';
+import type { OptimizerConfig } from '../optim/types.js';
 import { buildEpochExamples, type NegativeSource, type UserPositives } from '../train/examples.js';
 import { fitEpoch, tablesOf } from '../train/fit.js';
 import type { ExampleSet } from '../train/types.js';
-import { ServerUpdater, UpdateAccumulator, type RowAveraging } from './aggregate.js';
+import { FedAvg } from './fedavg.js';
 import { compactExamples } from './client-work.js';
 import { compactModel, deltaOf, freshLocal, toCompact, uniqueSorted } from './compact.js';
 import type { ReconSplitFn } from './recon-split.js';
-import type { ClientData, ClientResult, GlobalUpdate, RoundPlan, RoundSummary, Strategy } from './types.js';
+import type { ClientData, ClientResult, GlobalUpdate, RoundPlan } from './types.js';
 import type { ParamInfo } from '../models/types.js';
 
 /** One training phase: its optimiser, passes over its data, and a cap on minibatch steps. */
@@ -149,60 +149,12 @@ export function restrictRows(update: GlobalUpdate, keep: Int32Array): GlobalUpda
   return { ...update, rows: keep, itemTables };
 }
 
-/** How the server weights each client's update. */
-export type ClientWeighting = 'examples' | 'uniform';
-
-export interface FedReconServerOptions {
-  readonly serverOptimizer: OptimizerConfig;
-  readonly rowAveraging: RowAveraging;
-  readonly clientWeighting: ClientWeighting;
-}
-
-/** Steps 5–6: the server side of FedRecon (streaming; nothing kept per client). */
-export class FedRecon implements Strategy {
-  readonly name = 'fedrecon';
-  private readonly acc: UpdateAccumulator;
-  private readonly updater: ServerUpdater;
-  private readonly globalNames: ReadonlySet<string>;
-  private round = 0;
-
-  constructor(
-    info: readonly ParamInfo[],
-    nItems: number,
-    private readonly options: FedReconServerOptions,
-  ) {
-    this.acc = new UpdateAccumulator(info, nItems);
-    this.updater = new ServerUpdater(options.serverOptimizer, info, options.rowAveraging);
-    this.globalNames = new Set(namesOf(info, 'global'));
-  }
-
-  beginRound(round: number): void {
-    this.round = round;
-    this.acc.reset();
-  }
-
-  accept(update: GlobalUpdate): void {
-    if (update.round !== this.round) throw new Error(`update for round ${update.round} arrived in round ${this.round}`);
-    for (const name of [...Object.keys(update.itemTables), ...Object.keys(update.denseTables)]) {
-      if (!this.globalNames.has(name)) throw new Error(`update carries table '${name}', which is not a global table`);
-    }
-    const uniform = this.options.clientWeighting === 'uniform' && update.weight > 0;
-    this.acc.add(uniform ? { ...update, weight: 1 } : update);
-  }
-
-  endRound(global: GlobalParams): RoundSummary {
-    const summary = { round: this.round, clients: this.acc.count, loss: this.acc.meanLoss };
-    this.updater.apply(global, this.acc);
-    return summary;
-  }
-
-  serverState(): OptimizerState {
-    return this.updater.state();
-  }
-
-  restoreServerState(state: OptimizerState): void {
-    this.updater.restore(state);
-  }
+/**
+ * Steps 5–6: the server side of FedRecon is FedAvg's streaming weighted averaging and server
+ * optimiser (with optional uniform client weighting); only the clients' work differs.
+ */
+export class FedRecon extends FedAvg {
+  override readonly name = 'fedrecon';
 }
 
 /** The examples at `positions` of a user's examples taken in `order`, as user `user`. */
