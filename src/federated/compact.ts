@@ -14,8 +14,8 @@ export interface CompactModel {
   readonly model: RecModel;
   /** Sorted global item ids; compact item k is global item rows[k]. */
   readonly rows: Int32Array;
-  /** The starting values of the compact global tables, for computing deltas. */
-  readonly start: GlobalParams;
+  /** The server's global tables the compact copy was taken from (unchanged during a round). */
+  readonly source: GlobalParams;
   readonly info: readonly ParamInfo[];
 }
 
@@ -69,32 +69,42 @@ export function compactModel(
 ): CompactModel {
   const info = modelParamInfo(config, nUsers, rows.length);
   const compactGlobal: Record<string, Float32Array> = {};
-  const start: Record<string, Float32Array> = {};
   for (const p of info) {
     if (p.scope === 'local') continue;
     const src = global[p.name];
     if (!src) throw new Error(`global parameters lack table '${p.name}'`);
     const values = p.index === 'item' ? gatherRows(src, p.cols, rows) : src.slice();
     compactGlobal[p.name] = values;
-    start[p.name] = values.slice();
   }
   const model = createModel(config, nUsers, rows.length, { global: compactGlobal, local });
-  return { model, rows, start, info };
+  return { model, rows, source: global, info };
 }
 
 /**
- * The update (new − start) of a compact model's global tables. Computed in place over the
- * starting copies, so a compact model yields its delta once.
+ * The update (new − received) of a compact model's global tables: item tables on its rows only,
+ * dense tables whole. The received values are read back from the source tables, which the server
+ * changes only between rounds.
  */
 export function deltaOf(compact: CompactModel, round: number, weight: number, loss: number): GlobalUpdate {
   const itemTables: Record<string, Float32Array> = {};
   const denseTables: Record<string, Float32Array> = {};
+  const rows = compact.rows;
   for (const p of compact.info) {
     if (p.scope === 'local') continue;
     const now = compact.model.params.global[p.name];
-    const delta = compact.start[p.name];
-    for (let k = 0; k < now.length; k++) delta[k] = now[k] - delta[k];
-    (p.index === 'item' ? itemTables : denseTables)[p.name] = delta;
+    const before = compact.source[p.name];
+    const delta = new Float32Array(now.length);
+    if (p.index === 'item') {
+      const c = p.cols;
+      for (let k = 0; k < rows.length; k++) {
+        const src = rows[k] * c;
+        for (let f = 0; f < c; f++) delta[k * c + f] = now[k * c + f] - before[src + f];
+      }
+      itemTables[p.name] = delta;
+    } else {
+      for (let k = 0; k < now.length; k++) delta[k] = now[k] - before[k];
+      denseTables[p.name] = delta;
+    }
   }
-  return { round, weight, rows: compact.rows, itemTables, denseTables, loss };
+  return { round, weight, rows, itemTables, denseTables, loss };
 }
