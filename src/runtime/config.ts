@@ -5,6 +5,7 @@
  * quality targets without flags.
  */
 import { z } from 'zod';
+import type { OptimizerConfig } from '../optim/types.js';
 import { withGraphDefaults } from './graph-defaults.js';
 import { withTextGraphDefaults } from './text-graph-defaults.js';
 
@@ -166,6 +167,14 @@ export function parseTrainConfig(raw: unknown): TrainConfig {
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
+}
+
+/**
+ * The server optimiser of a run, built in this one place so the simulation and the coordinator
+ * apply updates identically.
+ */
+export function serverOptimizerOf(c: TrainConfig): OptimizerConfig {
+  return { kind: c.serverOptimizer, lr: c.serverLr, momentum: c.serverMomentum };
 }
 
 /** Mode-dependent defaults: learning rate and batch size. */

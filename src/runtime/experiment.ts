@@ -18,7 +18,7 @@ import type { OptimizerConfig } from '../optim/types.js';
 import { FedAvg } from '../federated/fedavg.js';
 import { clientNegativeSource, runClientRound } from '../federated/client-work.js';
 import type { ResultDocument, SplitMetrics } from '../report/result.js';
-import { ConfigError, effectiveBatch, effectiveLr, type TrainConfig } from './config.js';
+import { ConfigError, effectiveBatch, effectiveLr, serverOptimizerOf, type TrainConfig } from './config.js';
 import { trainCentral } from './central.js';
 import { trainGraph } from './graph-experiment.js';
 import { isGraphModel } from './graph-defaults.js';
@@ -109,7 +109,7 @@ export async function runTraining(c: TrainConfig, onProgress?: ProgressListener)
     const info = modelParamInfo(config, 0, split.nItems);
     const global = initGlobal(config, split.nItems, c.seed);
     const strategy = new FedAvg(info, split.nItems, {
-      serverOptimizer: { kind: c.serverOptimizer, lr: c.serverLr, momentum: c.serverMomentum },
+      serverOptimizer: serverOptimizerOf(c),
       rowAveraging: c.rowAveraging,
     });
     const simOptions = {

@@ -23,7 +23,7 @@ import { FedRecon, reconstructLocal, runFedReconClient, type PhaseOptions, type 
 import { RECON_SPLITS } from '../federated/recon-split.js';
 import type { ClientData, RoundPlan } from '../federated/types.js';
 import type { ResultDocument, SplitMetrics } from '../report/result.js';
-import { ConfigError, effectiveBatch, effectiveLr, type TrainConfig } from './config.js';
+import { ConfigError, effectiveBatch, effectiveLr, serverOptimizerOf, type TrainConfig } from './config.js';
 import { loadConfiguredDataset, modelConfigOf, splitDataset } from './experiment.js';
 import {
   allRows, explicitEvaluationUsers, federatedMeanRating, implicitEvaluationClients, rowsOfUsers, trainingClients,
@@ -65,7 +65,7 @@ export async function runFedReconTraining(c: TrainConfig, onProgress?: ProgressL
   const reconstruction: PhaseOptions = { optimizer: { kind: c.reconOptimizer, lr: c.reconLr }, epochs: c.reconEpochs, stepsMax: c.reconStepsMax };
   const recon: ReconPlan = { reconstruction, postReconstructionStepsMax: c.postReconStepsMax, split: RECON_SPLITS[c.reconSplit] };
   const strategy = new FedRecon(modelParamInfo(config, 0, nItems), nItems, {
-    serverOptimizer: { kind: c.serverOptimizer, lr: c.serverLr, momentum: c.serverMomentum },
+    serverOptimizer: serverOptimizerOf(c),
     rowAveraging: c.rowAveraging,
     clientWeighting: c.clientWeighting,
   });

@@ -24,7 +24,7 @@ import { dotProductModel } from '../models/lightgcn/model.js';
 import { computePrototypes } from '../models/ncl/prototypes.js';
 import { paramInfo } from '../models/params.js';
 import type { RecModel } from '../models/types.js';
-import { ConfigError, type TrainConfig } from './config.js';
+import { ConfigError, serverOptimizerOf, type TrainConfig } from './config.js';
 import type { GraphRun } from './graph-central.js';
 import type { GraphSettings } from './graph-settings.js';
 import { partitionClients, sampleClients } from './clients.js';
@@ -45,7 +45,7 @@ export function trainGraphFederated(
   const itemEmb = fillUniform(new Float32Array(nItems * dim), Math.sqrt(6 / (nItems + dim)), Rng.derive(s.seed, 'init-global'));
   const global = { itemEmb };
   const strategy = new FedAvg([paramInfo('itemEmb', nItems, dim, 'item')], nItems, {
-    serverOptimizer: { kind: c.serverOptimizer, lr: c.serverLr, momentum: c.serverMomentum },
+    serverOptimizer: serverOptimizerOf(c),
     rowAveraging: c.rowAveraging,
   });
   const samplers = clients.map((client) => clientNegativeSource(nItems, client));

@@ -9,7 +9,7 @@ import { FedAvg } from '../federated/fedavg.js';
 import { FedRecon } from '../federated/fedrecon.js';
 import type { Strategy } from '../federated/types.js';
 import type { ParamInfo } from '../models/types.js';
-import type { TrainConfig } from '../runtime/config.js';
+import { serverOptimizerOf, type TrainConfig } from '../runtime/config.js';
 import { fedReconPlanSchema } from '../wire/protocol.js';
 
 export interface StrategyContext {
@@ -52,7 +52,7 @@ registerStrategy('fedavg', {
   clientWork: 'fedavg',
   create: ({ info, nItems, training }) =>
     new FedAvg(info, nItems, {
-      serverOptimizer: { kind: training.serverOptimizer, lr: training.serverLr, momentum: training.serverMomentum },
+      serverOptimizer: serverOptimizerOf(training),
       rowAveraging: training.rowAveraging,
     }),
 });
@@ -67,7 +67,7 @@ registerStrategy('fedrecon', {
   clientWork: 'fedrecon',
   create: ({ info, nItems, training }) =>
     new FedRecon(info, nItems, {
-      serverOptimizer: { kind: training.serverOptimizer, lr: training.serverLr, momentum: training.serverMomentum },
+      serverOptimizer: serverOptimizerOf(training),
       rowAveraging: training.rowAveraging,
       clientWeighting: training.clientWeighting,
     }),
