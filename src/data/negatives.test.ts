@@ -61,6 +61,9 @@ test('forClient samples from a client’s own data only, with the same exclusion
   client.sample(out.length, Rng.derive(2, 'client'), out);
   const excluded = new Set(client.exclusion);
   assert.ok(out.every((item) => !excluded.has(item)));
+  const shared = new Int32Array(out.length);
+  sampler.sample(u, shared.length, Rng.derive(2, 'client'), shared);
+  assert.deepEqual(out, shared, 'the bitset sampler draws exactly what the all-users sampler draws');
 });
 
 test('errors: unknown user, no item left, out too small', () => {

@@ -11,7 +11,8 @@
  *    negatives only. Held-out positives can be drawn like every other full-ranking candidate, so
  *    protecting them cannot inflate full-ranking metrics.
  * In both, no evaluation negative is ever a training example (EVALUATION.md leakage guard).
- * Rejection sampling against a sorted exclusion list (binary search).
+ * Rejection sampling against the exclusion set: a bitset per user for one user's sampler (the
+ * federated client's hot path), binary search in a sorted list for the all-users sampler.
  *
  * `NegativeSampler` serves every user of a split; `NegativeSampler.forClient` builds the same
  * sampler for one user from that client's own data only (federated clients have no global view).
@@ -24,20 +25,35 @@ import type { ImplicitSplit, UserItems } from './types.js';
 export class UserNegativeSampler {
   /** Sorted, distinct items never returned. */
   readonly exclusion: Int32Array;
+  /** Bit `item` set when the item is excluded: one word per 32 items. */
+  private readonly excludedBits: Int32Array;
 
   constructor(
     readonly nItems: number,
     excludedItems: Int32Array,
   ) {
     this.exclusion = sortedDistinct(excludedItems);
+    this.excludedBits = new Int32Array((nItems + 31) >>> 5);
     for (const item of this.exclusion) {
       if (item < 0 || item >= nItems) throw new RangeError(`excluded item ${item} outside [0, ${nItems})`);
+      this.excludedBits[item >>> 5] |= 1 << (item & 31);
     }
   }
 
-  /** Writes `count` negatives into out[offset .. offset+count). */
+  /**
+   * Writes `count` negatives into out[offset .. offset+count); the same draws as the all-users
+   * sampler for this user (same stream, same rejections).
+   */
   sample(count: number, rng: Rng, out: Int32Array, offset = 0): void {
-    drawExcluding(this.nItems, this.exclusion, 0, this.exclusion.length, count, rng, out, offset);
+    if (count <= 0) return;
+    checkDraw(this.nItems, this.exclusion.length, count, out, offset);
+    const bits = this.excludedBits;
+    for (let j = 0; j < count; j++) {
+      let item: number;
+      do item = rng.int(this.nItems);
+      while ((bits[item >>> 5] & (1 << (item & 31))) !== 0);
+      out[offset + j] = item;
+    }
   }
 }
 
@@ -114,14 +130,18 @@ function drawExcluding(
   offset: number,
 ): void {
   if (count <= 0) return;
-  if (hi - lo >= nItems) throw new RangeError('no item left to sample as a negative: every item is excluded');
-  if (offset < 0 || offset + count > out.length) throw new RangeError(`out has ${out.length} slots, need ${offset + count}`);
+  checkDraw(nItems, hi - lo, count, out, offset);
   for (let j = 0; j < count; j++) {
     let item: number;
     do item = rng.int(nItems);
     while (sortedRangeHas(excluded, lo, hi, item));
     out[offset + j] = item;
   }
+}
+
+function checkDraw(nItems: number, excludedCount: number, count: number, out: Int32Array, offset: number): void {
+  if (excludedCount >= nItems) throw new RangeError('no item left to sample as a negative: every item is excluded');
+  if (offset < 0 || offset + count > out.length) throw new RangeError(`out has ${out.length} slots, need ${offset + count}`);
 }
 
 function concatRows(sources: readonly UserItems[], u: number): Int32Array {

@@ -15,13 +15,13 @@ import type { GlobalParams } from '../models/types.js';
 import { buildEpochExamples, type NegativeSource, type UserPositives } from '../train/examples.js';
 import { fitEpoch, tablesOf } from '../train/fit.js';
 import type { ExampleSet } from '../train/types.js';
-import { compactModel, deltaOf, freshLocal, toCompact, uniqueSorted } from './compact.js';
+import { compactModel, deltaOf, freshLocal, RowIndex, toCompact } from './compact.js';
 import type { ClientData, ClientResult, ClientState, RoundPlan } from './types.js';
 
 /** Training negatives for a client's users (local indices), built from the client's own data only. */
 export function clientNegativeSource(nItems: number, data: ClientData): NegativeSource {
   const samplers = data.positives.map((p, k) => NegativeSampler.forClient(nItems, p, data.excluded[k]));
-  return { sample: (k, count, rng, out, offset) => samplers[k].sample(count, rng, out, offset) };
+  return { nItems, sample: (k, count, rng, out, offset) => samplers[k].sample(count, rng, out, offset) };
 }
 
 /** The client's positives with local user indices 0..users-1. */
@@ -29,13 +29,10 @@ export function localPositives(data: ClientData): UserPositives[] {
   return data.positives.map((items, k) => ({ user: k, items, ratings: data.ratings[k] }));
 }
 
-/** Remap an example set's items (and BPR negatives) into compact row indices. */
-export function compactExamples(ex: ExampleSet, rows: Int32Array): ExampleSet {
-  return {
-    ...ex,
-    items: toCompact(ex.items, rows),
-    negatives: ex.negatives ? toCompact(ex.negatives, rows) : null,
-  };
+/** Remap an example set's items (and BPR negatives) into compact row indices (sorted rows or their index). */
+export function compactExamples(ex: ExampleSet, rows: Int32Array | RowIndex): ExampleSet {
+  const remap = rows instanceof RowIndex ? (items: Int32Array) => rows.toCompact(items) : (items: Int32Array) => toCompact(items, rows);
+  return { ...ex, items: remap(ex.items), negatives: ex.negatives ? remap(ex.negatives) : null };
 }
 
 export function runClientRound(
@@ -51,7 +48,8 @@ export function runClientRound(
   for (let e = 0; e < plan.localEpochs; e++) {
     epochs.push(buildEpochExamples(positives, sampler, plan.loss, plan.negatives, rng));
   }
-  const rows = uniqueSorted(epochs.flatMap((ex) => (ex.negatives ? [ex.items, ex.negatives] : [ex.items])));
+  const index = new RowIndex(epochs.flatMap((ex) => (ex.negatives ? [ex.items, ex.negatives] : [ex.items])), sampler.nItems);
+  const rows = index.rows;
   const local = state?.local ?? freshLocal(plan.model, data.users.length, Rng.derive(plan.seed, 'init-local', data.clientId));
   const compact = compactModel(plan.model, global, local, data.users.length, rows);
   const { model } = compact;
@@ -61,7 +59,7 @@ export function runClientRound(
   const trainable = model.info.map((p) => p.name);
   let loss = 0;
   for (const ex of epochs) {
-    loss = fitEpoch(model, compactExamples(ex, rows), plan.loss, plan.batch, grads, optimizer, tables, trainable);
+    loss = fitEpoch(model, compactExamples(ex, index), plan.loss, plan.batch, grads, optimizer, tables, trainable);
   }
   const weight = epochs.length > 0 ? epochs[epochs.length - 1].length : 0;
   return { update: deltaOf(compact, plan.round, weight, loss), state: { local: model.params.local } };

@@ -35,6 +35,52 @@ export function uniqueSorted(lists: readonly Int32Array[]): Int32Array {
   return all.slice(0, m);
 }
 
+/**
+ * The sorted distinct items of several id lists (`rows`) and the compact index of each of them,
+ * built with one slot per catalogue item: O(ids + nItems), no sort. Same rows as `uniqueSorted`.
+ */
+export class RowIndex {
+  readonly rows: Int32Array;
+  /** slot[item] = compact index + 1, 0 for items not among the rows. */
+  private readonly slot: Int32Array;
+
+  constructor(lists: readonly Int32Array[], readonly nItems: number) {
+    const slot = new Int32Array(nItems);
+    let distinct = 0;
+    for (const list of lists) {
+      for (let k = 0; k < list.length; k++) {
+        const item = list[k];
+        if (!(item >= 0 && item < nItems)) throw new RangeError(`item ${item} outside [0, ${nItems})`);
+        if (slot[item] === 0) {
+          slot[item] = 1;
+          distinct++;
+        }
+      }
+    }
+    const rows = new Int32Array(distinct);
+    for (let item = 0, m = 0; m < distinct; item++) {
+      if (slot[item] !== 0) {
+        rows[m] = item;
+        slot[item] = ++m;
+      }
+    }
+    this.rows = rows;
+    this.slot = slot;
+  }
+
+  /** Each item of `items` (which must be among the rows) replaced by its compact index. */
+  toCompact(items: Int32Array): Int32Array {
+    const out = new Int32Array(items.length);
+    for (let k = 0; k < items.length; k++) {
+      const item = items[k];
+      const s = item >= 0 && item < this.nItems ? this.slot[item] : 0;
+      if (s === 0) throw new Error(`item ${item} is not among the client's rows`);
+      out[k] = s - 1;
+    }
+    return out;
+  }
+}
+
 /** Replace each global item id in `items` by its index in sorted `rows` (which must contain it). */
 export function toCompact(items: Int32Array, rows: Int32Array): Int32Array {
   const out = new Int32Array(items.length);
@@ -83,7 +129,8 @@ export function compactModel(
 /**
  * The update (new − received) of a compact model's global tables: item tables on its rows only,
  * dense tables whole. The received values are read back from the source tables, which the server
- * changes only between rounds.
+ * changes only between rounds. The delta is written over the compact global tables (no copy), so
+ * the compact model is spent afterwards; its local tables are untouched.
  */
 export function deltaOf(compact: CompactModel, round: number, weight: number, loss: number): GlobalUpdate {
   const itemTables: Record<string, Float32Array> = {};
@@ -91,18 +138,18 @@ export function deltaOf(compact: CompactModel, round: number, weight: number, lo
   const rows = compact.rows;
   for (const p of compact.info) {
     if (p.scope === 'local') continue;
-    const now = compact.model.params.global[p.name];
+    const delta = compact.model.params.global[p.name];
     const before = compact.source[p.name];
-    const delta = new Float32Array(now.length);
     if (p.index === 'item') {
       const c = p.cols;
       for (let k = 0; k < rows.length; k++) {
         const src = rows[k] * c;
-        for (let f = 0; f < c; f++) delta[k * c + f] = now[k * c + f] - before[src + f];
+        const dst = k * c;
+        for (let f = 0; f < c; f++) delta[dst + f] -= before[src + f];
       }
       itemTables[p.name] = delta;
     } else {
-      for (let k = 0; k < now.length; k++) delta[k] = now[k] - before[k];
+      for (let k = 0; k < delta.length; k++) delta[k] -= before[k];
       denseTables[p.name] = delta;
     }
   }

@@ -66,9 +66,15 @@ export function sigmoid(x: number): number {
   return e / (1 + e);
 }
 
-/** Binary cross-entropy on a logit: loss and d loss / d logit. */
+/**
+ * Binary cross-entropy on a logit: loss and d loss / d logit, from one exponential (equal, bit for
+ * bit, to softplus(logit) − label·logit and sigmoid(logit) − label).
+ */
 export function bceWithLogits(logit: number, label: number): { loss: number; grad: number } {
-  return { loss: softplus(logit) - label * logit, grad: sigmoid(logit) - label };
+  const e = Math.exp(-Math.abs(logit));
+  const softplusOf = logit > 0 ? logit + Math.log1p(e) : Math.log1p(e);
+  const sigmoidOf = logit >= 0 ? 1 / (1 + e) : e / (1 + e);
+  return { loss: softplusOf - label * logit, grad: sigmoidOf - label };
 }
 
 /** Loss of a pointwise objective at `score`: BCE-with-logits or squared error. */

@@ -9,6 +9,8 @@ import type { ExampleSet, LossKind } from './types.js';
 
 /** Draws training negatives for one user (see data/negatives.ts). */
 export interface NegativeSource {
+  /** Catalogue size: negatives are item ids in [0, nItems). */
+  readonly nItems: number;
   sample(user: number, count: number, rng: Rng, out: Int32Array, offset: number): void;
 }
 

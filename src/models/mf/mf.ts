@@ -4,7 +4,7 @@
  * The score is a logit for implicit feedback or a rating prediction for explicit feedback.
  */
 import { Rng } from '../../math/rng.js';
-import { dot, pointwiseGrad, pointwiseLoss } from '../../math/kernels.js';
+import { bceWithLogits, dot, pointwiseGrad, pointwiseLoss } from '../../math/kernels.js';
 import { checkParams, initParams, paramInfo } from '../params.js';
 import type { Grads, ModelConfig, ParamInfo, Params, PointwiseLoss, RecModel } from '../types.js';
 
@@ -67,6 +67,11 @@ export class MatrixFactorization implements RecModel {
 
   pointwise(u: number, i: number, label: number, loss: PointwiseLoss, scale: number, grads: Grads): number {
     const s = this.score(u, i);
+    if (loss === 'bce') {
+      const { loss: l, grad } = bceWithLogits(s, label);
+      this.backward(u, i, scale * grad, grads);
+      return l;
+    }
     this.backward(u, i, scale * pointwiseGrad(s, label, loss), grads);
     return pointwiseLoss(s, label, loss);
   }
