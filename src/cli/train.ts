@@ -45,6 +45,8 @@ export const TRAIN_FLAGS: Record<string, FlagSpec> = {
   workers: { key: 'workers', kind: 'integer', help: 'worker threads for the FedAvg simulation (default 1; results match)' },
   'users-per-client': { key: 'usersPerClient', kind: 'integer', help: 'users held by one client (default 1)' },
   'local-epochs': { key: 'localEpochs', kind: 'integer', help: 'client epochs per round (default 2)' },
+  'recency-window': { key: 'recencyWindow', kind: 'integer', help: "each user's N latest train interactions are weighted up (MF/NeuMF FedAvg default 20; 0 = off)" },
+  'recency-weight': { key: 'recencyWeight', kind: 'integer', help: 'how many times each of them counts (MF/NeuMF FedAvg default 3; 1 = off)' },
   batch: { key: 'batch', kind: 'integer', help: 'minibatch size (default 256 central, 32 client)' },
   lr: { key: 'lr', kind: 'number', help: 'learning rate (default 0.002 central, 0.01 client)' },
   optimizer: { key: 'optimizer', kind: 'string', help: 'sgd | adam (client / central optimiser)' },

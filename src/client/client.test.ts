@@ -45,6 +45,24 @@ test('a client file maps back to exactly the engine partition (positives and exc
   }
 });
 
+test('recency on the device: times or ranks in the file give the engine partition recency ranks', () => {
+  const times = new Map<string, number>();
+  ds.interactions.users.forEach((u, k) => times.set(`${u}/${ds.interactions.items[k]}`, ds.interactions.timestamps![k]));
+  for (const c of partitionClients(split, 8, 5)) {
+    const records = recordsOf(c.users);
+    const withTimes = records.map((r, k) => ({ ...r, times: r.train.map((id) => times.get(`${c.users[k]}/${ds.itemIndex.get(id)}`)!) }));
+    const withRanks = records.map((r, k) => {
+      const rank = new Map(Array.from(c.positives[k], (item, j) => [ds.itemIds[item], c.recency![k]![j]]));
+      return { ...r, recency: r.train.map((id) => rank.get(id)!) };
+    });
+    for (const file of [withTimes, withRanks]) {
+      const local = toLocalData(file, catalogue);
+      c.recency!.forEach((ranks, k) => assert.deepEqual(local.data.recency![k], ranks));
+    }
+    assert.deepEqual(toLocalData(records, catalogue).data.recency, records.map(() => null));
+  }
+});
+
 test('on-device sampled metrics, summed over clients, equal evaluateRanking', () => {
   const model = createModel({ kind: 'mf', dim: 4 }, split.nUsers, split.nItems, { seed: 9 });
   const reference = evaluateRanking(model, split, { part: 'test', protocols: ['sampled'], ks: [10] }).sampled as Record<string, number>;

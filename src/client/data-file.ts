@@ -44,6 +44,7 @@ export function writeClientFiles(dataset: Dataset, split: ImplicitSplit, usersPe
       id: dataset.userIds[u],
       train: ids(client.positives[k]),
       ...(client.ratings[k] ? { ratings: Array.from(client.ratings[k] as Float32Array) } : {}),
+      ...(client.recency?.[k] ? { recency: Array.from(client.recency[k] as Int32Array) } : {}),
       validation: ids(rowOf(split.validation, u)),
       test: ids(rowOf(split.test, u)),
       negatives: { validation: ids(rowOf(split.negatives.validation, u)), test: ids(rowOf(split.negatives.test, u)) },

@@ -5,6 +5,7 @@
  * nothing here is ever sent. Platform-neutral (the Node file reader is data-file.ts).
  */
 import { z } from 'zod';
+import { recencyRanks } from '../data/recency.js';
 import { uniqueSorted } from '../federated/compact.js';
 import type { ClientData } from '../federated/types.js';
 import type { Catalogue } from '../wire/protocol.js';
@@ -16,11 +17,19 @@ export const userRecordSchema = z
     id: z.string(),
     train: ids,
     ratings: z.array(z.number()).optional(),
+    /** When each train item was interacted with (Unix seconds), aligned with `train`. */
+    times: z.array(z.number()).optional(),
+    /** Or directly each train item's recency rank (0 = the latest), aligned with `train`. */
+    recency: z.array(z.number().int().min(0)).optional(),
     validation: ids.default([]),
     test: ids.default([]),
     negatives: z.object({ validation: ids.default([]), test: ids.default([]) }).default({ validation: [], test: [] }),
   })
-  .strict();
+  .strict()
+  .refine((u) => ['ratings', 'times', 'recency'].every((k) => !u[k as 'ratings'] || u[k as 'ratings']!.length === u.train.length), {
+    message: 'ratings, times and recency must have one entry per train item',
+  })
+  .refine((u) => !(u.times && u.recency), { message: 'give times or recency, not both' });
 
 export const clientDataFileSchema = z
   .object({
@@ -71,18 +80,21 @@ export function toLocalData(records: readonly UserRecord[], catalogue: Catalogue
   };
   const positives: Int32Array[] = [];
   const ratings: (Float32Array | null)[] = [];
+  const recency: (Int32Array | null)[] = [];
   const excluded: Int32Array[] = [];
   const evaluation: EvalRows[] = [];
   for (const u of records) {
-    const order: { item: number; rating: number }[] = [];
+    const order: { item: number; rating: number; at: number }[] = [];
     u.train.forEach((id, j) => {
       const k = index.get(id);
       if (k === undefined) unknown.add(id);
-      else order.push({ item: k, rating: u.ratings?.[j] ?? 1 });
+      else order.push({ item: k, rating: u.ratings?.[j] ?? 1, at: u.times?.[j] ?? -(u.recency?.[j] ?? 0) });
     });
     order.sort((a, b) => a.item - b.item);
-    positives.push(Int32Array.from(order, (o) => o.item));
+    const items = Int32Array.from(order, (o) => o.item);
+    positives.push(items);
     ratings.push(u.ratings ? Float32Array.from(order, (o) => o.rating) : null);
+    recency.push(u.times || u.recency ? recencyRanks(items, order.map((o) => o.at)) : null);
     const rows: EvalRows = {
       validation: dense(u.validation),
       test: dense(u.test),
@@ -92,5 +104,5 @@ export function toLocalData(records: readonly UserRecord[], catalogue: Catalogue
     excluded.push(uniqueSorted([rows.validation, rows.test, rows.negatives.validation, rows.negatives.test]));
   }
   const users = Int32Array.from(records, (_, k) => k);
-  return { data: { users, positives, ratings, excluded }, evaluation, unknownItems: [...unknown] };
+  return { data: { users, positives, ratings, recency, excluded }, evaluation, unknownItems: [...unknown] };
 }

@@ -57,6 +57,9 @@ test('leave-one-out by time: latest is test (ties: larger item id), second lates
   assert.deepEqual(rowList(split, 'validation', 1), []);
   assert.equal(rowOf(split.negatives.test, 1).length, 0);
   assert.equal(rowOf(split.negatives.test, 0).length, 99);
+  // Recency rank of each train entry, aligned with the train rows: user 0's train [1 (t20), 5 (t10)].
+  assert.deepEqual([...split.trainRecency!], [0, 1, 1, 0]);
+  assert.equal(leaveOneOut(datasetOf(1, 300, [[0, 1], [0, 2], [0, 3]], false), { seed: 1 }).trainRecency, null);
 });
 
 test('leave-one-out without timestamps is random per user, reproducible with the seed', () => {

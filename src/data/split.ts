@@ -9,7 +9,8 @@
  */
 import { Rng } from '../math/rng.js';
 import { drawEvaluationNegatives } from './eval-negatives.js';
-import { buildUserItems } from './user-items.js';
+import { recencyRanks } from './recency.js';
+import { buildUserItems, rowOf } from './user-items.js';
 import type { Dataset, EvalPart, ImplicitSplit, SplitMethod, UserItems } from './types.js';
 
 export interface LeaveOneOutOptions {
@@ -158,6 +159,7 @@ function assemble(ds: Dataset, parts: Uint8Array, method: SplitMethod, seed: num
     );
   };
   const train = partOf(Part.Train);
+  const trainRecency = ds.interactions.timestamps ? recencyOfRows(ds, parts, train) : null;
   const validation = partOf(Part.Validation);
   const test = partOf(Part.Test);
   const all = buildUserItems(ds.nUsers, users, items);
@@ -169,10 +171,25 @@ function assemble(ds: Dataset, parts: Uint8Array, method: SplitMethod, seed: num
     nUsers: ds.nUsers,
     nItems: ds.nItems,
     train,
+    trainRecency,
     validation,
     test,
     negatives: { validation: drawn(validation, 'validation'), test: drawn(test, 'test') },
   };
+}
+
+/** Recency rank of every train entry within its user's row (see train/recency.ts). */
+function recencyOfRows(ds: Dataset, parts: Uint8Array, train: UserItems): Int32Array {
+  const { users, items, timestamps } = ds.interactions;
+  const timeOf = new Map<number, number>();
+  for (let k = 0; k < parts.length; k++) if (parts[k] === Part.Train) timeOf.set(users[k] * ds.nItems + items[k], timestamps![k]);
+  const out = new Int32Array(train.indices.length);
+  for (let u = 0; u < ds.nUsers; u++) {
+    const row = rowOf(train, u);
+    const times = Array.from(row, (item) => timeOf.get(u * ds.nItems + item)!);
+    out.set(recencyRanks(row, times), train.indptr[u]);
+  }
+  return out;
 }
 
 function checkSeed(seed: number): void {

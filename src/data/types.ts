@@ -57,6 +57,11 @@ export interface ImplicitSplit {
   readonly nUsers: number;
   readonly nItems: number;
   readonly train: UserItems;
+  /**
+   * Per train entry (aligned with `train.indices`), its rank among the user's train interactions
+   * from the latest (0 = latest); null when the data set has no timestamps.
+   */
+  readonly trainRecency?: Int32Array | null;
   readonly validation: UserItems;
   readonly test: UserItems;
   readonly negatives: Readonly<Record<EvalPart, UserItems>>;

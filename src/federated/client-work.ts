@@ -15,6 +15,7 @@ import type { GlobalParams } from '../models/types.js';
 import { buildEpochExamples, type NegativeSource, type UserPositives } from '../train/examples.js';
 import { fitEpoch, tablesOf } from '../train/fit.js';
 import type { ExampleSet } from '../train/types.js';
+import { repeatRecent, type RecencyWeighting } from '../train/recency.js';
 import { compactModel, deltaOf, freshLocal, RowIndex, toCompact } from './compact.js';
 import type { ClientData, ClientResult, ClientState, RoundPlan } from './types.js';
 
@@ -24,9 +25,16 @@ export function clientNegativeSource(nItems: number, data: ClientData): Negative
   return { nItems, sample: (k, count, rng, out, offset) => samplers[k].sample(count, rng, out, offset) };
 }
 
-/** The client's positives with local user indices 0..users-1. */
-export function localPositives(data: ClientData): UserPositives[] {
-  return data.positives.map((items, k) => ({ user: k, items, ratings: data.ratings[k] }));
+/**
+ * The client's positives with local user indices 0..users-1; with a recency weighting, each user's
+ * latest positives (and their ratings) repeated (train/recency.ts).
+ */
+export function localPositives(data: ClientData, recency?: RecencyWeighting): UserPositives[] {
+  return data.positives.map((items, k) => {
+    const ranks = data.recency?.[k];
+    const ratings = data.ratings[k];
+    return { user: k, items: repeatRecent(items, ranks, recency), ratings: ratings && repeatRecent(ratings, ranks, recency) };
+  });
 }
 
 /** Remap an example set's items (and BPR negatives) into compact row indices (sorted rows or their index). */
@@ -43,7 +51,7 @@ export function runClientRound(
   sampler: NegativeSource,
 ): ClientResult & { readonly state: ClientState } {
   const rng = Rng.derive(plan.seed, 'client', data.clientId);
-  const positives = localPositives(data);
+  const positives = localPositives(data, plan.recency);
   const epochs: ExampleSet[] = [];
   for (let e = 0; e < plan.localEpochs; e++) {
     epochs.push(buildEpochExamples(positives, sampler, plan.loss, plan.negatives, rng));

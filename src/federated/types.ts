@@ -7,6 +7,7 @@
 import type { GlobalParams, LocalParams, ModelConfig } from '../models/types.js';
 import type { LossKind } from '../train/types.js';
 import type { OptimizerConfig, OptimizerState } from '../optim/types.js';
+import type { RecencyWeighting } from '../train/recency.js';
 
 /** What the server tells a client to do in a round. */
 export interface RoundPlan {
@@ -17,6 +18,8 @@ export interface RoundPlan {
   readonly batch: number;
   readonly negatives: number;
   readonly optimizer: OptimizerConfig;
+  /** Weight of each user's latest train interactions (train/recency.ts); absent: all count once. */
+  readonly recency?: RecencyWeighting;
   /** Seed for this round's client-side randomness (each client derives its own stream). */
   readonly seed: number;
 }
@@ -45,6 +48,8 @@ export interface ClientData {
   readonly positives: readonly Int32Array[];
   /** Ratings aligned with positives (explicit feedback), else null. */
   readonly ratings: readonly (Float32Array | null)[];
+  /** Recency rank of each train positive (0 = the user's latest; data/recency.ts), per user; null without timestamps. */
+  readonly recency?: readonly (Int32Array | null)[];
   /** Items this client must never use as training negatives (held-out positives, evaluation negatives), per user. */
   readonly excluded: readonly Int32Array[];
 }

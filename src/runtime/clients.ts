@@ -28,6 +28,7 @@ export function partitionClients(split: ImplicitSplit, usersPerClient: number, s
       users,
       positives,
       ratings: Array.from(users, (u) => trainRatings(split, u)),
+      recency: Array.from(users, (u) => split.trainRecency?.subarray(split.train.indptr[u], split.train.indptr[u + 1]) ?? null),
       excluded: Array.from(users, (u) => uniqueSorted(heldOut.map((ui) => rowOf(ui, u)))),
     });
   }

@@ -4,6 +4,7 @@
  * Defaults are the tuned ones: plain `fedrec train --data ml-100k --mode federated` reaches the
  * quality targets without flags.
  */
+import type { RecencyWeighting } from '../train/recency.js';
 import { z } from 'zod';
 import type { OptimizerConfig } from '../optim/types.js';
 import { withGraphDefaults } from './graph-defaults.js';
@@ -71,6 +72,8 @@ export const trainConfigSchema = z
     serverOptimizer: z.enum(['sgd', 'adam']).default('sgd'),
     rowAveraging: z.enum(['touched', 'all']).default('touched'),
     negatives: positiveInt.default(4),
+    recencyWindow: z.number().int().min(0).default(0),
+    recencyWeight: positiveInt.default(1),
     eval: z.array(z.enum(['sampled', 'full'])).min(1).default(['sampled', 'full']),
     k: z.array(positiveInt).min(1).default([10, 20]),
     evalEvery: positiveInt.default(5),
@@ -175,6 +178,11 @@ export class ConfigError extends Error {
  */
 export function serverOptimizerOf(c: TrainConfig): OptimizerConfig {
   return { kind: c.serverOptimizer, lr: c.serverLr, momentum: c.serverMomentum };
+}
+
+/** The recency weighting of a run (train/recency.ts), or undefined when it is off. */
+export function recencyOf(c: TrainConfig): RecencyWeighting | undefined {
+  return c.recencyWindow > 0 && c.recencyWeight > 1 ? { window: c.recencyWindow, weight: c.recencyWeight } : undefined;
 }
 
 /** Mode-dependent defaults: learning rate and batch size. */

@@ -18,7 +18,8 @@ import type { OptimizerConfig } from '../optim/types.js';
 import { FedAvg } from '../federated/fedavg.js';
 import { clientNegativeSource, runClientRound } from '../federated/client-work.js';
 import type { ResultDocument, SplitMetrics } from '../report/result.js';
-import { ConfigError, effectiveBatch, effectiveLr, serverOptimizerOf, type TrainConfig } from './config.js';
+import { ConfigError, effectiveBatch, effectiveLr, recencyOf, serverOptimizerOf, type TrainConfig } from './config.js';
+import { repeatRecent } from '../train/recency.js';
 import { trainCentral } from './central.js';
 import { trainGraph } from './graph-experiment.js';
 import { isGraphModel } from './graph-defaults.js';
@@ -89,7 +90,8 @@ export async function runTraining(c: TrainConfig, onProgress?: ProgressListener)
     }, onProgress));
   } else if (c.mode === 'central') {
     model = createModel(config, split.nUsers, split.nItems, { seed: c.seed });
-    const positives = Array.from({ length: split.nUsers }, (_, u) => ({ user: u, items: rowOf(split.train, u) }));
+    const ranks = (u: number) => split.trainRecency?.subarray(split.train.indptr[u], split.train.indptr[u + 1]);
+    const positives = Array.from({ length: split.nUsers }, (_, u) => ({ user: u, items: repeatRecent(rowOf(split.train, u), ranks(u), recencyOf(c)) }));
     const central = model;
     history = trainCentral(
       central,
@@ -117,7 +119,7 @@ export async function runTraining(c: TrainConfig, onProgress?: ProgressListener)
       clientsPerRound: Math.min(perRound, clients.length),
       evalEvery: c.evalEvery,
       seed: c.seed,
-      plan: { model: config, loss: c.loss, localEpochs: c.localEpochs, batch: effectiveBatch(c), negatives: c.negatives, optimizer: clientOptimizer(c) },
+      plan: { model: config, loss: c.loss, localEpochs: c.localEpochs, batch: effectiveBatch(c), negatives: c.negatives, optimizer: clientOptimizer(c), recency: recencyOf(c) },
     };
     const probe = (round: number) => {
       const current = assembled();

@@ -20,7 +20,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { GlobalParams, ParamInfo } from '../models/types.js';
 import { modelParamInfo } from '../models/registry.js';
 import type { RoundPlan, Strategy } from '../federated/types.js';
-import { effectiveBatch, effectiveLr, ConfigError } from '../runtime/config.js';
+import { effectiveBatch, effectiveLr, ConfigError, recencyOf } from '../runtime/config.js';
 import { modelConfigOf } from '../runtime/experiment.js';
 import { hashRoundSeed, initGlobal } from '../runtime/simulation.js';
 import { sampleClients } from '../runtime/clients.js';
@@ -185,6 +185,7 @@ export class Coordinator {
       batch: effectiveBatch(t),
       negatives: t.negatives,
       optimizer: { kind: t.optimizer, lr: effectiveLr(t), weightDecay: t.l2 },
+      recency: recencyOf(t),
       seed: hashRoundSeed(t.seed, round),
     };
   }

@@ -62,6 +62,7 @@ export const roundPlanSchema = z.object({
   batch: z.number().int().positive(),
   negatives: z.number().int().min(0),
   optimizer: optimizerSchema,
+  recency: z.object({ window: z.number().int().min(0), weight: z.number().int().positive() }).strict().optional(),
   seed: z.number().int(),
   /** FedRecon rounds only (validated when present; the 'fedrecon' client work requires it). */
   fedrecon: fedReconPlanSchema.optional(),
