@@ -118,10 +118,14 @@ export const trainConfigSchema = z
  * applies the averaged delta with Adam (FedAdam, Reddi et al., ICLR 2021): validation HR@10 0.66
  * after 40 rounds, against 0.57 with client Adam + server SGD; L2 3e-3 and 100 rounds give the best
  * validation HR@10 (0.68; l2 1e-3: 0.66, 1e-2: 0.53). Centralised: Adam, as NCF.
+ * Both: recency weighting, each user's 20 latest train interactions counting 3 times (validation
+ * NDCG@10 federated 0.425 vs 0.395 without; 10×3: 0.419; centrally 0.439 vs 0.409; 10×2 0.430,
+ * 5×4 0.441, 30×3 0.431). It needs timestamps; without them it is off by itself.
  */
+const RECENCY_DEFAULTS = { recencyWindow: 20, recencyWeight: 3 };
 const FEDAVG_DEFAULTS: Record<'central' | 'federated', Record<string, unknown>> = {
-  federated: { optimizer: 'sgd', lr: 1, l2: 3e-3, batch: 32, localEpochs: 2, serverOptimizer: 'adam', serverLr: 0.02, rounds: 100, evalEvery: 10 },
-  central: { optimizer: 'adam', lr: 0.002, l2: 3e-5, batch: 256 },
+  federated: { optimizer: 'sgd', lr: 1, l2: 3e-3, batch: 32, localEpochs: 2, serverOptimizer: 'adam', serverLr: 0.02, rounds: 100, evalEvery: 10, ...RECENCY_DEFAULTS },
+  central: { optimizer: 'adam', lr: 0.002, l2: 3e-5, batch: 256, ...RECENCY_DEFAULTS },
 };
 
 function withFedAvgDefaults(raw: unknown): unknown {
