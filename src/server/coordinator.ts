@@ -63,6 +63,7 @@ export class Coordinator {
   private closeScheduled = false;
   private stopped = false;
   private readonly authCache = new Map<string, ClientRecord>();
+  private planned: { readonly round: number; readonly plan: RoundPlan & Record<string, unknown> } | null = null;
 
   constructor(
     private readonly store: Store,
@@ -172,7 +173,13 @@ export class Coordinator {
     };
   }
 
+  /** The plan of `round` (every client of a round asks for it: built once per round). */
   plan(round: number): RoundPlan & Record<string, unknown> {
+    if (this.planned?.round !== round) this.planned = { round, plan: this.makePlan(round) };
+    return this.planned.plan;
+  }
+
+  private makePlan(round: number): RoundPlan & Record<string, unknown> {
     const t = this.config.training;
     return {
       ...this.planExtras,
