@@ -40,10 +40,12 @@ export function buildApp(opts: AppOptions): { app: FastifyInstance; coordinator:
 
   app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer', bodyLimit: updateLimit }, (_req, body, done) => done(null, body));
 
-  app.addHook('onResponse', async (request, reply) => {
+  // Hooks on the per-update path are callback-style: an async hook costs a promise per request.
+  app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
     if (reply.statusCode >= 400) request.log.info({ method: request.method, url: request.url, status: reply.statusCode, ms: reply.elapsedTime }, 'request refused');
     metrics.requestSeconds.observe({ route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    done();
   });
 
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, request, reply) => {
@@ -89,19 +91,23 @@ export function buildApp(opts: AppOptions): { app: FastifyInstance; coordinator:
 
   app.register(
     async (v1) => {
-      v1.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
+      // an early reply ends the request: done() is not called then
+      v1.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
         const header = request.headers.authorization;
         const isUpdate = request.url.startsWith('/v1/update');
         if (!header || !header.startsWith('Bearer ')) {
           if (isUpdate) metrics.updatesRejected.inc({ reason: 'unauthorized' });
-          return sendError(reply, 401, 'unauthorized', 'missing token: send Authorization: Bearer <token> (issued by fedrec token create)');
+          sendError(reply, 401, 'unauthorized', 'missing token: send Authorization: Bearer <token> (issued by fedrec token create)');
+          return;
         }
         const client = coordinator.authenticate(hashToken(header.slice('Bearer '.length).trim()));
         if (!client) {
           if (isUpdate) metrics.updatesRejected.inc({ reason: 'unauthorized' });
-          return sendError(reply, 401, 'unauthorized', 'unknown token: it was not issued by this coordinator');
+          sendError(reply, 401, 'unauthorized', 'unknown token: it was not issued by this coordinator');
+          return;
         }
         request.client = client;
+        done();
       });
 
       v1.get('/round', async (request) => coordinator.roundInfo(request.client as ClientRecord));

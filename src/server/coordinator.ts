@@ -4,11 +4,11 @@
  *     seed, its participants every registered client or `clientsPerRound` of them (seeded), its
  *     deadline now + roundDeadlineSeconds;
  *  2. clients ask for the plan and the model (version r − 1) and send one update each; an update is
- *     decoded, checked (round id, selection, once per client, shape / range / finite / norm) and
- *     stored — nothing else changes until the round closes;
+ *     decoded, checked (round id, selection, once per client, shape / range / finite / norm),
+ *     stored and kept in memory until its round closes — nothing else changes until then;
  *  3. the round closes when every participant has answered, or at the deadline with a quorum of
  *     `minClients` (without a quorum the deadline moves on); vanished clients are not counted;
- *  4. closing folds the stored updates into the strategy in client-id order (a fixed order, so the
+ *  4. closing folds the round's updates into the strategy in client-id order (a fixed order, so the
  *     result equals the in-process simulation's), applies it to a copy of the model, and in one
  *     transaction checkpoints the model with the strategy's server state (server optimiser: Adam
  *     moments, momentum), marks the round closed and drops its updates.
@@ -19,7 +19,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { GlobalParams, ParamInfo } from '../models/types.js';
 import { modelParamInfo } from '../models/registry.js';
-import type { RoundPlan, Strategy } from '../federated/types.js';
+import type { GlobalUpdate, RoundPlan, Strategy } from '../federated/types.js';
 import { effectiveBatch, effectiveLr, ConfigError, recencyOf } from '../runtime/config.js';
 import { modelConfigOf } from '../runtime/experiment.js';
 import { hashRoundSeed, initGlobal } from '../runtime/simulation.js';
@@ -53,7 +53,8 @@ export class Coordinator {
   private version: number;
   private modelBytes: Uint8Array;
   private open: RoundRecord | null;
-  private submitted = new Set<number>();
+  /** The open round's accepted updates by client id, as stored: folded in client-id order at close. */
+  private received = new Map<number, GlobalUpdate>();
   private registered: number;
   private readonly strategy: Strategy;
   private readonly clientWork: string;
@@ -62,6 +63,7 @@ export class Coordinator {
   private closeScheduled = false;
   private stopped = false;
   private readonly authCache = new Map<string, ClientRecord>();
+  private planned: { readonly round: number; readonly plan: RoundPlan & Record<string, unknown> } | null = null;
 
   constructor(
     private readonly store: Store,
@@ -112,10 +114,10 @@ export class Coordinator {
       throw new Error(`store is inconsistent: round ${this.open.round} is open but the last checkpoint is version ${this.version}`);
     }
     this.registered = store.clientCount();
-    if (this.open) for (const u of store.updatesOf(this.open.round)) this.submitted.add(u.clientId);
-    this.log.info({ version: this.version, openRound: this.open?.round ?? null, updates: this.submitted.size, clients: this.registered }, 'coordinator state loaded');
+    if (this.open) for (const u of store.updatesOf(this.open.round)) this.received.set(u.clientId, decodeUpdate(u.body, this.limits));
+    this.log.info({ version: this.version, openRound: this.open?.round ?? null, updates: this.received.size, clients: this.registered }, 'coordinator state loaded');
     this.metrics.currentRound.set(this.open?.round ?? 0);
-    this.metrics.roundUpdates.set(this.submitted.size);
+    this.metrics.roundUpdates.set(this.received.size);
     this.maybeOpen();
     this.maybeClose();
   }
@@ -142,14 +144,11 @@ export class Coordinator {
 
   /** Periodic work: notice new registrations, open rounds, close complete rounds, enforce deadlines. */
   tick(): void {
-    if (this.stopped) return;
-    try {
+    this.safely(() => {
       this.registered = this.store.clientCount();
       this.maybeOpen();
       this.maybeClose();
-    } catch (err) {
-      this.log.error({ err }, 'coordinator tick failed');
-    }
+    });
   }
 
   authenticate(tokenHash: string): ClientRecord | null {
@@ -168,13 +167,19 @@ export class Coordinator {
       completedRounds: this.version,
       totalRounds: this.totalRounds,
       openRound: this.open?.round ?? null,
-      updatesInRound: this.submitted.size,
+      updatesInRound: this.received.size,
       registeredClients: this.registered,
       done: this.done,
     };
   }
 
+  /** The plan of `round` (every client of a round asks for it: built once per round). */
   plan(round: number): RoundPlan & Record<string, unknown> {
+    if (this.planned?.round !== round) this.planned = { round, plan: this.makePlan(round) };
+    return this.planned.plan;
+  }
+
+  private makePlan(round: number): RoundPlan & Record<string, unknown> {
     const t = this.config.training;
     return {
       ...this.planExtras,
@@ -204,7 +209,7 @@ export class Coordinator {
     if (open.selected && !open.selected.includes(client.id)) {
       return { status: 'wait', clientId: client.id, round: open.round, reason: `not selected for round ${open.round}`, retryAfterMs };
     }
-    if (this.submitted.has(client.id)) {
+    if (this.received.has(client.id)) {
       return { status: 'wait', clientId: client.id, round: open.round, reason: `update received; round ${open.round} has not closed yet`, retryAfterMs };
     }
     return {
@@ -231,7 +236,8 @@ export class Coordinator {
     };
     let update;
     try {
-      update = decodeUpdate(body, this.limits);
+      // views into the request body, which nothing else writes: kept until the round closes
+      update = decodeUpdate(body, this.limits, true);
     } catch (err) {
       if (err instanceof WireError) return reject(400, 'malformed', `malformed update: ${err.message}`);
       throw err;
@@ -247,7 +253,7 @@ export class Coordinator {
     if (open.selected && !open.selected.includes(client.id)) {
       return reject(403, 'not-selected', `client ${client.id} is not a participant of round ${open.round}`);
     }
-    if (this.submitted.has(client.id)) {
+    if (this.received.has(client.id)) {
       return reject(409, 'duplicate', `client ${client.id} already sent its update for round ${open.round}`);
     }
     let checked;
@@ -267,21 +273,31 @@ export class Coordinator {
     const added = this.store.addUpdate(open.round, client.id, stored);
     if (added === 'duplicate') return reject(409, 'duplicate', `client ${client.id} already sent its update for round ${open.round}`);
     if (added === 'round-not-open') return reject(409, 'round-closed', `round ${open.round} closed before the update was stored`);
-    this.submitted.add(client.id);
+    this.received.set(client.id, checked.update);
     this.metrics.updatesAccepted.inc();
     this.metrics.bytesReceived.inc(body.length);
-    this.metrics.roundUpdates.set(this.submitted.size);
+    this.metrics.roundUpdates.set(this.received.size);
     if (checked.clipped) this.metrics.updatesClipped.inc();
-    const ack: UpdateAck = { accepted: true, round: open.round, clipped: checked.clipped, updatesInRound: this.submitted.size };
+    const ack: UpdateAck = { accepted: true, round: open.round, clipped: checked.clipped, updatesInRound: this.received.size };
     // The update is durable: answer first, aggregate right after (off this request's latency).
     if (!this.closeScheduled) {
       this.closeScheduled = true;
       setImmediate(() => {
         this.closeScheduled = false;
-        this.tick();
+        this.safely(() => this.maybeClose());
       });
     }
     return ack;
+  }
+
+  /** Run coordinator work outside a request (timer, after an update): a failure is logged, the server keeps serving. */
+  private safely(work: () => void): void {
+    if (this.stopped) return;
+    try {
+      work();
+    } catch (err) {
+      this.log.error({ err }, 'coordinator tick failed');
+    }
   }
 
   private maybeOpen(): void {
@@ -295,7 +311,7 @@ export class Coordinator {
     const record: RoundRecord = { round, seed: hashRoundSeed(seed, round), selected, openedAt: now, deadlineAt: now + roundDeadlineSeconds * 1000 };
     this.store.insertRound(record);
     this.open = record;
-    this.submitted = new Set();
+    this.received = new Map();
     this.metrics.currentRound.set(round);
     this.metrics.roundUpdates.set(0);
     this.log.info({ round, participants: selected?.length ?? this.registered, deadlineAt: record.deadlineAt }, 'round opened');
@@ -304,7 +320,7 @@ export class Coordinator {
   private maybeClose(): void {
     const open = this.open;
     if (!open) return;
-    const count = this.submitted.size;
+    const count = this.received.size;
     const expected = open.selected ? open.selected.length : this.registered;
     const { minClients, roundDeadlineSeconds } = this.config.coordinator;
     const now = Date.now();
@@ -355,7 +371,7 @@ export class Coordinator {
     let summary, bytes;
     try {
       this.strategy.beginRound(open.round);
-      for (const u of this.store.updatesOf(open.round)) this.strategy.accept(decodeUpdate(u.body, this.limits));
+      for (const id of [...this.received.keys()].sort((a, b) => a - b)) this.strategy.accept(this.received.get(id) as GlobalUpdate);
       summary = this.strategy.endRound(next);
       bytes = encodeModel(next, open.round, this.names);
       const state = this.encodedServerState();
@@ -368,7 +384,7 @@ export class Coordinator {
     this.version = open.round;
     this.modelBytes = bytes;
     this.open = null;
-    this.submitted = new Set();
+    this.received = new Map();
     this.metrics.roundsCompleted.inc();
     this.metrics.currentRound.set(0);
     this.metrics.roundUpdates.set(0);

@@ -1,6 +1,7 @@
 /**
  * Starting and stopping a coordinator: open the store, build the catalogue from the configured
- * data, restore (or initialise) the model, make sure the browser bundle exists, listen.
+ * data, restore (or initialise) the model, make sure the browser bundle exists, listen, and copy
+ * the WAL into the database file in the background (WalCheckpointer).
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +13,7 @@ import type { ServerConfig } from './config.js';
 import { Coordinator } from './coordinator.js';
 import { Metrics } from './metrics.js';
 import { SqliteStore } from './sqlite-store.js';
+import { WalCheckpointer } from './wal-checkpointer.js';
 
 export const DEFAULT_BUNDLE = fileURLToPath(new URL('../client/bundle/fedrec-client.js', import.meta.url));
 
@@ -59,6 +61,7 @@ export async function startCoordinator(opts: StartOptions): Promise<RunningCoord
   const host = opts.host ?? config.coordinator.host;
   const port = opts.port ?? config.coordinator.port;
   await real.listen({ host, port });
+  const checkpointer = new WalCheckpointer(opts.dbPath, (err) => real.log.warn({ err }, 'background WAL checkpoint failed'));
   const address = real.server.address();
   const actualPort = typeof address === 'object' && address ? address.port : port;
   coordinator.start();
@@ -70,6 +73,7 @@ export async function startCoordinator(opts: StartOptions): Promise<RunningCoord
     close: async () => {
       coordinator.stop();
       await real.close();
+      await checkpointer.close();
       store.close();
     },
   };

@@ -52,9 +52,9 @@ export class SqliteStore implements Store {
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
-    // Updates live in the WAL only until their round closes (then they are deleted): checkpoint
-    // rarely during a round (copying 80 KB blobs into the main file cost 2 ms per update) and
-    // explicitly after each round (completeRound).
+    // Checkpoints copy every update's pages into the main file (80 KB each, with fsyncs): the
+    // coordinator runs them on a worker thread (WalCheckpointer); an automatic one, in the middle
+    // of some request, only when the WAL passes 128 MB (a store without that worker).
     this.db.pragma('wal_autocheckpoint = 32768');
     this.db.exec(SCHEMA);
     const columns = (this.db.pragma('table_info(checkpoints)') as { name: string }[]).map((c) => c.name);
@@ -166,7 +166,6 @@ export class SqliteStore implements Store {
       this.sql('DELETE FROM checkpoints WHERE version <= ?').run(closed.round - this.keepCheckpoints);
       if (next) this.insertRoundRow(next);
     }).immediate();
-    this.db.pragma('wal_checkpoint(TRUNCATE)');
   }
 
   closedRounds(): ClosedRound[] {

@@ -63,10 +63,11 @@ export function validateUpdate(update: GlobalUpdate, info: readonly ParamInfo[],
       const shape = isItem ? `${rows.length} rows × ${p.cols}` : `${p.rows} × ${p.cols}`;
       throw new InvalidUpdate('shape', `table '${p.name}' has ${table.length} values, expected ${want} (${shape})`);
     }
-    for (let k = 0; k < table.length; k++) {
-      const v = table[k];
-      if (!Number.isFinite(v)) throw new InvalidUpdate('not-finite', `table '${p.name}' value [${k}] is ${v}: every value must be finite`);
-      sq += v * v;
+    for (let k = 0; k < table.length; k++) sq += table[k] * table[k];
+    // a NaN or ±Infinity makes the sum non-finite (so does overflow): only then look for the culprit
+    if (!Number.isFinite(sq)) {
+      const k = table.findIndex((v) => !Number.isFinite(v));
+      if (k >= 0) throw new InvalidUpdate('not-finite', `table '${p.name}' value [${k}] is ${table[k]}: every value must be finite`);
     }
   }
   // Weight 0 is a client with nothing to train this round (e.g. a FedRecon user whose data all went

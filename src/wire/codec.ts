@@ -61,8 +61,12 @@ export function encodeMessage(header: Header, tensors: readonly Tensor[]): Uint8
   return out;
 }
 
-/** Decode and validate a message; the tensors are fresh, aligned copies. */
-export function decodeMessage(bytes: Uint8Array, limits: Limits = DEFAULT_LIMITS): DecodedMessage {
+/**
+ * Decode and validate a message. The tensors are fresh, aligned copies; with `views`, those that lie
+ * 4-byte aligned in `bytes` are views into it instead (no copy: they share its memory, so the
+ * caller must not change `bytes` while it keeps them).
+ */
+export function decodeMessage(bytes: Uint8Array, limits: Limits = DEFAULT_LIMITS, views = false): DecodedMessage {
   if (bytes.length > limits.maxBytes) throw new WireError(`message of ${bytes.length} bytes exceeds the limit of ${limits.maxBytes}`);
   if (bytes.length < PREFIX_BYTES) throw new WireError(`message of ${bytes.length} bytes is shorter than the 8-byte prefix`);
   if (bytes[0] !== WIRE_MAGIC[0] || bytes[1] !== WIRE_MAGIC[1] || bytes[2] !== WIRE_MAGIC[2]) {
@@ -97,9 +101,15 @@ export function decodeMessage(bytes: Uint8Array, limits: Limits = DEFAULT_LIMITS
     if (at + nbytes > bytes.length) {
       throw new WireError(`section '${s.name}' (${s.dtype}[${s.length}]) runs past the end of the message: needs bytes ${at}..${at + nbytes}, message has ${bytes.length}`);
     }
-    const t = s.dtype === 'f32' ? new Float32Array(s.length) : new Int32Array(s.length);
-    if (LITTLE_ENDIAN_HOST) new Uint8Array(t.buffer).set(bytes.subarray(at, at + nbytes));
-    else for (let k = 0; k < s.length; k++) t[k] = s.dtype === 'f32' ? view.getFloat32(at + 4 * k, true) : view.getInt32(at + 4 * k, true);
+    const offset = bytes.byteOffset + at;
+    let t: Tensor;
+    if (views && LITTLE_ENDIAN_HOST && offset % 4 === 0) {
+      t = s.dtype === 'f32' ? new Float32Array(bytes.buffer, offset, s.length) : new Int32Array(bytes.buffer, offset, s.length);
+    } else {
+      t = s.dtype === 'f32' ? new Float32Array(s.length) : new Int32Array(s.length);
+      if (LITTLE_ENDIAN_HOST) new Uint8Array(t.buffer).set(bytes.subarray(at, at + nbytes));
+      else for (let k = 0; k < s.length; k++) t[k] = s.dtype === 'f32' ? view.getFloat32(at + 4 * k, true) : view.getInt32(at + 4 * k, true);
+    }
     sections.set(s.name, t);
     at += nbytes;
   }

@@ -31,8 +31,9 @@ export function encodeUpdate(update: GlobalUpdate): Uint8Array {
   return encodeMessage(header, tensors);
 }
 
-export function decodeUpdate(bytes: Uint8Array, limits?: Limits): GlobalUpdate {
-  const { header, sections } = decodeMessage(bytes, limits);
+/** `views`: tensors may share `bytes`' memory instead of being copies (decodeMessage). */
+export function decodeUpdate(bytes: Uint8Array, limits?: Limits, views = false): GlobalUpdate {
+  const { header, sections } = decodeMessage(bytes, limits, views);
   if (header.kind !== 'update') throw new WireError(`expected an 'update' message, got '${header.kind}'`);
   const itemTables: Record<string, Float32Array> = {};
   const denseTables: Record<string, Float32Array> = {};

@@ -25,6 +25,19 @@ test('update round-trips through the wire format bit for bit', () => {
   assert.deepEqual(back.denseTables.globalBias, update.denseTables.globalBias);
 });
 
+test('decoding with views shares the message memory where aligned, and copies where not', () => {
+  const bytes = encodeUpdate(update);
+  const shared = decodeUpdate(bytes, undefined, true);
+  assert.equal(shared.itemTables.itemEmb.buffer, bytes.buffer, 'an aligned section is a view');
+  assert.deepEqual(shared.itemTables.itemEmb, update.itemTables.itemEmb);
+  const shifted = new Uint8Array(bytes.length + 1).subarray(1);
+  shifted.set(bytes);
+  const copied = decodeUpdate(shifted, undefined, true);
+  assert.notEqual(copied.itemTables.itemEmb.buffer, shifted.buffer, 'a misaligned section is copied');
+  assert.deepEqual(copied.itemTables.itemEmb, update.itemTables.itemEmb);
+  assert.notEqual(decodeUpdate(bytes).rows.buffer, bytes.buffer, 'copies by default');
+});
+
 test('layout: magic, version, little-endian header length, 4-byte aligned little-endian tensors', () => {
   const bytes = encodeUpdate(update);
   assert.deepEqual(Array.from(bytes.subarray(0, 4)), [0x46, 0x52, 0x57, 1]);
