@@ -3,9 +3,12 @@
  * as NCL's E-step uses it (Lin et al., WWW 2022, via faiss.Kmeans): cluster the rows of x, assign
  * every row to its nearest centroid, optionally L2-normalise the centroids afterwards (NCL
  * contrasts normalised embeddings with normalised prototypes). An emptied cluster is re-seeded
- * with the point farthest from its centroid. Deterministic for a given seed.
+ * with the point farthest from its centroid. Deterministic for a given seed. The row–centroid
+ * dot products of each assignment step run as one WebAssembly SIMD gemm (`math/wasm`).
  */
 import { Rng } from '../math/rng.js';
+import { kernelHeap, roundUp, type HeapMatrix, type KernelHeap } from '../math/wasm/heap.js';
+import { GEMM_COLS, GEMM_ROWS } from '../math/wasm/kernels.js';
 
 export interface KMeansOptions {
   readonly k: number;
@@ -37,10 +40,11 @@ export function kmeans(x: Float32Array, dim: number, opts: KMeansOptions): KMean
   const centroids = initPlusPlus(x, n, dim, k, rng);
   const assignment = new Int32Array(n);
   const dist = new Float64Array(n);
-  let inertia = assign(x, n, dim, centroids, k, assignment, dist);
+  const products = new Products(x, n, dim, k);
+  let inertia = assign(x, n, dim, centroids, k, assignment, dist, products);
   for (let it = 0; it < iterations; it++) {
     update(x, n, dim, centroids, k, assignment, dist);
-    inertia = assign(x, n, dim, centroids, k, assignment, dist);
+    inertia = assign(x, n, dim, centroids, k, assignment, dist, products);
   }
   if (opts.normalizeCentroids) {
     for (let c = 0; c < k; c++) {
@@ -83,28 +87,62 @@ function initPlusPlus(x: Float32Array, n: number, dim: number, k: number, rng: R
   return centroids;
 }
 
+/**
+ * X·Cᵀ for the rows of x [n, dim] against k centroids, in the kernel heap: x is copied in once
+ * (rows padded to the gemm's tile), the centroids (transposed, padded) at every call. Lives for
+ * one `kmeans` call (its heap frame).
+ */
+class Products {
+  private readonly heap: KernelHeap;
+  private readonly rows: number;
+  private readonly cols: number;
+  private readonly x: HeapMatrix;
+  private readonly ct: HeapMatrix;
+  private readonly out: HeapMatrix;
+
+  constructor(x: Float32Array, n: number, private readonly dim: number, private readonly k: number) {
+    this.heap = kernelHeap();
+    this.heap.frame();
+    this.rows = roundUp(n, GEMM_ROWS);
+    this.cols = roundUp(k, GEMM_COLS);
+    this.x = this.heap.matrix(this.rows, dim);
+    this.ct = this.heap.matrix(dim, this.cols);
+    this.out = this.heap.matrix(this.rows, this.cols);
+    const xs = this.heap.f32(this.x.at, this.rows * dim);
+    xs.set(x);
+    xs.fill(0, x.length);
+  }
+
+  /** [rowsPadded, kPadded] view of x · centroidsᵀ (valid until the heap's next frame). */
+  of(centroids: Float32Array): { readonly values: Float32Array; readonly stride: number } {
+    const { heap, dim, k, cols } = this;
+    const ct = heap.f32(this.ct.at, dim * cols).fill(0);
+    for (let c = 0; c < k; c++) for (let f = 0; f < dim; f++) ct[f * cols + c] = centroids[c * dim + f];
+    heap.gemm(this.rows, cols, dim, this.x, this.ct, this.out);
+    return { values: heap.f32(this.out.at, this.rows * cols), stride: cols };
+  }
+}
+
 /** Nearest centroid of every row; returns the inertia and leaves each row's squared distance in `dist`. */
-function assign(x: Float32Array, n: number, dim: number, centroids: Float32Array, k: number, assignment: Int32Array, dist: Float64Array): number {
-  // ‖x − c‖² = ‖x‖² − 2x·c + ‖c‖²: one dot product per (row, centroid).
+function assign(x: Float32Array, n: number, dim: number, centroids: Float32Array, k: number, assignment: Int32Array, dist: Float64Array, products: Products): number {
+  // ‖x − c‖² = ‖x‖² − 2x·c + ‖c‖²: the nearest centroid minimises ‖c‖² − 2x·c.
   const cNorm = new Float64Array(k);
   for (let c = 0; c < k; c++) cNorm[c] = squaredNorm(centroids, c * dim, dim);
+  const { values: d, stride } = products.of(centroids);
   let inertia = 0;
   for (let r = 0; r < n; r++) {
-    const ro = r * dim;
+    const ro = r * stride;
     let best = 0;
     let bestScore = Infinity;
     for (let c = 0; c < k; c++) {
-      const co = c * dim;
-      let d = 0;
-      for (let f = 0; f < dim; f++) d += x[ro + f] * centroids[co + f];
-      const score = cNorm[c] - 2 * d;
+      const score = cNorm[c] - 2 * d[ro + c];
       if (score < bestScore) {
         bestScore = score;
         best = c;
       }
     }
     assignment[r] = best;
-    dist[r] = squaredDistance(x, ro, centroids, best * dim, dim);
+    dist[r] = squaredDistance(x, r * dim, centroids, best * dim, dim);
     inertia += dist[r];
   }
   return inertia;

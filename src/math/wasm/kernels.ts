@@ -1,0 +1,172 @@
+/**
+ * The WebAssembly SIMD kernels (128-bit, four f32 lanes, float32 arithmetic) behind the graph
+ * models' hot loops: a register-blocked dense product (InfoNCE of NCL, Lin et al. WWW 2022;
+ * k-means assignment) and CSR × dense (LightGCN propagation, He et al. SIGIR 2020). Every kernel
+ * takes a row range [lo, hi) first, so rows can be dealt to threads; each output row is computed
+ * by the same instructions whatever the split, so results do not depend on the number of
+ * threads. Addresses and strides are in bytes.
+ */
+import {
+  assemble, F32, f32Add, f32Div, f32Load, f32Max, f32Mul, f32ReinterpretI32, f32Store, f32Sub, f32x4Add, f32x4Const,
+  f32x4ExtractLane, f32x4Ge, f32x4Max, f32x4Mul, f32x4Nearest, f32x4Splat, f32x4Sub, forLoop, get, I32, i32,
+  i32Add, i32Load, i32Mul, i32Shl, i32x4Add, i32x4Const, i32x4Shl, i32x4TruncSatF32x4S, inc, set, V128, v128And,
+  v128Load, v128Load32Splat, v128Store, v128Zero, type Code, type FunctionDef, type ValueType,
+} from './encoder.js';
+
+/** Kernels by name, in export order (helper threads refer to them by index). */
+export const KERNEL_NAMES = ['gemm', 'spmm', 'softmax'] as const;
+export type KernelName = (typeof KERNEL_NAMES)[number];
+
+/** Rows a gemm call works on at a time: row ranges must be multiples of this. */
+export const GEMM_ROWS = 4;
+/** Columns a gemm call works on at a time: n must be a multiple of this. */
+export const GEMM_COLS = 8;
+/** spmm works on blocks of this many columns: dense rows must be a multiple of it. */
+export const SPMM_COLS = 32;
+
+/**
+ * gemm(lo, hi, x, xRow, xCol, y, ldy, c, ldc, n, k): C[i, 0..n) = Σ_p X[i, p] · Y[p, 0..n) for rows
+ * i in [lo, hi), where X[i, p] is at x + i·xRow + p·xCol (so X may be a transposed view) and Y, C are
+ * row-major with row strides ldy, ldc. Tiles of 4 rows × 8 columns: eight f32x4 accumulators, one
+ * splatted X value and two Y vectors per step of p.
+ */
+function gemm(): FunctionDef {
+  const [lo, hi, x, xRow, xCol, y, ldy, c, ldc, n, k] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+  const [i, jb, p, yp, cp] = [11, 12, 13, 14, 15];
+  const rows = [0, 1, 2, 3];
+  const xp = (r: number) => 16 + r; // X addresses of the tile's rows at the current p
+  const acc = (r: number, h: number) => 20 + 2 * r + h;
+  const [y0, y1, xv] = [28, 29, 30];
+  const madd = (a: number, v: number): Code => [get(a), get(xv), get(v), f32x4Mul, f32x4Add, set(a)];
+  const step: Code = [
+    get(yp), v128Load(0), set(y0),
+    get(yp), v128Load(16), set(y1),
+    rows.map((r) => [get(xp(r)), v128Load32Splat(0), set(xv), madd(acc(r, 0), y0), madd(acc(r, 1), y1), inc(xp(r), get(xCol))]),
+    inc(yp, get(ldy)),
+  ];
+  return {
+    name: 'gemm',
+    params: 11,
+    locals: [...new Array<ValueType>(9).fill(I32), ...new Array<ValueType>(11).fill(V128)],
+    body: forLoop(i, get(lo), get(hi), i32(GEMM_ROWS), forLoop(jb, i32(0), [get(n), i32(2), i32Shl], i32(4 * GEMM_COLS), [
+      rows.map((r) => [v128Zero, set(acc(r, 0)), v128Zero, set(acc(r, 1))]),
+      get(x), get(i), get(xRow), i32Mul, i32Add, set(xp(0)),
+      [1, 2, 3].map((r) => [get(xp(r - 1)), get(xRow), i32Add, set(xp(r))]),
+      get(y), get(jb), i32Add, set(yp),
+      forLoop(p, i32(0), get(k), i32(1), step),
+      get(c), get(i), get(ldc), i32Mul, i32Add, get(jb), i32Add, set(cp),
+      rows.map((r) => [get(cp), get(acc(r, 0)), v128Store(0), get(cp), get(acc(r, 1)), v128Store(16), inc(cp, get(ldc))]),
+    ])),
+  };
+}
+
+/**
+ * spmm(lo, hi, indptr, indices, values, x, out, rowBytes): out[r] = Σ_k values[k] · x[indices[k]] for
+ * CSR rows r in [lo, hi) (int32 indptr / indices, f32 values), dense rows of rowBytes (a multiple of
+ * 4·SPMM_COLS). Per block of 32 columns: eight f32x4 accumulators over the row's entries.
+ */
+function spmm(): FunctionDef {
+  const [lo, hi, indptr, indices, values, x, out, rowBytes] = [0, 1, 2, 3, 4, 5, 6, 7];
+  const [r, fb, kp, kBeg, kEnd, xo, op] = [8, 9, 10, 11, 12, 13, 14];
+  const vectors = SPMM_COLS / 4;
+  const acc = (q: number) => 15 + q;
+  const w = 15 + vectors;
+  const blocks = Array.from({ length: vectors }, (_, q) => q);
+  return {
+    name: 'spmm',
+    params: 8,
+    locals: [...new Array<ValueType>(7).fill(I32), ...new Array<ValueType>(vectors + 1).fill(V128)],
+    body: forLoop(r, get(lo), get(hi), i32(1), [
+      get(indptr), get(r), i32(2), i32Shl, i32Add, set(op),
+      get(op), i32Load(0), i32(2), i32Shl, set(kBeg),
+      get(op), i32Load(4), i32(2), i32Shl, set(kEnd),
+      get(out), get(r), get(rowBytes), i32Mul, i32Add, set(op),
+      forLoop(fb, i32(0), get(rowBytes), i32(4 * SPMM_COLS), [
+        blocks.map((q) => [v128Zero, set(acc(q))]),
+        forLoop(kp, get(kBeg), get(kEnd), i32(4), [
+          get(values), get(kp), i32Add, v128Load32Splat(0), set(w),
+          get(indices), get(kp), i32Add, i32Load(0), get(rowBytes), i32Mul, get(x), i32Add, get(fb), i32Add, set(xo),
+          blocks.map((q) => [get(acc(q)), get(xo), v128Load(16 * q), get(w), f32x4Mul, f32x4Add, set(acc(q))]),
+        ]),
+        blocks.map((q) => [get(op), get(acc(q)), v128Store(16 * q)]),
+        inc(op, i32(4 * SPMM_COLS)),
+      ]),
+    ]),
+  };
+}
+
+/**
+ * exp of the four lanes of local `x` (x ≤ 0; consumed), pushed on the stack: Cephes' expf (range
+ * reduction x = n·ln 2 + r with ln 2 split in two, degree-6 polynomial for e^r, 2^n built in the
+ * exponent bits), ≤ 2 ulp; below ln(FLT_MIN) the result is 0. Uses locals keep, n, r.
+ */
+function exp4(x: number, keep: number, n: number, r: number): Code {
+  const LOW = -87.33654; // ln(FLT_MIN)
+  const horner = [1.987569150e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1];
+  return [
+    get(x), f32x4Const(LOW), f32x4Ge, set(keep),
+    get(x), f32x4Const(LOW), f32x4Max, set(x),
+    get(x), f32x4Const(Math.LOG2E), f32x4Mul, f32x4Nearest, set(n),
+    get(x), get(n), f32x4Const(0.693359375), f32x4Mul, f32x4Sub, get(n), f32x4Const(-2.12194440e-4), f32x4Mul, f32x4Sub, set(r),
+    f32x4Const(horner[0]), horner.slice(1).map((h) => [get(r), f32x4Mul, f32x4Const(h), f32x4Add]),
+    get(r), get(r), f32x4Mul, f32x4Mul, get(r), f32x4Add, f32x4Const(1), f32x4Add,
+    get(n), i32x4TruncSatF32x4S, i32x4Const(127), i32x4Add, i32(23), i32x4Shl, f32x4Mul,
+    get(keep), v128And,
+  ];
+}
+
+/**
+ * softmax(lo, hi, s, lds, width, invT, weights, positives, sums, maxes): for rows a in [lo, hi) of
+ * the logits S (row stride lds, `width` columns, a multiple of 4; padding columns hold −∞):
+ * m = max_j S[a, j], e_j = exp((S[a, j] − m)·invT), Σ = Σ_j e_j; S[a] becomes the InfoNCE logit
+ * gradient w_a·invT·(e_j / Σ − [j = p_a]); maxes[a] = m, sums[a] = Σ (the caller adds the loss).
+ * invT is passed as its float32 bit pattern; weights f32, positives i32 (column of p_a).
+ */
+function softmax(): FunctionDef {
+  const [lo, hi, s, lds, width, invTBits, weights, positives, sums, maxes] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+  const [a, rp, q, end, at] = [10, 11, 12, 13, 14];
+  const [m, sum, c] = [15, 16, 17];
+  const [acc, v, mv, invT, keep, n, r] = [18, 19, 20, 21, 22, 23, 24];
+  const lanes = (reduce: Code): Code => [0, 1, 2, 3].map((l) => [get(acc), f32x4ExtractLane(l), l > 0 ? reduce : []]);
+  const rowWord = (base: number): Code => [get(base), get(a), i32(2), i32Shl, i32Add];
+  const overRow = (body: Code): Code => forLoop(q, get(rp), get(end), i32(16), body);
+  return {
+    name: 'softmax',
+    params: 10,
+    locals: [I32, I32, I32, I32, I32, F32, F32, F32, V128, V128, V128, V128, V128, V128, V128],
+    body: [
+      get(invTBits), f32ReinterpretI32, f32x4Splat, set(invT),
+      forLoop(a, get(lo), get(hi), i32(1), [
+        get(s), get(a), get(lds), i32Mul, i32Add, set(rp),
+        get(rp), get(width), i32(2), i32Shl, i32Add, set(end),
+        f32x4Const(-Infinity), set(acc),
+        overRow([get(acc), get(q), v128Load(0), f32x4Max, set(acc)]),
+        lanes(f32Max), set(m),
+        rowWord(maxes), get(m), f32Store(0),
+        get(m), f32x4Splat, set(mv),
+        v128Zero, set(acc),
+        overRow([
+          get(q), v128Load(0), get(mv), f32x4Sub, get(invT), f32x4Mul, set(v),
+          exp4(v, keep, n, r), set(v),
+          get(q), get(v), v128Store(0),
+          get(acc), get(v), f32x4Add, set(acc),
+        ]),
+        lanes(f32Add), set(sum),
+        rowWord(sums), get(sum), f32Store(0),
+        rowWord(weights), f32Load(0), get(invTBits), f32ReinterpretI32, f32Mul, set(c),
+        get(c), get(sum), f32Div, f32x4Splat, set(v),
+        overRow([get(q), get(q), v128Load(0), get(v), f32x4Mul, v128Store(0)]),
+        rowWord(positives), i32Load(0), i32(2), i32Shl, get(rp), i32Add, set(at),
+        get(at), get(at), f32Load(0), get(c), f32Sub, f32Store(0),
+      ]),
+    ],
+  };
+}
+
+/** Largest memory the kernels may use: 1 GiB. */
+export const MAX_PAGES = 16384;
+
+/** The kernel module's binary (memory imported as `env.memory`, shared so helper threads can use it). */
+export function kernelModuleBytes(): Uint8Array<ArrayBuffer> {
+  return assemble([gemm(), spmm(), softmax()], { shared: true, maxPages: MAX_PAGES });
+}
