@@ -55,10 +55,9 @@ export const get = (local: number): Code => [0x20, uleb(local)];
 export const set = (local: number): Code => [0x21, uleb(local)];
 export const i32 = (v: number): Code => [0x41, sleb(v)];
 export const i32Add: Code = 0x6a;
-export const i32Sub: Code = 0x6b;
 export const i32Mul: Code = 0x6c;
 export const i32Shl: Code = 0x74;
-export const i32GeU: Code = 0x4f;
+const i32GeU: Code = 0x4f;
 export const i32Load = (offset = 0): Code => [0x28, mem(2, offset)];
 export const f32Load = (offset = 0): Code => [0x2a, mem(2, offset)];
 export const f32Store = (offset = 0): Code => [0x38, mem(2, offset)];
@@ -106,6 +105,9 @@ export function forLoop(local: number, from: Code, to: Code, step: Code, body: C
     0x0b, 0x0b, // end loop, end block
   ];
 }
+
+/** `if (cond) then else otherwise`; `cond` pushes an i32. */
+export const ifElse = (cond: Code, then: Code, otherwise: Code): Code => [cond, 0x04, 0x40, then, 0x05, otherwise, 0x0b];
 
 export interface FunctionDef {
   readonly name: string;

@@ -27,6 +27,9 @@ export interface HeapMatrix {
   readonly col: number;
 }
 
+/** The rows of `m` from row `i` on (same strides). */
+export const rowsFrom = (m: HeapMatrix, i: number): HeapMatrix => ({ ...m, at: m.at + 4 * i * m.row });
+
 /** Rounds n up to a multiple of m. */
 export const roundUp = (n: number, m: number): number => Math.ceil(n / m) * m;
 
@@ -95,14 +98,16 @@ export class KernelHeap {
   }
 
   /**
-   * C [m, n] = X [m, k] · Y [k, n] (Y and C row-major with unit column stride; X any strides).
-   * m must be a multiple of GEMM_ROWS and n of GEMM_COLS (callers pad with zeros).
+   * C [m, n] = X [m, k] · Y [k, n], or C += X · Y when `accumulate` (Y and C row-major with unit
+   * column stride; X any strides). m must be a multiple of GEMM_ROWS and n of GEMM_COLS (callers
+   * pad with zeros).
    */
-  gemm(m: number, n: number, k: number, x: HeapMatrix, y: HeapMatrix, c: HeapMatrix): void {
+  gemm(m: number, n: number, k: number, x: HeapMatrix, y: HeapMatrix, c: HeapMatrix, accumulate = false): void {
     if (m % GEMM_ROWS !== 0 || n % GEMM_COLS !== 0) throw new RangeError(`gemm: m ${m} must be a multiple of ${GEMM_ROWS}, n ${n} of ${GEMM_COLS}`);
     if (y.col !== 1 || c.col !== 1) throw new RangeError('gemm: Y and C must have unit column stride');
-    this.run('gemm', m, GEMM_ROWS, m * n * k, [x.at, 4 * x.row, 4 * x.col, y.at, 4 * y.row, c.at, 4 * c.row, n, k]);
+    this.run('gemm', m, GEMM_ROWS, m * n * k, [x.at, 4 * x.row, 4 * x.col, y.at, 4 * y.row, c.at, 4 * c.row, n, k, accumulate ? 1 : 0]);
   }
+
 
   /**
    * out [rows, cols] = A · X for the CSR matrix placed at (indptr, indices, values) with `nnz`

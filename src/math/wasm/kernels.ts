@@ -8,7 +8,7 @@
  */
 import {
   assemble, F32, f32Add, f32Div, f32Load, f32Max, f32Mul, f32ReinterpretI32, f32Store, f32Sub, f32x4Add, f32x4Const,
-  f32x4ExtractLane, f32x4Ge, f32x4Max, f32x4Mul, f32x4Nearest, f32x4Splat, f32x4Sub, forLoop, get, I32, i32,
+  f32x4ExtractLane, f32x4Ge, f32x4Max, f32x4Mul, f32x4Nearest, f32x4Splat, f32x4Sub, forLoop, get, I32, i32, ifElse,
   i32Add, i32Load, i32Mul, i32Shl, i32x4Add, i32x4Const, i32x4Shl, i32x4TruncSatF32x4S, inc, set, V128, v128And,
   v128Load, v128Load32Splat, v128Store, v128Zero, type Code, type FunctionDef, type ValueType,
 } from './encoder.js';
@@ -25,18 +25,18 @@ export const GEMM_COLS = 8;
 export const SPMM_COLS = 32;
 
 /**
- * gemm(lo, hi, x, xRow, xCol, y, ldy, c, ldc, n, k): C[i, 0..n) = Σ_p X[i, p] · Y[p, 0..n) for rows
- * i in [lo, hi), where X[i, p] is at x + i·xRow + p·xCol (so X may be a transposed view) and Y, C are
- * row-major with row strides ldy, ldc. Tiles of 4 rows × 8 columns: eight f32x4 accumulators, one
- * splatted X value and two Y vectors per step of p.
+ * gemm(lo, hi, x, xRow, xCol, y, ldy, c, ldc, n, k, accumulate): C[i, 0..n) = Σ_p X[i, p] · Y[p, 0..n)
+ * (or C += that, when accumulate ≠ 0) for rows i in [lo, hi), where X[i, p] is at x + i·xRow + p·xCol
+ * (so X may be a transposed view) and Y, C are row-major with row strides ldy, ldc. Tiles of
+ * 4 rows × 8 columns: eight f32x4 accumulators, one splatted X value and two Y vectors per step of p.
  */
 function gemm(): FunctionDef {
-  const [lo, hi, x, xRow, xCol, y, ldy, c, ldc, n, k] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
-  const [i, jb, p, yp, cp] = [11, 12, 13, 14, 15];
+  const [lo, hi, x, xRow, xCol, y, ldy, c, ldc, n, k, accumulate] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
+  const [i, jb, p, yp, cp, cq] = [12, 13, 14, 15, 16, 17];
   const rows = [0, 1, 2, 3];
-  const xp = (r: number) => 16 + r; // X addresses of the tile's rows at the current p
-  const acc = (r: number, h: number) => 20 + 2 * r + h;
-  const [y0, y1, xv] = [28, 29, 30];
+  const xp = (r: number) => 18 + r; // X addresses of the tile's rows at the current p
+  const acc = (r: number, h: number) => 22 + 2 * r + h;
+  const [y0, y1, xv] = [30, 31, 32];
   const madd = (a: number, v: number): Code => [get(a), get(xv), get(v), f32x4Mul, f32x4Add, set(a)];
   const step: Code = [
     get(yp), v128Load(0), set(y0),
@@ -46,15 +46,19 @@ function gemm(): FunctionDef {
   ];
   return {
     name: 'gemm',
-    params: 11,
-    locals: [...new Array<ValueType>(9).fill(I32), ...new Array<ValueType>(11).fill(V128)],
+    params: 12,
+    locals: [...new Array<ValueType>(10).fill(I32), ...new Array<ValueType>(11).fill(V128)],
     body: forLoop(i, get(lo), get(hi), i32(GEMM_ROWS), forLoop(jb, i32(0), [get(n), i32(2), i32Shl], i32(4 * GEMM_COLS), [
-      rows.map((r) => [v128Zero, set(acc(r, 0)), v128Zero, set(acc(r, 1))]),
+      get(c), get(i), get(ldc), i32Mul, i32Add, get(jb), i32Add, set(cp),
+      ifElse(
+        get(accumulate),
+        [get(cp), set(cq), rows.map((r) => [get(cq), v128Load(0), set(acc(r, 0)), get(cq), v128Load(16), set(acc(r, 1)), inc(cq, get(ldc))])],
+        rows.map((r) => [v128Zero, set(acc(r, 0)), v128Zero, set(acc(r, 1))]),
+      ),
       get(x), get(i), get(xRow), i32Mul, i32Add, set(xp(0)),
       [1, 2, 3].map((r) => [get(xp(r - 1)), get(xRow), i32Add, set(xp(r))]),
       get(y), get(jb), i32Add, set(yp),
       forLoop(p, i32(0), get(k), i32(1), step),
-      get(c), get(i), get(ldc), i32Mul, i32Add, get(jb), i32Add, set(cp),
       rows.map((r) => [get(cp), get(acc(r, 0)), v128Store(0), get(cp), get(acc(r, 1)), v128Store(16), inc(cp, get(ldc))]),
     ])),
   };

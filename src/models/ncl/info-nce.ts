@@ -8,7 +8,7 @@
  * k-means centroids, p_a = the anchor's cluster. Repeated batch entries are passed once with
  * their multiplicity folded into w_a (the loss is a sum over the batch, as in RecBole-GNN).
  */
-import { kernelHeap, roundUp, type HeapMatrix, type KernelHeap } from '../../math/wasm/heap.js';
+import { kernelHeap, roundUp, rowsFrom, type HeapMatrix, type KernelHeap } from '../../math/wasm/heap.js';
 import { GEMM_COLS, GEMM_ROWS } from '../../math/wasm/kernels.js';
 
 export interface InfoNceInput {
@@ -34,11 +34,15 @@ export interface InfoNceGrads {
 
 const NORM_EPS = 1e-12; // F.normalize's eps
 
+/** Logit rows per block: a block's logits [rows, targets] take about this many floats (1 MiB). */
+const BLOCK_FLOATS = 1 << 18;
+
 /**
  * Weighted sum of the anchors' InfoNCE terms; gradients are added into `grads`.
- * The three products (logits Â·T̂ᵀ, ∂/∂Â = G·T̂, ∂/∂T̂ = Gᵀ·Â, G the logit gradients) run as the
- * WebAssembly SIMD gemm (`math/wasm`) on normalised copies in the kernel heap, zero-padded to the
- * kernel's tile sizes; padded rows and columns carry zero gradient.
+ * Runs on normalised copies in the kernel heap (`math/wasm`), zero-padded to the kernels' tiles,
+ * in blocks of anchors so a block's logits stay in cache: per block, logits S = Â·T̂ᵀ, the softmax
+ * step turning S into the logit gradient G, then ∂/∂Â = G·T̂ for the block's rows and
+ * ∂/∂T̂ += Gᵀ·Â (accumulated over blocks in order). Padded rows and columns carry zero gradient.
  */
 export function infoNce(input: InfoNceInput, grads: InfoNceGrads): number {
   const { dim, anchors, targets, positive, weight, temperature } = input;
@@ -60,10 +64,13 @@ export function infoNce(input: InfoNceInput, grads: InfoNceGrads): number {
   const P = roundUp(dim, GEMM_COLS);
   const nAp = roundUp(nA, GEMM_ROWS);
   const nTp = roundUp(nT, GEMM_COLS);
+  const block = Math.min(nAp, Math.max(GEMM_ROWS, Math.floor(BLOCK_FLOATS / nTp / GEMM_ROWS) * GEMM_ROWS));
   const A = heap.matrix(nAp, P);
   const T = heap.matrix(nTp, P);
   const Tt = heap.matrix(P, nTp);
-  const S = heap.matrix(nAp, nTp);
+  const S = heap.matrix(block, nTp);
+  const gA = heap.matrix(nAp, P);
+  const gT = grads.targets ? heap.matrix(nTp, P) : null;
   const aHat = heap.f32(A.at, nAp * P);
   const tHat = heap.f32(T.at, nTp * P);
   const aNorm = new Float64Array(nA);
@@ -73,16 +80,21 @@ export function infoNce(input: InfoNceInput, grads: InfoNceGrads): number {
   const tHatT = heap.f32(Tt.at, P * nTp);
   for (let j = 0; j < nT; j++) for (let f = 0; f < P; f++) tHatT[f * nTp + j] = tHat[j * P + f];
   for (let f = 0; f < P; f++) tHatT.fill(0, f * nTp + nT, (f + 1) * nTp);
-  heap.gemm(nAp, nTp, P, A, Tt, S);
-  const loss = softmaxStep(heap, S, nA, nT, nTp, positive, weight, 1 / temperature);
+  if (gT) heap.f32(gT.at, nTp * P).fill(0);
+  const rows = new AnchorRows(heap, positive, weight);
+  const invT = 1 / temperature;
+  for (let a0 = 0; a0 < nAp; a0 += block) {
+    const size = Math.min(block, nAp - a0);
+    const aBlock = rowsFrom(A, a0);
+    heap.gemm(size, nTp, P, aBlock, Tt, S);
+    rows.softmax(S, a0, Math.min(size, nA - a0), nT, nTp, invT);
+    heap.gemm(size, P, nTp, S, T, rowsFrom(gA, a0));
+    if (gT) heap.gemm(nTp, P, size, { at: S.at, row: 1, col: nTp }, aBlock, gT, true);
+  }
 
-  const gA = heap.matrix(nAp, P);
-  heap.gemm(nAp, P, nTp, S, T, gA);
   const gAHat = heap.f32(gA.at, nAp * P);
   for (let a = 0; a < nA; a++) normalizeBackward(aHat, a * P, aNorm[a], gAHat, a * P, grads.anchors, a * dim, dim);
-  if (grads.targets) {
-    const gT = heap.matrix(nTp, P);
-    heap.gemm(nTp, P, nAp, { at: S.at, row: 1, col: nTp }, A, gT);
+  if (gT && grads.targets) {
     const gTHat = heap.f32(gT.at, nTp * P);
     const g = grads.targets;
     for (let j = 0; j < nT; j++) {
@@ -90,30 +102,48 @@ export function infoNce(input: InfoNceInput, grads: InfoNceGrads): number {
       else for (let f = 0; f < dim; f++) g[j * dim + f] += gTHat[j * P + f];
     }
   }
-  return loss;
+  return rows.loss(invT);
 }
 
 /**
- * Turns the logits S/τ (S [nAp, nTp], raw dot products) into G, G[a, j] = w_a (softmax_j − [j = p_a]) / τ,
- * zero on padding rows and columns (the heap's softmax kernel), and returns the weighted loss
- * Σ_a w_a (log Σ_j exp(S[a, j]/τ) − S[a, p_a]/τ), summed here in double precision.
+ * Per-anchor data of the softmax step in the kernel heap (weights, positives; the kernel's row
+ * maxima and sums of exponentials) and the positives' raw logits, for the loss at the end.
  */
-function softmaxStep(heap: KernelHeap, S: HeapMatrix, nA: number, nT: number, nTp: number, positive: Int32Array, weight: Float32Array, invT: number): number {
-  const s = heap.f32(S.at, nA * nTp);
-  const sPos = new Float64Array(nA);
-  for (let a = 0; a < nA; a++) {
-    sPos[a] = s[a * nTp + positive[a]];
-    s.fill(-Infinity, a * nTp + nT, (a + 1) * nTp);
+class AnchorRows {
+  private readonly at: { readonly weights: number; readonly positives: number; readonly sums: number; readonly maxes: number };
+  private readonly sPos: Float64Array;
+
+  constructor(private readonly heap: KernelHeap, private readonly positive: Int32Array, private readonly weight: Float32Array) {
+    const n = positive.length;
+    this.at = { weights: heap.alloc(4 * n), positives: heap.alloc(4 * n), sums: heap.alloc(4 * n), maxes: heap.alloc(4 * n) };
+    heap.f32(this.at.weights, n).set(weight);
+    heap.i32(this.at.positives, n).set(positive);
+    this.sPos = new Float64Array(n);
   }
-  const at = { weights: heap.alloc(4 * nA), positives: heap.alloc(4 * nA), sums: heap.alloc(4 * nA), maxes: heap.alloc(4 * nA) };
-  heap.f32(at.weights, nA).set(weight);
-  heap.i32(at.positives, nA).set(positive);
-  heap.softmax(S, nA, nTp, invT, at.weights, at.positives, at.sums, at.maxes);
-  const sums = heap.f32(at.sums, nA);
-  const maxes = heap.f32(at.maxes, nA);
-  let loss = 0;
-  for (let a = 0; a < nA; a++) loss += weight[a] * ((maxes[a] - sPos[a]) * invT + Math.log(sums[a]));
-  return loss;
+
+  /**
+   * Anchors a0 .. a0 + n − 1, whose raw logits are the first n rows of S [*, nTp]: S becomes G,
+   * G[a, j] = w_a (softmax_j − [j = p_a]) / τ, zero on padding columns (the heap's softmax kernel).
+   */
+  softmax(S: HeapMatrix, a0: number, n: number, nT: number, nTp: number, invT: number): void {
+    const s = this.heap.f32(S.at, n * nTp);
+    for (let a = 0; a < n; a++) {
+      this.sPos[a0 + a] = s[a * nTp + this.positive[a0 + a]];
+      s.fill(-Infinity, a * nTp + nT, (a + 1) * nTp);
+    }
+    const { weights, positives, sums, maxes } = this.at;
+    this.heap.softmax(S, n, nTp, invT, weights + 4 * a0, positives + 4 * a0, sums + 4 * a0, maxes + 4 * a0);
+  }
+
+  /** Σ_a w_a (log Σ_j exp(S[a, j]/τ) − S[a, p_a]/τ), summed in double precision. */
+  loss(invT: number): number {
+    const n = this.sPos.length;
+    const sums = this.heap.f32(this.at.sums, n);
+    const maxes = this.heap.f32(this.at.maxes, n);
+    let loss = 0;
+    for (let a = 0; a < n; a++) loss += this.weight[a] * ((maxes[a] - this.sPos[a]) * invT + Math.log(sums[a]));
+    return loss;
+  }
 }
 
 /** out[rowsP, P] ← x [rows, dim] (normalised when asked, norms into `norms`), zero-padded. */
