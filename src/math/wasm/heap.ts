@@ -13,7 +13,7 @@ import { HelperPool, MAX_HELPERS, type Kernel } from './pool.js';
 
 const PAGE = 65536;
 /** Multiply-adds below which a call runs on the calling thread alone (waking a helper costs more). */
-const PARALLEL_WORK = 1 << 20;
+const PARALLEL_WORK = 1 << 22;
 /** Multiply-add equivalents per element of `softmax` (three passes, one exp). */
 const SOFTMAX_COST = 16;
 /** Chunks per thread a parallel call is cut into (claimed dynamically: a busy thread takes fewer). */
@@ -127,6 +127,12 @@ export class KernelHeap {
     if (width % 4 !== 0 || s.col !== 1) throw new RangeError(`softmax: width ${width} must be a multiple of 4, unit column stride`);
     const invTBits = new Int32Array(Float32Array.of(invT).buffer)[0];
     this.run('softmax', rows, 1, SOFTMAX_COST * rows * width, [s.at, 4 * s.row, width, invTBits, weights, positives, sums, maxes]);
+  }
+
+  /** out[r] = ‖X[r] − c‖² (f32 array in the heap) for the rows of X [rows, cols], c a row of cols floats; cols a multiple of 4. */
+  sqdist(x: HeapMatrix, rows: number, cols: number, c: number, out: number): void {
+    if (cols % 4 !== 0 || x.col !== 1) throw new RangeError(`sqdist: cols ${cols} must be a multiple of 4, unit column stride`);
+    this.run('sqdist', rows, 1, rows * cols, [x.at, 4 * x.row, c, out]);
   }
 
   private run(name: KernelName, rows: number, grain: number, work: number, args: readonly number[]): void {

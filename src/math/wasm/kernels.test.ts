@@ -1,6 +1,7 @@
 /**
- * The WebAssembly kernels against plain loops (gemm with a transposed operand, spmm, the InfoNCE
- * softmax with its polynomial exp), and bit-identical results with and without a helper thread.
+ * The WebAssembly kernels against plain loops (gemm with a transposed operand, the InfoNCE softmax
+ * with its polynomial exp, squared distances; spmm is tested through math/sparse.ts), and
+ * bit-identical results with and without a helper thread.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -75,6 +76,20 @@ test('softmax kernel: exp within float32 rounding of Math.exp, gradient rows w·
       assert.ok(Math.abs(v[a * width + j] - expected) < 1e-6 * Math.max(1, Math.abs(expected)), `G[${a}, ${j}]: ${v[a * width + j]} vs ${expected}`);
     }
   }
+});
+
+test('sqdist: squared distances of every row to one row', () => {
+  const heap = new KernelHeap(0);
+  heap.frame();
+  const { m, v } = filled(heap, 5, 8, new Rng(4));
+  const out = heap.alloc(4 * 5);
+  heap.sqdist(m, 5, 8, m.at + 4 * 2 * 8, out);
+  for (let r = 0; r < 5; r++) {
+    let s = 0;
+    for (let f = 0; f < 8; f++) s += (v[r * 8 + f] - v[2 * 8 + f]) ** 2;
+    assert.ok(Math.abs(heap.f32(out, 5)[r] - s) < 1e-5 * Math.max(1, s), `row ${r}`);
+  }
+  assert.equal(heap.f32(out, 5)[2], 0);
 });
 
 test('kernels give bit-identical results with a helper thread (large calls are split between threads)', () => {

@@ -14,7 +14,7 @@ import {
 } from './encoder.js';
 
 /** Kernels by name, in export order (helper threads refer to them by index). */
-export const KERNEL_NAMES = ['gemm', 'spmm', 'softmax'] as const;
+export const KERNEL_NAMES = ['gemm', 'spmm', 'softmax', 'sqdist'] as const;
 export type KernelName = (typeof KERNEL_NAMES)[number];
 
 /** Rows a gemm call works on at a time: row ranges must be multiples of this. */
@@ -167,10 +167,36 @@ function softmax(): FunctionDef {
   };
 }
 
+/**
+ * sqdist(lo, hi, x, rowBytes, c, out): out[r] = ‖x[r] − c‖² (f32) for rows r in [lo, hi) of x
+ * (row-major, rowBytes a multiple of 16) against one row c of the same width.
+ */
+function sqdist(): FunctionDef {
+  const [lo, hi, x, rowBytes, c, out] = [0, 1, 2, 3, 4, 5];
+  const [r, xp, fb] = [6, 7, 8];
+  const [acc, d] = [9, 10];
+  return {
+    name: 'sqdist',
+    params: 6,
+    locals: [I32, I32, I32, V128, V128],
+    body: forLoop(r, get(lo), get(hi), i32(1), [
+      get(x), get(r), get(rowBytes), i32Mul, i32Add, set(xp),
+      v128Zero, set(acc),
+      forLoop(fb, i32(0), get(rowBytes), i32(16), [
+        get(xp), get(fb), i32Add, v128Load(0), get(c), get(fb), i32Add, v128Load(0), f32x4Sub, set(d),
+        get(acc), get(d), get(d), f32x4Mul, f32x4Add, set(acc),
+      ]),
+      get(out), get(r), i32(2), i32Shl, i32Add,
+      [0, 1, 2, 3].map((l) => [get(acc), f32x4ExtractLane(l), l > 0 ? f32Add : []]),
+      f32Store(0),
+    ]),
+  };
+}
+
 /** Largest memory the kernels may use: 1 GiB. */
 export const MAX_PAGES = 16384;
 
 /** The kernel module's binary (memory imported as `env.memory`, shared so helper threads can use it). */
 export function kernelModuleBytes(): Uint8Array<ArrayBuffer> {
-  return assemble([gemm(), spmm(), softmax()], { shared: true, maxPages: MAX_PAGES });
+  return assemble([gemm(), spmm(), softmax(), sqdist()], { shared: true, maxPages: MAX_PAGES });
 }

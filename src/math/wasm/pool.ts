@@ -4,22 +4,23 @@
  * shared counter until none are left, as the posting thread does. A posted job that a helper
  * has not picked up by the time the posting thread ran out of rows is withdrawn, so a helper that
  * is slow to wake (the machine is busy) costs nothing. Job parameters and per-helper states live
- * in a small SharedArrayBuffer (`Control`); synchronisation is Atomics wait / notify.
+ * in a small SharedArrayBuffer (the control block); synchronisation is Atomics wait / notify.
  */
 import { Worker } from 'node:worker_threads';
 import { KERNEL_NAMES, type KernelName } from './kernels.js';
 
-/** Layout of the control block (int32 words). */
-export const NEXT = 0; // next unclaimed row
-export const ROWS = 1;
-export const CHUNK = 2;
-export const KERNEL = 3;
-export const ARGS = 4; // kernel arguments after (lo, hi)
-const MAX_ARGS = 16;
-export const STATE = ARGS + MAX_ARGS; // one word per helper
-export const FAILED = STATE + 8; // one word per helper
-const WORDS = FAILED + 8;
 export const MAX_HELPERS = 8;
+const MAX_ARGS = 16;
+
+/** Layout of the control block (int32 words). */
+const NEXT = 0; // next unclaimed row
+const ROWS = 1;
+const CHUNK = 2;
+export const KERNEL = 3; // index in KERNEL_NAMES
+const ARGS = 4; // kernel arguments after (lo, hi)
+export const STATE = ARGS + MAX_ARGS; // one word per helper
+export const FAILED = STATE + MAX_HELPERS; // one word per helper
+const WORDS = FAILED + MAX_HELPERS;
 
 /** Helper states. */
 export const STARTING = -1;
@@ -91,13 +92,16 @@ export class HelperPool {
       Atomics.store(c, STATE + h, POSTED);
       Atomics.notify(c, STATE + h);
     }
-    claimRows(c, kernel);
     let failed = false;
-    for (let h = 0; h < this.workers.length; h++) {
-      if (Atomics.compareExchange(c, STATE + h, POSTED, IDLE) === POSTED) continue; // never picked up
-      while (Atomics.load(c, STATE + h) !== DONE) Atomics.wait(c, STATE + h, RUNNING);
-      failed ||= Atomics.exchange(c, FAILED + h, 0) !== 0;
-      Atomics.store(c, STATE + h, IDLE);
+    try {
+      claimRows(c, kernel);
+    } finally {
+      for (let h = 0; h < this.workers.length; h++) {
+        if (Atomics.compareExchange(c, STATE + h, POSTED, IDLE) === POSTED) continue; // never picked up
+        while (Atomics.load(c, STATE + h) !== DONE) Atomics.wait(c, STATE + h, RUNNING);
+        failed ||= Atomics.exchange(c, FAILED + h, 0) !== 0;
+        Atomics.store(c, STATE + h, IDLE);
+      }
     }
     if (failed) throw new Error(`kernel ${name} failed on a helper thread`);
   }

@@ -34,8 +34,8 @@ export interface InfoNceGrads {
 
 const NORM_EPS = 1e-12; // F.normalize's eps
 
-/** Logit rows per block: a block's logits [rows, targets] take about this many floats (1 MiB). */
-const BLOCK_FLOATS = 1 << 18;
+/** Logit rows per block: a block's logits [rows, targets] take about this many floats (4 MiB). */
+const BLOCK_FLOATS = 1 << 20;
 
 /**
  * Weighted sum of the anchors' InfoNCE terms; gradients are added into `grads`.
