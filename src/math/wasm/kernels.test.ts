@@ -93,7 +93,7 @@ test('sqdist: squared distances of every row to one row', () => {
 });
 
 test('kernels give bit-identical results with a helper thread (large calls are split between threads)', () => {
-  const [m, n, k] = [256, 128, 64]; // 2 M multiply-adds: above the parallel threshold
+  const [m, n, k] = [512, 128, 96]; // 6.3 M multiply-adds per product: above the parallel threshold
   const alone = products(new KernelHeap(0), m, n, k);
   const shared = new KernelHeap(1);
   for (let rep = 0; rep < 5; rep++) {
