@@ -89,6 +89,13 @@ export const i32x4Shl: Code = simd(0xab);
 export const i32x4Add: Code = simd(0xae);
 export const i32x4TruncSatF32x4S: Code = simd(0xf8);
 
+export const f32Const = (v: number): Code => [0x43, ...new Uint8Array(Float32Array.of(v).buffer)];
+export const i32LtU: Code = 0x49;
+/** Pops c, b, a; pushes a when c ≠ 0, else b. */
+export const select: Code = 0x1b;
+/** Calls the module's function number `index` (arguments on the stack). */
+export const call = (index: number): Code => [0x10, uleb(index)];
+
 /** `local += step`. */
 export const inc = (local: number, step: Code): Code => [get(local), step, i32Add, set(local)];
 

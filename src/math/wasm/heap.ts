@@ -14,7 +14,7 @@ import { HelperPool, MAX_HELPERS, type Kernel } from './pool.js';
 const PAGE = 65536;
 /** Multiply-adds below which a call runs on the calling thread alone (waking a helper costs more). */
 const PARALLEL_WORK = 1 << 22;
-/** Multiply-add equivalents per element of `softmax` (three passes, one exp). */
+/** Multiply-add equivalents per logit of InfoNCE's softmax step (three passes, one exp). */
 const SOFTMAX_COST = 16;
 /** Chunks per thread a parallel call is cut into (claimed dynamically: a busy thread takes fewer). */
 const CHUNKS_PER_THREAD = 8;
@@ -119,14 +119,22 @@ export class KernelHeap {
   }
 
   /**
-   * The InfoNCE softmax step on rows [0, rows) of logits S (see `softmax` in kernels.ts): S becomes
-   * the logit gradient; per row, the max goes to `maxes` and the sum of exponentials to `sums`
-   * (f32 arrays in the heap). weights f32 and positives i32 arrays in the heap, one per row.
+   * The row-local part of InfoNCE on `rows` anchor rows (a multiple of GEMM_ROWS; rows from `valid`
+   * on are padding): logits S = A·Tt, softmax into the logit gradient G (S is overwritten), then
+   * gA = G·T (see `infonce` in kernels.ts). A, T, gA have `dim` columns, Tt and S `width`
+   * (of which the first nT are real targets). `anchors` holds the heap addresses of the rows'
+   * weights (f32), positives (i32) and the kernel's outputs sums, maxes and posLogits (f32).
    */
-  softmax(s: HeapMatrix, rows: number, width: number, invT: number, weights: number, positives: number, sums: number, maxes: number): void {
-    if (width % 4 !== 0 || s.col !== 1) throw new RangeError(`softmax: width ${width} must be a multiple of 4, unit column stride`);
+  infoNceRows(
+    rows: number, valid: number, a: HeapMatrix, tt: HeapMatrix, s: HeapMatrix, t: HeapMatrix, ga: HeapMatrix,
+    dim: number, width: number, nT: number, invT: number,
+    anchors: { readonly weights: number; readonly positives: number; readonly sums: number; readonly maxes: number; readonly posLogits: number },
+  ): void {
+    if (rows % GEMM_ROWS !== 0 || dim % GEMM_COLS !== 0 || width % GEMM_COLS !== 0) throw new RangeError(`infoNceRows: rows ${rows} must be a multiple of ${GEMM_ROWS}, dim ${dim} and width ${width} of ${GEMM_COLS}`);
+    if ([a, t, ga].some((m) => m.row !== dim || m.col !== 1) || [tt, s].some((m) => m.row !== width || m.col !== 1)) throw new RangeError('infoNceRows: operands must be row-major with rows of dim / width floats');
     const invTBits = new Int32Array(Float32Array.of(invT).buffer)[0];
-    this.run('softmax', rows, 1, SOFTMAX_COST * rows * width, [s.at, 4 * s.row, width, invTBits, weights, positives, sums, maxes]);
+    const { weights, positives, sums, maxes, posLogits } = anchors;
+    this.run('infonce', rows, GEMM_ROWS, rows * width * (2 * dim + SOFTMAX_COST), [a.at, tt.at, s.at, t.at, ga.at, dim, width, nT, valid, invTBits, weights, positives, sums, maxes, posLogits]);
   }
 
   /** out[r] = ‖X[r] − c‖² (f32 array in the heap) for the rows of X [rows, cols], c a row of cols floats; cols a multiple of 4. */

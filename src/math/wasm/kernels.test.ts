@@ -1,5 +1,5 @@
 /**
- * The WebAssembly kernels against plain loops (gemm with a transposed operand, the InfoNCE softmax
+ * The WebAssembly kernels against plain loops (gemm with a transposed operand, InfoNCE's row step
  * with its polynomial exp, squared distances; spmm is tested through math/sparse.ts), and
  * bit-identical results with and without a helper thread.
  */
@@ -43,39 +43,42 @@ test('gemm: X·Y and Xᵀ·C match plain loops', () => {
   }
 });
 
-test('softmax kernel: exp within float32 rounding of Math.exp, gradient rows w·(softmax − onehot)/τ', () => {
+test('infonce kernel: logits, softmax (polynomial exp) into w·(softmax − onehot)/τ, ∂/∂anchors; padding stays 0', () => {
   const heap = new KernelHeap(0);
   heap.frame();
-  const rows = 3;
-  const width = 12;
-  const invT = 5;
+  const rng = new Rng(5);
+  const [rows, valid, dim, width, nT, invT] = [4, 3, 8, 16, 13, 5];
+  const a = filled(heap, rows, dim, rng);
+  a.v.fill(0, valid * dim); // padding anchor row
+  const t = filled(heap, width, dim, rng);
+  t.v.fill(0, nT * dim); // padding targets
+  const tt = heap.matrix(dim, width);
+  const ttv = heap.f32(tt.at, dim * width);
+  for (let j = 0; j < width; j++) for (let f = 0; f < dim; f++) ttv[f * width + j] = t.v[j * dim + f];
   const s = heap.matrix(rows, width);
-  const v = heap.f32(s.at, rows * width);
-  const raw = Float64Array.from({ length: rows * width }, (_, q) => Math.sin(q) * 4);
-  v.set(raw);
-  v.fill(-Infinity, width - 2, width); // padding columns of row 0
-  const weights = heap.alloc(4 * rows);
-  const positives = heap.alloc(4 * rows);
-  const sums = heap.alloc(4 * rows);
-  const maxes = heap.alloc(4 * rows);
-  heap.f32(weights, rows).set([1, 0.5, 2]);
-  heap.i32(positives, rows).set([3, 0, 11]);
-  heap.softmax(s, rows, width, invT, weights, positives, sums, maxes);
-  for (let a = 0; a < rows; a++) {
-    const valid = a === 0 ? width - 2 : width;
-    const row = Array.from(raw.subarray(a * width, a * width + valid), (x) => Math.fround(x));
-    const max = Math.max(...row);
-    const e = row.map((x) => Math.exp((x - max) * invT));
-    const sum = e.reduce((t, x) => t + x, 0);
-    const w = [1, 0.5, 2][a];
-    const p = [3, 0, 11][a];
-    assert.equal(heap.f32(maxes, rows)[a], max);
-    assert.ok(Math.abs(heap.f32(sums, rows)[a] - sum) < 1e-6 * sum, `sum of row ${a}`);
-    for (let j = 0; j < width; j++) {
-      const expected = j < valid ? w * invT * (e[j] / sum - (j === p ? 1 : 0)) : 0;
-      assert.ok(Math.abs(v[a * width + j] - expected) < 1e-6 * Math.max(1, Math.abs(expected)), `G[${a}, ${j}]: ${v[a * width + j]} vs ${expected}`);
-    }
+  const ga = heap.matrix(rows, dim);
+  const w = [1, 0.5, 2];
+  const p = [3, 0, 12];
+  const at = { weights: heap.alloc(12), positives: heap.alloc(12), sums: heap.alloc(12), maxes: heap.alloc(12), posLogits: heap.alloc(12) };
+  heap.f32(at.weights, 3).set(w);
+  heap.i32(at.positives, 3).set(p);
+  heap.infoNceRows(rows, valid, a.m, tt, s, t.m, ga, dim, width, nT, invT, at);
+  const G = heap.f32(s.at, rows * width);
+  const gA = heap.f32(ga.at, rows * dim);
+  const close = (x: number, y: number, what: string) => assert.ok(Math.abs(x - y) < 1e-5 * Math.max(1, Math.abs(y)), `${what}: ${x} vs ${y}`);
+  for (let r = 0; r < valid; r++) {
+    const logits = Array.from({ length: nT }, (_, j) => a.v.subarray(r * dim, (r + 1) * dim).reduce((acc, x, f) => acc + x * t.v[j * dim + f], 0));
+    const max = Math.max(...logits);
+    const e = logits.map((l) => Math.exp((l - max) * invT));
+    const sum = e.reduce((acc, x) => acc + x, 0);
+    close(heap.f32(at.maxes, 3)[r], max, `max ${r}`);
+    close(heap.f32(at.posLogits, 3)[r], logits[p[r]], `positive logit ${r}`);
+    close(heap.f32(at.sums, 3)[r], sum, `sum ${r}`);
+    const g = Array.from({ length: width }, (_, j) => (j < nT ? w[r] * invT * (e[j] / sum - (j === p[r] ? 1 : 0)) : 0));
+    g.forEach((x, j) => close(G[r * width + j], x, `G[${r}, ${j}]`));
+    for (let f = 0; f < dim; f++) close(gA[r * dim + f], g.reduce((acc, x, j) => acc + x * t.v[j * dim + f], 0), `gA[${r}, ${f}]`);
   }
+  assert.ok(G.subarray(valid * width).every((x) => x === 0) && gA.subarray(valid * dim).every((x) => x === 0), 'padding row');
 });
 
 test('sqdist: squared distances of every row to one row', () => {

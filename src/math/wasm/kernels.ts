@@ -7,15 +7,20 @@
  * threads. Addresses and strides are in bytes.
  */
 import {
-  assemble, F32, f32Add, f32Div, f32Load, f32Max, f32Mul, f32ReinterpretI32, f32Store, f32Sub, f32x4Add, f32x4Const,
-  f32x4ExtractLane, f32x4Ge, f32x4Max, f32x4Mul, f32x4Nearest, f32x4Splat, f32x4Sub, forLoop, get, I32, i32, ifElse,
-  i32Add, i32Load, i32Mul, i32Shl, i32x4Add, i32x4Const, i32x4Shl, i32x4TruncSatF32x4S, inc, set, V128, v128And,
-  v128Load, v128Load32Splat, v128Store, v128Zero, type Code, type FunctionDef, type ValueType,
+  assemble, call, F32, f32Add, f32Const, f32Div, f32Load, f32Max, f32Mul, f32ReinterpretI32, f32Store, f32Sub,
+  f32x4Add, f32x4Const, f32x4ExtractLane, f32x4Ge, f32x4Max, f32x4Mul, f32x4Nearest, f32x4Splat, f32x4Sub, forLoop,
+  get, I32, i32, i32Add, i32Load, i32LtU, i32Mul, i32Shl, i32x4Add, i32x4Const, i32x4Shl, i32x4TruncSatF32x4S,
+  ifElse, inc, select, set, V128, v128And, v128Load, v128Load32Splat, v128Store, v128Zero,
+  type Code, type FunctionDef, type ValueType,
 } from './encoder.js';
 
-/** Kernels by name, in export order (helper threads refer to them by index). */
-export const KERNEL_NAMES = ['gemm', 'spmm', 'softmax', 'sqdist'] as const;
+/** The kernels the heap runs (a job names its kernel by its index here). */
+export const KERNEL_NAMES = ['gemm', 'spmm', 'sqdist', 'infonce'] as const;
 export type KernelName = (typeof KERNEL_NAMES)[number];
+
+/** Function indices in the module, for calls between kernels (the order of `kernelModuleBytes`). */
+const GEMM = 0;
+const SOFTMAX = 4;
 
 /** Rows a gemm call works on at a time: row ranges must be multiples of this. */
 export const GEMM_ROWS = 4;
@@ -120,29 +125,33 @@ function exp4(x: number, keep: number, n: number, r: number): Code {
 }
 
 /**
- * softmax(lo, hi, s, lds, width, invT, weights, positives, sums, maxes): for rows a in [lo, hi) of
- * the logits S (row stride lds, `width` columns, a multiple of 4; padding columns hold −∞):
- * m = max_j S[a, j], e_j = exp((S[a, j] − m)·invT), Σ = Σ_j e_j; S[a] becomes the InfoNCE logit
- * gradient w_a·invT·(e_j / Σ − [j = p_a]); maxes[a] = m, sums[a] = Σ (the caller adds the loss).
- * invT is passed as its float32 bit pattern; weights f32, positives i32 (column of p_a).
+ * softmax(lo, hi, s, lds, width, nT, invT, weights, positives, sums, maxes, posLogits): for rows a in
+ * [lo, hi) of the logits S (row stride lds, `width` columns, a multiple of 4, of which the first nT
+ * are real): posLogits[a] = S[a, p_a]; columns nT .. width are set to −∞; m = max_j S[a, j],
+ * e_j = exp((S[a, j] − m)·invT), Σ = Σ_j e_j; S[a] becomes the InfoNCE logit gradient
+ * w_a·invT·(e_j / Σ − [j = p_a]) (0 on padding); maxes[a] = m, sums[a] = Σ (the caller adds the
+ * loss). invT is passed as its float32 bit pattern; weights f32, positives i32 (column of p_a).
  */
 function softmax(): FunctionDef {
-  const [lo, hi, s, lds, width, invTBits, weights, positives, sums, maxes] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
-  const [a, rp, q, end, at] = [10, 11, 12, 13, 14];
-  const [m, sum, c] = [15, 16, 17];
-  const [acc, v, mv, invT, keep, n, r] = [18, 19, 20, 21, 22, 23, 24];
+  const [lo, hi, s, lds, width, nT, invTBits, weights, positives, sums, maxes, posLogits] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
+  const [a, rp, q, end, at] = [12, 13, 14, 15, 16];
+  const [m, sum, c] = [17, 18, 19];
+  const [acc, v, mv, invT, keep, n, r] = [20, 21, 22, 23, 24, 25, 26];
   const lanes = (reduce: Code): Code => [0, 1, 2, 3].map((l) => [get(acc), f32x4ExtractLane(l), l > 0 ? reduce : []]);
   const rowWord = (base: number): Code => [get(base), get(a), i32(2), i32Shl, i32Add];
   const overRow = (body: Code): Code => forLoop(q, get(rp), get(end), i32(16), body);
   return {
     name: 'softmax',
-    params: 10,
+    params: 12,
     locals: [I32, I32, I32, I32, I32, F32, F32, F32, V128, V128, V128, V128, V128, V128, V128],
     body: [
       get(invTBits), f32ReinterpretI32, f32x4Splat, set(invT),
       forLoop(a, get(lo), get(hi), i32(1), [
         get(s), get(a), get(lds), i32Mul, i32Add, set(rp),
         get(rp), get(width), i32(2), i32Shl, i32Add, set(end),
+        rowWord(positives), i32Load(0), i32(2), i32Shl, get(rp), i32Add, set(at),
+        rowWord(posLogits), get(at), f32Load(0), f32Store(0),
+        forLoop(q, [get(rp), get(nT), i32(2), i32Shl, i32Add], get(end), i32(4), [get(q), f32Const(-Infinity), f32Store(0)]),
         f32x4Const(-Infinity), set(acc),
         overRow([get(acc), get(q), v128Load(0), f32x4Max, set(acc)]),
         lanes(f32Max), set(m),
@@ -160,9 +169,32 @@ function softmax(): FunctionDef {
         rowWord(weights), f32Load(0), get(invTBits), f32ReinterpretI32, f32Mul, set(c),
         get(c), get(sum), f32Div, f32x4Splat, set(v),
         overRow([get(q), get(q), v128Load(0), get(v), f32x4Mul, v128Store(0)]),
-        rowWord(positives), i32Load(0), i32(2), i32Shl, get(rp), i32Add, set(at),
         get(at), get(at), f32Load(0), get(c), f32Sub, f32Store(0),
       ]),
+    ],
+  };
+}
+
+/**
+ * infonce(lo, hi, a, tt, s, t, ga, dim, width, nT, valid, invT, weights, positives, sums, maxes,
+ * posLogits): the row-local part of InfoNCE for anchor rows [lo, hi) (multiples of GEMM_ROWS):
+ * logits S = Â·T̂ᵀ (Â [*, dim] at a, T̂ᵀ [dim, width] at tt, S [*, width] at s), `softmax` on the
+ * rows below `valid` (later rows are padding: their logits and gradients stay 0), then
+ * ∂/∂Â = G·T̂ (T̂ [width, dim] at t, result [*, dim] at ga). One call per chunk of rows keeps the
+ * chunk's logits in cache from the product to the gradient.
+ */
+function infonce(): FunctionDef {
+  const [lo, hi, a, tt, s, t, ga, dim, width, nT, valid] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+  const rowData = [11, 12, 13, 14, 15, 16]; // invT, weights, positives, sums, maxes, posLogits
+  const bytes = (n: number): Code => [get(n), i32(2), i32Shl];
+  return {
+    name: 'infonce',
+    params: 17,
+    locals: [],
+    body: [
+      get(lo), get(hi), get(a), bytes(dim), i32(4), get(tt), bytes(width), get(s), bytes(width), get(width), get(dim), i32(0), call(GEMM),
+      get(lo), [get(hi), get(valid), get(hi), get(valid), i32LtU, select], get(s), bytes(width), get(width), get(nT), rowData.map(get), call(SOFTMAX),
+      get(lo), get(hi), get(s), bytes(width), i32(4), get(t), bytes(dim), get(ga), bytes(dim), get(dim), get(width), i32(0), call(GEMM),
     ],
   };
 }
@@ -198,5 +230,5 @@ export const MAX_PAGES = 16384;
 
 /** The kernel module's binary (memory imported as `env.memory`, shared so helper threads can use it). */
 export function kernelModuleBytes(): Uint8Array<ArrayBuffer> {
-  return assemble([gemm(), spmm(), softmax(), sqdist()], { shared: true, maxPages: MAX_PAGES });
+  return assemble([gemm(), spmm(), sqdist(), infonce(), softmax()], { shared: true, maxPages: MAX_PAGES });
 }

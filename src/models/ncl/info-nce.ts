@@ -40,8 +40,8 @@ const BLOCK_FLOATS = 1 << 20;
 /**
  * Weighted sum of the anchors' InfoNCE terms; gradients are added into `grads`.
  * Runs on normalised copies in the kernel heap (`math/wasm`), zero-padded to the kernels' tiles,
- * in blocks of anchors so a block's logits stay in cache: per block, logits S = Â·T̂ᵀ, the softmax
- * step turning S into the logit gradient G, then ∂/∂Â = G·T̂ for the block's rows and
+ * in blocks of anchors so a block's logits stay in cache: per block, one row-local kernel call
+ * (logits S = Â·T̂ᵀ, the softmax step turning S into the logit gradient G, ∂/∂Â = G·T̂), then
  * ∂/∂T̂ += Gᵀ·Â (accumulated over blocks in order). Padded rows and columns carry zero gradient.
  */
 export function infoNce(input: InfoNceInput, grads: InfoNceGrads): number {
@@ -86,9 +86,7 @@ export function infoNce(input: InfoNceInput, grads: InfoNceGrads): number {
   for (let a0 = 0; a0 < nAp; a0 += block) {
     const size = Math.min(block, nAp - a0);
     const aBlock = rowsFrom(A, a0);
-    heap.gemm(size, nTp, P, aBlock, Tt, S);
-    rows.softmax(S, a0, Math.min(size, nA - a0), nT, nTp, invT);
-    heap.gemm(size, P, nTp, S, T, rowsFrom(gA, a0));
+    heap.infoNceRows(size, Math.min(size, nA - a0), aBlock, Tt, S, T, rowsFrom(gA, a0), P, nTp, nT, invT, rows.from(a0));
     if (gT) heap.gemm(nTp, P, size, { at: S.at, row: 1, col: nTp }, aBlock, gT, true);
   }
 
@@ -106,42 +104,33 @@ export function infoNce(input: InfoNceInput, grads: InfoNceGrads): number {
 }
 
 /**
- * Per-anchor data of the softmax step in the kernel heap (weights, positives; the kernel's row
- * maxima and sums of exponentials) and the positives' raw logits, for the loss at the end.
+ * Per-anchor data of the softmax step in the kernel heap: weights and positives in, the kernel's
+ * row maxima, sums of exponentials and raw positive logits out (for the loss at the end).
  */
 class AnchorRows {
-  private readonly at: { readonly weights: number; readonly positives: number; readonly sums: number; readonly maxes: number };
-  private readonly sPos: Float64Array;
+  private readonly at: { readonly weights: number; readonly positives: number; readonly sums: number; readonly maxes: number; readonly posLogits: number };
 
-  constructor(private readonly heap: KernelHeap, private readonly positive: Int32Array, private readonly weight: Float32Array) {
+  constructor(private readonly heap: KernelHeap, positive: Int32Array, private readonly weight: Float32Array) {
     const n = positive.length;
-    this.at = { weights: heap.alloc(4 * n), positives: heap.alloc(4 * n), sums: heap.alloc(4 * n), maxes: heap.alloc(4 * n) };
+    this.at = { weights: heap.alloc(4 * n), positives: heap.alloc(4 * n), sums: heap.alloc(4 * n), maxes: heap.alloc(4 * n), posLogits: heap.alloc(4 * n) };
     heap.f32(this.at.weights, n).set(weight);
     heap.i32(this.at.positives, n).set(positive);
-    this.sPos = new Float64Array(n);
   }
 
-  /**
-   * Anchors a0 .. a0 + n − 1, whose raw logits are the first n rows of S [*, nTp]: S becomes G,
-   * G[a, j] = w_a (softmax_j − [j = p_a]) / τ, zero on padding columns (the heap's softmax kernel).
-   */
-  softmax(S: HeapMatrix, a0: number, n: number, nT: number, nTp: number, invT: number): void {
-    const s = this.heap.f32(S.at, n * nTp);
-    for (let a = 0; a < n; a++) {
-      this.sPos[a0 + a] = s[a * nTp + this.positive[a0 + a]];
-      s.fill(-Infinity, a * nTp + nT, (a + 1) * nTp);
-    }
-    const { weights, positives, sums, maxes } = this.at;
-    this.heap.softmax(S, n, nTp, invT, weights + 4 * a0, positives + 4 * a0, sums + 4 * a0, maxes + 4 * a0);
+  /** The addresses of anchor a0's entries (a block starting at anchor a0). */
+  from(a0: number): AnchorRows['at'] {
+    const { weights, positives, sums, maxes, posLogits } = this.at;
+    return { weights: weights + 4 * a0, positives: positives + 4 * a0, sums: sums + 4 * a0, maxes: maxes + 4 * a0, posLogits: posLogits + 4 * a0 };
   }
 
   /** Σ_a w_a (log Σ_j exp(S[a, j]/τ) − S[a, p_a]/τ), summed in double precision. */
   loss(invT: number): number {
-    const n = this.sPos.length;
+    const n = this.weight.length;
     const sums = this.heap.f32(this.at.sums, n);
     const maxes = this.heap.f32(this.at.maxes, n);
+    const pos = this.heap.f32(this.at.posLogits, n);
     let loss = 0;
-    for (let a = 0; a < n; a++) loss += this.weight[a] * ((maxes[a] - this.sPos[a]) * invT + Math.log(sums[a]));
+    for (let a = 0; a < n; a++) loss += this.weight[a] * ((maxes[a] - pos[a]) * invT + Math.log(sums[a]));
     return loss;
   }
 }
