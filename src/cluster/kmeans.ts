@@ -3,9 +3,12 @@
  * as NCL's E-step uses it (Lin et al., WWW 2022, via faiss.Kmeans): cluster the rows of x, assign
  * every row to its nearest centroid, optionally L2-normalise the centroids afterwards (NCL
  * contrasts normalised embeddings with normalised prototypes). An emptied cluster is re-seeded
- * with the point farthest from its centroid. Deterministic for a given seed.
+ * with the point farthest from its centroid. Deterministic for a given seed. The row–centroid
+ * dot products of each assignment step run as one WebAssembly SIMD gemm (`math/wasm`).
  */
 import { Rng } from '../math/rng.js';
+import { kernelHeap, roundUp, type HeapMatrix, type KernelHeap } from '../math/wasm/heap.js';
+import { GEMM_COLS, GEMM_ROWS } from '../math/wasm/kernels.js';
 
 export interface KMeansOptions {
   readonly k: number;
@@ -34,13 +37,14 @@ export function kmeans(x: Float32Array, dim: number, opts: KMeansOptions): KMean
   if (!Number.isInteger(k) || k < 1 || k > n) throw new RangeError(`kmeans: k must be an integer in [1, ${n}] (rows), got ${k}`);
   if (!Number.isInteger(iterations) || iterations < 0) throw new RangeError(`kmeans: iterations must be a non-negative integer, got ${iterations}`);
   const rng = Rng.derive(seed, 'kmeans');
-  const centroids = initPlusPlus(x, n, dim, k, rng);
+  const rows = new RowKernels(x, n, dim, k);
+  const centroids = initPlusPlus(x, n, dim, k, rng, rows);
   const assignment = new Int32Array(n);
   const dist = new Float64Array(n);
-  let inertia = assign(x, n, dim, centroids, k, assignment, dist);
+  let inertia = assign(x, n, dim, centroids, k, assignment, dist, rows);
   for (let it = 0; it < iterations; it++) {
     update(x, n, dim, centroids, k, assignment, dist);
-    inertia = assign(x, n, dim, centroids, k, assignment, dist);
+    inertia = assign(x, n, dim, centroids, k, assignment, dist, rows);
   }
   if (opts.normalizeCentroids) {
     for (let c = 0; c < k; c++) {
@@ -53,16 +57,16 @@ export function kmeans(x: Float32Array, dim: number, opts: KMeansOptions): KMean
 }
 
 /** k-means++: first centre uniform, each next one drawn with probability ∝ squared distance to the nearest centre. */
-function initPlusPlus(x: Float32Array, n: number, dim: number, k: number, rng: Rng): Float32Array {
+function initPlusPlus(x: Float32Array, n: number, dim: number, k: number, rng: Rng, rows: RowKernels): Float32Array {
   const centroids = new Float32Array(k * dim);
   const nearest = new Float64Array(n).fill(Infinity);
   let chosen = rng.int(n);
   for (let c = 0; c < k; c++) {
     centroids.set(x.subarray(chosen * dim, (chosen + 1) * dim), c * dim);
+    const d = rows.squaredDistances(chosen);
     let total = 0;
     for (let r = 0; r < n; r++) {
-      const d = squaredDistance(x, r * dim, centroids, c * dim, dim);
-      if (d < nearest[r]) nearest[r] = d;
+      if (d[r] < nearest[r]) nearest[r] = d[r];
       total += nearest[r];
     }
     if (c + 1 === k) break;
@@ -83,28 +87,73 @@ function initPlusPlus(x: Float32Array, n: number, dim: number, k: number, rng: R
   return centroids;
 }
 
+/**
+ * The kernels k-means runs over its rows, in the kernel heap (`math/wasm`): x [n, dim] is copied in
+ * once (rows padded to the gemm's tile, columns to a multiple of 4), then squared distances of
+ * every row to one row (k-means++) and X·Cᵀ against the centroids (assignment). Lives for one
+ * `kmeans` call (its heap frame).
+ */
+class RowKernels {
+  private readonly heap: KernelHeap;
+  private readonly rows: number;
+  private readonly width: number;
+  private readonly cols: number;
+  private readonly x: HeapMatrix;
+  private readonly ct: HeapMatrix;
+  private readonly out: HeapMatrix;
+  private readonly dist: number;
+
+  constructor(x: Float32Array, private readonly n: number, private readonly dim: number, private readonly k: number) {
+    const heap = (this.heap = kernelHeap());
+    heap.frame();
+    this.rows = roundUp(n, GEMM_ROWS);
+    this.width = roundUp(dim, 4);
+    this.cols = roundUp(k, GEMM_COLS);
+    this.x = heap.matrix(this.rows, this.width);
+    this.ct = heap.matrix(this.width, this.cols);
+    this.out = heap.matrix(this.rows, this.cols);
+    this.dist = heap.alloc(4 * n);
+    const xs = heap.f32(this.x.at, this.rows * this.width).fill(0);
+    for (let r = 0; r < n; r++) xs.set(x.subarray(r * dim, (r + 1) * dim), r * this.width);
+  }
+
+  /** ‖x_r − x_row‖² for every row r (f32; valid until the next call). */
+  squaredDistances(row: number): Float32Array {
+    const { heap, n, width } = this;
+    heap.sqdist(this.x, n, width, this.x.at + 4 * row * width, this.dist);
+    return heap.f32(this.dist, n);
+  }
+
+  /** [rowsPadded, kPadded] view of x · centroidsᵀ (valid until the next call). */
+  products(centroids: Float32Array): { readonly values: Float32Array; readonly stride: number } {
+    const { heap, dim, k, cols, width } = this;
+    const ct = heap.f32(this.ct.at, width * cols).fill(0);
+    for (let c = 0; c < k; c++) for (let f = 0; f < dim; f++) ct[f * cols + c] = centroids[c * dim + f];
+    heap.gemm(this.rows, cols, width, this.x, this.ct, this.out);
+    return { values: heap.f32(this.out.at, this.rows * cols), stride: cols };
+  }
+}
+
 /** Nearest centroid of every row; returns the inertia and leaves each row's squared distance in `dist`. */
-function assign(x: Float32Array, n: number, dim: number, centroids: Float32Array, k: number, assignment: Int32Array, dist: Float64Array): number {
-  // ‖x − c‖² = ‖x‖² − 2x·c + ‖c‖²: one dot product per (row, centroid).
+function assign(x: Float32Array, n: number, dim: number, centroids: Float32Array, k: number, assignment: Int32Array, dist: Float64Array, rows: RowKernels): number {
+  // ‖x − c‖² = ‖x‖² − 2x·c + ‖c‖²: the nearest centroid minimises ‖c‖² − 2x·c.
   const cNorm = new Float64Array(k);
   for (let c = 0; c < k; c++) cNorm[c] = squaredNorm(centroids, c * dim, dim);
+  const { values: d, stride } = rows.products(centroids);
   let inertia = 0;
   for (let r = 0; r < n; r++) {
-    const ro = r * dim;
+    const ro = r * stride;
     let best = 0;
     let bestScore = Infinity;
     for (let c = 0; c < k; c++) {
-      const co = c * dim;
-      let d = 0;
-      for (let f = 0; f < dim; f++) d += x[ro + f] * centroids[co + f];
-      const score = cNorm[c] - 2 * d;
+      const score = cNorm[c] - 2 * d[ro + c];
       if (score < bestScore) {
         bestScore = score;
         best = c;
       }
     }
     assignment[r] = best;
-    dist[r] = squaredDistance(x, ro, centroids, best * dim, dim);
+    dist[r] = squaredDistance(x, r * dim, centroids, best * dim, dim);
     inertia += dist[r];
   }
   return inertia;

@@ -4,6 +4,8 @@
  * `D^-1/2 A D^-1/2` of a user–item bipartite graph, and sparse × dense products with their
  * backward. Dense matrices are row-major [rows, dim]. Callers allocate outputs.
  */
+import { kernelHeap, roundUp, type KernelHeap } from './wasm/heap.js';
+import { SPMM_COLS } from './wasm/kernels.js';
 
 /** Sparse matrix [nRows, nCols]: row r holds (indices[k], values[k]) for k in indptr[r] .. indptr[r+1]). */
 export interface Csr {
@@ -63,47 +65,42 @@ export function normalizedBipartite(nUsers: number, nItems: number, rows: Bipart
 }
 
 /**
- * out[nRows, dim] = A · X, X: [nCols, dim]. `out` must not alias X. Eight output columns are
- * accumulated in locals per pass over a row's entries (2–3× faster in V8 than updating `out`
- * entry by entry); columns beyond a multiple of 8 take a plain loop.
+ * out[nRows, dim] = A · X, X: [nCols, dim]. `out` must not alias X. Runs as the WebAssembly SIMD
+ * kernel (`wasm/kernels.ts`) on copies with rows padded to a multiple of 32 floats; A stays pinned
+ * in the kernel heap, so repeated products with the same graph copy it once.
  */
 export function spmm(a: Csr, x: Float32Array, dim: number, out: Float32Array): void {
   checkShapes('spmm', a.nCols, a.nRows, x, dim, out);
-  const { indptr, indices, values } = a;
-  const wide = dim - (dim % 8);
-  for (let r = 0; r < a.nRows; r++) {
-    const o = r * dim;
-    const lo = indptr[r];
-    const hi = indptr[r + 1];
-    for (let f = 0; f < wide; f += 8) {
-      let s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
-      for (let k = lo; k < hi; k++) {
-        const w = values[k];
-        const c = indices[k] * dim + f;
-        s0 += w * x[c];
-        s1 += w * x[c + 1];
-        s2 += w * x[c + 2];
-        s3 += w * x[c + 3];
-        s4 += w * x[c + 4];
-        s5 += w * x[c + 5];
-        s6 += w * x[c + 6];
-        s7 += w * x[c + 7];
-      }
-      out[o + f] = s0;
-      out[o + f + 1] = s1;
-      out[o + f + 2] = s2;
-      out[o + f + 3] = s3;
-      out[o + f + 4] = s4;
-      out[o + f + 5] = s5;
-      out[o + f + 6] = s6;
-      out[o + f + 7] = s7;
-    }
-    for (let f = wide; f < dim; f++) {
-      let s = 0;
-      for (let k = lo; k < hi; k++) s += values[k] * x[indices[k] * dim + f];
-      out[o + f] = s;
-    }
+  const heap = kernelHeap();
+  heap.frame();
+  const csr = heap.pinned(a, () => placeCsr(heap, a));
+  const cols = roundUp(dim, SPMM_COLS);
+  const xAt = heap.alloc(4 * a.nCols * cols);
+  const outAt = heap.alloc(4 * a.nRows * cols);
+  copyRows(x, dim, heap.f32(xAt, a.nCols * cols), cols);
+  heap.spmm(csr, a.nRows, a.indptr[a.nRows], cols, xAt, outAt);
+  copyRows(heap.f32(outAt, a.nRows * cols), cols, out, dim);
+}
+
+function placeCsr(heap: KernelHeap, a: Csr): { indptr: number; indices: number; values: number } {
+  const nnz = a.indptr[a.nRows];
+  const at = { indptr: heap.alloc(4 * (a.nRows + 1)), indices: heap.alloc(4 * nnz), values: heap.alloc(4 * nnz) };
+  heap.i32(at.indptr, a.nRows + 1).set(a.indptr);
+  heap.i32(at.indices, nnz).set(a.indices.subarray(0, nnz));
+  heap.f32(at.values, nnz).set(a.values.subarray(0, nnz));
+  return at;
+}
+
+/** Copies the rows of `from` (row length fromCols) into `to` (row length toCols), zero-padding or truncating. */
+function copyRows(from: Float32Array, fromCols: number, to: Float32Array, toCols: number): void {
+  if (fromCols === toCols) {
+    to.set(from);
+    return;
   }
+  const rows = from.length / fromCols;
+  const width = Math.min(fromCols, toCols);
+  if (toCols > fromCols) to.fill(0);
+  for (let r = 0; r < rows; r++) to.set(from.subarray(r * fromCols, r * fromCols + width), r * toCols);
 }
 
 /**

@@ -1,0 +1,148 @@
+/**
+ * A minimal WebAssembly binary encoder (WebAssembly Core Specification 2.0, binary format, with
+ * the fixed-width SIMD proposal's opcodes): just what the numeric kernels in `kernels.ts` need —
+ * one imported memory, functions with i32 parameters and no results, exported by name. Code is
+ * written as nested arrays of bytes (`Code`), flattened when the module is assembled.
+ */
+
+export type Code = number | readonly Code[];
+
+export const I32 = 0x7f;
+export const F32 = 0x7d;
+export const V128 = 0x7b;
+export type ValueType = typeof I32 | typeof F32 | typeof V128;
+
+function uleb(n: number): number[] {
+  const out: number[] = [];
+  let v = n >>> 0;
+  do {
+    let b = v & 0x7f;
+    v >>>= 7;
+    if (v !== 0) b |= 0x80;
+    out.push(b);
+  } while (v !== 0);
+  return out;
+}
+
+function sleb(n: number): number[] {
+  const out: number[] = [];
+  let v = n | 0;
+  for (;;) {
+    const b = v & 0x7f;
+    v >>= 7;
+    if ((v === 0 && (b & 0x40) === 0) || (v === -1 && (b & 0x40) !== 0)) {
+      out.push(b);
+      return out;
+    }
+    out.push(b | 0x80);
+  }
+}
+
+function flatten(code: Code, out: number[] = []): number[] {
+  if (typeof code === 'number') out.push(code);
+  else for (const c of code) flatten(c, out);
+  return out;
+}
+
+const vec = (items: readonly Code[]): Code => [uleb(items.length), items];
+const name = (s: string): Code => vec([...new TextEncoder().encode(s)]);
+const simd = (op: number, ...imm: number[]): Code => [0xfd, uleb(op), imm];
+/** memarg: log2 alignment and byte offset. */
+const mem = (align: number, offset: number): number[] => [align, ...uleb(offset)];
+
+// Instructions (locals are indices; loads and stores take the address from the stack, plus `offset`).
+export const get = (local: number): Code => [0x20, uleb(local)];
+export const set = (local: number): Code => [0x21, uleb(local)];
+export const i32 = (v: number): Code => [0x41, sleb(v)];
+export const i32Add: Code = 0x6a;
+export const i32Mul: Code = 0x6c;
+export const i32Shl: Code = 0x74;
+const i32GeU: Code = 0x4f;
+export const i32Load = (offset = 0): Code => [0x28, mem(2, offset)];
+export const f32Load = (offset = 0): Code => [0x2a, mem(2, offset)];
+export const f32Store = (offset = 0): Code => [0x38, mem(2, offset)];
+export const f32Add: Code = 0x92;
+export const f32Sub: Code = 0x93;
+export const f32Mul: Code = 0x94;
+export const f32Div: Code = 0x95;
+export const f32Max: Code = 0x97;
+export const f32ReinterpretI32: Code = 0xbe;
+export const v128Load = (offset = 0): Code => simd(0x00, ...mem(4, offset));
+export const v128Store = (offset = 0): Code => simd(0x0b, ...mem(4, offset));
+/** Loads one f32 and splats it over the four lanes. */
+export const v128Load32Splat = (offset = 0): Code => simd(0x09, ...mem(2, offset));
+export const v128Zero: Code = simd(0x0c, ...new Array<number>(16).fill(0));
+/** A constant with `v` in all four f32 lanes. */
+export const f32x4Const = (v: number): Code => simd(0x0c, ...new Uint8Array(new Float32Array(4).fill(v).buffer));
+/** A constant with `v` in all four i32 lanes. */
+export const i32x4Const = (v: number): Code => simd(0x0c, ...new Uint8Array(new Int32Array(4).fill(v).buffer));
+export const v128And: Code = simd(0x4e);
+export const f32x4Splat: Code = simd(0x13);
+export const f32x4ExtractLane = (lane: number): Code => simd(0x1f, lane);
+export const f32x4Ge: Code = simd(0x46);
+export const f32x4Nearest: Code = simd(0x6a);
+export const f32x4Add: Code = simd(0xe4);
+export const f32x4Sub: Code = simd(0xe5);
+export const f32x4Mul: Code = simd(0xe6);
+export const f32x4Max: Code = simd(0xe9);
+export const i32x4Shl: Code = simd(0xab);
+export const i32x4Add: Code = simd(0xae);
+export const i32x4TruncSatF32x4S: Code = simd(0xf8);
+
+export const f32Const = (v: number): Code => [0x43, ...new Uint8Array(Float32Array.of(v).buffer)];
+export const i32LtU: Code = 0x49;
+/** Pops c, b, a; pushes a when c ≠ 0, else b. */
+export const select: Code = 0x1b;
+/** Calls the module's function number `index` (arguments on the stack). */
+export const call = (index: number): Code => [0x10, uleb(index)];
+
+/** `local += step`. */
+export const inc = (local: number, step: Code): Code => [get(local), step, i32Add, set(local)];
+
+/** `for (local = from; local < to (unsigned); local += step) body`; `from`, `to`, `step` push an i32. */
+export function forLoop(local: number, from: Code, to: Code, step: Code, body: Code): Code {
+  return [
+    from, set(local),
+    0x02, 0x40, // block
+    0x03, 0x40, // loop
+    get(local), to, i32GeU, 0x0d, 1, // br_if 1 (leave the block)
+    body,
+    inc(local, step),
+    0x0c, 0, // br 0 (next iteration)
+    0x0b, 0x0b, // end loop, end block
+  ];
+}
+
+/** `if (cond) then else otherwise`; `cond` pushes an i32. */
+export const ifElse = (cond: Code, then: Code, otherwise: Code): Code => [cond, 0x04, 0x40, then, 0x05, otherwise, 0x0b];
+
+export interface FunctionDef {
+  readonly name: string;
+  /** All parameters are i32; locals are numbered after them. */
+  readonly params: number;
+  readonly locals: readonly ValueType[];
+  readonly body: Code;
+}
+
+/** A module importing `env.memory` (shared when asked, with `maxPages`) and exporting `functions`. */
+export function assemble(functions: readonly FunctionDef[], memory: { readonly shared: boolean; readonly maxPages: number }): Uint8Array<ArrayBuffer> {
+  const section = (id: number, body: Code): Code => {
+    const bytes = flatten(body);
+    return [id, uleb(bytes.length), bytes];
+  };
+  const types = functions.map((f) => [0x60, vec(new Array<Code>(f.params).fill(I32)), vec([])]);
+  const limits = memory.shared ? [0x03, uleb(1), uleb(memory.maxPages)] : [0x01, uleb(1), uleb(memory.maxPages)];
+  const code = functions.map((f) => {
+    const locals = f.locals.map((t) => [uleb(1), t]);
+    const body = flatten([vec(locals), f.body, 0x0b]);
+    return [uleb(body.length), body];
+  });
+  return new Uint8Array(flatten([
+    [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
+    section(1, vec(types)),
+    section(2, vec([[name('env'), name('memory'), 0x02, limits]])),
+    section(3, vec(functions.map((_, i) => uleb(i)))),
+    section(7, vec(functions.map((f, i) => [name(f.name), 0x00, uleb(i)]))),
+    section(10, vec(code)),
+  ]));
+}
