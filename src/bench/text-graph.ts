@@ -15,7 +15,7 @@ import { generateSynthetic } from '../data/synthetic.js';
 import { leaveOneOut } from '../data/split.js';
 import { rowOf } from '../data/user-items.js';
 import { Rng } from '../math/rng.js';
-import { headParamInfo, initTextGraphGlobal, type TextGraphConfig } from '../models/text-graph/model.js';
+import { headParamInfo, initJointLayer, initTextGraphGlobal, textInputs, type TextGraphConfig } from '../models/text-graph/model.js';
 import { GraphAggregation } from '../federated/graph.js';
 import type { GraphUpdate } from '../federated/personal-types.js';
 import { uniqueSorted } from '../federated/compact.js';
@@ -41,6 +41,7 @@ export async function textGraphBenchmark(): Promise<void> {
   const texts = await encoder.encode(userTexts(ds));
   const cfg: TextGraphConfig = { textDim: 512, dim: 32, layers: [32, 16, 8], lambda: 0.1 };
   const global = initTextGraphGlobal(cfg, split.nItems, new Rng(1));
+  const w0 = initJointLayer(cfg, new Rng(3));
   const headInfo = headParamInfo(cfg);
   {
     // client cost: one round (1 local epoch, batch 64, Adam, 4 negatives) of the first 300 users
@@ -52,7 +53,7 @@ export async function textGraphBenchmark(): Promise<void> {
     const cpu = process.cpuUsage();
     for (const client of clients) {
       interactions += client.positives.reduce((n, p) => n + p.length, 0);
-      runTextGraphClientRound(plan, { global, personal: () => null }, client, texts[client.users[0]], null, clientNegativeSource(split.nItems, client));
+      runTextGraphClientRound(plan, { global, personal: () => null }, client, textInputs(cfg, texts[client.users[0]], w0), null, clientNegativeSource(split.nItems, client));
     }
     const ms = cpuSeconds(cpu) * 1000;
     process.stdout.write(

@@ -140,3 +140,31 @@ test("personal rows 'union': a neighbour's trained rows reach the user's table (
   assert.ok(Math.abs(global.item[2] + p0.delta[2] - (3 + (s01 * 2) / (1 + s01))) < 1e-5);
   assert.ok(Math.abs(global.item[1] + p0.delta[1] - (2 + (2 + s01 * 4) / (1 + s01))) < 1e-5);
 });
+
+test('server optimiser: θ takes an Adam step towards θ_global; each participant keeps its deviation R_u − θ_global', () => {
+  const head = [{ name: 'out.b', rows: 1, cols: 1, index: 'dense' as const, scope: 'global' as const }];
+  const run = (serverOptimizer?: { kind: 'adam'; lr: number }) => {
+    const global = { item: Float32Array.of(1, 2, 3, 4), 'out.b': Float32Array.of(0) };
+    const g = new GraphAggregation(global, 3, 4, 2, head, { neighbors: 1, layers: 1, norm: 'row', selfLoop: true, sketchDim: 0, seed: 1, serverOptimizer });
+    g.beginRound(1);
+    g.accept(upload(1, 0, [1, 0.1], [0, 1], [2, 4]));
+    g.accept(upload(1, 1, [1, 0.2], [1, 2], [6, 1]));
+    g.accept(upload(1, 2, [-0.1, 1], [0], [0]));
+    g.endRound(global);
+    return { theta: global.item, personal: (u: number) => g.personal(u)! };
+  };
+  const eq17 = run(); // SGD lr 1: θ = θ_global, θ + Δ_u = R_u
+  const adam = run({ kind: 'adam', lr: 0.1 });
+  const old = [1, 2, 3, 4];
+  for (let i = 0; i < 3; i++) {
+    const step = Math.sign(eq17.theta[i] - old[i]) * 0.1; // Adam's first step: lr · sign
+    assert.ok(Math.abs(adam.theta[i] - (old[i] + step)) < 1e-5, `θ[${i}] = ${adam.theta[i]}, expected ${old[i] + step}`);
+  }
+  assert.equal(adam.theta[3], 4, 'a row nobody holds keeps its value');
+  for (const u of [0, 1, 2]) {
+    const a = adam.personal(u);
+    const e = eq17.personal(u);
+    assert.deepEqual([...a.rows], [...e.rows]);
+    a.rows.forEach((row, k) => assert.ok(Math.abs(a.delta[k] - e.delta[k]) < 1e-5, `user ${u}, row ${row}: Δ ${a.delta[k]} vs R_u − θ_global ${e.delta[k]}`));
+  }
+});

@@ -10,15 +10,20 @@
  *  3. propagation: L layers R = S''·A over the users' tables A_j = c_j·θ + D_j, each layer
  *     computed on every user's own rows (Eq. 16);
  *  4. global table θ_global = degree-weighted mean of the new R_u over the users holding each row
- *     (Eq. 17, with the FedMF "touched" convention: rows nobody trained keep their value);
+ *     (Eq. 17, with the FedMF "touched" convention: rows nobody trained keep their value); the move
+ *     θ_global − θ is applied through a server optimiser (FedOpt, Reddi et al., ICLR 2021: SGD with
+ *     lr 1, the default, is Eq. 17 exactly; Adam turns it into FedAdam), as is the head's average;
  *  5. personal tables: each participant's Δ_u = R_u − θ_global on its rows; absent users keep their
- *     last R_u on their rows; new users get θ_global. The MLP head is averaged (FedAvg) and applied.
+ *     last R_u on their rows; new users get θ_global. The MLP head is averaged (FedAvg).
  * Memory: θ, one sketch per user and the personal rows (Σ_u rows touched × d), so it grows with
  * interactions, not users × items; propagation recycles its layer buffers, so its peak is two
  * copies of the personal rows whatever L is. Rows of R_u a user did not touch equal θ_global (the price of
  * that bound); rows of the intermediate layers (L > 1) are kept on each user's own rows only.
  */
 import type { GlobalParams, ParamInfo } from '../models/types.js';
+import { paramInfo, RowSparseGrads } from '../models/params.js';
+import { createOptimizer } from '../optim/registry.js';
+import type { Optimizer, OptimizerConfig } from '../optim/types.js';
 import { ServerUpdater, UpdateAccumulator } from './aggregate.js';
 import { VectorSketch } from './user-sketch.js';
 import { isGraphUpdate, type PersonalRows } from './personal-types.js';
@@ -40,6 +45,8 @@ export interface GraphOptions {
    * reach its table as in GPFedRec's dense R_u = Σ_j S''_uj A_j (memory up to (1 + N)× more).
    */
   readonly personalRows?: 'own' | 'union';
+  /** Applies θ_global − θ and the head's averaged delta; default SGD lr 1 (Eq. 17 as written). */
+  readonly serverOptimizer?: OptimizerConfig;
   readonly seed: number;
 }
 
@@ -61,6 +68,8 @@ export class GraphAggregation implements Strategy {
   private readonly weightOf: Float64Array;
   private readonly head: UpdateAccumulator;
   private readonly headUpdater: ServerUpdater;
+  private readonly thetaOptimizer: Optimizer;
+  private readonly thetaGrads: RowSparseGrads;
   private participants: number[] = [];
   private round = 0;
   /** The graph of the last round (for inspection and tests). */
@@ -90,7 +99,10 @@ export class GraphAggregation implements Strategy {
     this.values = new Array(nUsers).fill(null);
     this.weightOf = new Float64Array(nUsers);
     this.head = new UpdateAccumulator(headInfo, nItems);
-    this.headUpdater = new ServerUpdater({ kind: 'sgd', lr: 1 }, headInfo, 'touched');
+    const server = options.serverOptimizer ?? { kind: 'sgd', lr: 1 };
+    this.headUpdater = new ServerUpdater(server, headInfo, 'touched');
+    this.thetaOptimizer = createOptimizer(server);
+    this.thetaGrads = new RowSparseGrads([paramInfo('item', nItems, this.d, 'item')]);
   }
 
   /** What user u receives besides θ: its personal rows (null: none yet, R_u = θ). */
@@ -254,12 +266,21 @@ export class GraphAggregation implements Strategy {
         for (let f = 0; f < d; f++) num[base + f] += deg * (cm1 * thetaOld[base + f] + y[k * d + f]);
       }
     }
+    const consensus = thetaOld.slice(); // θ_global of Eq. 17
+    const g = this.thetaGrads; // pseudo-gradient θ − θ_global on the rows someone holds
     for (let item = 0; item < this.nItems; item++) {
       if (den[item] === 0) continue;
       const inv = 1 / den[item];
-      for (let k = item * d, end = k + d; k < end; k++) theta[k] = thetaOld[k] + num[k] * inv;
+      g.touch('item', item);
+      for (let k = item * d, end = k + d; k < end; k++) {
+        consensus[k] += num[k] * inv;
+        g.values.item[k] = -num[k] * inv;
+      }
     }
-    // Personal rows relative to the new θ.
+    this.thetaOptimizer.step({ item: theta }, g, ['item']);
+    g.reset();
+    // Personal rows: a participant's deviation from the consensus, Δ_u = R_u − θ_global (so it
+    // receives θ + Δ_u, θ the optimiser's step); an absent user keeps its last R_u, relative to θ.
     for (let u = 0; u < this.nUsers; u++) {
       const rowsU = this.rows[u];
       if (!rowsU) continue;
@@ -267,9 +288,10 @@ export class GraphAggregation implements Strategy {
       const i = nodeOf[u];
       const v = participant ? Y[i]! : this.values[u]!;
       const cu = participant ? c[i] : 1;
+      const ref = participant ? consensus : theta;
       for (let k = 0; k < rowsU.length; k++) {
         const base = rowsU[k] * d;
-        for (let f = 0; f < d; f++) v[k * d + f] += cu * thetaOld[base + f] - theta[base + f];
+        for (let f = 0; f < d; f++) v[k * d + f] += cu * thetaOld[base + f] - ref[base + f];
       }
       this.values[u] = v;
     }

@@ -7,14 +7,14 @@
  *     server sent), as the local item table Q_u and as the λ-term target;
  *  3. train `localEpochs` passes of the text-graph model: joint layer W_u, b_u (kept between rounds),
  *     Q_u and the MLP head, BCE + λ·mean‖Q_u − R_u‖²;
- *  4. upload per user vec(W_u) (plus Laplace(0, dpLaplace) noise per entry when asked: local DP)
+ *  4. upload per user vec(W_u − W_init), the trained part of its joint layer (plus Laplace(0, dpLaplace) noise per entry when asked: local DP)
  *     and its trained rows; plus FedAvg's deltas of item rows and head (the only upload when
  *     `uploadUsers` is off, i.e. under FedAvg).
  */
 import { Rng } from '../math/rng.js';
 import { RowSparseGrads } from '../models/params.js';
 import type { GlobalParams, Grads, LocalParams } from '../models/types.js';
-import { freshJoint, headParamInfo, TextGraphModel, type TextGraphConfig } from '../models/text-graph/model.js';
+import { freshJoint, headParamInfo, TextGraphModel, type TextGraphConfig, type TextInputs } from '../models/text-graph/model.js';
 import { createOptimizer } from '../optim/registry.js';
 import type { OptimizerConfig } from '../optim/types.js';
 import { buildEpochExamples, type NegativeSource } from '../train/examples.js';
@@ -69,12 +69,12 @@ export function personalisedRows(theta: Float32Array, d: number, rows: Int32Arra
   return out;
 }
 
-/** @param texts the client's users' text vectors, [users, textDim]. */
+/** @param texts the client's users' text inputs (v_u and v_u·W_init), rows aligned with `data.users`. */
 export function runTextGraphClientRound(
   plan: TextGraphPlan,
   download: TextGraphDownload,
   data: ClientData,
-  texts: Float32Array,
+  texts: TextInputs,
   state: ClientState | null,
   sampler: NegativeSource,
 ): TextGraphClientResult {

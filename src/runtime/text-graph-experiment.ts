@@ -21,7 +21,7 @@ import { Rng } from '../math/rng.js';
 import { RowSparseGrads } from '../models/params.js';
 import type { GlobalParams, Grads, ParamInfo } from '../models/types.js';
 import { paramInfo } from '../models/params.js';
-import { freshJoint, headParamInfo, initTextGraphGlobal, TextGraphModel, type TextGraphConfig } from '../models/text-graph/model.js';
+import { freshJoint, headParamInfo, initJointLayer, initTextGraphGlobal, selectTextInputs, TextGraphModel, textInputs, type TextGraphConfig, type TextInputs } from '../models/text-graph/model.js';
 import { PersonalisedScorer } from '../models/text-graph/scorer.js';
 import { createOptimizer } from '../optim/registry.js';
 import { FedAvg } from '../federated/fedavg.js';
@@ -36,7 +36,7 @@ import { fitEpoch } from '../train/fit.js';
 import { createTextEncoder } from '../text/encoders.js';
 import { readUserTextFile, userTexts } from '../text/user-text.js';
 import type { ResultDocument, SplitMetrics } from '../report/result.js';
-import { effectiveBatch, effectiveLr, type TrainConfig } from './config.js';
+import { effectiveBatch, effectiveLr, serverOptimizerOf, type TrainConfig } from './config.js';
 import { evaluateParts, loadConfiguredDataset, splitDataset } from './experiment.js';
 import { partitionClients, sampleClients } from './clients.js';
 import { selectionScore } from './selection.js';
@@ -80,6 +80,7 @@ export async function runTextGraphTraining(c: TrainConfig, onProgress?: Progress
   const split = splitDataset(dataset, c.split, c.seed);
   const text = await userTextVectors(c, dataset);
   const cfg = textGraphConfigOf(c, text.dim);
+  const inputs = textInputs(cfg, text.vectors, initJointLayer(cfg, Rng.derive(c.seed, 'init-joint')));
   const probeOpts = { part: 'validation' as const, protocols: ['sampled' as const], ks: c.k };
   // Model selection on validation (EVALUATION.md, runtime/selection.ts): when a probe is the best so
   // far, the model of that round is evaluated on validation and test at once — what restoring its
@@ -94,8 +95,8 @@ export async function runTextGraphTraining(c: TrainConfig, onProgress?: Progress
     return validation;
   };
   const trained = c.mode === 'central'
-    ? trainCentralTextGraph(c, cfg, split, text.vectors, probe, onProgress)
-    : trainFederatedTextGraph(c, cfg, split, text.vectors, probe, onProgress);
+    ? trainCentralTextGraph(c, cfg, split, inputs, probe, onProgress)
+    : trainFederatedTextGraph(c, cfg, split, inputs, probe, onProgress);
   const chosen = best as { round: number; parts: ReturnType<typeof evaluateParts> } | null;
   const final = chosen?.parts ?? evaluateParts(trained.scorer, split, c, ['validation', 'test']);
   const popularity = evaluateParts(popularityScorer(split), split, c, ['validation', 'test']);
@@ -124,7 +125,7 @@ interface Trained {
 }
 
 /** The centralised reference: one model over all users and the whole item table, no λ term. */
-function trainCentralTextGraph(c: TrainConfig, cfg: TextGraphConfig, split: ImplicitSplit, texts: Float32Array, probe: Probe, onProgress?: ProgressListener): Trained {
+function trainCentralTextGraph(c: TrainConfig, cfg: TextGraphConfig, split: ImplicitSplit, texts: TextInputs, probe: Probe, onProgress?: ProgressListener): Trained {
   const global = initTextGraphGlobal(cfg, split.nItems, Rng.derive(c.seed, 'init-global'));
   const local = freshJoint(cfg, split.nUsers);
   const model = new TextGraphModel(cfg, split.nUsers, split.nItems, { global, local }, texts, null);
@@ -148,7 +149,7 @@ function trainCentralTextGraph(c: TrainConfig, cfg: TextGraphConfig, split: Impl
   return { scorer: model, history };
 }
 
-function trainFederatedTextGraph(c: TrainConfig, cfg: TextGraphConfig, split: ImplicitSplit, texts: Float32Array, probe: Probe, onProgress?: ProgressListener): Trained {
+function trainFederatedTextGraph(c: TrainConfig, cfg: TextGraphConfig, split: ImplicitSplit, texts: TextInputs, probe: Probe, onProgress?: ProgressListener): Trained {
   const clients = partitionClients(split, c.usersPerClient, c.seed);
   const perRound = Math.min(clients.length, c.clientsPerRound ?? Math.max(1, Math.round((c.fraction ?? 1) * clients.length)));
   const global = initTextGraphGlobal(cfg, split.nItems, Rng.derive(c.seed, 'init-global'));
@@ -156,20 +157,16 @@ function trainFederatedTextGraph(c: TrainConfig, cfg: TextGraphConfig, split: Im
   const itemInfo: ParamInfo = paramInfo('item', split.nItems, cfg.dim, 'item');
   const graph = c.algorithm === 'graph'
     ? new GraphAggregation(global, split.nUsers, split.nItems, cfg.textDim * cfg.dim, headInfo, {
-      neighbors: c.neighbors, layers: c.graphLayers, norm: c.norm, selfLoop: c.selfLoop, sketchDim: c.sketchDim, seed: c.seed, personalRows: c.personalRows,
+      neighbors: c.neighbors, layers: c.graphLayers, norm: c.norm, selfLoop: c.selfLoop, sketchDim: c.sketchDim, seed: c.seed, personalRows: c.personalRows, serverOptimizer: serverOptimizerOf(c),
     })
     : null;
   const strategy: Strategy = graph ?? new FedAvg([itemInfo, ...headInfo], split.nItems, {
-    serverOptimizer: { kind: 'sgd', lr: c.serverLr, momentum: c.serverMomentum },
+    serverOptimizer: serverOptimizerOf(c),
     rowAveraging: c.rowAveraging,
   });
   const personal = (u: number): PersonalRows | null => graph?.personal(u) ?? null;
   const samplers = clients.map((client) => clientNegativeSource(split.nItems, client));
-  const clientTexts = clients.map((client) => {
-    const t = new Float32Array(client.users.length * cfg.textDim);
-    client.users.forEach((u, k) => t.set(texts.subarray(u * cfg.textDim, (u + 1) * cfg.textDim), k * cfg.textDim));
-    return t;
-  });
+  const clientTexts = clients.map((client) => selectTextInputs(cfg, texts, client.users));
   const states: (ClientState | null)[] = clients.map(() => null);
   const planBase = {
     model: cfg, localEpochs: c.localEpochs, batch: effectiveBatch(c), negatives: c.negatives,

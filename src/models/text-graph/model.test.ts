@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { Rng } from '../../math/rng.js';
 import { bceWithLogits } from '../../math/kernels.js';
 import { initParams, RowSparseGrads } from '../params.js';
-import { TextGraphModel, textGraphParamInfo, type TextGraphConfig } from './model.js';
+import { initJointLayer, TextGraphModel, textGraphParamInfo, textInputs, type TextGraphConfig } from './model.js';
 
 const config: TextGraphConfig = { textDim: 5, dim: 3, layers: [4, 3], lambda: 0.7 };
 const nUsers = 2;
@@ -24,8 +24,9 @@ function setup() {
   for (const [name, t] of Object.entries(params.global)) if (name.endsWith('.b')) for (let k = 0; k < t.length; k++) t[k] = rng.normal() * 0.3;
   const texts = Float32Array.from({ length: nUsers * config.textDim }, () => rng.normal());
   const target = Float32Array.from({ length: nRows * config.dim }, () => rng.normal() * 0.5);
-  const model = new TextGraphModel(config, nUsers, nRows, params, texts, { target });
-  return { model, params };
+  const w0 = initJointLayer(config, rng);
+  const model = new TextGraphModel(config, nUsers, nRows, params, textInputs(config, texts, w0), { target });
+  return { model, params, texts, w0 };
 }
 
 /** Batch loss: mean BCE + λ Σ_groups mean_rows ‖Q_r − R_r‖². */
@@ -95,22 +96,48 @@ test('text-graph: the λ term of a batch is λ·Σ_r (n_r/B)·‖Q_r − R_r‖�
   assert.deepEqual([...grads.touchedRows('item')].sort(), [0, 1, 2, 3, 4, 5]);
 });
 
-test('text-graph: the factored joint layer is e_u = v_u·W_u + b_u with W_u = v_u ⊗ a_u (what is uploaded)', () => {
-  const { model, params } = setup();
+test('text-graph: the factored joint layer is e_u = v_u·W_u + b_u with W_u = W_init + v_u ⊗ a_u (v_u ⊗ a_u is uploaded)', () => {
+  const { model, params, texts, w0 } = setup();
   const { textDim: T, dim: d } = config;
-  const texts = (model as unknown as { texts: Float32Array }).texts;
+  const items = Int32Array.of(0, 1, 2, 3, 4, 5);
+  const before = new Float32Array(items.length);
+  const after = new Float32Array(items.length);
   for (let u = 0; u < nUsers; u++) {
     const w = new Float32Array(T * d);
     model.weightVector(u, w);
     for (let t = 0; t < T; t++) for (let f = 0; f < d; f++) assert.ok(Math.abs(w[t * d + f] - texts[u * T + t] * params.local.jointA[u * d + f]) < 1e-6);
-    // a one-layer-free check through the score: swapping in e_u computed from the full W_u changes nothing
+    // the score through the full W_u = W_init + v_u ⊗ a_u: put e_u − v_u·W_u into b_u with a_u = 0
     const e = new Float32Array(d);
     for (let f = 0; f < d; f++) {
       let s = params.local.jointB[u * d + f];
-      for (let t = 0; t < T; t++) s += texts[u * T + t] * w[t * d + f];
+      for (let t = 0; t < T; t++) s += texts[u * T + t] * (w0[t * d + f] + w[t * d + f]);
       e[f] = s;
     }
-    const n2 = texts.subarray(u * T, (u + 1) * T).reduce((s, v) => s + v * v, 0);
-    for (let f = 0; f < d; f++) assert.ok(Math.abs(e[f] - (n2 * params.local.jointA[u * d + f] + params.local.jointB[u * d + f])) < 1e-4);
+    model.scoreItems(u, items, before);
+    const a = params.local.jointA.slice(u * d, (u + 1) * d);
+    const b = params.local.jointB.slice(u * d, (u + 1) * d);
+    const base = new Float32Array(d);
+    for (let f = 0; f < d; f++) for (let t = 0; t < T; t++) base[f] += texts[u * T + t] * w0[t * d + f];
+    for (let f = 0; f < d; f++) {
+      params.local.jointA[u * d + f] = 0;
+      params.local.jointB[u * d + f] = e[f] - base[f];
+    }
+    model.invalidate();
+    model.scoreItems(u, items, after);
+    for (let k = 0; k < items.length; k++) assert.ok(Math.abs(before[k] - after[k]) < 1e-4, `user ${u}, item ${k}: ${before[k]} vs ${after[k]}`);
+    params.local.jointA.set(a, u * d);
+    params.local.jointB.set(b, u * d);
+    model.invalidate();
   }
+});
+
+test('text-graph: with W_init shared, users with the same text start with the same e_u and others differ', () => {
+  const cfg: TextGraphConfig = { textDim: 4, dim: 3, layers: [2], lambda: 0 };
+  const rng = new Rng(9);
+  const v = Float32Array.of(1, 0, 0, 0, 1, 0, 0, 0, 0, 0.6, 0.8, 0);
+  const inputs = textInputs(cfg, v, initJointLayer(cfg, rng));
+  const row = (u: number) => [...inputs.base.subarray(u * 3, (u + 1) * 3)];
+  assert.deepEqual(row(0), row(1));
+  assert.notDeepEqual(row(0), row(2));
+  assert.ok(row(0).some((x) => Math.abs(x) > 1e-3), 'v·W_init is not zero: the text reaches e_u from the start');
 });

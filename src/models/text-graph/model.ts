@@ -9,9 +9,12 @@
  * the batch's examples use (see `addProximal`).
  * Tables: 'jointA' and 'jointB' [nUsers, dim] are user-indexed (local); 'item' [nRows, dim]; head
  * layers are dense.
- * Joint layer, factored: the gradient of W_u is always the outer product v_u ⊗ ∂L/∂e_u and W_u starts
- * at 0, so W_u = v_u ⊗ a_u at all times: we store a_u [dim] ('jointA'), compute e_u = ‖v_u‖²·a_u + b_u
- * and expand vec(W_u) = v_u ⊗ a_u only for the upload (`weightVector`). Under SGD this is exactly the
+ * Joint layer, factored: every user starts from the same seeded Glorot matrix W_init (the initial model
+ * the server hands out), so e_u = v_u·W_init at the start: the text drives the user embedding and
+ * similar texts start close. The gradient of W_u is always the outer product v_u ⊗ ∂L/∂e_u, so
+ * W_u = W_init + v_u ⊗ a_u at all times: we store a_u [dim] ('jointA') and v_u·W_init (`TextInputs.base`,
+ * computed once), compute e_u = v_u·W_init + ‖v_u‖²·a_u + b_u, and expand the trained part
+ * vec(W_u − W_init) = v_u ⊗ a_u only for the upload (`weightVector`). Under SGD this is exactly the
  * full [textDim, dim] layer (∂L/∂a_u = ‖v_u‖²·∂L/∂e_u), at O(dim) instead of O(textDim·dim) per step
  * and per user of state; under Adam the per-coordinate scaling acts on a_u's coordinates.
  * Cost per example: the user half of the first layer (b0 + e_u·W0[0:d)) is constant within a
@@ -19,7 +22,7 @@
  * are accumulated per user in that layer's output space and expanded once per minibatch by
  * `endBatch` (the fitEpoch batch hook), which also adds the λ term.
  */
-import { denseForward, pointwiseGrad, pointwiseLoss } from '../../math/kernels.js';
+import { denseForward, fillUniform, pointwiseGrad, pointwiseLoss } from '../../math/kernels.js';
 import { initParams, paramInfo } from '../params.js';
 import type { Grads, GlobalParams, ParamInfo, Params, PointwiseLoss } from '../types.js';
 import type { Rng } from '../../math/rng.js';
@@ -33,6 +36,14 @@ export interface TextGraphConfig {
   readonly layers: readonly number[];
   /** Weight λ of the pull towards the personalised table. */
   readonly lambda: number;
+}
+
+/** The users' frozen text input: v_u and its image under the common initial joint layer W_init. */
+export interface TextInputs {
+  /** v_u, [nUsers, textDim]. */
+  readonly vectors: Float32Array;
+  /** v_u·W_init, [nUsers, dim]. */
+  readonly base: Float32Array;
 }
 
 /** The personalised table the item rows are pulled to. */
@@ -67,12 +78,47 @@ export function initTextGraphGlobal(config: TextGraphConfig, nItems: number, rng
   return initParams([paramInfo('item', nItems, config.dim, 'item'), ...headParamInfo(config)], initStd, rng).global;
 }
 
-/** Fresh joint embedding layers for `nUsers` users: W = 0 (A = 0), b = 0, so vec(W_u) holds only what training put there. */
+/** W_init [textDim, dim], the joint layer every user starts from: Glorot-uniform, seeded. */
+export function initJointLayer(config: TextGraphConfig, rng: Rng): Float32Array {
+  const w0 = new Float32Array(config.textDim * config.dim);
+  fillUniform(w0, Math.sqrt(6 / (config.textDim + config.dim)), rng);
+  return w0;
+}
+
+/** v_u·W_init of every user: the text inputs of the model. `vectors` is [nUsers, textDim]. */
+export function textInputs(config: TextGraphConfig, vectors: Float32Array, w0: Float32Array): TextInputs {
+  const { textDim: T, dim: d } = config;
+  const n = vectors.length / T;
+  const base = new Float32Array(n * d);
+  for (let u = 0; u < n; u++) {
+    for (let t = 0; t < T; t++) {
+      const v = vectors[u * T + t];
+      if (v === 0) continue;
+      for (let f = 0; f < d; f++) base[u * d + f] += v * w0[t * d + f];
+    }
+  }
+  return { vectors, base };
+}
+
+/** The text inputs of users `users` (rows of `all`), e.g. one client's. */
+export function selectTextInputs(config: TextGraphConfig, all: TextInputs, users: ArrayLike<number>): TextInputs {
+  const { textDim: T, dim: d } = config;
+  const vectors = new Float32Array(users.length * T);
+  const base = new Float32Array(users.length * d);
+  for (let k = 0; k < users.length; k++) {
+    const u = users[k];
+    vectors.set(all.vectors.subarray(u * T, (u + 1) * T), k * T);
+    base.set(all.base.subarray(u * d, (u + 1) * d), k * d);
+  }
+  return { vectors, base };
+}
+
+/** Fresh joint embedding layers for `nUsers` users: W = W_init (A = 0), b = 0, so vec(W_u − W_init) holds only what training put there. */
 export function freshJoint(config: TextGraphConfig, nUsers: number): { jointA: Float32Array; jointB: Float32Array } {
   return { jointA: new Float32Array(nUsers * config.dim), jointB: new Float32Array(nUsers * config.dim) };
 }
 
-/** vec(W_u) = v_u ⊗ a_u, [textDim·dim] row-major (W_u [textDim, dim]), written to out[offset ..). */
+/** vec(W_u − W_init) = v_u ⊗ a_u, [textDim·dim] row-major (W_u [textDim, dim]), written to out[offset ..). */
 export function jointWeights(text: Float32Array, textOffset: number, textDim: number, a: Float32Array, aOffset: number, dim: number, out: Float32Array, offset = 0): void {
   for (let t = 0; t < textDim; t++) {
     const vt = text[textOffset + t];
@@ -96,6 +142,8 @@ export class TextGraphModel {
   private readonly acts: Float32Array[]; // acts[k], k ≥ 1: output of hidden layer k-1 (after ReLU)
   private readonly gradActs: Float32Array[];
   private readonly scratch: Float32Array; // [1] the output unit when the head has no hidden layer
+  private readonly texts: Float32Array; // [nUsers, textDim] v_u
+  private readonly textBase: Float32Array; // [nUsers, d] v_u·W_init
   private readonly textNorm2: Float32Array; // [nUsers] ‖v_u‖²
   private readonly pre: Float32Array; // [nUsers, h1] cached b0 + e_u·W0[0:d)
   private readonly e: Float32Array; // [nUsers, d] cached e_u
@@ -114,7 +162,7 @@ export class TextGraphModel {
   private batchSize = 0;
 
   /**
-   * @param texts [nUsers, textDim] frozen text vectors, rows aligned with the user tables.
+   * @param text frozen text inputs, rows aligned with the user tables.
    * @param proximal the λ-term target, or null (no pull, e.g. centralised training).
    */
   constructor(
@@ -122,9 +170,12 @@ export class TextGraphModel {
     readonly nUsers: number,
     nRows: number,
     readonly params: Params,
-    private readonly texts: Float32Array,
+    text: TextInputs,
     private readonly proximal: Proximal | null,
   ) {
+    const texts = text.vectors;
+    this.texts = texts;
+    this.textBase = text.base;
     this.T = config.textDim;
     this.d = config.dim;
     this.nItems = nRows;
@@ -134,6 +185,7 @@ export class TextGraphModel {
       if (!arr || arr.length !== p.rows * p.cols) throw new Error(`text-graph model: table '${p.name}' must have ${p.rows}×${p.cols} values, got ${arr?.length}`);
     }
     if (texts.length !== nUsers * this.T) throw new Error(`text-graph model: texts must be [${nUsers}, ${this.T}], got ${texts.length} values`);
+    if (text.base.length !== nUsers * this.d) throw new Error(`text-graph model: text base v·W_init must be [${nUsers}, ${this.d}], got ${text.base.length} values`);
     if (proximal && proximal.target.length !== nRows * this.d) throw new Error(`text-graph model: proximal target must be [${nRows}, ${this.d}]`);
     this.nL = config.layers.length;
     this.widths = [2 * this.d, ...config.layers];
@@ -167,12 +219,12 @@ export class TextGraphModel {
     this.generation++;
   }
 
-  /** vec(W_u) = v_u ⊗ a_u [textDim·dim] of user u, into out[offset ..). */
+  /** vec(W_u − W_init) = v_u ⊗ a_u [textDim·dim] of user u, into out[offset ..). */
   weightVector(u: number, out: Float32Array, offset = 0): void {
     jointWeights(this.texts, u * this.T, this.T, this.params.local.jointA, u * this.d, this.d, out, offset);
   }
 
-  /** e_u = ‖v_u‖²·a_u + b_u and pre_u = b0 + e_u·W0[0:d), cached until the next optimiser step; returns u·h1. */
+  /** e_u = v_u·W_init + ‖v_u‖²·a_u + b_u and pre_u = b0 + e_u·W0[0:d), cached until the next optimiser step; returns u·h1. */
   private userTerms(u: number): number {
     const { d, h1 } = this;
     const po = u * h1;
@@ -181,7 +233,8 @@ export class TextGraphModel {
       const b = this.params.local.jointB;
       const n2 = this.textNorm2[u];
       const eo = u * d;
-      for (let f = 0; f < d; f++) this.e[eo + f] = n2 * a[eo + f] + b[eo + f];
+      const base = this.textBase;
+      for (let f = 0; f < d; f++) this.e[eo + f] = base[eo + f] + n2 * a[eo + f] + b[eo + f];
       const w0 = this.W[0];
       const b0 = this.B[0];
       for (let j = 0; j < h1; j++) this.pre[po + j] = b0[j];
