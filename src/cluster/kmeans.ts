@@ -3,8 +3,9 @@
  * as NCL's E-step uses it (Lin et al., WWW 2022, via faiss.Kmeans): cluster the rows of x, assign
  * every row to its nearest centroid, optionally L2-normalise the centroids afterwards (NCL
  * contrasts normalised embeddings with normalised prototypes). An emptied cluster is re-seeded
- * with the point farthest from its centroid. Deterministic for a given seed. The row–centroid
- * dot products of each assignment step run as one WebAssembly SIMD gemm (`math/wasm`).
+ * with the point farthest from its centroid. Deterministic for a given seed. The distance passes
+ * (k-means++ seeding; each assignment's row–centroid products) run as WebAssembly SIMD kernels
+ * (`math/wasm`).
  */
 import { Rng } from '../math/rng.js';
 import { kernelHeap, roundUp, type HeapMatrix, type KernelHeap } from '../math/wasm/heap.js';

@@ -14,9 +14,10 @@ export function isGraphModel(model: string): model is (typeof GRAPH_MODELS)[numb
  * Centralised defaults, chosen on the VALIDATION split of ML-100K (per-user 8:1:1 ratio split, full
  * ranking, bench `graph-compare`): batch 4096 with Adam lr 0.01 for 40 epochs (LightGCN's
  * validation NDCG@10 still rises slowly at 40: 0.2047 / 0.2301 / 0.2442 / 0.2495 at epochs
- * 10 / 20 / 30 / 40; an NCL epoch cost ~10 CPU-seconds when this was chosen, so 40 was the budget). NCL's
- * weights: ssl_reg 1e-6 (RecBole's 1e-7 is too weak for ML-100K's ~20 batches per epoch:
- * the losses are sums over the batch) and proto_reg 1e-7, warm-up 20 epochs (schema default).
+ * 10 / 20 / 30 / 40; an NCL epoch cost ~10 CPU-seconds when this was chosen, so 40 was the
+ * budget). NCL's weights: ssl_reg 1e-6 (RecBole's 1e-7 is too weak for ML-100K's ~20 batches
+ * per epoch: the losses are sums over the batch) and proto_reg 1e-7, warm-up 20 epochs (schema
+ * default).
  * The best-validation epoch is reported (`--select best`, probed every `--eval-every` epochs).
  */
 export const GRAPH_CENTRAL_DEFAULTS = { dim: 64, epochs: 40, batch: 4096, lr: 0.01, sslReg: 1e-6, protoReg: 1e-7 } as const;

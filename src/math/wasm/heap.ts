@@ -108,7 +108,6 @@ export class KernelHeap {
     this.run('gemm', m, GEMM_ROWS, m * n * k, [x.at, 4 * x.row, 4 * x.col, y.at, 4 * y.row, c.at, 4 * c.row, n, k, accumulate ? 1 : 0]);
   }
 
-
   /**
    * out [rows, cols] = A · X for the CSR matrix placed at (indptr, indices, values) with `nnz`
    * entries; X and out row-major, cols a multiple of SPMM_COLS.

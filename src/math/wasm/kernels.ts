@@ -1,10 +1,10 @@
 /**
  * The WebAssembly SIMD kernels (128-bit, four f32 lanes, float32 arithmetic) behind the graph
- * models' hot loops: a register-blocked dense product (InfoNCE of NCL, Lin et al. WWW 2022;
- * k-means assignment) and CSR × dense (LightGCN propagation, He et al. SIGIR 2020). Every kernel
- * takes a row range [lo, hi) first, so rows can be dealt to threads; each output row is computed
- * by the same instructions whatever the split, so results do not depend on the number of
- * threads. Addresses and strides are in bytes.
+ * models' hot loops: a register-blocked dense product, InfoNCE's row-local step (NCL, Lin et al.
+ * WWW 2022), CSR × dense (LightGCN propagation, He et al. SIGIR 2020) and squared distances to
+ * one row (k-means++, Arthur & Vassilvitskii 2007). Every kernel takes a row range [lo, hi) first,
+ * so rows can be dealt to threads; each output row is computed by the same instructions whatever
+ * the split, so results do not depend on the number of threads. Addresses and strides are in bytes.
  */
 import {
   assemble, call, F32, f32Add, f32Const, f32Div, f32Load, f32Max, f32Mul, f32ReinterpretI32, f32Store, f32Sub,
