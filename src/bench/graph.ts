@@ -103,12 +103,14 @@ async function extrapolatedEpoch(extra: Record<string, unknown>, batches: number
  * The runs of the comparison: label and config (everything else: defaults, so the plain CLI
  * reproduces each row). Every run probes validation every 5 epochs / rounds (the schema default)
  * and reports the best-validation checkpoint (`--select best`, the default), the same for all
- * models. MF appears twice: the engine's default MF (BCE, 4 negatives, dim 32) and BPR-MF with
- * LightGCN's loss, sampling and dim.
+ * models. MF appears three times: the engine's MF (BCE, 4 negatives, dim 32) and BPR-MF with
+ * LightGCN's loss, sampling and dim, both without recency weighting (the graph models have none,
+ * so the model comparison is like for like), and the engine's default MF with recency weighting.
  */
 export const GRAPH_COMPARE_RUNS: readonly { readonly label: string; readonly config: Record<string, unknown> }[] = [
-  { label: 'MF (default: BCE, 4 neg, central)', config: { model: 'mf', mode: 'central' } },
-  { label: 'MF (BPR, 1 neg, dim 64, central)', config: { model: 'mf', mode: 'central', loss: 'bpr', negatives: 1, dim: 64 } },
+  { label: 'MF (BCE, 4 neg, central)', config: { model: 'mf', mode: 'central', recencyWindow: 0 } },
+  { label: 'MF (BPR, 1 neg, dim 64, central)', config: { model: 'mf', mode: 'central', loss: 'bpr', negatives: 1, dim: 64, recencyWindow: 0 } },
+  { label: 'MF + recency 20×3 (default, central)', config: { model: 'mf', mode: 'central' } },
   { label: 'LightGCN (central)', config: { model: 'lightgcn', mode: 'central' } },
   { label: 'NCL (central)', config: { model: 'ncl', mode: 'central' } },
   { label: 'LightGCN (federated)', config: { model: 'lightgcn', mode: 'federated' } },
