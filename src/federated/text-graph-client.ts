@@ -2,7 +2,9 @@
  * Client work of UFGraphFR (Wang, Hao, Xiao, J. Supercomputing 2026, arXiv 2501.08044; on GPFedRec,
  * Zhang et al., KDD 2024) for one client holding one or more users. One round on a device:
  *  1. sample training negatives once for the round (renewed every round, from the client's own
- *     data only: never its held-out items or evaluation negatives);
+ *     data only: never its held-out items or evaluation negatives); with the plan's recency
+ *     weighting (train/recency.ts), each user's latest positives count several times, each copy
+ *     with its own negatives;
  *  2. per user, gather the personalised rows R_u = θ + Δ_u of the items it will touch (what the
  *     server sent), as the local item table Q_u and as the λ-term target;
  *  3. train `localEpochs` passes of the text-graph model: joint layer W_u, b_u (kept between rounds),
@@ -17,6 +19,7 @@ import type { GlobalParams, Grads, LocalParams } from '../models/types.js';
 import { freshJoint, headParamInfo, TextGraphModel, type TextGraphConfig, type TextInputs } from '../models/text-graph/model.js';
 import { createOptimizer } from '../optim/registry.js';
 import type { OptimizerConfig } from '../optim/types.js';
+import type { RecencyWeighting } from '../train/recency.js';
 import { buildEpochExamples, type NegativeSource } from '../train/examples.js';
 import { fitEpoch } from '../train/fit.js';
 import { localPositives } from './client-work.js';
@@ -36,6 +39,8 @@ export interface TextGraphPlan {
   readonly uploadUsers: boolean;
   /** Laplace noise scale on vec(W_u); 0 = none. */
   readonly dpLaplace: number;
+  /** Recency weighting of the users' positives (train/recency.ts); absent = none. */
+  readonly recency?: RecencyWeighting;
 }
 
 /** What the server sends a client: θ and the head, and each of its users' personal rows. */
@@ -83,7 +88,7 @@ export function runTextGraphClientRound(
   const nUsers = data.users.length;
   // 1. this round's examples
   const rng = Rng.derive(plan.seed, 'client', data.clientId);
-  const ex = buildEpochExamples(localPositives(data), sampler, 'bce', plan.negatives, rng);
+  const ex = buildEpochExamples(localPositives(data, plan.recency), sampler, 'bce', plan.negatives, rng);
   // 2. per-user rows, concatenated into one compact item table
   const byUser: number[][] = Array.from({ length: nUsers }, () => []);
   for (let k = 0; k < ex.length; k++) byUser[ex.users[k]].push(ex.items[k]);

@@ -4,7 +4,8 @@
  *  1. load data, split (leave-one-out by time, fixed evaluation negatives);
  *  2. user texts from side information (or --user-text), optionally ablated (shuffled among users,
  *     or random unit vectors instead of encodings), encoded once (cached on disk);
- *  3. train: centrally (one model, shared item table, no λ term), or federated with FedAvg (item
+ *  3. train (each user's latest positives weighted up when recency weighting is on, in every mode):
+ *     centrally (one model, shared item table, no λ term), or federated with FedAvg (item
  *     rows and head averaged; nothing personal uploaded) or graph aggregation (graph.ts);
  *     per round: sample clients, each downloads θ, the head and its personal rows, trains
  *     (text-graph-client.ts) and uploads; the strategy aggregates; validation is probed;
@@ -32,11 +33,12 @@ import type { PersonalRows } from '../federated/personal-types.js';
 import type { ClientState, Strategy } from '../federated/types.js';
 import { updateBytes } from '../federated/bytes.js';
 import { buildEpochExamples } from '../train/examples.js';
+import { repeatRecent } from '../train/recency.js';
 import { fitEpoch } from '../train/fit.js';
 import { createTextEncoder } from '../text/encoders.js';
 import { readUserTextFile, userTexts } from '../text/user-text.js';
 import type { ResultDocument, SplitMetrics } from '../report/result.js';
-import { effectiveBatch, effectiveLr, serverOptimizerOf, type TrainConfig } from './config.js';
+import { effectiveBatch, effectiveLr, recencyOf, serverOptimizerOf, type TrainConfig } from './config.js';
 import { evaluateParts, loadConfiguredDataset, splitDataset } from './experiment.js';
 import { partitionClients, sampleClients } from './clients.js';
 import { selectionScore } from './selection.js';
@@ -129,7 +131,9 @@ function trainCentralTextGraph(c: TrainConfig, cfg: TextGraphConfig, split: Impl
   const global = initTextGraphGlobal(cfg, split.nItems, Rng.derive(c.seed, 'init-global'));
   const local = freshJoint(cfg, split.nUsers);
   const model = new TextGraphModel(cfg, split.nUsers, split.nItems, { global, local }, texts, null);
-  const positives = Array.from({ length: split.nUsers }, (_, u) => ({ user: u, items: rowOf(split.train, u) }));
+  // recency weighting as on the federated clients (train/recency.ts), so the rows compare like for like
+  const ranks = (u: number) => split.trainRecency?.subarray(split.train.indptr[u], split.train.indptr[u + 1]);
+  const positives = Array.from({ length: split.nUsers }, (_, u) => ({ user: u, items: repeatRecent(rowOf(split.train, u), ranks(u), recencyOf(c)) }));
   const sampler = new NegativeSampler(split);
   const grads = new RowSparseGrads(model.info);
   const optimizer = createOptimizer({ kind: c.optimizer, lr: effectiveLr(c), weightDecay: c.l2 });
@@ -171,6 +175,7 @@ function trainFederatedTextGraph(c: TrainConfig, cfg: TextGraphConfig, split: Im
   const planBase = {
     model: cfg, localEpochs: c.localEpochs, batch: effectiveBatch(c), negatives: c.negatives,
     optimizer: { kind: c.optimizer, lr: effectiveLr(c), weightDecay: c.l2 }, uploadUsers: graph !== null, dpLaplace: c.dpLaplace,
+    recency: recencyOf(c),
   };
   const globalBytes = Object.values(global).reduce((s, v) => s + v.length * 4, 0);
   const scorer = (): Scorer => {
