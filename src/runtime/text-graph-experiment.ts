@@ -73,7 +73,7 @@ export async function userTextVectors(c: TrainConfig, dataset: Dataset): Promise
 }
 
 export function textGraphConfigOf(c: TrainConfig, textDim: number): TextGraphConfig {
-  return { textDim, dim: c.dim, layers: c.layers, lambda: c.lambda };
+  return { textDim, dim: c.dim, layers: c.layers, lambda: c.lambda, dot: c.head === 'mlp+dot' };
 }
 
 export async function runTextGraphTraining(c: TrainConfig, onProgress?: ProgressListener): Promise<TextGraphRun> {

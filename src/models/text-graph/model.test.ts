@@ -1,6 +1,6 @@
 /**
  * Text-graph client model: every gradient (joint layer a, b and the first layer's user half —
- * deferred to the batch hook —, item rows, MLP head) matches central finite differences of the batch loss, the λ term included.
+ * deferred to the batch hook —, item rows, MLP head, the optional dot-product branch) matches central finite differences of the batch loss, the λ term included.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,7 +9,8 @@ import { bceWithLogits } from '../../math/kernels.js';
 import { initParams, RowSparseGrads } from '../params.js';
 import { initJointLayer, TextGraphModel, textGraphParamInfo, textInputs, type TextGraphConfig } from './model.js';
 
-const config: TextGraphConfig = { textDim: 5, dim: 3, layers: [4, 3], lambda: 0.7 };
+const baseConfig: TextGraphConfig = { textDim: 5, dim: 3, layers: [4, 3], lambda: 0.7 };
+const config = baseConfig;
 const nUsers = 2;
 const nRows = 6;
 const batch = [
@@ -17,7 +18,7 @@ const batch = [
   { u: 1, i: 3, y: 1 }, { u: 1, i: 4, y: 0 }, { u: 1, i: 5, y: 0 }, { u: 1, i: 3, y: 1 },
 ];
 
-function setup() {
+function setup(config: TextGraphConfig = baseConfig) {
   const rng = new Rng(3);
   const params = initParams(textGraphParamInfo(config, nUsers, nRows), 0.5, rng);
   for (const t of Object.values(params.local)) for (let k = 0; k < t.length; k++) t[k] = rng.normal() * 0.5;
@@ -44,8 +45,8 @@ function lossOf(model: TextGraphModel, grads: RowSparseGrads | null): number {
   return total + reg;
 }
 
-test('text-graph: analytic gradients (λ term included) match finite differences', () => {
-  const { model, params } = setup();
+for (const dot of [false, true]) test(`text-graph${dot ? ' with the dot-product branch' : ''}: analytic gradients (λ term included) match finite differences`, () => {
+  const { model, params } = setup({ ...baseConfig, dot });
   const grads = new RowSparseGrads(model.info);
   lossOf(model, grads);
   const h = 1e-3;

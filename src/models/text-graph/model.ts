@@ -3,7 +3,8 @@
  * built on GPFedRec, Zhang et al., KDD 2024), for the users one client holds:
  *   e_u   = v_u · W_u + b_u                joint embedding layer (local); v_u [textDim] frozen text vector
  *   q_i   = Q[i]                            item row from the client's item table (initialised from the server)
- *   s(u,i) = MLP([e_u, q_i])                ReLU tower 'head{k}' then 'out' → logit (sigmoid in the loss)
+ *   s(u,i) = MLP([e_u, q_i]) (+ e_u·q_i)    ReLU tower 'head{k}' then 'out' → logit (sigmoid in the loss);
+ *                                           the dot product (a GMF branch, config `dot`) is beyond the paper
  *   loss  = BCE(s, y) over positives and sampled negatives + λ · mean_r ‖Q_r − R_r‖²
  * where R is the personalised table the server sent; per minibatch the λ term is taken over the rows
  * the batch's examples use (see `addProximal`).
@@ -36,6 +37,11 @@ export interface TextGraphConfig {
   readonly layers: readonly number[];
   /** Weight λ of the pull towards the personalised table. */
   readonly lambda: number;
+  /**
+   * Add the dot product e_u·q_i to the head's logit (a GMF branch beside the MLP, as NeuMF does;
+   * He et al., WWW 2017). Off: the paper's head, MLP([e_u, q_i]) only.
+   */
+  readonly dot?: boolean;
 }
 
 /** The users' frozen text input: v_u and its image under the common initial joint layer W_init. */
@@ -153,6 +159,7 @@ export class TextGraphModel {
   private wTGeneration = 0;
   private readonly active: Int32Array; // [h1] first-layer units with a nonzero gradient
   private readonly gPre: Float32Array; // [nUsers, h1] Σ ∂L/∂pre_u over this batch
+  private readonly gE: Float32Array; // [nUsers, d] Σ ∂L/∂e_u through the dot term over this batch
   private readonly gPreUsers: Int32Array;
   private gPreCount = 0;
   private readonly gPreMark: Uint8Array;
@@ -208,6 +215,7 @@ export class TextGraphModel {
     this.wT = new Float32Array(this.h1 * this.d);
     this.active = new Int32Array(this.h1);
     this.gPre = new Float32Array(nUsers * this.h1);
+    this.gE = new Float32Array(config.dot ? nUsers * this.d : 0);
     this.gPreUsers = new Int32Array(nUsers);
     this.gPreMark = new Uint8Array(nUsers);
     this.rowUses = new Int32Array(nRows);
@@ -268,6 +276,7 @@ export class TextGraphModel {
     // first layer: pre_u + q·W0[d:2d), as dot products with the transposed item half
     const wT = this.itemHalfT();
     const z = nL > 0 ? this.acts[1] : this.scratch;
+    const dot = this.config.dot ? this.dotTerm(u) : 0;
     for (let j = 0; j < h1; j++) {
       const row = j * d;
       let s0 = 0;
@@ -280,7 +289,7 @@ export class TextGraphModel {
       if (f < d) s0 += q[f] * wT[row + f];
       z[j] = this.pre[po + j] + s0 + s1;
     }
-    if (nL === 0) return z[0];
+    if (nL === 0) return z[0] + dot;
     for (let j = 0; j < h1; j++) if (z[j] < 0) z[j] = 0;
     for (let k = 1; k < nL; k++) {
       const out = this.acts[k + 1];
@@ -291,7 +300,16 @@ export class TextGraphModel {
     const outW = this.W[nL];
     let logit = this.B[nL][0];
     for (let j = 0; j < last.length; j++) logit += last[j] * outW[j];
-    return logit;
+    return logit + dot;
+  }
+
+  /** e_u·q for the item vector of the current forward pass (`this.q`). */
+  private dotTerm(u: number): number {
+    const { d } = this;
+    const eo = u * d;
+    let s = 0;
+    for (let f = 0; f < d; f++) s += this.e[eo + f] * this.q[f];
+    return s;
   }
 
   score(u: number, i: number): number {
@@ -392,6 +410,14 @@ export class TextGraphModel {
       }
       gItem[io + f] += acc;
     }
+    if (this.config.dot) {
+      // ∂(e_u·q)/∂q = e_u now; ∂/∂e_u = q, deferred with the user half
+      const eo = u * d;
+      for (let f = 0; f < d; f++) {
+        gItem[io + f] += dScore * this.e[eo + f];
+        this.gE[eo + f] += dScore * q[f];
+      }
+    }
     grads.touch('item', i);
     if (this.rowUses[i]++ === 0) this.batchRows[this.batchRowCount++] = i;
     this.batchSize++;
@@ -406,7 +432,7 @@ export class TextGraphModel {
 
   /**
    * Batch hook: expand the deferred user-half gradients (per user: gW0[0:d) += e_u ⊗ gPre_u,
-   * gb0 += gPre_u, ∂L/∂e_u = W0[0:d)·gPre_u, then ∂L/∂a_u = ‖v_u‖²·∂L/∂e_u, ∂L/∂b_u = ∂L/∂e_u),
+   * gb0 += gPre_u, ∂L/∂e_u = W0[0:d)·gPre_u (+ the dot term's Σ dScore·q), then ∂L/∂a_u = ‖v_u‖²·∂L/∂e_u, ∂L/∂b_u = ∂L/∂e_u),
    * add the λ term's gradient on the batch's rows, and return the λ term's value.
    * Must run before the optimiser step (it reads the weights the batch's forward passes used).
    */
@@ -433,6 +459,10 @@ export class TextGraphModel {
           const g = this.gPre[po + j];
           gW0[row + j] += ef * g;
           acc += w0[row + j] * g;
+        }
+        if (this.config.dot) {
+          acc += this.gE[eo + f];
+          this.gE[eo + f] = 0;
         }
         gA[eo + f] += n2 * acc;
         gB[eo + f] += acc;
