@@ -17,6 +17,7 @@ import { fitEpoch, tablesOf } from '../train/fit.js';
 import type { ExampleSet } from '../train/types.js';
 import { repeatRecent, type RecencyWeighting } from '../train/recency.js';
 import { compactModel, deltaOf, freshLocal, RowIndex, toCompact } from './compact.js';
+import { mfSimdApplies, trainMfClient } from './mf-simd-client.js';
 import type { ClientData, ClientResult, ClientState, RoundPlan } from './types.js';
 
 /** Training negatives for a client's users (local indices), built from the client's own data only. */
@@ -43,12 +44,18 @@ export function compactExamples(ex: ExampleSet, rows: Int32Array | RowIndex): Ex
   return { ...ex, items: remap(ex.items), negatives: ex.negatives ? remap(ex.negatives) : null };
 }
 
+/** How a client round runs its numbers: `simd: false` forces the generic JavaScript path. */
+export interface ClientWorkOptions {
+  readonly simd?: boolean;
+}
+
 export function runClientRound(
   plan: RoundPlan,
   global: GlobalParams,
   data: ClientData,
   state: ClientState | null,
   sampler: NegativeSource,
+  options: ClientWorkOptions = {},
 ): ClientResult & { readonly state: ClientState } {
   const rng = Rng.derive(plan.seed, 'client', data.clientId);
   const positives = localPositives(data, plan.recency);
@@ -59,6 +66,13 @@ export function runClientRound(
   const index = new RowIndex(epochs.flatMap((ex) => (ex.negatives ? [ex.items, ex.negatives] : [ex.items])), sampler.nItems);
   const rows = index.rows;
   const local = state?.local ?? freshLocal(plan.model, data.users.length, Rng.derive(plan.seed, 'init-local', data.clientId));
+  const weight = epochs.length > 0 ? epochs[epochs.length - 1].length : 0;
+  const compactEpochs = epochs.map((ex) => compactExamples(ex, index));
+  if (options.simd !== false && mfSimdApplies(plan)) {
+    const d = trainMfClient(plan, global, local, rows, compactEpochs);
+    const update = { round: plan.round, weight, rows, itemTables: { itemEmb: d.itemEmb, itemBias: d.itemBias }, denseTables: { globalBias: d.globalBias }, loss: d.loss };
+    return { update, state: { local } };
+  }
   const compact = compactModel(plan.model, global, local, data.users.length, rows);
   const { model } = compact;
   const grads = new RowSparseGrads(model.info);
@@ -66,9 +80,6 @@ export function runClientRound(
   const tables = tablesOf(model);
   const trainable = model.info.map((p) => p.name);
   let loss = 0;
-  for (const ex of epochs) {
-    loss = fitEpoch(model, compactExamples(ex, index), plan.loss, plan.batch, grads, optimizer, tables, trainable);
-  }
-  const weight = epochs.length > 0 ? epochs[epochs.length - 1].length : 0;
+  for (const ex of compactEpochs) loss = fitEpoch(model, ex, plan.loss, plan.batch, grads, optimizer, tables, trainable);
   return { update: deltaOf(compact, plan.round, weight, loss), state: { local: model.params.local } };
 }
