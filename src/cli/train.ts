@@ -77,7 +77,7 @@ export const TRAIN_FLAGS: Record<string, FlagSpec> = {
   neighbors: { key: 'neighbors', kind: 'integer', help: 'graph: top-N most similar users per user (default 10)' },
   'graph-layers': { key: 'graphLayers', kind: 'integer', help: 'graph: propagation layers L of R = S\'\'·A (default 1; --layers is the MLP widths)' },
   lambda: { key: 'lambda', kind: 'number', help: 'text-graph: weight of λ·mean‖Q_u − R_u‖² (default 0.1)' },
-  head: { key: 'head', kind: 'string', help: "text-graph: mlp (the paper's MLP([e_u, q_i])) | mlp+dot (plus e_u·q_i, a GMF branch)" },
+  head: { key: 'head', kind: 'string', help: "text-graph: mlp+dot (MLP([e_u, q_i]) plus e_u·q_i, a GMF branch; default) | mlp (the paper's head)" },
   norm: { key: 'norm', kind: 'string', help: 'graph: row | sym normalisation of the user graph (default row)' },
   'no-self-loop': { key: 'noSelfLoop', kind: 'boolean', help: 'graph: leave a user out of its own neighbourhood' },
   'dp-laplace': { key: 'dpLaplace', kind: 'number', help: 'graph: Laplace noise scale on uploaded vec(W_u) (default 0 = off)' },

@@ -49,7 +49,7 @@ export const trainConfigSchema = z
     neighbors: z.number().int().min(0).default(10),
     graphLayers: positiveInt.default(1),
     lambda: z.number().min(0).default(0.1),
-    head: z.enum(['mlp', 'mlp+dot']).default('mlp'),
+    head: z.enum(['mlp', 'mlp+dot']).default('mlp+dot'),
     norm: z.enum(['row', 'sym']).default('row'),
     selfLoop: z.boolean().default(true),
     dpLaplace: z.number().min(0).default(0),
