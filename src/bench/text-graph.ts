@@ -137,7 +137,7 @@ export async function textGraphCompareBenchmark(): Promise<void> {
       rows.unshift(`${'popularity baseline'.padEnd(36)} test HR@10 ${p['HR@10'].toFixed(4)}  NDCG@10 ${p['NDCG@10'].toFixed(4)}`);
     }
     if (extra.algorithm === 'graph' && !setup) {
-      setup = `federated: ${cfg.rounds} rounds, all clients, ${cfg.localEpochs} local epoch(s), batch ${cfg.batch}, ${cfg.optimizer} lr ${cfg.lr}, server ${cfg.serverOptimizer} lr ${cfg.serverLr}; recency weighting ${cfg.recencyWindow}×${cfg.recencyWeight} (all rows); λ ${cfg.lambda}, ${cfg.neighbors} neighbours, L ${cfg.graphLayers}, ${cfg.norm} norm, sketch ${cfg.sketchDim}; encoder ${cfg.encoderId}`;
+      setup = `federated: ${cfg.rounds} rounds, all clients, ${cfg.localEpochs} local epoch(s), batch ${cfg.batch}, ${cfg.optimizer} lr ${cfg.lr}, server ${cfg.serverOptimizer} lr ${cfg.serverLr}; recency weighting ${cfg.recencyWindow}×${cfg.recencyWeight} (all rows); head ${cfg.head}, λ ${cfg.lambda}, ${cfg.neighbors} neighbours, L ${cfg.graphLayers}, ${cfg.norm} norm, sketch ${cfg.sketchDim}; encoder ${cfg.encoderId}`;
     }
   }
   process.stdout.write(`\nML-100K, leave-one-out by time, sampled-99, test metrics of the best-validation round/epoch (NDCG@10); ${setup}:\n${rows.join('\n')}\n`);
