@@ -7,7 +7,8 @@
  * - federated: clients run plain SGD (lr 0.2, batch 32, 2 local epochs) and the server applies the
  *   aggregate with Adam (lr 0.1), as MF's FedAvg defaults; graph aggregation, 20 rounds, no recency
  *   weighting: validation HR@10 / NDCG@10 0.584 / 0.284 (lr 0.5 and 1 epoch: 0.581 / 0.271; L2 1e-3:
- *   0.428 / 0.222; a fresh client Adam, lr 0.01, left text-graph FedAvg at HR@10 0.36);
+ *   0.428 / 0.222; client Adam lr 0.01, the earlier default, left text-graph FedAvg at HR@10 0.36,
+ *   measured before the shared W_init);
  * - both modes: recency weighting, each user's 20 latest train interactions counting 3 times
  *   (train/recency.ts): graph aggregation, 20 rounds, 0.615 / 0.308 (10 latest ×5: 0.588 / 0.277);
  *   centrally 0.658 / 0.384 (vs 0.651 / 0.371 without), its best epoch 6 of 20;
