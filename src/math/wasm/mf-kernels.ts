@@ -16,8 +16,8 @@ import {
 export const MF_KERNEL_NAMES = ['mfScores', 'mfBackward', 'sgdRows', 'gatherRows', 'subtractRows'] as const;
 export type MfKernelName = (typeof MF_KERNEL_NAMES)[number];
 
-/** Largest memory the MF kernels may use: 256 MiB. */
-export const MF_MAX_PAGES = 4096;
+/** Largest memory the MF kernels may use: 4 GiB, all a 32-bit WebAssembly memory can address (pages are committed only as it grows). */
+export const MF_MAX_PAGES = 65536;
 
 /** Address of row `ids[k]` of the table at `table`: table + ids[k]·rowBytes. */
 const rowAt = (table: number, ids: number, k: number, rowBytes: number): Code => [
