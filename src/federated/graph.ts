@@ -56,6 +56,18 @@ export interface GraphRoundStats {
   readonly personalRows: number;
 }
 
+/** out[o .. o+n) += w · y[p .. p+n), four elements per step (the same operations as a plain loop, fewer loop checks). */
+function addScaled(out: Float32Array, o: number, w: number, y: Float32Array, p: number, n: number): void {
+  let k = 0;
+  for (; k + 3 < n; k += 4) {
+    out[o + k] += w * y[p + k];
+    out[o + k + 1] += w * y[p + k + 1];
+    out[o + k + 2] += w * y[p + k + 2];
+    out[o + k + 3] += w * y[p + k + 3];
+  }
+  for (; k < n; k++) out[o + k] += w * y[p + k];
+}
+
 export class GraphAggregation implements Strategy {
   readonly name = 'graph';
   private readonly d: number;
@@ -223,15 +235,13 @@ export class GraphAggregation implements Strategy {
           const yj = Y[j];
           if (!out || !rowsJ || !yj) continue;
           if (j === i && !union) {
-            for (let k = 0; k < size; k++) out[k] += w * yj[k]; // self-loop: the same rows
+            addScaled(out, 0, w, yj, 0, size); // self-loop: the same rows
             continue;
           }
           for (let b = 0; b < rowsJ.length; b++) {
             const a = slot[rowsJ[b]];
             if (a < 0) continue;
-            const oa = a * d;
-            const ob = b * d;
-            for (let f = 0; f < d; f++) out[oa + f] += w * yj[ob + f];
+            addScaled(out, a * d, w, yj, b * d, d);
           }
         }
         if (rowsU) for (let k = 0; k < rowsU.length; k++) slot[rowsU[k]] = -1;
