@@ -1,6 +1,12 @@
 /**
  * Recency ranks of a user's interactions, the input of recency weighting (train/recency.ts).
  */
+import type { ImplicitSplit } from './types.js';
+
+/** The recency rank of each of user u's train entries (aligned with its train row); null without timestamps. */
+export function trainRecencyOf(split: ImplicitSplit, u: number): Int32Array | null {
+  return split.trainRecency?.subarray(split.train.indptr[u], split.train.indptr[u + 1]) ?? null;
+}
 
 /**
  * Rank of each interaction from the latest: 0 for the latest, ties broken towards the larger item

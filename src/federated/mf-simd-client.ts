@@ -9,6 +9,7 @@
  * the result agree with the generic path to rounding, not bit for bit.
  */
 import { bceWithLogits } from '../math/kernels.js';
+import { f32Bits } from '../math/wasm/encoder.js';
 import { MF_KERNEL_NAMES, MF_MAX_PAGES, mfKernelModuleBytes, type MfKernelName } from '../math/wasm/mf-kernels.js';
 import type { GlobalParams, LocalParams } from '../models/types.js';
 import type { ExampleSet } from '../train/types.js';
@@ -45,8 +46,6 @@ export function mfSimdApplies(plan: Pick<RoundPlan, 'model' | 'loss' | 'optimize
   const { model, loss, optimizer } = plan;
   return model.kind === 'mf' && model.dim % 4 === 0 && loss === 'bce' && optimizer.kind === 'sgd' && !(optimizer.momentum ?? 0) && simdSupported();
 }
-
-const f32Bits = (v: number): number => new Int32Array(Float32Array.of(v).buffer)[0];
 
 class MfSimdClient {
   private readonly memory = new WebAssembly.Memory({ initial: 1, maximum: MF_MAX_PAGES });

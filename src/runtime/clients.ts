@@ -4,6 +4,7 @@
  * and the items it must not draw as training negatives (see data/negatives.ts for why they depend on
  * the split: evaluation negatives always, held-out positives for leave-one-out splits).
  */
+import { trainRecencyOf } from '../data/recency.js';
 import { rowOf } from '../data/user-items.js';
 import { heldOutExclusionSources } from '../data/negatives.js';
 import type { ImplicitSplit } from '../data/types.js';
@@ -28,7 +29,7 @@ export function partitionClients(split: ImplicitSplit, usersPerClient: number, s
       users,
       positives,
       ratings: Array.from(users, (u) => trainRatings(split, u)),
-      recency: Array.from(users, (u) => split.trainRecency?.subarray(split.train.indptr[u], split.train.indptr[u + 1]) ?? null),
+      recency: Array.from(users, (u) => trainRecencyOf(split, u)),
       excluded: Array.from(users, (u) => uniqueSorted(heldOut.map((ui) => rowOf(ui, u)))),
     });
   }

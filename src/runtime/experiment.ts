@@ -20,6 +20,8 @@ import { clientNegativeSource, runClientRound } from '../federated/client-work.j
 import type { ResultDocument, SplitMetrics } from '../report/result.js';
 import { ConfigError, effectiveBatch, effectiveLr, recencyOf, serverOptimizerOf, type TrainConfig } from './config.js';
 import { repeatRecent } from '../train/recency.js';
+import type { UserPositives } from '../train/examples.js';
+import { trainRecencyOf } from '../data/recency.js';
 import { trainCentral } from './central.js';
 import { trainGraph } from './graph-experiment.js';
 import { isGraphModel } from './graph-defaults.js';
@@ -71,6 +73,11 @@ export function evaluateParts(scorer: Scorer, split: ImplicitSplit, c: TrainConf
   return out;
 }
 
+/** Every user's train positives for a centralised trainer, with the config's recency weighting (as a federated client applies it). */
+export function centralPositives(split: ImplicitSplit, c: TrainConfig): UserPositives[] {
+  return Array.from({ length: split.nUsers }, (_, u) => ({ user: u, items: repeatRecent(rowOf(split.train, u), trainRecencyOf(split, u), recencyOf(c)) }));
+}
+
 export async function runTraining(c: TrainConfig, onProgress?: ProgressListener): Promise<TrainedRun> {
   if (c.algorithm === 'fedrecon') throw new ConfigError("algorithm 'fedrecon' runs through runFedReconTraining (runtime/fedrecon-experiment.ts)");
   const started = performance.now();
@@ -90,8 +97,7 @@ export async function runTraining(c: TrainConfig, onProgress?: ProgressListener)
     }, onProgress));
   } else if (c.mode === 'central') {
     model = createModel(config, split.nUsers, split.nItems, { seed: c.seed });
-    const ranks = (u: number) => split.trainRecency?.subarray(split.train.indptr[u], split.train.indptr[u + 1]);
-    const positives = Array.from({ length: split.nUsers }, (_, u) => ({ user: u, items: repeatRecent(rowOf(split.train, u), ranks(u), recencyOf(c)) }));
+    const positives = centralPositives(split, c);
     const central = model;
     history = trainCentral(
       central,

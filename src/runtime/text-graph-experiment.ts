@@ -12,7 +12,6 @@
  *  4. evaluate validation and test with each user's joint layer and personalised table;
  *     popularity and random baselines in the same run.
  */
-import { rowOf } from '../data/user-items.js';
 import { NegativeSampler } from '../data/negatives.js';
 import type { Dataset, ImplicitSplit } from '../data/types.js';
 import { evaluateRanking } from '../eval/ranking.js';
@@ -33,13 +32,12 @@ import type { PersonalRows } from '../federated/personal-types.js';
 import type { ClientState, Strategy } from '../federated/types.js';
 import { updateBytes } from '../federated/bytes.js';
 import { buildEpochExamples } from '../train/examples.js';
-import { repeatRecent } from '../train/recency.js';
 import { fitEpoch } from '../train/fit.js';
 import { createTextEncoder } from '../text/encoders.js';
 import { readUserTextFile, userTexts } from '../text/user-text.js';
 import type { ResultDocument, SplitMetrics } from '../report/result.js';
 import { effectiveBatch, effectiveLr, recencyOf, serverOptimizerOf, type TrainConfig } from './config.js';
-import { evaluateParts, loadConfiguredDataset, splitDataset } from './experiment.js';
+import { centralPositives, evaluateParts, loadConfiguredDataset, splitDataset } from './experiment.js';
 import { partitionClients, sampleClients } from './clients.js';
 import { selectionScore } from './selection.js';
 import type { HistoryEntry, ProgressListener } from './types.js';
@@ -132,8 +130,7 @@ function trainCentralTextGraph(c: TrainConfig, cfg: TextGraphConfig, split: Impl
   const local = freshJoint(cfg, split.nUsers);
   const model = new TextGraphModel(cfg, split.nUsers, split.nItems, { global, local }, texts, null);
   // recency weighting as on the federated clients (train/recency.ts), so the rows compare like for like
-  const ranks = (u: number) => split.trainRecency?.subarray(split.train.indptr[u], split.train.indptr[u + 1]);
-  const positives = Array.from({ length: split.nUsers }, (_, u) => ({ user: u, items: repeatRecent(rowOf(split.train, u), ranks(u), recencyOf(c)) }));
+  const positives = centralPositives(split, c);
   const sampler = new NegativeSampler(split);
   const grads = new RowSparseGrads(model.info);
   const optimizer = createOptimizer({ kind: c.optimizer, lr: effectiveLr(c), weightDecay: c.l2 });

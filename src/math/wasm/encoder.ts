@@ -89,6 +89,8 @@ export const i32x4Shl: Code = simd(0xab);
 export const i32x4Add: Code = simd(0xae);
 export const i32x4TruncSatF32x4S: Code = simd(0xf8);
 
+/** The bit pattern of `v` as a float32, as an int32 (to pass an f32 through an i32 parameter). */
+export const f32Bits = (v: number): number => new Int32Array(Float32Array.of(v).buffer)[0];
 export const f32Const = (v: number): Code => [0x43, ...new Uint8Array(Float32Array.of(v).buffer)];
 export const i32LtU: Code = 0x49;
 /** Pops c, b, a; pushes a when c ≠ 0, else b. */

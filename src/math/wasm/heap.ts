@@ -10,6 +10,7 @@ import { availableParallelism } from 'node:os';
 import { isMainThread } from 'node:worker_threads';
 import { GEMM_COLS, GEMM_ROWS, KERNEL_NAMES, MAX_PAGES, SPMM_COLS, kernelModuleBytes, type KernelName } from './kernels.js';
 import { HelperPool, MAX_HELPERS, type Kernel } from './pool.js';
+import { f32Bits } from './encoder.js';
 
 const PAGE = 65536;
 /** Multiply-adds below which a call runs on the calling thread alone (waking a helper costs more). */
@@ -131,7 +132,7 @@ export class KernelHeap {
   ): void {
     if (rows % GEMM_ROWS !== 0 || dim % GEMM_COLS !== 0 || width % GEMM_COLS !== 0) throw new RangeError(`infoNceRows: rows ${rows} must be a multiple of ${GEMM_ROWS}, dim ${dim} and width ${width} of ${GEMM_COLS}`);
     if ([a, t, ga].some((m) => m.row !== dim || m.col !== 1) || [tt, s].some((m) => m.row !== width || m.col !== 1)) throw new RangeError('infoNceRows: operands must be row-major with rows of dim / width floats');
-    const invTBits = new Int32Array(Float32Array.of(invT).buffer)[0];
+    const invTBits = f32Bits(invT);
     const { weights, positives, sums, maxes, posLogits } = anchors;
     this.run('infonce', rows, GEMM_ROWS, rows * width * (2 * dim + SOFTMAX_COST), [a.at, tt.at, s.at, t.at, ga.at, dim, width, nT, valid, invTBits, weights, positives, sums, maxes, posLogits]);
   }
