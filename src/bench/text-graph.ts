@@ -8,9 +8,12 @@
  * `text-graph-compare`: ML-100K, EVALUATION.md protocol (leave-one-out by time, sampled-99, test
  *   metrics of the best-validation round): FedAvg with the same client model vs graph aggregation
  *   vs centralised, offline USE encoder, and graph aggregation with random vectors instead of text
- *   (ablation; TG_SHUFFLE=1 adds shuffled texts). TG_ROUNDS / TG_EPOCHS shorten the budget.
+ *   (ablation; TG_SHUFFLE=1 adds shuffled texts). TG_ROUNDS / TG_EPOCHS shorten the budget; the runs
+ *   go to worker threads, TG_JOBS at a time (default: one per core).
  * `text-graph` also times the client: one local epoch of 300 users, CPU ms per 100 interactions.
  */
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
 import { generateSynthetic } from '../data/synthetic.js';
 import { leaveOneOut } from '../data/split.js';
 import { rowOf } from '../data/user-items.js';
@@ -19,11 +22,10 @@ import { headParamInfo, initJointLayer, initTextGraphGlobal, textInputs, type Te
 import { GraphAggregation } from '../federated/graph.js';
 import type { GraphUpdate } from '../federated/personal-types.js';
 import { uniqueSorted } from '../federated/compact.js';
-import { parseTrainConfig } from '../runtime/config.js';
-import { runTextGraphTraining } from '../runtime/text-graph-experiment.js';
 import { userTexts } from '../text/user-text.js';
 import { HashingEncoder } from '../text/hash.js';
 import { ml100kPath, peakRssMiB } from './util.js';
+import type { CompareRow } from './text-graph-row.js';
 import { partitionClients } from '../runtime/clients.js';
 import { clientNegativeSource } from '../federated/client-work.js';
 import { runTextGraphClientRound, type TextGraphPlan } from '../federated/text-graph-client.js';
@@ -119,26 +121,39 @@ export async function textGraphCompareBenchmark(): Promise<void> {
     ['graph aggregation, random vectors', { algorithm: 'graph', textAblation: 'random' }],
   ];
   if (process.env.TG_SHUFFLE === '1') runs.push(['graph aggregation, shuffled texts', { algorithm: 'graph', textAblation: 'shuffle' }]);
-  const rows: string[] = [];
-  let setup = '';
-  for (const [name, extra] of runs) {
-    const cpu = process.cpuUsage();
-    const run = await runTextGraphTraining(parseTrainConfig({ ...common, ...extra }));
-    const m = run.result.metrics;
-    const cfg = run.result.config as Record<string, unknown>;
-    const budget = extra.mode === 'central' ? `epoch ${cfg.selectedRound}/${cfg.epochs}` : `round ${cfg.selectedRound}/${cfg.rounds}`;
-    const line =
-      `${name.padEnd(36)} test HR@10 ${m.test.sampled!['HR@10'].toFixed(4)}  NDCG@10 ${m.test.sampled!['NDCG@10'].toFixed(4)}  | val HR@10 ${m.validation.sampled!['HR@10'].toFixed(4)}` +
-      `  | best-validation ${budget} | ${run.result.timing.secondsPerRound.toFixed(1)} s/round wall, ${cpuSeconds(cpu).toFixed(0)} s CPU in all`;
-    process.stdout.write(line + '\n');
-    rows.push(line);
-    if (rows.length === 1) {
-      const p = run.result.baselines.popularity.test!.sampled!;
-      rows.unshift(`${'popularity baseline'.padEnd(36)} test HR@10 ${p['HR@10'].toFixed(4)}  NDCG@10 ${p['NDCG@10'].toFixed(4)}`);
+  const jobs = Math.max(1, Math.min(runs.length, Number(process.env.TG_JOBS ?? availableParallelism())));
+  process.stdout.write(`${runs.length} runs, ${jobs} at a time (TG_JOBS; each in its own worker thread, so wall seconds per round include the others' load)\n`);
+  const started = performance.now();
+  const results = await runPooled(runs.map(([, extra]) => ({ ...common, ...extra })), jobs, (k, row) => process.stdout.write(formatRow(runs[k][0], runs[k][1], row) + '\n'));
+  const graph = results.find((_, k) => runs[k][1].algorithm === 'graph')!.config;
+  const setup = `federated: ${graph.rounds} rounds, all clients, ${graph.localEpochs} local epoch(s), batch ${graph.batch}, ${graph.optimizer} lr ${graph.lr}, server ${graph.serverOptimizer} lr ${graph.serverLr}; recency weighting ${graph.recencyWindow}×${graph.recencyWeight} (all rows); head ${graph.head}, λ ${graph.lambda}, ${graph.neighbors} neighbours, L ${graph.graphLayers}, ${graph.norm} norm, personal rows ${graph.personalRows}, sketch ${graph.sketchDim}; encoder ${graph.encoderId}`;
+  const p = results[0].popularity;
+  const rows = [`${'popularity baseline'.padEnd(36)} test HR@10 ${p.hr.toFixed(4)}  NDCG@10 ${p.ndcg.toFixed(4)}`, ...results.map((row, k) => formatRow(runs[k][0], runs[k][1], row))];
+  process.stdout.write(`\nML-100K, leave-one-out by time, sampled-99, test metrics of the best-validation round/epoch (NDCG@10); ${setup}; ${((performance.now() - started) / 60000).toFixed(1)} min in all:\n${rows.join('\n')}\n`);
+}
+
+function formatRow(name: string, extra: Record<string, unknown>, row: CompareRow): string {
+  const budget = extra.mode === 'central' ? `epoch ${row.config.selectedRound}/${row.config.epochs}` : `round ${row.config.selectedRound}/${row.config.rounds}`;
+  return `${name.padEnd(36)} test HR@10 ${row.test.hr.toFixed(4)}  NDCG@10 ${row.test.ndcg.toFixed(4)}  | val HR@10 ${row.validation.hr.toFixed(4)}  NDCG@10 ${row.validation.ndcg.toFixed(4)}` +
+    `  | best-validation ${budget} | ${row.secondsPerRound.toFixed(1)} s/round wall`;
+}
+
+/** Runs each configuration in a worker thread (bench/text-graph-row.ts), `jobs` at a time; results in input order. */
+async function runPooled(configs: Record<string, unknown>[], jobs: number, onRow: (k: number, row: CompareRow) => void): Promise<CompareRow[]> {
+  const results: CompareRow[] = new Array(configs.length);
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < configs.length) {
+      const k = next++;
+      results[k] = await new Promise<CompareRow>((resolve, reject) => {
+        const worker = new Worker(new URL('./text-graph-row.js', import.meta.url), { workerData: configs[k] });
+        worker.once('message', resolve);
+        worker.once('error', reject);
+        worker.once('exit', (code) => code !== 0 && reject(new Error(`text-graph-compare: run ${k + 1} exited with code ${code}`)));
+      });
+      onRow(k, results[k]);
     }
-    if (extra.algorithm === 'graph' && !setup) {
-      setup = `federated: ${cfg.rounds} rounds, all clients, ${cfg.localEpochs} local epoch(s), batch ${cfg.batch}, ${cfg.optimizer} lr ${cfg.lr}, server ${cfg.serverOptimizer} lr ${cfg.serverLr}; recency weighting ${cfg.recencyWindow}×${cfg.recencyWeight} (all rows); head ${cfg.head}, λ ${cfg.lambda}, ${cfg.neighbors} neighbours, L ${cfg.graphLayers}, ${cfg.norm} norm, sketch ${cfg.sketchDim}; encoder ${cfg.encoderId}`;
-    }
-  }
-  process.stdout.write(`\nML-100K, leave-one-out by time, sampled-99, test metrics of the best-validation round/epoch (NDCG@10); ${setup}:\n${rows.join('\n')}\n`);
+  };
+  await Promise.all(Array.from({ length: jobs }, lane));
+  return results;
 }
