@@ -54,6 +54,32 @@ test('top-N keeps exactly the N most similar (not the least similar) users', () 
   assert.deepEqual(of(0), [1, 2]);
 });
 
+test('top-N over several tiles equals a brute-force search (ties aside)', () => {
+  const rng = new Rng(9);
+  const n = 150;
+  const width = 13;
+  const v = new Float32Array(n * width);
+  for (let u = 0; u < n; u++) {
+    const row = Float32Array.from({ length: width }, () => rng.normal());
+    const norm = Math.hypot(...row);
+    v.set(row.map((x) => x / norm), u * width);
+  }
+  const N = 7;
+  const nb = topNeighbours(v, n, width, N);
+  for (let u = 0; u < n; u++) {
+    const sims = Array.from({ length: n }, (_, j) => {
+      let s = 0;
+      for (let k = 0; k < width; k++) s += v[u * width + k] * v[j * width + k];
+      return j === u ? -Infinity : s;
+    });
+    const positive = sims.filter((s) => s > 0).sort((a, b) => b - a);
+    const want = Math.min(N, positive.length);
+    const got = [...nb.index.subarray(u * N, (u + 1) * N)].filter((j) => j >= 0);
+    assert.equal(got.length, want, `user ${u}: ${got.length} neighbours, ${want} with positive similarity`);
+    for (const j of got) assert.ok(sims[j] >= positive[want - 1] - 1e-6, `user ${u}: neighbour ${j} (${sims[j]}) is not among the ${N} most similar`);
+  }
+});
+
 test('normalisation: row sums 1 (row); D^-1/2 S D^-1/2 (sym); self-loops', () => {
   const nb = { index: Int32Array.of(1, 0, 0), sim: Float32Array.of(0.5, 0.5, 0.25) }; // N = 1
   const row = buildUserGraph(nb, 3, 1, { selfLoop: true, norm: 'row' });

@@ -10,9 +10,11 @@
  *     edge keeps its own table (S''_ii = 1);
  *  4. degree d_i = row sum + column sum of S' (weighted degree of the undirected graph): the
  *     weights of the global table (Eq. 17).
- * Top-N search visits each unordered pair once and keeps per-user min-heaps: O(n²·width) time,
- * O(n·N) memory.
+ * Top-N search visits each unordered pair once and keeps per-user min-heaps: O(n²·width) time
+ * (the dot products in WebAssembly SIMD, math/wasm/gram-kernels.ts, float32 sums), O(n·N) memory
+ * besides one copy of the vectors.
  */
+import { GramBlocks } from '../math/wasm/gram-kernels.js';
 
 export type GraphNorm = 'row' | 'sym';
 
@@ -70,63 +72,19 @@ export function topNeighbours(vectors: Float32Array, n: number, width: number, N
     sim[base + k] = s;
     index[base + k] = j;
   };
-  // Tiles of TILE × TILE pairs keep both blocks of vectors in cache.
+  // Tiles of TILE × TILE pairs: the dot products of a tile come from the SIMD kernel, then each
+  // pair (i < j) is offered to both heaps.
+  const gram = new GramBlocks(vectors, n, width, TILE);
   for (let ib = 0; ib < n; ib += TILE) {
     const iEnd = Math.min(n, ib + TILE);
     for (let jb = ib; jb < n; jb += TILE) {
       const jEnd = Math.min(n, jb + TILE);
+      const block = gram.block(ib, iEnd, jb, jEnd);
+      const cols = jEnd - jb;
       for (let i = ib; i < iEnd; i++) {
-        const a = i * width;
-        let j = Math.max(jb, i + 1);
-        // four partners at a time: each a[k] is loaded once for four products
-        for (; j + 3 < jEnd; j += 4) {
-          const b0 = j * width;
-          const b1 = b0 + width;
-          const b2 = b1 + width;
-          const b3 = b2 + width;
-          let s0 = 0;
-          let s1 = 0;
-          let s2 = 0;
-          let s3 = 0;
-          for (let k = 0; k < width; k++) {
-            const x = vectors[a + k];
-            s0 += x * vectors[b0 + k];
-            s1 += x * vectors[b1 + k];
-            s2 += x * vectors[b2 + k];
-            s3 += x * vectors[b3 + k];
-          }
-          if (s0 > 0) {
-            if (size[i] < N || s0 > sim[i * N]) push(i, j, s0);
-            if (size[j] < N || s0 > sim[j * N]) push(j, i, s0);
-          }
-          if (s1 > 0) {
-            if (size[i] < N || s1 > sim[i * N]) push(i, j + 1, s1);
-            if (size[j + 1] < N || s1 > sim[(j + 1) * N]) push(j + 1, i, s1);
-          }
-          if (s2 > 0) {
-            if (size[i] < N || s2 > sim[i * N]) push(i, j + 2, s2);
-            if (size[j + 2] < N || s2 > sim[(j + 2) * N]) push(j + 2, i, s2);
-          }
-          if (s3 > 0) {
-            if (size[i] < N || s3 > sim[i * N]) push(i, j + 3, s3);
-            if (size[j + 3] < N || s3 > sim[(j + 3) * N]) push(j + 3, i, s3);
-          }
-        }
-        for (; j < jEnd; j++) {
-          const b = j * width;
-          let s0 = 0;
-          let s1 = 0;
-          let s2 = 0;
-          let s3 = 0;
-          let k = 0;
-          for (; k + 3 < width; k += 4) {
-            s0 += vectors[a + k] * vectors[b + k];
-            s1 += vectors[a + k + 1] * vectors[b + k + 1];
-            s2 += vectors[a + k + 2] * vectors[b + k + 2];
-            s3 += vectors[a + k + 3] * vectors[b + k + 3];
-          }
-          for (; k < width; k++) s0 += vectors[a + k] * vectors[b + k];
-          const s = s0 + s1 + s2 + s3;
+        const row = (i - ib) * cols - jb;
+        for (let j = Math.max(jb, i + 1); j < jEnd; j++) {
+          const s = block[row + j];
           if (s <= 0) continue;
           if (size[i] < N || s > sim[i * N]) push(i, j, s);
           if (size[j] < N || s > sim[j * N]) push(j, i, s);
