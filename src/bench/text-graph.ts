@@ -1,8 +1,8 @@
 /**
  * Text-graph benchmarks (UFGraphFR, arXiv 2501.08044; GPFedRec, KDD 2024).
- * `text-graph`: one round of graph aggregation on ML-1M-shaped synthetic data (6040 users, 3706
- *   items, 1M interactions, user text from the synthetic side info, hashing encoder 512-d so the
- *   shapes match USE): every user uploads vec(W_u) [512·32] and its trained rows (train positives
+ * `text-graph`: one round of graph aggregation with the default settings on ML-1M-shaped synthetic
+ *   data (6040 users, 3706 items, 1M interactions, user text from the synthetic side info, hashing
+ *   encoder 512-d so the shapes match USE), and with L = 2: every user uploads vec(W_u) [512·32] and its trained rows (train positives
  *   plus 4 sampled negatives each); timed: accept (sketching) + endRound (graph, propagation,
  *   θ_global, personal rows); targets ≤ 10 s and peak RSS ≤ 1.5 GiB.
  * `text-graph-compare`: ML-100K, EVALUATION.md protocol (leave-one-out by time, sampled-99, test
@@ -10,7 +10,7 @@
  *   vs centralised, offline USE encoder, and graph aggregation with random vectors instead of text
  *   (ablation; TG_SHUFFLE=1 adds shuffled texts). TG_ROUNDS / TG_EPOCHS shorten the budget; the runs
  *   go to worker threads, TG_JOBS at a time (default: one per core).
- * `text-graph` also times the client: one local epoch of 300 users, CPU ms per 100 interactions.
+ * `text-graph` also times the client: one default round of 300 users, CPU ms per 100 interactions.
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -18,7 +18,9 @@ import { generateSynthetic } from '../data/synthetic.js';
 import { leaveOneOut } from '../data/split.js';
 import { rowOf } from '../data/user-items.js';
 import { Rng } from '../math/rng.js';
-import { headParamInfo, initJointLayer, initTextGraphGlobal, textInputs, type TextGraphConfig } from '../models/text-graph/model.js';
+import { headParamInfo, initJointLayer, initTextGraphGlobal, textInputs } from '../models/text-graph/model.js';
+import { effectiveBatch, effectiveLr, parseTrainConfig, recencyOf } from '../runtime/config.js';
+import { textGraphConfigOf } from '../runtime/text-graph-experiment.js';
 import { GraphAggregation } from '../federated/graph.js';
 import type { GraphUpdate } from '../federated/personal-types.js';
 import { uniqueSorted } from '../federated/compact.js';
@@ -41,15 +43,18 @@ export async function textGraphBenchmark(): Promise<void> {
   const split = leaveOneOut(ds, { seed: 1 });
   const encoder = new HashingEncoder(512, 1);
   const texts = await encoder.encode(userTexts(ds));
-  const cfg: TextGraphConfig = { textDim: 512, dim: 32, layers: [32, 16, 8], lambda: 0.1 };
+  // the text-graph defaults (runtime/text-graph-defaults.ts and the config schema), as `fedrec train` would run them
+  const defaults = parseTrainConfig({ model: 'text-graph', algorithm: 'graph' });
+  const cfg = textGraphConfigOf(defaults, 512);
   const global = initTextGraphGlobal(cfg, split.nItems, new Rng(1));
   const w0 = initJointLayer(cfg, new Rng(3));
   const headInfo = headParamInfo(cfg);
   {
-    // client cost: one round (1 local epoch, batch 64, Adam, 4 negatives) of the first 300 users
+    // client cost: one round of the first 300 users with the default plan (local epochs, batch, optimiser, negatives, recency)
     const clients = partitionClients(split, 1, 1).slice(0, 300);
     const plan: TextGraphPlan = {
-      round: 1, seed: 1, model: cfg, localEpochs: 1, batch: 64, negatives: 4, optimizer: { kind: 'adam', lr: 0.01 }, uploadUsers: true, dpLaplace: 0,
+      round: 1, seed: 1, model: cfg, localEpochs: defaults.localEpochs, batch: effectiveBatch(defaults), negatives: defaults.negatives,
+      optimizer: { kind: defaults.optimizer, lr: effectiveLr(defaults), weightDecay: defaults.l2 }, uploadUsers: true, dpLaplace: 0, recency: recencyOf(defaults),
     };
     let interactions = 0;
     const cpu = process.cpuUsage();
@@ -59,13 +64,13 @@ export async function textGraphBenchmark(): Promise<void> {
     }
     const ms = cpuSeconds(cpu) * 1000;
     process.stdout.write(
-      `text-graph client, ${clients.length} users, ${interactions} train interactions (×5 examples with negatives), MLP [${cfg.layers}] on [e_u, q_i], d ${cfg.dim}: ` +
+      `text-graph client, ${clients.length} users, ${interactions} train interactions (${plan.localEpochs} local epoch(s), ${plan.negatives} negatives each, recency ${defaults.recencyWindow}×${defaults.recencyWeight}), head ${defaults.head} [${cfg.layers}] on [e_u, q_i], d ${cfg.dim}: ` +
         `${(ms / clients.length).toFixed(2)} ms CPU per client, ${((ms * 100) / interactions).toFixed(2)} ms CPU per 100 interactions\n`,
     );
   }
-  for (const layers of [1, 2]) {
+  for (const layers of [...new Set([defaults.graphLayers, 2])]) {
     const strategy = new GraphAggregation(global, split.nUsers, split.nItems, cfg.textDim * cfg.dim, headInfo, {
-      neighbors: 10, layers, norm: 'row', selfLoop: true, sketchDim: 128, seed: 1,
+      neighbors: defaults.neighbors, layers, norm: defaults.norm, selfLoop: defaults.selfLoop, sketchDim: defaults.sketchDim, personalRows: defaults.personalRows, seed: 1,
     });
     const rng = new Rng(2);
     let acceptSeconds = 0;
@@ -97,7 +102,7 @@ export async function textGraphBenchmark(): Promise<void> {
       const endCpu = cpuSeconds(cpu);
       const s = strategy.lastStats!;
       process.stdout.write(
-        `graph aggregation, L=${layers}, round ${round}, 6040 users (sketch 128, top-10): accept ${(acceptSeconds).toFixed(2)} s + endRound ${endSeconds.toFixed(2)} s ` +
+        `graph aggregation, L=${layers}, round ${round}, 6040 users (sketch ${defaults.sketchDim}, top-${defaults.neighbors}, ${defaults.norm} norm, personal rows ${defaults.personalRows}): accept ${(acceptSeconds).toFixed(2)} s + endRound ${endSeconds.toFixed(2)} s ` +
           `(graph ${s.graphSeconds.toFixed(2)} s, propagation+θ ${s.propagateSeconds.toFixed(2)} s) = ${(acceptSeconds + endSeconds).toFixed(2)} s wall, ${(acceptCpu + endCpu).toFixed(2)} s CPU (target ≤ 10 s); ` +
           `personal rows ${s.personalRows} (${((s.personalRows * cfg.dim * 4) / 2 ** 20).toFixed(0)} MiB); peak RSS ${peakRssMiB().toFixed(0)} MiB (target ≤ 1536)\n`,
       );
