@@ -9,7 +9,9 @@
  *   metrics of the best-validation round): FedAvg with the same client model vs graph aggregation
  *   vs centralised, offline USE encoder, and graph aggregation with random vectors instead of text
  *   (ablation; TG_SHUFFLE=1 adds shuffled texts). TG_ROUNDS / TG_EPOCHS shorten the budget; the runs
- *   go to worker threads, TG_JOBS at a time (default: one per core).
+ *   go to worker threads, TG_JOBS at a time (default: one per core); TG_SEEDS=42,43,44 repeats every
+ *   row per seed and adds mean ± standard deviation (evaluation and training negatives and the
+ *   initialisation follow the seed; the leave-one-out-by-time split does not).
  * `text-graph` also times the client: one default round of 300 users, CPU ms per 100 interactions.
  */
 import { availableParallelism } from 'node:os';
@@ -126,15 +128,42 @@ export async function textGraphCompareBenchmark(): Promise<void> {
     ['graph aggregation, random vectors', { algorithm: 'graph', textAblation: 'random' }],
   ];
   if (process.env.TG_SHUFFLE === '1') runs.push(['graph aggregation, shuffled texts', { algorithm: 'graph', textAblation: 'shuffle' }]);
-  const jobs = Math.max(1, Math.min(runs.length, Number(process.env.TG_JOBS ?? availableParallelism())));
-  process.stdout.write(`${runs.length} runs, ${jobs} at a time (TG_JOBS; each in its own worker thread, so wall seconds per round include the others' load)\n`);
+  const seeds = seedsOf(process.env.TG_SEEDS);
+  const plan = runs.flatMap(([name, extra]) => seeds.map((seed) => ({ name, extra, config: { ...common, ...extra, ...(seed === null ? {} : { seed }) } })));
+  const jobs = Math.max(1, Math.min(plan.length, Number(process.env.TG_JOBS ?? availableParallelism())));
+  process.stdout.write(`${plan.length} runs, ${jobs} at a time (TG_JOBS; each in its own worker thread, so wall seconds per round include the others' load)\n`);
   const started = performance.now();
-  const results = await runPooled(runs.map(([, extra]) => ({ ...common, ...extra })), jobs, (k, row) => process.stdout.write(formatRow(runs[k][0], runs[k][1], row) + '\n'));
-  const graph = results.find((_, k) => runs[k][1].algorithm === 'graph')!.config;
+  const label = (k: number) => plan[k].name + (seeds.length > 1 ? `, seed ${plan[k].config.seed}` : '');
+  const results = await runPooled(plan.map((p) => p.config), jobs, (k, row) => process.stdout.write(formatRow(label(k), plan[k].extra, row) + '\n'));
+  const graph = results.find((_, k) => plan[k].extra.algorithm === 'graph')!.config;
   const setup = `federated: ${graph.rounds} rounds, all clients, ${graph.localEpochs} local epoch(s), batch ${graph.batch}, ${graph.optimizer} lr ${graph.lr}, server ${graph.serverOptimizer} lr ${graph.serverLr}; recency weighting ${graph.recencyWindow}×${graph.recencyWeight} (all rows); head ${graph.head}, λ ${graph.lambda}, ${graph.neighbors} neighbours, L ${graph.graphLayers}, ${graph.norm} norm, personal rows ${graph.personalRows}, sketch ${graph.sketchDim}; encoder ${graph.encoderId}`;
   const p = results[0].popularity;
-  const rows = [`${'popularity baseline'.padEnd(36)} test HR@10 ${p.hr.toFixed(4)}  NDCG@10 ${p.ndcg.toFixed(4)}`, ...results.map((row, k) => formatRow(runs[k][0], runs[k][1], row))];
+  const rows = [`${'popularity baseline'.padEnd(36)} test HR@10 ${p.hr.toFixed(4)}  NDCG@10 ${p.ndcg.toFixed(4)}`, ...results.map((row, k) => formatRow(label(k), plan[k].extra, row))];
+  if (seeds.length > 1) {
+    rows.push(`\nover seeds ${seeds.join(', ')} (mean ± sample standard deviation):`);
+    runs.forEach(([name], r) => {
+      const mine = results.slice(r * seeds.length, (r + 1) * seeds.length);
+      const stat = (f: (row: CompareRow) => number) => meanSd(mine.map(f));
+      rows.push(`${name.padEnd(36)} test HR@10 ${stat((x) => x.test.hr)}  NDCG@10 ${stat((x) => x.test.ndcg)}  | val HR@10 ${stat((x) => x.validation.hr)}  NDCG@10 ${stat((x) => x.validation.ndcg)}`);
+    });
+  }
   process.stdout.write(`\nML-100K, leave-one-out by time, sampled-99, test metrics of the best-validation round/epoch (NDCG@10); ${setup}; ${((performance.now() - started) / 60000).toFixed(1)} min in all:\n${rows.join('\n')}\n`);
+}
+
+/** TG_SEEDS: comma-separated integer seeds; absent → [null] (the config's default seed). */
+function seedsOf(env: string | undefined): (number | null)[] {
+  if (env === undefined || env.trim() === '') return [null];
+  return env.split(',').map((t) => {
+    const seed = Number(t.trim());
+    if (t.trim() === '' || !Number.isSafeInteger(seed)) throw new Error(`TG_SEEDS: expected comma-separated integers, got ${JSON.stringify(env)}`);
+    return seed;
+  });
+}
+
+function meanSd(xs: number[]): string {
+  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+  const sd = Math.sqrt(xs.reduce((a, x) => a + (x - mean) ** 2, 0) / (xs.length - 1));
+  return `${mean.toFixed(4)} ± ${sd.toFixed(4)}`;
 }
 
 function formatRow(name: string, extra: Record<string, unknown>, row: CompareRow): string {
