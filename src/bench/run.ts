@@ -14,7 +14,13 @@ async function main(): Promise<void> {
   }
   for (const name of names.length > 0 ? names : Object.keys(benchmarks)) {
     process.stdout.write(`\n== ${name} ==\n`);
-    await benchmarks[name]();
+    try {
+      await benchmarks[name]();
+    } catch (err) {
+      process.stderr.write(`benchmark ${name} failed: ${(err as Error).message}\n`);
+      process.exitCode = 1;
+      return;
+    }
   }
 }
 
