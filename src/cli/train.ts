@@ -35,7 +35,7 @@ export const TRAIN_FLAGS: Record<string, FlagSpec> = {
   'kmeans-iterations': { key: 'kmeansIterations', kind: 'integer', help: 'NCL k-means iterations per E-step (default 10)' },
   'warm-up': { key: 'warmUp', kind: 'integer', help: 'NCL epochs/rounds before the prototype term starts (default 20)' },
   mode: { key: 'mode', kind: 'string', help: 'central | federated (default federated)' },
-  algorithm: { key: 'algorithm', kind: 'string', help: 'fedavg | fedrecon (Federated Reconstruction: stateless clients, unseen evaluation users) | graph (text-graph aggregation)' },
+  algorithm: { key: 'algorithm', kind: 'string', help: 'fedavg | fedrecon (Federated Reconstruction: stateless clients, unseen evaluation users) | graph (text-graph aggregation; the default for --model text-graph)' },
   feedback: { key: 'feedback', kind: 'string', help: 'implicit | explicit (ratings, MSE; fedrecon only; fedrecon default explicit)' },
   loss: { key: 'loss', kind: 'string', help: 'bce | bpr' },
   rounds: { key: 'rounds', kind: 'integer', help: 'federated rounds (default 60)' },

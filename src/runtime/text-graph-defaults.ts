@@ -24,7 +24,8 @@ const RECENCY = { recencyWindow: 20, recencyWeight: 3 };
 export const TEXT_GRAPH_DEFAULTS: Record<'central' | 'federated', Record<string, unknown>> = {
   central: { epochs: 20, batch: 256, lr: 0.002, evalEvery: 2, ...RECENCY },
   // Every client every round.
-  federated: { rounds: 40, localEpochs: 2, batch: 32, optimizer: 'sgd', lr: 0.05, serverOptimizer: 'adam', serverLr: 0.1, evalEvery: 5, ...RECENCY },
+  // Graph aggregation, the paper's algorithm, unless --algorithm fedavg is asked for.
+  federated: { algorithm: 'graph', rounds: 40, localEpochs: 2, batch: 32, optimizer: 'sgd', lr: 0.05, serverOptimizer: 'adam', serverLr: 0.1, evalEvery: 5, ...RECENCY },
 };
 
 /** Fills text-graph defaults into raw options when `model` is 'text-graph'. */

@@ -1,0 +1,16 @@
+/** Text-graph defaults: graph aggregation unless asked otherwise, the validation-chosen settings, given flags win. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseTrainConfig } from './config.js';
+
+test('text-graph defaults: graph aggregation with the tuned plan; central and given fields are respected', () => {
+  const federated = parseTrainConfig({ model: 'text-graph' });
+  assert.equal(federated.algorithm, 'graph');
+  assert.deepEqual([federated.optimizer, federated.lr, federated.rounds, federated.localEpochs, federated.serverOptimizer], ['sgd', 0.05, 40, 2, 'adam']);
+  const fedavg = parseTrainConfig({ model: 'text-graph', algorithm: 'fedavg', lr: 0.3 });
+  assert.equal(fedavg.algorithm, 'fedavg');
+  assert.equal(fedavg.lr, 0.3);
+  const central = parseTrainConfig({ model: 'text-graph', mode: 'central' });
+  assert.deepEqual([central.mode, central.lr, central.epochs], ['central', 0.002, 20]);
+  assert.equal(parseTrainConfig({}).algorithm, 'fedavg', 'other models keep FedAvg');
+});
