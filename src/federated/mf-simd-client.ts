@@ -11,11 +11,10 @@
 import { bceWithLogits } from '../math/kernels.js';
 import { f32Bits } from '../math/wasm/encoder.js';
 import { MF_KERNEL_NAMES, MF_MAX_PAGES, mfKernelModuleBytes, type MfKernelName } from '../math/wasm/mf-kernels.js';
+import { growTo } from '../math/wasm/memory.js';
 import type { GlobalParams, LocalParams } from '../models/types.js';
 import type { ExampleSet } from '../train/types.js';
 import type { RoundPlan } from './types.js';
-
-const PAGE = 65536;
 
 type Kernel = (lo: number, hi: number, ...args: number[]) => void;
 
@@ -59,15 +58,6 @@ class MfSimdClient {
     this.kernels = Object.fromEntries(MF_KERNEL_NAMES.map((n) => [n, exports[n] as Kernel])) as Record<MfKernelName, Kernel>;
   }
 
-  /** Grows the memory to at least `bytes`; returns its buffer. */
-  private reserve(bytes: number): ArrayBuffer {
-    const have = this.memory.buffer.byteLength / PAGE;
-    const need = Math.ceil(bytes / PAGE);
-    if (need > MF_MAX_PAGES) throw new RangeError(`MF SIMD client: ${bytes} bytes needed, at most ${MF_MAX_PAGES * PAGE}`);
-    if (need > have) this.memory.grow(need - have);
-    return this.memory.buffer;
-  }
-
   train(plan: RoundPlan, global: GlobalParams, local: LocalParams, rows: Int32Array, epochs: readonly ExampleSet[]): MfClientDelta {
     const dim = plan.model.dim;
     const rowBytes = 4 * dim;
@@ -88,7 +78,7 @@ class MfSimdClient {
     const dScoreAt = scoresAt + 4 * longest;
     const itemListAt = dScoreAt + 4 * longest;
     const userListAt = itemListAt + 4 * nRows;
-    const buffer = this.reserve(userListAt + 4 * nUsers);
+    const buffer = growTo(this.memory, userListAt + 4 * nUsers, MF_MAX_PAGES, 'MF SIMD client');
     const f32 = (offset: number, length: number) => new Float32Array(buffer, offset, length);
     const i32 = (offset: number, length: number) => new Int32Array(buffer, offset, length);
     if (this.loaded?.table !== table || this.loaded.round !== plan.round) {

@@ -8,8 +8,8 @@ import {
   assemble, f32Add, f32Store, f32x4Add, f32x4ExtractLane, f32x4Mul, forLoop, get, I32, i32, i32Add, i32Mul, set,
   V128, v128Load, v128Zero, type FunctionDef,
 } from './encoder.js';
+import { growTo } from './memory.js';
 
-const PAGE = 65536;
 /** Largest memory the kernel may use: 4 GiB, all a 32-bit memory can address (committed as it grows). */
 const MAX_PAGES = 65536;
 
@@ -65,11 +65,8 @@ export class GramBlocks {
     const padded = Math.ceil(width / 4) * 4;
     this.rowBytes = padded * 4;
     this.outAt = n * this.rowBytes;
-    const bytes = this.outAt + maxBlock * maxBlock * 4;
-    const pages = Math.ceil(bytes / PAGE);
-    if (pages > MAX_PAGES) throw new RangeError(`gram blocks: ${bytes} bytes needed, at most ${MAX_PAGES * PAGE}`);
-    if (pages > 1) this.memory.grow(pages - 1);
-    const table = new Float32Array(this.memory.buffer, 0, n * padded);
+    const buffer = growTo(this.memory, this.outAt + maxBlock * maxBlock * 4, MAX_PAGES, 'gram blocks');
+    const table = new Float32Array(buffer, 0, n * padded);
     if (padded === width) table.set(vectors);
     else for (let r = 0; r < n; r++) table.set(vectors.subarray(r * width, (r + 1) * width), r * padded);
     const exports = new WebAssembly.Instance(new WebAssembly.Module(moduleBytes), { env: { memory: this.memory } }).exports;

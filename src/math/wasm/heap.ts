@@ -11,8 +11,8 @@ import { isMainThread } from 'node:worker_threads';
 import { GEMM_COLS, GEMM_ROWS, KERNEL_NAMES, MAX_PAGES, SPMM_COLS, kernelModuleBytes, type KernelName } from './kernels.js';
 import { HelperPool, MAX_HELPERS, type Kernel } from './pool.js';
 import { f32Bits } from './encoder.js';
+import { growTo } from './memory.js';
 
-const PAGE = 65536;
 /** Multiply-adds below which a call runs on the calling thread alone (waking a helper costs more). */
 const PARALLEL_WORK = 1 << 22;
 /** Multiply-add equivalents per logit of InfoNCE's softmax step (three passes, one exp). */
@@ -61,10 +61,7 @@ export class KernelHeap {
   alloc(bytes: number): number {
     const at = roundUp(this.top, 16);
     this.top = at + bytes;
-    const pages = Math.ceil(this.top / PAGE);
-    const have = this.memory.buffer.byteLength / PAGE;
-    if (pages > MAX_PAGES) throw new RangeError(`kernel heap: ${this.top} bytes needed, at most ${MAX_PAGES * PAGE}`);
-    if (pages > have) this.memory.grow(pages - have);
+    growTo(this.memory, this.top, MAX_PAGES, 'kernel heap');
     return at;
   }
 
