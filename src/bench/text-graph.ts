@@ -21,8 +21,8 @@ import { leaveOneOut } from '../data/split.js';
 import { rowOf } from '../data/user-items.js';
 import { Rng } from '../math/rng.js';
 import { headParamInfo, initJointLayer, initTextGraphGlobal, textInputs } from '../models/text-graph/model.js';
-import { effectiveBatch, effectiveLr, parseTrainConfig, recencyOf } from '../runtime/config.js';
-import { textGraphConfigOf } from '../runtime/text-graph-experiment.js';
+import { parseTrainConfig } from '../runtime/config.js';
+import { textGraphConfigOf, textGraphPlanOf } from '../runtime/text-graph-experiment.js';
 import { GraphAggregation } from '../federated/graph.js';
 import type { GraphUpdate } from '../federated/personal-types.js';
 import { uniqueSorted } from '../federated/compact.js';
@@ -54,10 +54,7 @@ export async function textGraphBenchmark(): Promise<void> {
   {
     // client cost: one round of the first 300 users with the default plan (local epochs, batch, optimiser, negatives, recency)
     const clients = partitionClients(split, 1, 1).slice(0, 300);
-    const plan: TextGraphPlan = {
-      round: 1, seed: 1, model: cfg, localEpochs: defaults.localEpochs, batch: effectiveBatch(defaults), negatives: defaults.negatives,
-      optimizer: { kind: defaults.optimizer, lr: effectiveLr(defaults), weightDecay: defaults.l2 }, uploadUsers: true, dpLaplace: 0, recency: recencyOf(defaults),
-    };
+    const plan: TextGraphPlan = { ...textGraphPlanOf(defaults, cfg, true), round: 1, seed: 1 };
     let interactions = 0;
     const cpu = process.cpuUsage();
     for (const client of clients) {

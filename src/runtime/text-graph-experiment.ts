@@ -74,6 +74,15 @@ export function textGraphConfigOf(c: TrainConfig, textDim: number): TextGraphCon
   return { textDim, dim: c.dim, layers: c.layers, lambda: c.lambda, dot: c.head === 'mlp+dot' };
 }
 
+/** A client round's plan under config c, but for its round and seed; `uploadUsers` for graph aggregation. */
+export function textGraphPlanOf(c: TrainConfig, cfg: TextGraphConfig, uploadUsers: boolean): Omit<TextGraphPlan, 'round' | 'seed'> {
+  return {
+    model: cfg, localEpochs: c.localEpochs, batch: effectiveBatch(c), negatives: c.negatives,
+    optimizer: { kind: c.optimizer, lr: effectiveLr(c), weightDecay: c.l2 }, uploadUsers, dpLaplace: c.dpLaplace,
+    recency: recencyOf(c),
+  };
+}
+
 export async function runTextGraphTraining(c: TrainConfig, onProgress?: ProgressListener): Promise<TextGraphRun> {
   const started = performance.now();
   const dataset = await loadConfiguredDataset(c);
@@ -169,11 +178,7 @@ function trainFederatedTextGraph(c: TrainConfig, cfg: TextGraphConfig, split: Im
   const samplers = clients.map((client) => clientNegativeSource(split.nItems, client));
   const clientTexts = clients.map((client) => selectTextInputs(cfg, texts, client.users));
   const states: (ClientState | null)[] = clients.map(() => null);
-  const planBase = {
-    model: cfg, localEpochs: c.localEpochs, batch: effectiveBatch(c), negatives: c.negatives,
-    optimizer: { kind: c.optimizer, lr: effectiveLr(c), weightDecay: c.l2 }, uploadUsers: graph !== null, dpLaplace: c.dpLaplace,
-    recency: recencyOf(c),
-  };
+  const planBase = textGraphPlanOf(c, cfg, graph !== null);
   const globalBytes = Object.values(global).reduce((s, v) => s + v.length * 4, 0);
   const scorer = (): Scorer => {
     const local = freshJoint(cfg, split.nUsers);
