@@ -127,7 +127,7 @@ export async function textGraphCompareBenchmark(): Promise<void> {
   if (process.env.TG_SHUFFLE === '1') runs.push(['graph aggregation, shuffled texts', { algorithm: 'graph', textAblation: 'shuffle' }]);
   const seeds = seedsOf(process.env.TG_SEEDS);
   const plan = runs.flatMap(([name, extra]) => seeds.map((seed) => ({ name, extra, config: { ...common, ...extra, ...(seed === null ? {} : { seed }) } })));
-  const jobs = Math.max(1, Math.min(plan.length, Number(process.env.TG_JOBS ?? availableParallelism())));
+  const jobs = Math.min(plan.length, jobsOf(process.env.TG_JOBS));
   process.stdout.write(`${plan.length} runs, ${jobs} at a time (TG_JOBS; each in its own worker thread, so wall seconds per round include the others' load)\n`);
   const started = performance.now();
   const label = (k: number) => plan[k].name + (seeds.length > 1 ? `, seed ${plan[k].config.seed}` : '');
@@ -145,6 +145,14 @@ export async function textGraphCompareBenchmark(): Promise<void> {
     });
   }
   process.stdout.write(`\nML-100K, leave-one-out by time, sampled-99, test metrics of the best-validation round/epoch (NDCG@10); ${setup}; ${((performance.now() - started) / 60000).toFixed(1)} min in all:\n${rows.join('\n')}\n`);
+}
+
+/** TG_JOBS: runs at a time, a positive integer; absent → one per core. */
+function jobsOf(env: string | undefined): number {
+  if (env === undefined || env.trim() === '') return availableParallelism();
+  const jobs = Number(env);
+  if (!Number.isSafeInteger(jobs) || jobs < 1) throw new Error(`TG_JOBS: expected a positive integer, got ${JSON.stringify(env)}`);
+  return jobs;
 }
 
 /** TG_SEEDS: comma-separated integer seeds; absent → [null] (the config's default seed). */
