@@ -74,6 +74,18 @@ test('unknown flags and bad values are errors that say what is allowed', () => {
   assert.match(command.stderr, /unknown command 'fly'/);
 });
 
+test("--layers none trains the text-graph head without hidden layers; NeuMF refuses it", () => {
+  const r = fedrec(['train', ...tiny, '--model', 'text-graph', '--encoder', 'hash', '--layers', 'none', '--json']);
+  assert.equal(r.status, 0, r.stderr);
+  const doc = JSON.parse(r.stdout);
+  assert.deepEqual(doc.config.layers, []);
+  assert.equal(doc.config.algorithm, 'graph');
+  assert.ok(Number.isFinite(doc.metrics.test.sampled['HR@10']));
+  const neumf = fedrec(['train', '--model', 'neumf', '--layers', 'none']);
+  assert.equal(neumf.status, 2);
+  assert.match(neumf.stderr, /layers: NeuMF needs at least one MLP layer/);
+});
+
 test('a malformed data file is an error naming the file and the line', () => {
   const dir = mkdtempSync(join(tmpdir(), 'fedrec-cli-'));
   const file = join(dir, 'ratings.tsv');

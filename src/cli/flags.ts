@@ -61,7 +61,7 @@ function convert(flag: string, kind: FlagKind, raw: string | boolean): unknown {
     case 'list':
       return raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
     case 'numberList':
-      return raw.split(',').map((s) => num(s.trim(), true));
+      return raw.trim() === 'none' ? [] : raw.split(',').map((s) => num(s.trim(), true));
     case 'fractionList':
       return raw.split(',').map((s) => num(s.trim(), false));
     default:

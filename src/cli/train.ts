@@ -23,7 +23,7 @@ export const TRAIN_FLAGS: Record<string, FlagSpec> = {
   split: { key: 'split', kind: 'string', help: "loo (leave-one-out by time) | ratio:0.8,0.1,0.1" },
   model: { key: 'model', kind: 'string', help: 'mf | neumf | lightgcn | ncl | text-graph' },
   dim: { key: 'dim', kind: 'integer', help: 'embedding width (default 32)' },
-  layers: { key: 'layers', kind: 'numberList', help: 'NeuMF tower widths (default 32,16,8)' },
+  layers: { key: 'layers', kind: 'numberList', help: "MLP widths of the NeuMF tower or the text-graph head (default 32,16,8; 'none': text-graph head without hidden layers)" },
   'gcn-layers': { key: 'gcnLayers', kind: 'integer', help: 'LightGCN/NCL propagation layers L (default 3)' },
   'reg-weight': { key: 'regWeight', kind: 'number', help: 'LightGCN/NCL L2 on the batch\'s layer-0 rows (default 1e-4)' },
   'ssl-temp': { key: 'sslTemp', kind: 'number', help: 'NCL contrastive temperature (default 0.1)' },

@@ -96,6 +96,10 @@ export const trainConfigSchema = z
     message: "algorithm 'graph' (graph aggregation) needs model 'text-graph'",
     path: ['algorithm'],
   })
+  .refine((c) => c.model !== 'neumf' || c.layers.length > 0, {
+    message: 'NeuMF needs at least one MLP layer',
+    path: ['layers'],
+  })
   .refine((c) => c.model !== 'text-graph' || c.algorithm !== 'fedrecon', {
     message: "model 'text-graph' trains with algorithm 'graph' or 'fedavg'",
     path: ['algorithm'],
