@@ -22,7 +22,7 @@ import { rowOf } from '../data/user-items.js';
 import { Rng } from '../math/rng.js';
 import { headParamInfo, initJointLayer, initTextGraphGlobal, textInputs } from '../models/text-graph/model.js';
 import { parseTrainConfig } from '../runtime/config.js';
-import { textGraphConfigOf, textGraphPlanOf } from '../runtime/text-graph-experiment.js';
+import { graphOptionsOf, textGraphConfigOf, textGraphPlanOf } from '../runtime/text-graph-experiment.js';
 import { GraphAggregation } from '../federated/graph.js';
 import type { GraphUpdate } from '../federated/personal-types.js';
 import { uniqueSorted } from '../federated/compact.js';
@@ -68,9 +68,7 @@ export async function textGraphBenchmark(): Promise<void> {
     );
   }
   for (const layers of [...new Set([defaults.graphLayers, 2])]) {
-    const strategy = new GraphAggregation(global, split.nUsers, split.nItems, cfg.textDim * cfg.dim, headInfo, {
-      neighbors: defaults.neighbors, layers, norm: defaults.norm, selfLoop: defaults.selfLoop, sketchDim: defaults.sketchDim, personalRows: defaults.personalRows, seed: 1,
-    });
+    const strategy = new GraphAggregation(global, split.nUsers, split.nItems, cfg.textDim * cfg.dim, headInfo, { ...graphOptionsOf(defaults), layers, seed: 1 });
     const rng = new Rng(2);
     let acceptSeconds = 0;
     let acceptCpu = 0;

@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseTrainConfig } from './config.js';
+import { graphOptionsOf } from './text-graph-experiment.js';
 
 test('text-graph defaults: graph aggregation with the tuned plan; central and given fields are respected', () => {
   const federated = parseTrainConfig({ model: 'text-graph' });
@@ -13,4 +14,14 @@ test('text-graph defaults: graph aggregation with the tuned plan; central and gi
   const central = parseTrainConfig({ model: 'text-graph', mode: 'central' });
   assert.deepEqual([central.mode, central.lr, central.epochs], ['central', 0.002, 20]);
   assert.equal(parseTrainConfig({}).algorithm, 'fedavg', 'other models keep FedAvg');
+});
+
+test('graph aggregation options follow the config, server optimiser included (what both fedrec train and the bench use)', () => {
+  const options = graphOptionsOf(parseTrainConfig({ model: 'text-graph', neighbors: 7, norm: 'sym', seed: 5 }));
+  assert.deepEqual(
+    [options.neighbors, options.layers, options.norm, options.selfLoop, options.sketchDim, options.personalRows, options.seed],
+    [7, 1, 'sym', true, 128, 'own', 5],
+  );
+  assert.equal(options.serverOptimizer?.kind, 'adam');
+  assert.equal(options.serverOptimizer?.lr, 0.1);
 });

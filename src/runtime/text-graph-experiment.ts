@@ -25,7 +25,7 @@ import { freshJoint, headParamInfo, initJointLayer, initTextGraphGlobal, selectT
 import { PersonalisedScorer } from '../models/text-graph/scorer.js';
 import { createOptimizer } from '../optim/registry.js';
 import { FedAvg } from '../federated/fedavg.js';
-import { GraphAggregation } from '../federated/graph.js';
+import { GraphAggregation, type GraphOptions } from '../federated/graph.js';
 import { clientNegativeSource } from '../federated/client-work.js';
 import { runTextGraphClientRound, type TextGraphPlan } from '../federated/text-graph-client.js';
 import type { PersonalRows } from '../federated/personal-types.js';
@@ -80,6 +80,14 @@ export function textGraphPlanOf(c: TrainConfig, cfg: TextGraphConfig, uploadUser
     model: cfg, localEpochs: c.localEpochs, batch: effectiveBatch(c), negatives: c.negatives,
     optimizer: { kind: c.optimizer, lr: effectiveLr(c), weightDecay: c.l2 }, uploadUsers, dpLaplace: c.dpLaplace,
     recency: recencyOf(c),
+  };
+}
+
+/** Graph aggregation's options under config c (neighbours, layers, norm, sketch, personal rows, server optimiser). */
+export function graphOptionsOf(c: TrainConfig): GraphOptions {
+  return {
+    neighbors: c.neighbors, layers: c.graphLayers, norm: c.norm, selfLoop: c.selfLoop, sketchDim: c.sketchDim, seed: c.seed,
+    personalRows: c.personalRows, serverOptimizer: serverOptimizerOf(c),
   };
 }
 
@@ -166,9 +174,7 @@ function trainFederatedTextGraph(c: TrainConfig, cfg: TextGraphConfig, split: Im
   const headInfo = headParamInfo(cfg);
   const itemInfo: ParamInfo = paramInfo('item', split.nItems, cfg.dim, 'item');
   const graph = c.algorithm === 'graph'
-    ? new GraphAggregation(global, split.nUsers, split.nItems, cfg.textDim * cfg.dim, headInfo, {
-      neighbors: c.neighbors, layers: c.graphLayers, norm: c.norm, selfLoop: c.selfLoop, sketchDim: c.sketchDim, seed: c.seed, personalRows: c.personalRows, serverOptimizer: serverOptimizerOf(c),
-    })
+    ? new GraphAggregation(global, split.nUsers, split.nItems, cfg.textDim * cfg.dim, headInfo, graphOptionsOf(c))
     : null;
   const strategy: Strategy = graph ?? new FedAvg([itemInfo, ...headInfo], split.nItems, {
     serverOptimizer: serverOptimizerOf(c),
