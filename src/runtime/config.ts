@@ -189,6 +189,11 @@ export function serverOptimizerOf(c: TrainConfig): OptimizerConfig {
   return { kind: c.serverOptimizer, lr: c.serverLr, momentum: c.serverMomentum };
 }
 
+/** The optimiser a client (or the centralised trainer) steps with: the run's kind, lr and L2 as weight decay. */
+export function clientOptimizerOf(c: TrainConfig): OptimizerConfig {
+  return { kind: c.optimizer, lr: effectiveLr(c), weightDecay: c.l2 };
+}
+
 /** The recency weighting of a run (train/recency.ts), or undefined when it is off. */
 export function recencyOf(c: TrainConfig): RecencyWeighting | undefined {
   return c.recencyWindow > 0 && c.recencyWeight > 1 ? { window: c.recencyWindow, weight: c.recencyWeight } : undefined;

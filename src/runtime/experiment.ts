@@ -14,11 +14,10 @@ import { popularityScorer, randomScorer } from '../eval/baselines.js';
 import type { RankingResult, Scorer } from '../eval/types.js';
 import { createModel, modelParamInfo } from '../models/registry.js';
 import type { LocalParams, ModelConfig, RecModel } from '../models/types.js';
-import type { OptimizerConfig } from '../optim/types.js';
 import { FedAvg } from '../federated/fedavg.js';
 import { clientNegativeSource, runClientRound } from '../federated/client-work.js';
 import type { ResultDocument, SplitMetrics } from '../report/result.js';
-import { ConfigError, effectiveBatch, effectiveLr, recencyOf, serverOptimizerOf, type TrainConfig } from './config.js';
+import { ConfigError, clientOptimizerOf, effectiveBatch, effectiveLr, recencyOf, serverOptimizerOf, type TrainConfig } from './config.js';
 import { repeatRecent } from '../train/recency.js';
 import type { UserPositives } from '../train/examples.js';
 import { trainRecencyOf } from '../data/recency.js';
@@ -63,10 +62,6 @@ export function modelConfigOf(c: TrainConfig): ModelConfig {
   return c.model === 'neumf' ? { kind: 'neumf', dim: c.dim, mlpDim: c.dim, layers: c.layers } : { kind: 'mf', dim: c.dim };
 }
 
-function clientOptimizer(c: TrainConfig): OptimizerConfig {
-  return { kind: c.optimizer, lr: effectiveLr(c), weightDecay: c.l2 };
-}
-
 export function evaluateParts(scorer: Scorer, split: ImplicitSplit, c: TrainConfig, parts: readonly EvalPart[]): Partial<Record<EvalPart, RankingResult>> {
   const out: Partial<Record<EvalPart, RankingResult>> = {};
   for (const part of parts) out[part] = evaluateRanking(scorer, split, { part, protocols: c.eval, ks: c.k });
@@ -103,7 +98,7 @@ export async function runTraining(c: TrainConfig, onProgress?: ProgressListener)
       central,
       positives,
       new NegativeSampler(split),
-      { epochs: c.epochs, batch: effectiveBatch(c), loss: c.loss, negatives: c.negatives, optimizer: clientOptimizer(c), evalEvery: c.evalEvery, seed: c.seed },
+      { epochs: c.epochs, batch: effectiveBatch(c), loss: c.loss, negatives: c.negatives, optimizer: clientOptimizerOf(c), evalEvery: c.evalEvery, seed: c.seed },
       (epoch) => {
         const validation = evaluateRanking(central, split, probeOpts);
         selection.consider(epoch, validation, () => cloneParams(central.params));
@@ -125,7 +120,7 @@ export async function runTraining(c: TrainConfig, onProgress?: ProgressListener)
       clientsPerRound: Math.min(perRound, clients.length),
       evalEvery: c.evalEvery,
       seed: c.seed,
-      plan: { model: config, loss: c.loss, localEpochs: c.localEpochs, batch: effectiveBatch(c), negatives: c.negatives, optimizer: clientOptimizer(c), recency: recencyOf(c) },
+      plan: { model: config, loss: c.loss, localEpochs: c.localEpochs, batch: effectiveBatch(c), negatives: c.negatives, optimizer: clientOptimizerOf(c), recency: recencyOf(c) },
     };
     const probe = (round: number) => {
       const current = assembled();

@@ -23,7 +23,7 @@ import { FedRecon, reconstructLocal, runFedReconClient, type PhaseOptions, type 
 import { RECON_SPLITS } from '../federated/recon-split.js';
 import type { ClientData, RoundPlan } from '../federated/types.js';
 import type { ResultDocument, SplitMetrics } from '../report/result.js';
-import { ConfigError, effectiveBatch, effectiveLr, serverOptimizerOf, type TrainConfig } from './config.js';
+import { ConfigError, clientOptimizerOf, effectiveBatch, effectiveLr, serverOptimizerOf, type TrainConfig } from './config.js';
 import { loadConfiguredDataset, modelConfigOf, splitDataset } from './experiment.js';
 import {
   allRows, explicitEvaluationUsers, federatedMeanRating, implicitEvaluationClients, rowsOfUsers, trainingClients,
@@ -60,7 +60,7 @@ export async function runFedReconTraining(c: TrainConfig, onProgress?: ProgressL
     localEpochs: c.localEpochs,
     batch: effectiveBatch(c),
     negatives: c.negatives,
-    optimizer: { kind: c.optimizer, lr: effectiveLr(c), weightDecay: c.l2 },
+    optimizer: clientOptimizerOf(c),
   };
   const reconstruction: PhaseOptions = { optimizer: { kind: c.reconOptimizer, lr: c.reconLr }, epochs: c.reconEpochs, stepsMax: c.reconStepsMax };
   const recon: ReconPlan = { reconstruction, postReconstructionStepsMax: c.postReconStepsMax, split: RECON_SPLITS[c.reconSplit] };

@@ -3,7 +3,7 @@
  * the validated TrainConfig.
  */
 import type { OptimizerConfig } from '../optim/types.js';
-import { effectiveBatch, effectiveLr, type TrainConfig } from './config.js';
+import { clientOptimizerOf, effectiveBatch, type TrainConfig } from './config.js';
 import { isGraphModel } from './graph-defaults.js';
 
 export interface NclSettings {
@@ -39,7 +39,7 @@ export function graphSettings(c: TrainConfig): GraphSettings {
     reg: c.regWeight,
     epochs: c.epochs,
     batch: effectiveBatch(c),
-    optimizer: { kind: c.optimizer, lr: effectiveLr(c), weightDecay: c.l2 },
+    optimizer: clientOptimizerOf(c),
     evalEvery: c.evalEvery,
     seed: c.seed,
     ncl: c.model === 'ncl'

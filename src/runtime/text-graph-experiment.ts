@@ -36,7 +36,7 @@ import { fitEpoch } from '../train/fit.js';
 import { createTextEncoder } from '../text/encoders.js';
 import { readUserTextFile, userTexts } from '../text/user-text.js';
 import type { ResultDocument, SplitMetrics } from '../report/result.js';
-import { effectiveBatch, effectiveLr, recencyOf, serverOptimizerOf, type TrainConfig } from './config.js';
+import { clientOptimizerOf, effectiveBatch, effectiveLr, recencyOf, serverOptimizerOf, type TrainConfig } from './config.js';
 import { centralPositives, evaluateParts, loadConfiguredDataset, splitDataset } from './experiment.js';
 import { partitionClients, sampleClients } from './clients.js';
 import { selectionScore } from './selection.js';
@@ -78,7 +78,7 @@ export function textGraphConfigOf(c: TrainConfig, textDim: number): TextGraphCon
 export function textGraphPlanOf(c: TrainConfig, cfg: TextGraphConfig, uploadUsers: boolean): Omit<TextGraphPlan, 'round' | 'seed'> {
   return {
     model: cfg, localEpochs: c.localEpochs, batch: effectiveBatch(c), negatives: c.negatives,
-    optimizer: { kind: c.optimizer, lr: effectiveLr(c), weightDecay: c.l2 }, uploadUsers, dpLaplace: c.dpLaplace,
+    optimizer: clientOptimizerOf(c), uploadUsers, dpLaplace: c.dpLaplace,
     recency: recencyOf(c),
   };
 }
@@ -150,7 +150,7 @@ function trainCentralTextGraph(c: TrainConfig, cfg: TextGraphConfig, split: Impl
   const positives = centralPositives(split, c);
   const sampler = new NegativeSampler(split);
   const grads = new RowSparseGrads(model.info);
-  const optimizer = createOptimizer({ kind: c.optimizer, lr: effectiveLr(c), weightDecay: c.l2 });
+  const optimizer = createOptimizer(clientOptimizerOf(c));
   const tables = { ...global, ...local };
   const trainable = model.info.map((p) => p.name);
   const hook = (g: Grads) => model.endBatch(g);
