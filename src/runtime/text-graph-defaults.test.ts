@@ -1,4 +1,4 @@
-/** Text-graph defaults: graph aggregation unless asked otherwise, the validation-chosen settings, given flags win. */
+/** Text-graph defaults: graph aggregation unless asked otherwise, the validation-chosen settings, given flags win; the graph options built from them. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseTrainConfig } from './config.js';
