@@ -8,7 +8,7 @@
  * k-means centroids, p_a = the anchor's cluster. Repeated batch entries are passed once with
  * their multiplicity folded into w_a (the loss is a sum over the batch, as in RecBole-GNN).
  */
-import { kernelHeap, roundUp, rowsFrom, type HeapMatrix, type KernelHeap } from '../../math/wasm/heap.js';
+import { kernelHeap, roundUp, rowsFrom, type KernelHeap } from '../../math/wasm/heap.js';
 import { GEMM_COLS, GEMM_ROWS } from '../../math/wasm/kernels.js';
 
 export interface InfoNceInput {
