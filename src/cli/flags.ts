@@ -23,7 +23,7 @@ export function kebab(key: string): string {
 }
 
 /** Parse argv against `specs` (keyed by flag name without dashes). */
-export function parseFlags(command: string, argv: readonly string[], specs: Readonly<Record<string, FlagSpec>>): Record<string, unknown> {
+export function parseFlags(argv: readonly string[], specs: Readonly<Record<string, FlagSpec>>): Record<string, unknown> {
   const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = {};
   for (const [flag, spec] of Object.entries(specs)) {
     options[flag] = { type: spec.kind === 'boolean' ? 'boolean' : 'string', ...(spec.short ? { short: spec.short } : {}) };
@@ -33,7 +33,7 @@ export function parseFlags(command: string, argv: readonly string[], specs: Read
     ({ values } = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false }) as { values: Record<string, string | boolean | undefined> });
   } catch (err) {
     const allowed = Object.keys(specs).map((f) => `--${f}`).join(' ');
-    throw new UsageError(`fedrec ${command}: ${(err as Error).message}\nallowed flags: ${allowed}`);
+    throw new UsageError(`${(err as Error).message}\nallowed flags: ${allowed}`);
   }
   const out: Record<string, unknown> = {};
   for (const [flag, raw] of Object.entries(values)) {

@@ -19,7 +19,7 @@ export const JOIN_FLAGS: Record<string, FlagSpec> = {
 };
 
 export async function joinCommand(argv: readonly string[]): Promise<number> {
-  const f = parseFlags('join', argv, JOIN_FLAGS) as {
+  const f = parseFlags(argv, JOIN_FLAGS) as {
     server?: string; token?: string; data?: string; state?: string; report?: string; maxMinutes?: number; pauseBeforeSubmitMs?: number; quiet?: boolean;
   };
   for (const flag of ['server', 'token', 'data'] as const) if (!f[flag]) throw new UsageError(`fedrec join: --${flag} is required`);

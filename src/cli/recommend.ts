@@ -21,7 +21,7 @@ export const RECOMMEND_FLAGS: Record<string, FlagSpec> = {
 };
 
 export async function recommendCommand(argv: readonly string[]): Promise<number> {
-  const f = parseFlags('recommend', argv, RECOMMEND_FLAGS) as { modelFile?: string; user?: string; k?: number; json?: boolean; server?: string; token?: string; data?: string; state?: string };
+  const f = parseFlags(argv, RECOMMEND_FLAGS) as { modelFile?: string; user?: string; k?: number; json?: boolean; server?: string; token?: string; data?: string; state?: string };
   if (f.server !== undefined) return recommendFromServer(f);
   if (!f.modelFile) throw new UsageError('fedrec recommend: --model-file is required');
   if (f.user === undefined) throw new UsageError('fedrec recommend: --user is required');

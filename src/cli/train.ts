@@ -96,7 +96,7 @@ export function trainHelp(): string {
 }
 
 export async function trainCommand(argv: readonly string[]): Promise<number> {
-  const { json, out, save, noSelfLoop, ...raw } = parseFlags('train', argv, TRAIN_FLAGS) as Record<string, unknown> & { json?: boolean; out?: string; save?: string; noSelfLoop?: boolean };
+  const { json, out, save, noSelfLoop, ...raw } = parseFlags(argv, TRAIN_FLAGS) as Record<string, unknown> & { json?: boolean; out?: string; save?: string; noSelfLoop?: boolean };
   const config = parseTrainConfig(noSelfLoop ? { ...raw, selfLoop: false } : raw);
   const bar = process.stderr.isTTY ? new cliProgress.SingleBar({ format: ' {bar} {value}/{total} | loss {loss} | {info}', stream: process.stderr }, cliProgress.Presets.shades_classic) : null;
   let started = false;
