@@ -86,6 +86,17 @@ test("--layers none trains the text-graph head without hidden layers; NeuMF refu
   assert.match(neumf.stderr, /layers: NeuMF needs at least one MLP layer/);
 });
 
+test('--recent-items trains the text-graph model with the recent-items term; other models refuse it', () => {
+  const r = fedrec(['train', ...tiny, '--model', 'text-graph', '--encoder', 'hash', '--recent-items', '5', '--json']);
+  assert.equal(r.status, 0, r.stderr);
+  const doc = JSON.parse(r.stdout);
+  assert.equal(doc.config.recentItems, 5);
+  assert.ok(Number.isFinite(doc.metrics.test.sampled['HR@10']));
+  const mf = fedrec(['train', '--model', 'mf', '--recent-items', '5']);
+  assert.equal(mf.status, 2);
+  assert.match(mf.stderr, /recentItems: .*needs model 'text-graph'/);
+});
+
 test('a malformed data file is an error naming the file and the line', () => {
   const dir = mkdtempSync(join(tmpdir(), 'fedrec-cli-'));
   const file = join(dir, 'ratings.tsv');

@@ -19,3 +19,9 @@ export function recencyRanks(items: Int32Array, times: ArrayLike<number>): Int32
   order.forEach((k, rank) => (ranks[k] = rank));
   return ranks;
 }
+
+/** The items of the `k` latest entries (rank < k), in the order given; none without ranks (no timestamps). */
+export function latestItems(items: Int32Array, ranks: Int32Array | null, k: number): Int32Array {
+  if (!ranks || k <= 0) return new Int32Array(0);
+  return items.filter((_, j) => ranks[j] < k);
+}

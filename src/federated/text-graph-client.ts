@@ -8,7 +8,8 @@
  *  2. per user, gather the personalised rows R_u = θ + Δ_u of the items it will touch (what the
  *     server sent), as the local item table Q_u and as the λ-term target;
  *  3. train `localEpochs` passes of the text-graph model: joint layer W_u, b_u (kept between rounds),
- *     Q_u and the MLP head, BCE + λ·mean‖Q_u − R_u‖²;
+ *     Q_u and the MLP head, BCE + λ·mean‖Q_u − R_u‖² (with the recent-items term, e_u also reads
+ *     the rows of the user's latest positives);
  *  4. upload per user vec(W_u − W_init), the trained part of its joint layer (plus Laplace(0, dpLaplace) noise per entry when asked: local DP)
  *     and its trained rows; plus FedAvg's deltas of item rows and head (the only upload when
  *     `uploadUsers` is off, i.e. under FedAvg).
@@ -16,7 +17,8 @@
 import { Rng } from '../math/rng.js';
 import { RowSparseGrads } from '../models/params.js';
 import type { GlobalParams, Grads, LocalParams } from '../models/types.js';
-import { freshJoint, headParamInfo, TextGraphModel, type TextGraphConfig, type TextInputs } from '../models/text-graph/model.js';
+import { freshJoint, headParamInfo, TextGraphModel, userHistory, type TextGraphConfig, type TextInputs, type UserHistory } from '../models/text-graph/model.js';
+import { latestItems } from '../data/recency.js';
 import { createOptimizer } from '../optim/registry.js';
 import type { OptimizerConfig } from '../optim/types.js';
 import type { RecencyWeighting } from '../train/recency.js';
@@ -74,6 +76,17 @@ export function personalisedRows(theta: Float32Array, d: number, rows: Int32Arra
   return out;
 }
 
+/**
+ * The recent-items term's rows in the client's compact table: user k's `count` latest positives
+ * (always among its rows `userRows[k]`, which start at compact row `groups[k]`).
+ */
+export function recentRows(data: ClientData, userRows: readonly Int32Array[], groups: Int32Array, count: number): UserHistory {
+  return userHistory(data.positives.map((p, k) => {
+    const latest = latestItems(p, data.recency?.[k] ?? null, count);
+    return toCompact(latest, userRows[k]).map((r) => r + groups[k]);
+  }));
+}
+
 /** @param texts the client's users' text inputs (v_u and v_u·W_init), rows aligned with `data.users`. */
 export function runTextGraphClientRound(
   plan: TextGraphPlan,
@@ -109,7 +122,8 @@ export function runTextGraphClientRound(
   const global: Record<string, Float32Array> = { item: received.slice() };
   for (const p of headInfo) global[p.name] = download.global[p.name].slice();
   const local: LocalParams = state?.local ?? freshJoint(cfg, nUsers);
-  const model = new TextGraphModel(cfg, nUsers, nRows, { global, local }, texts, { target: received });
+  const history = cfg.recentItems ? recentRows(data, userRows, groups, cfg.recentItems) : null;
+  const model = new TextGraphModel(cfg, nUsers, nRows, { global, local }, texts, { target: received }, history);
   // 3. local training
   const grads = new RowSparseGrads(model.info);
   const optimizer = createOptimizer(plan.optimizer);

@@ -49,6 +49,7 @@ export const trainConfigSchema = z
     neighbors: z.number().int().min(0).default(10),
     graphLayers: positiveInt.default(1),
     lambda: z.number().min(0).default(0.1),
+    recentItems: z.number().int().min(0).default(0),
     head: z.enum(['mlp', 'mlp+dot']).default('mlp+dot'),
     norm: z.enum(['row', 'sym']).default('row'),
     selfLoop: z.boolean().default(true),
@@ -99,6 +100,10 @@ export const trainConfigSchema = z
   .refine((c) => c.model !== 'neumf' || c.layers.length > 0, {
     message: 'NeuMF needs at least one MLP layer',
     path: ['layers'],
+  })
+  .refine((c) => c.recentItems === 0 || c.model === 'text-graph', {
+    message: "recentItems (the recent-items term of e_u) needs model 'text-graph'",
+    path: ['recentItems'],
   })
   .refine((c) => c.model !== 'text-graph' || c.algorithm !== 'fedrecon', {
     message: "model 'text-graph' trains with algorithm 'graph' or 'fedavg'",

@@ -2,6 +2,7 @@
  * The UFGraphFR client model (Wang, Hao, Xiao, J. Supercomputing 2026, arXiv 2501.08044, §3;
  * built on GPFedRec, Zhang et al., KDD 2024), for the users one client holds:
  *   e_u   = v_u · W_u + b_u                joint embedding layer (local); v_u [textDim] frozen text vector
+ *           (+ mean of Q[j] over the user's latest train positives j: the optional recent-items term)
  *   q_i   = Q[i]                            item row from the client's item table (initialised from the server)
  *   s(u,i) = MLP([e_u, q_i]) (+ e_u·q_i)    ReLU tower 'head{k}' then 'out' → logit (sigmoid in the loss);
  *                                           the dot product (a GMF branch, config `dot`) is beyond the paper
@@ -42,6 +43,27 @@ export interface TextGraphConfig {
    * He et al., WWW 2017). Off: the paper's head, MLP([e_u, q_i]) only.
    */
   readonly dot?: boolean;
+  /**
+   * Recent-items term (beyond the paper): e_u also adds the mean item vector of the user's
+   * `recentItems` latest train positives, as FISM (Kabbur et al., KDD 2013) and Fossil (He & McAuley,
+   * ICDM 2016) represent a user by the items it consumed; 0 or absent: the paper's e_u.
+   */
+  readonly recentItems?: number;
+}
+
+/** Each user's recent items as rows of the model's item table: user u's are rows[indptr[u] .. indptr[u+1]). */
+export interface UserHistory {
+  readonly indptr: Int32Array;
+  readonly rows: Int32Array;
+}
+
+/** A `UserHistory` from one list of item-table rows per user. */
+export function userHistory(lists: readonly Int32Array[]): UserHistory {
+  const indptr = new Int32Array(lists.length + 1);
+  lists.forEach((l, u) => (indptr[u + 1] = indptr[u] + l.length));
+  const rows = new Int32Array(indptr[lists.length]);
+  lists.forEach((l, u) => rows.set(l, indptr[u]));
+  return { indptr, rows };
 }
 
 /** The users' frozen text input: v_u and its image under the common initial joint layer W_init. */
@@ -160,6 +182,7 @@ export class TextGraphModel {
   private readonly active: Int32Array; // [h1] first-layer units with a nonzero gradient
   private readonly gPre: Float32Array; // [nUsers, h1] Σ ∂L/∂pre_u over this batch
   private readonly gE: Float32Array; // [nUsers, d] Σ ∂L/∂e_u through the dot term over this batch
+  private readonly gEu: Float32Array; // [d] ∂L/∂e_u of the user endBatch is expanding
   private readonly gPreUsers: Int32Array;
   private gPreCount = 0;
   private readonly gPreMark: Uint8Array;
@@ -171,6 +194,7 @@ export class TextGraphModel {
   /**
    * @param text frozen text inputs, rows aligned with the user tables.
    * @param proximal the λ-term target, or null (no pull, e.g. centralised training).
+   * @param history each user's recent items for the recent-items term (`config.recentItems` > 0), or null (none).
    */
   constructor(
     readonly config: TextGraphConfig,
@@ -179,6 +203,7 @@ export class TextGraphModel {
     readonly params: Params,
     text: TextInputs,
     private readonly proximal: Proximal | null,
+    private readonly history: UserHistory | null = null,
   ) {
     const texts = text.vectors;
     this.texts = texts;
@@ -194,6 +219,11 @@ export class TextGraphModel {
     if (texts.length !== nUsers * this.T) throw new Error(`text-graph model: texts must be [${nUsers}, ${this.T}], got ${texts.length} values`);
     if (text.base.length !== nUsers * this.d) throw new Error(`text-graph model: text base v·W_init must be [${nUsers}, ${this.d}], got ${text.base.length} values`);
     if (proximal && proximal.target.length !== nRows * this.d) throw new Error(`text-graph model: proximal target must be [${nRows}, ${this.d}]`);
+    if (history) {
+      if (history.indptr.length !== nUsers + 1 || history.indptr[nUsers] !== history.rows.length) throw new Error(`text-graph model: history must index ${nUsers} users, got indptr of ${history.indptr.length} for ${history.rows.length} rows`);
+      const bad = history.rows.find((r) => r < 0 || r >= nRows);
+      if (bad !== undefined) throw new Error(`text-graph model: history row ${bad} outside the item table of ${nRows} rows`);
+    }
     this.nL = config.layers.length;
     this.widths = [2 * this.d, ...config.layers];
     this.h1 = this.nL > 0 ? config.layers[0] : 1;
@@ -216,6 +246,7 @@ export class TextGraphModel {
     this.active = new Int32Array(this.h1);
     this.gPre = new Float32Array(nUsers * this.h1);
     this.gE = new Float32Array(config.dot ? nUsers * this.d : 0);
+    this.gEu = new Float32Array(this.d);
     this.gPreUsers = new Int32Array(nUsers);
     this.gPreMark = new Uint8Array(nUsers);
     this.rowUses = new Int32Array(nRows);
@@ -243,6 +274,7 @@ export class TextGraphModel {
       const eo = u * d;
       const base = this.textBase;
       for (let f = 0; f < d; f++) this.e[eo + f] = base[eo + f] + n2 * a[eo + f] + b[eo + f];
+      if (this.history) this.addHistoryMean(u);
       const w0 = this.W[0];
       const b0 = this.B[0];
       for (let j = 0; j < h1; j++) this.pre[po + j] = b0[j];
@@ -254,6 +286,36 @@ export class TextGraphModel {
       this.stamp[u] = this.generation;
     }
     return po;
+  }
+
+  /** e_u += mean of user u's recent item rows. */
+  private addHistoryMean(u: number): void {
+    const { d } = this;
+    const { indptr, rows } = this.history!;
+    const n = indptr[u + 1] - indptr[u];
+    if (n === 0) return;
+    const item = this.params.global.item;
+    const eo = u * d;
+    const inv = 1 / n;
+    for (let k = indptr[u]; k < indptr[u + 1]; k++) {
+      const io = rows[k] * d;
+      for (let f = 0; f < d; f++) this.e[eo + f] += inv * item[io + f];
+    }
+  }
+
+  /** ∂L/∂e_u (in `gEu`) flows to user u's recent item rows: each gets ∂L/∂e_u / n. */
+  private backwardHistory(u: number, gEu: Float32Array, grads: Grads): void {
+    const { d } = this;
+    const { indptr, rows } = this.history!;
+    const n = indptr[u + 1] - indptr[u];
+    if (n === 0) return;
+    const gItem = grads.values.item;
+    const inv = 1 / n;
+    for (let k = indptr[u]; k < indptr[u + 1]; k++) {
+      const io = rows[k] * d;
+      for (let f = 0; f < d; f++) gItem[io + f] += inv * gEu[f];
+      grads.touch('item', rows[k]);
+    }
   }
 
   /** W0[d:2d) transposed, [h1, d], rebuilt once per optimiser step. */
@@ -432,7 +494,8 @@ export class TextGraphModel {
 
   /**
    * Batch hook: expand the deferred user-half gradients (per user: gW0[0:d) += e_u ⊗ gPre_u,
-   * gb0 += gPre_u, ∂L/∂e_u = W0[0:d)·gPre_u (+ the dot term's Σ dScore·q), then ∂L/∂a_u = ‖v_u‖²·∂L/∂e_u, ∂L/∂b_u = ∂L/∂e_u),
+   * gb0 += gPre_u, ∂L/∂e_u = W0[0:d)·gPre_u (+ the dot term's Σ dScore·q), then ∂L/∂a_u = ‖v_u‖²·∂L/∂e_u, ∂L/∂b_u = ∂L/∂e_u,
+   * and ∂L/∂e_u / n to each of the user's n recent item rows),
    * add the λ term's gradient on the batch's rows, and return the λ term's value.
    * Must run before the optimiser step (it reads the weights the batch's forward passes used).
    */
@@ -466,7 +529,9 @@ export class TextGraphModel {
         }
         gA[eo + f] += n2 * acc;
         gB[eo + f] += acc;
+        this.gEu[f] = acc;
       }
+      if (this.history) this.backwardHistory(u, this.gEu, grads);
       for (let j = 0; j < h1; j++) this.gPre[po + j] = 0;
       this.gPreMark[u] = 0;
       grads.touch('jointA', u);
