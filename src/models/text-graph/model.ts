@@ -183,6 +183,7 @@ export class TextGraphModel {
   private readonly gPre: Float32Array; // [nUsers, h1] Σ ∂L/∂pre_u over this batch
   private readonly gE: Float32Array; // [nUsers, d] Σ ∂L/∂e_u through the dot term over this batch
   private readonly gEu: Float32Array; // [d] ∂L/∂e_u of the user endBatch is expanding
+  private recentOverride: Float32Array | null = null; // rows of one user's recent items, during scoreVectors
   private readonly gPreUsers: Int32Array;
   private gPreCount = 0;
   private readonly gPreMark: Uint8Array;
@@ -288,18 +289,20 @@ export class TextGraphModel {
     return po;
   }
 
-  /** e_u += mean of user u's recent item rows. */
+  /** e_u += mean of user u's recent item rows (from `recentOverride` while `scoreVectors` was given them). */
   private addHistoryMean(u: number): void {
     const { d } = this;
     const { indptr, rows } = this.history!;
     const n = indptr[u + 1] - indptr[u];
     if (n === 0) return;
     const item = this.params.global.item;
+    const over = this.recentOverride;
     const eo = u * d;
     const inv = 1 / n;
-    for (let k = indptr[u]; k < indptr[u + 1]; k++) {
-      const io = rows[k] * d;
-      for (let f = 0; f < d; f++) this.e[eo + f] += inv * item[io + f];
+    for (let k = 0; k < n; k++) {
+      const src = over ?? item;
+      const io = over ? k * d : rows[indptr[u] + k] * d;
+      for (let f = 0; f < d; f++) this.e[eo + f] += inv * src[io + f];
     }
   }
 
@@ -383,9 +386,25 @@ export class TextGraphModel {
     for (let k = 0; k < items.length; k++) out[k] = this.forwardWith(user, item, items[k] * this.d);
   }
 
-  /** Scores of user u against n item vectors given as rows of `vectors` [n, d]. */
-  scoreVectors(u: number, vectors: Float32Array, n: number, out: Float32Array): void {
+  /**
+   * Scores of user u against n item vectors given as rows of `vectors` [n, d]; `recent` [m, d], if
+   * given, replaces the table rows of the user's m recent items in e_u (e.g. its personalised rows).
+   */
+  scoreVectors(u: number, vectors: Float32Array, n: number, out: Float32Array, recent?: Float32Array): void {
+    if (recent) {
+      this.recentOverride = recent;
+      this.stamp[u] = 0;
+    }
     for (let k = 0; k < n; k++) out[k] = this.forwardWith(u, vectors, k * this.d);
+    if (recent) {
+      this.recentOverride = null;
+      this.stamp[u] = 0;
+    }
+  }
+
+  /** The item-table rows of user u's recent items (the recent-items term), in the order e_u reads them. */
+  recentRowsOf(u: number): Int32Array {
+    return this.history ? this.history.rows.subarray(this.history.indptr[u], this.history.indptr[u + 1]) : new Int32Array(0);
   }
 
   backward(u: number, i: number, dScore: number, grads: Grads): void {
