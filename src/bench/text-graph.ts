@@ -63,7 +63,7 @@ export async function textGraphBenchmark(): Promise<void> {
     }
     const ms = cpuSeconds(cpu) * 1000;
     process.stdout.write(
-      `text-graph client, ${clients.length} users, ${interactions} train interactions (${plan.localEpochs} local epoch(s), ${plan.negatives} negatives each, recency ${defaults.recencyWindow}×${defaults.recencyWeight}), head ${defaults.head} [${cfg.layers}] on [e_u, q_i], d ${cfg.dim}: ` +
+      `text-graph client, ${clients.length} users, ${interactions} train interactions (${plan.localEpochs} local epoch(s), ${plan.negatives} negatives each, recency ${defaults.recencyWindow}×${defaults.recencyWeight}), head ${defaults.head} [${cfg.layers}] on [e_u, q_i], d ${cfg.dim}, recent items ${defaults.recentItems}: ` +
         `${(ms / clients.length).toFixed(2)} ms CPU per client, ${((ms * 100) / interactions).toFixed(2)} ms CPU per 100 interactions\n`,
     );
   }
@@ -131,7 +131,7 @@ export async function textGraphCompareBenchmark(): Promise<void> {
   const label = (k: number) => plan[k].name + (seeds.length > 1 ? `, seed ${plan[k].config.seed}` : '');
   const results = await runPooled(plan.map((p) => p.config), jobs, (k, row) => process.stdout.write(formatRow(label(k), plan[k].extra, row) + '\n'));
   const graph = results.find((_, k) => plan[k].extra.algorithm === 'graph')!.config;
-  const setup = `federated: ${graph.rounds} rounds, all clients, ${graph.localEpochs} local epoch(s), batch ${graph.batch}, ${graph.optimizer} lr ${graph.lr}, server ${graph.serverOptimizer} lr ${graph.serverLr}; recency weighting ${graph.recencyWindow}×${graph.recencyWeight} (all rows); head ${graph.head}, λ ${graph.lambda}, ${graph.neighbors} neighbours, L ${graph.graphLayers}, ${graph.norm} norm, personal rows ${graph.personalRows}, sketch ${graph.sketchDim}; encoder ${graph.encoderId}`;
+  const setup = `federated: ${graph.rounds} rounds, all clients, ${graph.localEpochs} local epoch(s), batch ${graph.batch}, ${graph.optimizer} lr ${graph.lr}, server ${graph.serverOptimizer} lr ${graph.serverLr}; recency weighting ${graph.recencyWindow}×${graph.recencyWeight} (all rows); head ${graph.head}, recent items ${graph.recentItems}, λ ${graph.lambda}, ${graph.neighbors} neighbours, L ${graph.graphLayers}, ${graph.norm} norm, personal rows ${graph.personalRows}, sketch ${graph.sketchDim}; encoder ${graph.encoderId}`;
   const p = results[0].popularity;
   const rows = [`${'popularity baseline'.padEnd(36)} test HR@10 ${p.hr.toFixed(4)}  NDCG@10 ${p.ndcg.toFixed(4)}`, ...results.map((row, k) => formatRow(label(k), plan[k].extra, row))];
   if (seeds.length > 1) {

@@ -8,11 +8,13 @@ test('text-graph defaults: graph aggregation with the tuned plan; central and gi
   const federated = parseTrainConfig({ model: 'text-graph' });
   assert.equal(federated.algorithm, 'graph');
   assert.deepEqual([federated.optimizer, federated.lr, federated.rounds, federated.localEpochs, federated.serverOptimizer], ['sgd', 0.05, 40, 2, 'adam']);
+  assert.equal(federated.recentItems, 10);
+  assert.equal(parseTrainConfig({ model: 'text-graph', recentItems: 0 }).recentItems, 0, 'the paper\'s e_u on request');
   const fedavg = parseTrainConfig({ model: 'text-graph', algorithm: 'fedavg', lr: 0.3 });
   assert.equal(fedavg.algorithm, 'fedavg');
   assert.equal(fedavg.lr, 0.3);
   const central = parseTrainConfig({ model: 'text-graph', mode: 'central' });
-  assert.deepEqual([central.mode, central.lr, central.epochs], ['central', 0.002, 20]);
+  assert.deepEqual([central.mode, central.lr, central.epochs, central.recentItems], ['central', 0.002, 20, 10]);
   assert.equal(parseTrainConfig({}).algorithm, 'fedavg', 'other models keep FedAvg');
 });
 
