@@ -17,7 +17,7 @@
 import { Rng } from '../math/rng.js';
 import { RowSparseGrads } from '../models/params.js';
 import type { GlobalParams, Grads, LocalParams } from '../models/types.js';
-import { freshJoint, headParamInfo, TextGraphModel, userHistory, type TextGraphConfig, type TextInputs, type UserHistory } from '../models/text-graph/model.js';
+import { freshJoint, headParamInfo, TextGraphModel, recentItemsOf, type TextGraphConfig, type TextInputs, type RecentItems } from '../models/text-graph/model.js';
 import { latestItems } from '../data/recency.js';
 import { createOptimizer } from '../optim/registry.js';
 import type { OptimizerConfig } from '../optim/types.js';
@@ -80,8 +80,8 @@ export function personalisedRows(theta: Float32Array, d: number, rows: Int32Arra
  * The recent-items term's rows in the client's compact table: user k's `count` latest positives
  * (always among its rows `userRows[k]`, which start at compact row `groups[k]`).
  */
-export function recentRows(data: ClientData, userRows: readonly Int32Array[], groups: Int32Array, count: number): UserHistory {
-  return userHistory(data.positives.map((p, k) => {
+export function recentRows(data: ClientData, userRows: readonly Int32Array[], groups: Int32Array, count: number): RecentItems {
+  return recentItemsOf(data.positives.map((p, k) => {
     const latest = latestItems(p, data.recency?.[k] ?? null, count);
     return toCompact(latest, userRows[k]).map((r) => r + groups[k]);
   }));
@@ -122,8 +122,8 @@ export function runTextGraphClientRound(
   const global: Record<string, Float32Array> = { item: received.slice() };
   for (const p of headInfo) global[p.name] = download.global[p.name].slice();
   const local: LocalParams = state?.local ?? freshJoint(cfg, nUsers);
-  const history = cfg.recentItems ? recentRows(data, userRows, groups, cfg.recentItems) : null;
-  const model = new TextGraphModel(cfg, nUsers, nRows, { global, local }, texts, { target: received }, history);
+  const recent = cfg.recentItems ? recentRows(data, userRows, groups, cfg.recentItems) : null;
+  const model = new TextGraphModel(cfg, nUsers, nRows, { global, local }, texts, { target: received }, recent);
   // 3. local training
   const grads = new RowSparseGrads(model.info);
   const optimizer = createOptimizer(plan.optimizer);

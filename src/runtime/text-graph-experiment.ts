@@ -21,7 +21,7 @@ import { Rng } from '../math/rng.js';
 import { RowSparseGrads } from '../models/params.js';
 import type { GlobalParams, Grads, ParamInfo } from '../models/types.js';
 import { paramInfo } from '../models/params.js';
-import { freshJoint, headParamInfo, initJointLayer, initTextGraphGlobal, selectTextInputs, TextGraphModel, textInputs, userHistory, type TextGraphConfig, type TextInputs, type UserHistory } from '../models/text-graph/model.js';
+import { freshJoint, headParamInfo, initJointLayer, initTextGraphGlobal, selectTextInputs, TextGraphModel, textInputs, recentItemsOf, type TextGraphConfig, type TextInputs, type RecentItems } from '../models/text-graph/model.js';
 import { latestItems, trainRecencyOf } from '../data/recency.js';
 import { rowOf } from '../data/user-items.js';
 import { PersonalisedScorer } from '../models/text-graph/scorer.js';
@@ -77,9 +77,9 @@ export function textGraphConfigOf(c: TrainConfig, textDim: number): TextGraphCon
 }
 
 /** Every user's `k` latest train positives as item ids (the recent-items term), or null when k is 0. */
-export function splitHistory(split: ImplicitSplit, k: number): UserHistory | null {
+export function splitRecentItems(split: ImplicitSplit, k: number): RecentItems | null {
   if (k === 0) return null;
-  return userHistory(Array.from({ length: split.nUsers }, (_, u) => latestItems(rowOf(split.train, u), trainRecencyOf(split, u), k)));
+  return recentItemsOf(Array.from({ length: split.nUsers }, (_, u) => latestItems(rowOf(split.train, u), trainRecencyOf(split, u), k)));
 }
 
 /** A client round's plan under config c, but for its round and seed; `uploadUsers` for graph aggregation. */
@@ -153,7 +153,7 @@ interface Trained {
 function trainCentralTextGraph(c: TrainConfig, cfg: TextGraphConfig, split: ImplicitSplit, texts: TextInputs, probe: Probe, onProgress?: ProgressListener): Trained {
   const global = initTextGraphGlobal(cfg, split.nItems, Rng.derive(c.seed, 'init-global'));
   const local = freshJoint(cfg, split.nUsers);
-  const model = new TextGraphModel(cfg, split.nUsers, split.nItems, { global, local }, texts, null, splitHistory(split, c.recentItems));
+  const model = new TextGraphModel(cfg, split.nUsers, split.nItems, { global, local }, texts, null, splitRecentItems(split, c.recentItems));
   // recency weighting as on the federated clients (train/recency.ts), so the rows compare like for like
   const positives = centralPositives(split, c);
   const sampler = new NegativeSampler(split);
@@ -194,7 +194,7 @@ function trainFederatedTextGraph(c: TrainConfig, cfg: TextGraphConfig, split: Im
   const states: (ClientState | null)[] = clients.map(() => null);
   const planBase = textGraphPlanOf(c, cfg, graph !== null);
   const globalBytes = Object.values(global).reduce((s, v) => s + v.length * 4, 0);
-  const recentItems = splitHistory(split, c.recentItems);
+  const recentItems = splitRecentItems(split, c.recentItems);
   const scorer = (): Scorer => {
     const local = freshJoint(cfg, split.nUsers);
     clients.forEach((client, k) => {

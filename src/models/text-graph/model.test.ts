@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { Rng } from '../../math/rng.js';
 import { bceWithLogits } from '../../math/kernels.js';
 import { initParams, RowSparseGrads } from '../params.js';
-import { initJointLayer, TextGraphModel, textGraphParamInfo, textInputs, userHistory, type TextGraphConfig, type UserHistory } from './model.js';
+import { initJointLayer, recentItemsOf, TextGraphModel, textGraphParamInfo, textInputs, type RecentItems, type TextGraphConfig } from './model.js';
 
 const baseConfig: TextGraphConfig = { textDim: 5, dim: 3, layers: [4, 3], lambda: 0.7 };
 const config = baseConfig;
@@ -21,9 +21,9 @@ const batch = [
 ];
 
 /** User 0's recent rows include row 5, which user 1's examples also train; user 1's is row 3, its positive. */
-const recent: UserHistory = userHistory([Int32Array.of(0, 5), Int32Array.of(3)]);
+const recentRows: RecentItems = recentItemsOf([Int32Array.of(0, 5), Int32Array.of(3)]);
 
-function setup(config: TextGraphConfig = baseConfig, history: UserHistory | null = null) {
+function setup(config: TextGraphConfig = baseConfig, recent: RecentItems | null = null) {
   const rng = new Rng(3);
   const params = initParams(textGraphParamInfo(config, nUsers, nRows), 0.5, rng);
   for (const t of Object.values(params.local)) for (let k = 0; k < t.length; k++) t[k] = rng.normal() * 0.5;
@@ -31,7 +31,7 @@ function setup(config: TextGraphConfig = baseConfig, history: UserHistory | null
   const texts = Float32Array.from({ length: nUsers * config.textDim }, () => rng.normal());
   const target = Float32Array.from({ length: nRows * config.dim }, () => rng.normal() * 0.5);
   const w0 = initJointLayer(config, rng);
-  const model = new TextGraphModel(config, nUsers, nRows, params, textInputs(config, texts, w0), { target }, history);
+  const model = new TextGraphModel(config, nUsers, nRows, params, textInputs(config, texts, w0), { target }, recent);
   return { model, params, texts, w0 };
 }
 
@@ -50,9 +50,9 @@ function lossOf(model: TextGraphModel, grads: RowSparseGrads | null): number {
   return total + reg;
 }
 
-const variants = [{ dot: false, history: false }, { dot: true, history: false }, { dot: true, history: true }, { dot: false, history: true }];
-for (const { dot, history } of variants) test(`text-graph${dot ? ' with the dot-product branch' : ''}${history ? ' with the recent-items term' : ''}: analytic gradients (λ term included) match finite differences`, () => {
-  const { model, params } = setup({ ...baseConfig, dot, recentItems: history ? 2 : 0 }, history ? recent : null);
+const variants = [{ dot: false, withRecent: false }, { dot: true, withRecent: false }, { dot: true, withRecent: true }, { dot: false, withRecent: true }];
+for (const { dot, withRecent } of variants) test(`text-graph${dot ? ' with the dot-product branch' : ''}${withRecent ? ' with the recent-items term' : ''}: analytic gradients (λ term included) match finite differences`, () => {
+  const { model, params } = setup({ ...baseConfig, dot, recentItems: withRecent ? 2 : 0 }, withRecent ? recentRows : null);
   const grads = new RowSparseGrads(model.info);
   lossOf(model, grads);
   const h = 1e-3;
@@ -152,7 +152,7 @@ test('text-graph: with W_init shared, users with the same text start with the sa
 test('text-graph: the recent-items term adds the mean of the user\'s recent item rows to e_u', () => {
   const cfg: TextGraphConfig = { ...baseConfig, dot: true, recentItems: 2 };
   const { model: plain, params, texts, w0 } = setup(cfg);
-  const withRecent = new TextGraphModel(cfg, nUsers, nRows, params, textInputs(cfg, texts, w0), null, recent);
+  const withRecent = new TextGraphModel(cfg, nUsers, nRows, params, textInputs(cfg, texts, w0), null, recentRows);
   const d = cfg.dim;
   const q = params.global.item;
   // e_u of user 0 with the term equals e_u + (Q[0] + Q[5]) / 2: put that shift into b_u of the plain model
@@ -166,5 +166,5 @@ test('text-graph: the recent-items term adds the mean of the user\'s recent item
   plain.scoreItems(0, items, expected);
   params.local.jointB.set(b, 0);
   for (let k = 0; k < items.length; k++) assert.ok(Math.abs(got[k] - expected[k]) < 1e-5, `item ${k}: ${got[k]} vs ${expected[k]}`);
-  assert.throws(() => new TextGraphModel(cfg, nUsers, nRows, params, { vectors: new Float32Array(nUsers * cfg.textDim), base: new Float32Array(nUsers * d) }, null, userHistory([Int32Array.of(6), Int32Array.of()])), /history row 6 outside the item table of 6 rows/);
+  assert.throws(() => new TextGraphModel(cfg, nUsers, nRows, params, { vectors: new Float32Array(nUsers * cfg.textDim), base: new Float32Array(nUsers * d) }, null, recentItemsOf([Int32Array.of(6), Int32Array.of()])), /recent item row 6 outside the item table of 6 rows/);
 });

@@ -52,13 +52,13 @@ export interface TextGraphConfig {
 }
 
 /** Each user's recent items as rows of the model's item table: user u's are rows[indptr[u] .. indptr[u+1]). */
-export interface UserHistory {
+export interface RecentItems {
   readonly indptr: Int32Array;
   readonly rows: Int32Array;
 }
 
-/** A `UserHistory` from one list of item-table rows per user. */
-export function userHistory(lists: readonly Int32Array[]): UserHistory {
+/** A `RecentItems` from one list of item-table rows per user. */
+export function recentItemsOf(lists: readonly Int32Array[]): RecentItems {
   const indptr = new Int32Array(lists.length + 1);
   lists.forEach((l, u) => (indptr[u + 1] = indptr[u] + l.length));
   const rows = new Int32Array(indptr[lists.length]);
@@ -195,7 +195,7 @@ export class TextGraphModel {
   /**
    * @param text frozen text inputs, rows aligned with the user tables.
    * @param proximal the λ-term target, or null (no pull, e.g. centralised training).
-   * @param history each user's recent items for the recent-items term (`config.recentItems` > 0), or null (none).
+   * @param recent each user's recent items for the recent-items term (`config.recentItems` > 0), or null (none).
    */
   constructor(
     readonly config: TextGraphConfig,
@@ -204,7 +204,7 @@ export class TextGraphModel {
     readonly params: Params,
     text: TextInputs,
     private readonly proximal: Proximal | null,
-    private readonly history: UserHistory | null = null,
+    private readonly recent: RecentItems | null = null,
   ) {
     const texts = text.vectors;
     this.texts = texts;
@@ -220,10 +220,10 @@ export class TextGraphModel {
     if (texts.length !== nUsers * this.T) throw new Error(`text-graph model: texts must be [${nUsers}, ${this.T}], got ${texts.length} values`);
     if (text.base.length !== nUsers * this.d) throw new Error(`text-graph model: text base v·W_init must be [${nUsers}, ${this.d}], got ${text.base.length} values`);
     if (proximal && proximal.target.length !== nRows * this.d) throw new Error(`text-graph model: proximal target must be [${nRows}, ${this.d}]`);
-    if (history) {
-      if (history.indptr.length !== nUsers + 1 || history.indptr[nUsers] !== history.rows.length) throw new Error(`text-graph model: history must index ${nUsers} users, got indptr of ${history.indptr.length} for ${history.rows.length} rows`);
-      const bad = history.rows.find((r) => r < 0 || r >= nRows);
-      if (bad !== undefined) throw new Error(`text-graph model: history row ${bad} outside the item table of ${nRows} rows`);
+    if (recent) {
+      if (recent.indptr.length !== nUsers + 1 || recent.indptr[nUsers] !== recent.rows.length) throw new Error(`text-graph model: recent items must index ${nUsers} users, got indptr of ${recent.indptr.length} for ${recent.rows.length} rows`);
+      const bad = recent.rows.find((r) => r < 0 || r >= nRows);
+      if (bad !== undefined) throw new Error(`text-graph model: recent item row ${bad} outside the item table of ${nRows} rows`);
     }
     this.nL = config.layers.length;
     this.widths = [2 * this.d, ...config.layers];
@@ -275,7 +275,7 @@ export class TextGraphModel {
       const eo = u * d;
       const base = this.textBase;
       for (let f = 0; f < d; f++) this.e[eo + f] = base[eo + f] + n2 * a[eo + f] + b[eo + f];
-      if (this.history) this.addHistoryMean(u);
+      if (this.recent) this.addRecentMean(u);
       const w0 = this.W[0];
       const b0 = this.B[0];
       for (let j = 0; j < h1; j++) this.pre[po + j] = b0[j];
@@ -290,26 +290,25 @@ export class TextGraphModel {
   }
 
   /** e_u += mean of user u's recent item rows (from `recentOverride` while `scoreVectors` was given them). */
-  private addHistoryMean(u: number): void {
+  private addRecentMean(u: number): void {
     const { d } = this;
-    const { indptr, rows } = this.history!;
+    const { indptr, rows } = this.recent!;
     const n = indptr[u + 1] - indptr[u];
     if (n === 0) return;
-    const item = this.params.global.item;
     const over = this.recentOverride;
+    const src = over ?? this.params.global.item;
     const eo = u * d;
     const inv = 1 / n;
     for (let k = 0; k < n; k++) {
-      const src = over ?? item;
       const io = over ? k * d : rows[indptr[u] + k] * d;
       for (let f = 0; f < d; f++) this.e[eo + f] += inv * src[io + f];
     }
   }
 
   /** ∂L/∂e_u (in `gEu`) flows to user u's recent item rows: each gets ∂L/∂e_u / n. */
-  private backwardHistory(u: number, gEu: Float32Array, grads: Grads): void {
+  private backwardRecent(u: number, gEu: Float32Array, grads: Grads): void {
     const { d } = this;
-    const { indptr, rows } = this.history!;
+    const { indptr, rows } = this.recent!;
     const n = indptr[u + 1] - indptr[u];
     if (n === 0) return;
     const gItem = grads.values.item;
@@ -404,7 +403,7 @@ export class TextGraphModel {
 
   /** The item-table rows of user u's recent items (the recent-items term), in the order e_u reads them. */
   recentRowsOf(u: number): Int32Array {
-    return this.history ? this.history.rows.subarray(this.history.indptr[u], this.history.indptr[u + 1]) : new Int32Array(0);
+    return this.recent ? this.recent.rows.subarray(this.recent.indptr[u], this.recent.indptr[u + 1]) : new Int32Array(0);
   }
 
   backward(u: number, i: number, dScore: number, grads: Grads): void {
@@ -550,7 +549,7 @@ export class TextGraphModel {
         gB[eo + f] += acc;
         this.gEu[f] = acc;
       }
-      if (this.history) this.backwardHistory(u, this.gEu, grads);
+      if (this.recent) this.backwardRecent(u, this.gEu, grads);
       for (let j = 0; j < h1; j++) this.gPre[po + j] = 0;
       this.gPreMark[u] = 0;
       grads.touch('jointA', u);

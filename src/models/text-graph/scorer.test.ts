@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { Rng } from '../../math/rng.js';
 import { initParams } from '../params.js';
 import type { PersonalRows } from '../../federated/personal-types.js';
-import { initJointLayer, TextGraphModel, textGraphParamInfo, textInputs, userHistory, type TextGraphConfig } from './model.js';
+import { initJointLayer, TextGraphModel, textGraphParamInfo, textInputs, recentItemsOf, type TextGraphConfig } from './model.js';
 import { PersonalisedScorer } from './scorer.js';
 
 const config: TextGraphConfig = { textDim: 4, dim: 3, layers: [4], lambda: 0, dot: true, recentItems: 2 };
@@ -19,7 +19,7 @@ test('personalised scoring equals scoring on θ + Δ_u, recent items included; �
   const params = initParams(textGraphParamInfo(config, nUsers, nItems), 0.5, rng);
   for (const t of Object.values(params.local)) for (let k = 0; k < t.length; k++) t[k] = rng.normal() * 0.5;
   const texts = textInputs(config, Float32Array.from({ length: nUsers * config.textDim }, () => rng.normal()), initJointLayer(config, rng));
-  const recent = userHistory([Int32Array.of(1, 5), Int32Array.of(0)]);
+  const recent = recentItemsOf([Int32Array.of(1, 5), Int32Array.of(0)]);
   const model = new TextGraphModel(config, nUsers, nItems, params, texts, null, recent);
   const d = config.dim;
   // user 0's personal rows: item 2 (a candidate) and item 5 (a recent item)
