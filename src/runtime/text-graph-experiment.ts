@@ -4,7 +4,8 @@
  *  1. load data, split (leave-one-out by time, fixed evaluation negatives);
  *  2. user texts from side information (or --user-text), optionally ablated (shuffled among users,
  *     or random unit vectors instead of encodings), encoded once (cached on disk);
- *  3. train (each user's latest positives weighted up when recency weighting is on, in every mode):
+ *  3. train (each user's latest positives weighted up when recency weighting is on, and read by e_u
+ *     with the recent-items term, in every mode):
  *     centrally (one model, shared item table, no λ term), or federated with FedAvg (item
  *     rows and head averaged; nothing personal uploaded) or graph aggregation (graph.ts);
  *     per round: sample clients, each downloads θ, the head and its personal rows, trains
