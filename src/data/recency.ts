@@ -20,8 +20,11 @@ export function recencyRanks(items: Int32Array, times: ArrayLike<number>): Int32
   return ranks;
 }
 
-/** The items of the `k` latest entries (rank < k), in the order given; none without ranks (no timestamps). */
-export function latestItems(items: Int32Array, ranks: Int32Array | null, k: number): Int32Array {
-  if (!ranks || k <= 0) return new Int32Array(0);
-  return items.filter((_, j) => ranks[j] < k);
+/**
+ * The `k` latest of a user's entries (recency rank < k: items, or ratings aligned with them), in the
+ * order given; none without ranks (no timestamps).
+ */
+export function latestEntries<T extends Int32Array | Float32Array>(values: T, ranks: Int32Array | null | undefined, k: number): T {
+  if (!ranks || k <= 0) return values.slice(0, 0) as T;
+  return values.filter((_, j) => ranks[j] < k) as T;
 }

@@ -18,7 +18,7 @@ import { Rng } from '../math/rng.js';
 import { RowSparseGrads } from '../models/params.js';
 import type { GlobalParams, Grads, LocalParams } from '../models/types.js';
 import { freshJoint, headParamInfo, TextGraphModel, recentItemsOf, type TextGraphConfig, type TextInputs, type RecentItems } from '../models/text-graph/model.js';
-import { latestItems } from '../data/recency.js';
+import { latestEntries } from '../data/recency.js';
 import { createOptimizer } from '../optim/registry.js';
 import type { OptimizerConfig } from '../optim/types.js';
 import type { RecencyWeighting } from '../train/recency.js';
@@ -82,7 +82,7 @@ export function personalisedRows(theta: Float32Array, d: number, rows: Int32Arra
  */
 export function recentRows(data: ClientData, userRows: readonly Int32Array[], groups: Int32Array, count: number): RecentItems {
   return recentItemsOf(data.positives.map((p, k) => {
-    const latest = latestItems(p, data.recency?.[k] ?? null, count);
+    const latest = latestEntries(p, data.recency?.[k] ?? null, count);
     return toCompact(latest, userRows[k]).map((r) => r + groups[k]);
   }));
 }

@@ -23,7 +23,7 @@ import { RowSparseGrads } from '../models/params.js';
 import type { GlobalParams, Grads, ParamInfo } from '../models/types.js';
 import { paramInfo } from '../models/params.js';
 import { freshJoint, headParamInfo, initJointLayer, initTextGraphGlobal, selectTextInputs, TextGraphModel, textInputs, recentItemsOf, type TextGraphConfig, type TextInputs, type RecentItems } from '../models/text-graph/model.js';
-import { latestItems, trainRecencyOf } from '../data/recency.js';
+import { latestEntries, trainRecencyOf } from '../data/recency.js';
 import { rowOf } from '../data/user-items.js';
 import { PersonalisedScorer } from '../models/text-graph/scorer.js';
 import { createOptimizer } from '../optim/registry.js';
@@ -80,7 +80,7 @@ export function textGraphConfigOf(c: TrainConfig, textDim: number): TextGraphCon
 /** Every user's `k` latest train positives as item ids (the recent-items term), or null when k is 0. */
 export function splitRecentItems(split: ImplicitSplit, k: number): RecentItems | null {
   if (k === 0) return null;
-  return recentItemsOf(Array.from({ length: split.nUsers }, (_, u) => latestItems(rowOf(split.train, u), trainRecencyOf(split, u), k)));
+  return recentItemsOf(Array.from({ length: split.nUsers }, (_, u) => latestEntries(rowOf(split.train, u), trainRecencyOf(split, u), k)));
 }
 
 /** A client round's plan under config c, but for its round and seed; `uploadUsers` for graph aggregation. */

@@ -5,6 +5,7 @@
  * tastes drift, so the latest interactions say most about the next one. It reads only the user's own
  * train timestamps, so it runs on a device as well as centrally, and it cannot leak held-out data.
  */
+import { latestEntries } from '../data/recency.js';
 
 export interface RecencyWeighting {
   /** How many of a user's latest train interactions are weighted up (0: none). */
@@ -21,13 +22,9 @@ export interface RecencyWeighting {
 export function repeatRecent<T extends Int32Array | Float32Array>(values: T, ranks: Int32Array | null | undefined, weighting: RecencyWeighting | undefined): T {
   if (!weighting || weighting.weight <= 1 || weighting.window <= 0 || !ranks) return values;
   if (ranks.length !== values.length) throw new RangeError(`repeatRecent: ${values.length} values but ${ranks.length} ranks`);
-  let recent = 0;
-  for (let k = 0; k < ranks.length; k++) if (ranks[k] < weighting.window) recent++;
-  const out = new (values.constructor as new (n: number) => T)(values.length + recent * (weighting.weight - 1));
+  const recent = latestEntries(values, ranks, weighting.window);
+  const out = new (values.constructor as new (n: number) => T)(values.length + recent.length * (weighting.weight - 1));
   out.set(values);
-  let at = values.length;
-  for (let copy = 1; copy < weighting.weight; copy++) {
-    for (let k = 0; k < ranks.length; k++) if (ranks[k] < weighting.window) out[at++] = values[k];
-  }
+  for (let copy = 1; copy < weighting.weight; copy++) out.set(recent, values.length + (copy - 1) * recent.length);
   return out;
 }
