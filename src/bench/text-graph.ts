@@ -7,8 +7,9 @@
  *   θ_global, personal rows); targets ≤ 10 s and peak RSS ≤ 1.5 GiB.
  * `text-graph-compare`: ML-100K, EVALUATION.md protocol (leave-one-out by time, sampled-99, test
  *   metrics of the best-validation round): FedAvg with the same client model vs graph aggregation
- *   vs centralised, offline USE encoder, and graph aggregation with random vectors instead of text
- *   (ablation; TG_SHUFFLE=1 adds shuffled texts). TG_ROUNDS / TG_EPOCHS shorten the budget; the runs
+ *   vs centralised, offline USE encoder, graph aggregation with random vectors instead of text
+ *   (ablation; TG_SHUFFLE=1 adds shuffled texts), and graph aggregation whose test leaves the
+ *   validation item out of the recent items (`testHistory` 'train'). TG_ROUNDS / TG_EPOCHS shorten the budget; the runs
  *   go to worker threads, TG_JOBS at a time (default: one per core); TG_SEEDS=42,43,44 repeats every
  *   row per seed and adds mean ± standard deviation (evaluation and training negatives and the
  *   initialisation follow the seed; the leave-one-out-by-time split does not).
@@ -121,6 +122,8 @@ export async function textGraphCompareBenchmark(): Promise<void> {
     ['FedAvg, same client model (USE)', { algorithm: 'fedavg' }],
     ['graph aggregation (USE)', { algorithm: 'graph' }],
     ['graph aggregation, random vectors', { algorithm: 'graph', textAblation: 'random' }],
+    // trains as the graph row; test's recent items leave out the validation item
+    ['graph aggregation, test history train', { algorithm: 'graph', testHistory: 'train' }],
   ];
   if (process.env.TG_SHUFFLE === '1') runs.push(['graph aggregation, shuffled texts', { algorithm: 'graph', textAblation: 'shuffle' }]);
   const seeds = seedsOf(process.env.TG_SEEDS);
@@ -131,7 +134,7 @@ export async function textGraphCompareBenchmark(): Promise<void> {
   const label = (k: number) => plan[k].name + (seeds.length > 1 ? `, seed ${plan[k].config.seed}` : '');
   const results = await runPooled(plan.map((p) => p.config), jobs, (k, row) => process.stdout.write(formatRow(label(k), plan[k].extra, row) + '\n'));
   const graph = results.find((_, k) => plan[k].extra.algorithm === 'graph')!.config;
-  const setup = `federated: ${graph.rounds} rounds, all clients, ${graph.localEpochs} local epoch(s), batch ${graph.batch}, ${graph.optimizer} lr ${graph.lr}, server ${graph.serverOptimizer} lr ${graph.serverLr}; recency weighting ${graph.recencyWindow}×${graph.recencyWeight} (all rows); head ${graph.head}, recent items ${graph.recentItems}, λ ${graph.lambda}, ${graph.neighbors} neighbours, L ${graph.graphLayers}, ${graph.norm} norm, personal rows ${graph.personalRows}, sketch ${graph.sketchDim}; encoder ${graph.encoderId}`;
+  const setup = `federated: ${graph.rounds} rounds, all clients, ${graph.localEpochs} local epoch(s), batch ${graph.batch}, ${graph.optimizer} lr ${graph.lr}, server ${graph.serverOptimizer} lr ${graph.serverLr}; recency weighting ${graph.recencyWindow}×${graph.recencyWeight} (all rows); head ${graph.head}, recent items ${graph.recentItems} (test history ${graph.testHistory}), λ ${graph.lambda}, ${graph.neighbors} neighbours, L ${graph.graphLayers}, ${graph.norm} norm, personal rows ${graph.personalRows}, sketch ${graph.sketchDim}; encoder ${graph.encoderId}`;
   const p = results[0].popularity;
   const rows = [`${'popularity baseline'.padEnd(36)} test HR@10 ${p.hr.toFixed(4)}  NDCG@10 ${p.ndcg.toFixed(4)}`, ...results.map((row, k) => formatRow(label(k), plan[k].extra, row))];
   if (seeds.length > 1) {

@@ -97,6 +97,27 @@ test('--recent-items trains the text-graph model with the recent-items term; oth
   assert.match(mf.stderr, /recentItems: .*needs model 'text-graph'/);
 });
 
+test('--test-history decides whether test reads the validation item; validation is the same either way', () => {
+  const run = (extra: string[]) => {
+    const r = fedrec(['train', ...tiny, '--model', 'text-graph', '--encoder', 'hash', '--lr', '0.5', '--eval-every', '1', '--json', ...extra]);
+    assert.equal(r.status, 0, r.stderr);
+    return JSON.parse(r.stdout);
+  };
+  const seen = run([]);
+  const train = run(['--test-history', 'train']);
+  assert.equal(seen.config.testHistory, 'train+validation');
+  assert.equal(train.config.testHistory, 'train');
+  assert.deepEqual(train.metrics.validation, seen.metrics.validation);
+  assert.deepEqual(train.history.map((h: { loss: number }) => h.loss), seen.history.map((h: { loss: number }) => h.loss), 'training is the same');
+  assert.notDeepEqual(train.metrics.test, seen.metrics.test);
+  const mf = fedrec(['train', '--model', 'mf', '--test-history', 'train']);
+  assert.equal(mf.status, 2);
+  assert.match(mf.stderr, /testHistory: .*needs model 'text-graph'/);
+  const bad = fedrec(['train', '--model', 'text-graph', '--test-history', 'all']);
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /testHistory/);
+});
+
 test('a malformed data file is an error naming the file and the line', () => {
   const dir = mkdtempSync(join(tmpdir(), 'fedrec-cli-'));
   const file = join(dir, 'ratings.tsv');

@@ -50,6 +50,7 @@ export const trainConfigSchema = z
     graphLayers: positiveInt.default(1),
     lambda: z.number().min(0).default(0.1),
     recentItems: z.number().int().min(0).default(0),
+    testHistory: z.enum(['train+validation', 'train']).optional(),
     head: z.enum(['mlp', 'mlp+dot']).default('mlp+dot'),
     norm: z.enum(['row', 'sym']).default('row'),
     selfLoop: z.boolean().default(true),
@@ -104,6 +105,10 @@ export const trainConfigSchema = z
   .refine((c) => c.recentItems === 0 || c.model === 'text-graph', {
     message: "recentItems (the recent-items term of e_u) needs model 'text-graph'",
     path: ['recentItems'],
+  })
+  .refine((c) => c.testHistory === undefined || c.model === 'text-graph', {
+    message: "testHistory (the recent items test reads) needs model 'text-graph'",
+    path: ['testHistory'],
   })
   .refine((c) => c.model !== 'text-graph' || c.algorithm !== 'fedrecon', {
     message: "model 'text-graph' trains with algorithm 'graph' or 'fedavg'",

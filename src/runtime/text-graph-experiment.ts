@@ -14,7 +14,7 @@
  *     popularity and random baselines in the same run.
  */
 import { NegativeSampler } from '../data/negatives.js';
-import type { Dataset, ImplicitSplit } from '../data/types.js';
+import type { Dataset, EvalPart, ImplicitSplit } from '../data/types.js';
 import { evaluateRanking } from '../eval/ranking.js';
 import { popularityScorer, randomScorer } from '../eval/baselines.js';
 import type { Scorer } from '../eval/types.js';
@@ -77,10 +77,31 @@ export function textGraphConfigOf(c: TrainConfig, textDim: number): TextGraphCon
   return { textDim, dim: c.dim, layers: c.layers, lambda: c.lambda, dot: c.head === 'mlp+dot', recentItems: c.recentItems };
 }
 
-/** Every user's `k` latest train positives as item ids (the recent-items term), or null when k is 0. */
-export function splitRecentItems(split: ImplicitSplit, k: number): RecentItems | null {
+/**
+ * Every user's `k` latest positives before the interaction being predicted, as item ids (the
+ * recent-items term), or null when k is 0: the latest train positives, for training and validation.
+ * With `withValidation` (test, `testHistory` 'train+validation') under leave-one-out by time, the
+ * validation item comes first: it is the interaction just before the test one, which the device has
+ * seen, as sequential recommenders evaluate (SASRec, Kang & McAuley, ICDM 2018; NCF's protocol even
+ * trains on it). It is never trained on here, and it is no test candidate in either protocol. Other
+ * splits have no such order: there it is left out.
+ */
+export function splitRecentItems(split: ImplicitSplit, k: number, withValidation = false): RecentItems | null {
   if (k === 0) return null;
-  return recentItemsOf(Array.from({ length: split.nUsers }, (_, u) => latestEntries(rowOf(split.train, u), trainRecencyOf(split, u), k)));
+  const afterTrain = withValidation && split.method === 'leave-one-out-time';
+  return recentItemsOf(Array.from({ length: split.nUsers }, (_, u) => {
+    const seen = afterTrain ? rowOf(split.validation, u).slice(0, k) : new Int32Array(0);
+    const train = latestEntries(rowOf(split.train, u), trainRecencyOf(split, u), k - seen.length);
+    return seen.length === 0 ? train : Int32Array.from([...seen, ...train]);
+  }));
+}
+
+/** The scorer of each evaluation part: they differ in the recent items e_u reads (`splitRecentItems`). */
+type PartScorers = Readonly<Record<EvalPart, Scorer>>;
+
+/** Validation and test metrics, each part with its own scorer. */
+function evaluateBothParts(scorers: PartScorers, split: ImplicitSplit, c: TrainConfig): ReturnType<typeof evaluateParts> {
+  return { ...evaluateParts(scorers.validation, split, c, ['validation']), ...evaluateParts(scorers.test, split, c, ['test']) };
 }
 
 /** A client round's plan under config c, but for its round and seed; `uploadUsers` for graph aggregation. */
@@ -112,11 +133,11 @@ export async function runTextGraphTraining(c: TrainConfig, onProgress?: Progress
   // far, the model of that round is evaluated on validation and test at once — what restoring its
   // checkpoint at the end would give, without copying every user's personal tables.
   let best: { score: number; round: number; parts: ReturnType<typeof evaluateParts> } | null = null;
-  const probe: Probe = (scorer, round) => {
-    const validation = evaluateRanking(scorer, split, probeOpts);
+  const probe: Probe = (scorers, round) => {
+    const validation = evaluateRanking(scorers.validation, split, probeOpts);
     const score = selectionScore(validation, c.k[0]);
     if (c.select === 'best' && score !== undefined && score > (best?.score ?? -Infinity)) {
-      best = { score, round, parts: evaluateParts(scorer, split, c, ['validation', 'test']) };
+      best = { score, round, parts: evaluateBothParts(scorers, split, c) };
     }
     return validation;
   };
@@ -124,7 +145,7 @@ export async function runTextGraphTraining(c: TrainConfig, onProgress?: Progress
     ? trainCentralTextGraph(c, cfg, split, inputs, probe, onProgress)
     : trainFederatedTextGraph(c, cfg, split, inputs, probe, onProgress);
   const chosen = best as { round: number; parts: ReturnType<typeof evaluateParts> } | null;
-  const final = chosen?.parts ?? evaluateParts(trained.scorer, split, c, ['validation', 'test']);
+  const final = chosen?.parts ?? evaluateBothParts(trained.scorers, split, c);
   const popularity = evaluateParts(popularityScorer(split), split, c, ['validation', 'test']);
   const random = evaluateParts(randomScorer(split.nItems, c.seed), split, c, ['validation', 'test']);
   const history = trained.history;
@@ -143,10 +164,10 @@ export async function runTextGraphTraining(c: TrainConfig, onProgress?: Progress
   return { result, dataset, split };
 }
 
-type Probe = (scorer: Scorer, round: number) => HistoryEntry['validation'];
+type Probe = (scorers: PartScorers, round: number) => HistoryEntry['validation'];
 
 interface Trained {
-  readonly scorer: Scorer;
+  readonly scorers: PartScorers;
   readonly history: HistoryEntry[];
 }
 
@@ -155,6 +176,7 @@ function trainCentralTextGraph(c: TrainConfig, cfg: TextGraphConfig, split: Impl
   const global = initTextGraphGlobal(cfg, split.nItems, Rng.derive(c.seed, 'init-global'));
   const local = freshJoint(cfg, split.nUsers);
   const model = new TextGraphModel(cfg, split.nUsers, split.nItems, { global, local }, texts, null, splitRecentItems(split, c.recentItems));
+  const scorers: PartScorers = { validation: model, test: new TextGraphModel(cfg, split.nUsers, split.nItems, model.params, texts, null, splitRecentItems(split, c.recentItems, c.testHistory === 'train+validation')) };
   // recency weighting as on the federated clients (train/recency.ts), so the rows compare like for like
   const positives = centralPositives(split, c);
   const sampler = new NegativeSampler(split);
@@ -169,11 +191,11 @@ function trainCentralTextGraph(c: TrainConfig, cfg: TextGraphConfig, split: Impl
     const examples = buildEpochExamples(positives, sampler, 'bce', c.negatives, Rng.derive(c.seed, 'train-negatives', epoch));
     const loss = fitEpoch(model, examples, 'bce', effectiveBatch(c), grads, optimizer, tables, trainable, hook);
     const seconds = (performance.now() - t) / 1000;
-    const entry: HistoryEntry = { round: epoch, loss, seconds, bytesUp: 0, bytesDown: 0, validation: epoch % c.evalEvery === 0 || epoch === c.epochs ? probe(model, epoch) : {} };
+    const entry: HistoryEntry = { round: epoch, loss, seconds, bytesUp: 0, bytesDown: 0, validation: epoch % c.evalEvery === 0 || epoch === c.epochs ? probe(scorers, epoch) : {} };
     history.push(entry);
     onProgress?.(entry, c.epochs);
   }
-  return { scorer: model, history };
+  return { scorers, history };
 }
 
 function trainFederatedTextGraph(c: TrainConfig, cfg: TextGraphConfig, split: ImplicitSplit, texts: TextInputs, probe: Probe, onProgress?: ProgressListener): Trained {
@@ -195,8 +217,8 @@ function trainFederatedTextGraph(c: TrainConfig, cfg: TextGraphConfig, split: Im
   const states: (ClientState | null)[] = clients.map(() => null);
   const planBase = textGraphPlanOf(c, cfg, graph !== null);
   const globalBytes = Object.values(global).reduce((s, v) => s + v.length * 4, 0);
-  const recentItems = splitRecentItems(split, c.recentItems);
-  const scorer = (): Scorer => {
+  const recent = { validation: splitRecentItems(split, c.recentItems), test: splitRecentItems(split, c.recentItems, c.testHistory === 'train+validation') };
+  const scorers = (): PartScorers => {
     const local = freshJoint(cfg, split.nUsers);
     clients.forEach((client, k) => {
       const s = states[k];
@@ -206,8 +228,8 @@ function trainFederatedTextGraph(c: TrainConfig, cfg: TextGraphConfig, split: Im
         local.jointB.set(s.local.jointB.subarray(j * cfg.dim, (j + 1) * cfg.dim), u * cfg.dim);
       });
     });
-    const model = new TextGraphModel(cfg, split.nUsers, split.nItems, { global: global as GlobalParams, local }, texts, null, recentItems);
-    return new PersonalisedScorer(model, personal);
+    const scorerOf = (part: EvalPart): Scorer => new PersonalisedScorer(new TextGraphModel(cfg, split.nUsers, split.nItems, { global: global as GlobalParams, local }, texts, null, recent[part]), personal);
+    return { validation: scorerOf('validation'), test: scorerOf('test') };
   };
   const history: HistoryEntry[] = [];
   for (let round = 1; round <= c.rounds; round++) {
@@ -229,9 +251,9 @@ function trainFederatedTextGraph(c: TrainConfig, cfg: TextGraphConfig, split: Im
     const summary = strategy.endRound(global);
     const seconds = (performance.now() - t) / 1000;
     const evaluate = round % c.evalEvery === 0 || round === c.rounds;
-    const entry: HistoryEntry = { round, loss: summary.loss, seconds, bytesUp, bytesDown, clients: chosen.length, validation: evaluate ? probe(scorer(), round) : {} };
+    const entry: HistoryEntry = { round, loss: summary.loss, seconds, bytesUp, bytesDown, clients: chosen.length, validation: evaluate ? probe(scorers(), round) : {} };
     history.push(entry);
     onProgress?.(entry, c.rounds);
   }
-  return { scorer: scorer(), history };
+  return { scorers: scorers(), history };
 }

@@ -1,0 +1,36 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { DatasetBuilder } from '../data/builder.js';
+import { leaveOneOut } from '../data/split.js';
+import type { RecentItems } from '../models/text-graph/model.js';
+import { splitRecentItems } from './text-graph-experiment.js';
+
+/** User 'a' rated items a0 … a5 at times 1 … 6; user 'b' rated b0 … b9, so there are negatives to draw. */
+function dataset(withTime: boolean) {
+  const b = new DatasetBuilder('recent');
+  for (let j = 0; j < 6; j++) b.add('a', `a${j}`, 5, withTime ? j + 1 : undefined);
+  for (let j = 0; j < 10; j++) b.add('b', `b${j}`, 5, withTime ? j + 1 : undefined);
+  return b.build();
+}
+
+const namesOf = (recent: RecentItems | null, u: number, itemIds: readonly string[]): string[] =>
+  [...recent!.rows.subarray(recent!.indptr[u], recent!.indptr[u + 1])].map((i) => itemIds[i]).sort();
+
+test('recent items: the latest train positives, or with the validation item first (test under leave-one-out by time)', () => {
+  const ds = dataset(true);
+  const split = leaveOneOut(ds, { seed: 1, negatives: 3 });
+  const a = ds.userIndex.get('a')!;
+  // a5 is test, a4 validation, a0 … a3 train
+  assert.deepEqual(namesOf(splitRecentItems(split, 3), a, ds.itemIds), ['a1', 'a2', 'a3']);
+  assert.deepEqual(namesOf(splitRecentItems(split, 3, true), a, ds.itemIds), ['a2', 'a3', 'a4']);
+  assert.deepEqual(namesOf(splitRecentItems(split, 1, true), a, ds.itemIds), ['a4']);
+  for (const withValidation of [false, true]) assert.ok(!namesOf(splitRecentItems(split, 10, withValidation), a, ds.itemIds).includes('a5'), 'the test item is never read');
+  assert.equal(splitRecentItems(split, 0, true), null);
+});
+
+test('recent items: without an order in time, the validation item is left out', () => {
+  const ds = dataset(false);
+  const split = leaveOneOut(ds, { seed: 1, negatives: 3 });
+  assert.equal(split.method, 'leave-one-out-random');
+  assert.deepEqual(splitRecentItems(split, 3, true), splitRecentItems(split, 3));
+});
