@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { DatasetBuilder } from '../data/builder.js';
 import { leaveOneOut } from '../data/split.js';
 import type { RecentItems } from '../models/text-graph/model.js';
-import { splitRecentItems } from './text-graph-experiment.js';
+import { parseTrainConfig } from './config.js';
+import { runTextGraphTraining, splitRecentItems } from './text-graph-experiment.js';
 
 /** User 'a' rated items a0 … a5 at times 1 … 6; user 'b' rated b0 … b9, so there are negatives to draw. */
 function dataset(withTime: boolean) {
@@ -33,4 +34,15 @@ test('recent items: without an order in time, the validation item is left out', 
   const split = leaveOneOut(ds, { seed: 1, negatives: 3 });
   assert.equal(split.method, 'leave-one-out-random');
   assert.deepEqual(splitRecentItems(split, 3, true), splitRecentItems(split, 3));
+});
+
+test('central text-graph: the test scorer reads the trained tables of the selected epoch, however often it was probed before', async () => {
+  const run = (evalEvery: number) => runTextGraphTraining(parseTrainConfig({
+    model: 'text-graph', mode: 'central', encoder: 'hash', syntheticUsers: 60, syntheticItems: 300, syntheticInteractions: 2000,
+    epochs: 3, evalEvery, lr: 0.01, eval: ['sampled'], k: [10],
+  }));
+  const everyEpoch = await run(1);
+  const once = await run(3);
+  assert.equal(everyEpoch.result.config.selectedRound, 3, 'precondition: the last epoch is the best, so both runs report epoch 3');
+  assert.deepEqual(everyEpoch.result.metrics, once.result.metrics);
 });

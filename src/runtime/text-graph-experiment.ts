@@ -176,7 +176,9 @@ function trainCentralTextGraph(c: TrainConfig, cfg: TextGraphConfig, split: Impl
   const global = initTextGraphGlobal(cfg, split.nItems, Rng.derive(c.seed, 'init-global'));
   const local = freshJoint(cfg, split.nUsers);
   const model = new TextGraphModel(cfg, split.nUsers, split.nItems, { global, local }, texts, null, splitRecentItems(split, c.recentItems));
-  const scorers: PartScorers = { validation: model, test: new TextGraphModel(cfg, split.nUsers, split.nItems, model.params, texts, null, splitRecentItems(split, c.recentItems, c.testHistory === 'train+validation')) };
+  const testRecent = splitRecentItems(split, c.recentItems, c.testHistory === 'train+validation');
+  // the test scorer shares the trained tables; built at each probe, so its per-user caches are fresh
+  const scorers = (): PartScorers => ({ validation: model, test: new TextGraphModel(cfg, split.nUsers, split.nItems, model.params, texts, null, testRecent) });
   // recency weighting as on the federated clients (train/recency.ts), so the rows compare like for like
   const positives = centralPositives(split, c);
   const sampler = new NegativeSampler(split);
@@ -191,11 +193,11 @@ function trainCentralTextGraph(c: TrainConfig, cfg: TextGraphConfig, split: Impl
     const examples = buildEpochExamples(positives, sampler, 'bce', c.negatives, Rng.derive(c.seed, 'train-negatives', epoch));
     const loss = fitEpoch(model, examples, 'bce', effectiveBatch(c), grads, optimizer, tables, trainable, hook);
     const seconds = (performance.now() - t) / 1000;
-    const entry: HistoryEntry = { round: epoch, loss, seconds, bytesUp: 0, bytesDown: 0, validation: epoch % c.evalEvery === 0 || epoch === c.epochs ? probe(scorers, epoch) : {} };
+    const entry: HistoryEntry = { round: epoch, loss, seconds, bytesUp: 0, bytesDown: 0, validation: epoch % c.evalEvery === 0 || epoch === c.epochs ? probe(scorers(), epoch) : {} };
     history.push(entry);
     onProgress?.(entry, c.epochs);
   }
-  return { scorers, history };
+  return { scorers: scorers(), history };
 }
 
 function trainFederatedTextGraph(c: TrainConfig, cfg: TextGraphConfig, split: ImplicitSplit, texts: TextInputs, probe: Probe, onProgress?: ProgressListener): Trained {
