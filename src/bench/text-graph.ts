@@ -9,10 +9,11 @@
  *   metrics of the best-validation round): FedAvg with the same client model vs graph aggregation
  *   vs centralised, offline USE encoder, graph aggregation with random vectors instead of text
  *   (ablation; TG_SHUFFLE=1 adds shuffled texts), and graph aggregation whose test leaves the
- *   validation item out of the recent items (`testHistory` 'train'). TG_ROUNDS / TG_EPOCHS shorten the budget; the runs
- *   go to worker threads, TG_JOBS at a time (default: one per core); TG_SEEDS=42,43,44 repeats every
- *   row per seed and adds mean ± standard deviation (evaluation and training negatives and the
- *   initialisation follow the seed; the leave-one-out-by-time split does not).
+ *   validation item out of the recent items (`testHistory` 'train'). TG_ROUNDS / TG_EPOCHS shorten
+ *   the budget; the runs go to worker threads, TG_JOBS at a time (default: one per core);
+ *   TG_SEEDS=42,43,44 repeats every row per seed and adds mean ± standard deviation (evaluation and
+ *   training negatives and the initialisation follow the seed; the leave-one-out-by-time split does
+ *   not).
  * `text-graph` also times the client: one default round of 300 users, CPU ms per 100 interactions.
  */
 import { availableParallelism } from 'node:os';

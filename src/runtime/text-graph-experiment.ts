@@ -10,7 +10,8 @@
  *     rows and head averaged; nothing personal uploaded) or graph aggregation (graph.ts);
  *     per round: sample clients, each downloads θ, the head and its personal rows, trains
  *     (text-graph-client.ts) and uploads; the strategy aggregates; validation is probed;
- *  4. evaluate validation and test with each user's joint layer and personalised table;
+ *  4. evaluate validation and test with each user's joint layer and personalised table (test's
+ *     recent items start with the validation item, `testHistory`; `splitRecentItems`);
  *     popularity and random baselines in the same run.
  */
 import { NegativeSampler } from '../data/negatives.js';
