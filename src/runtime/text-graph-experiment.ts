@@ -97,7 +97,12 @@ export function splitRecentItems(split: ImplicitSplit, k: number, withValidation
   }));
 }
 
-/** The scorer of each evaluation part: they differ in the recent items e_u reads (`splitRecentItems`). */
+/** The recent items e_u reads for each evaluation part under config c; validation's are training's too. */
+function recentItemsByPart(split: ImplicitSplit, c: TrainConfig): Readonly<Record<EvalPart, RecentItems | null>> {
+  return { validation: splitRecentItems(split, c.recentItems), test: splitRecentItems(split, c.recentItems, c.testHistory === 'train+validation') };
+}
+
+/** The scorer of each evaluation part: they differ in the recent items e_u reads (`recentItemsByPart`). */
 type PartScorers = Readonly<Record<EvalPart, Scorer>>;
 
 /** Validation and test metrics, each part with its own scorer. */
@@ -176,10 +181,10 @@ interface Trained {
 function trainCentralTextGraph(c: TrainConfig, cfg: TextGraphConfig, split: ImplicitSplit, texts: TextInputs, probe: Probe, onProgress?: ProgressListener): Trained {
   const global = initTextGraphGlobal(cfg, split.nItems, Rng.derive(c.seed, 'init-global'));
   const local = freshJoint(cfg, split.nUsers);
-  const model = new TextGraphModel(cfg, split.nUsers, split.nItems, { global, local }, texts, null, splitRecentItems(split, c.recentItems));
-  const testRecent = splitRecentItems(split, c.recentItems, c.testHistory === 'train+validation');
+  const recent = recentItemsByPart(split, c);
+  const model = new TextGraphModel(cfg, split.nUsers, split.nItems, { global, local }, texts, null, recent.validation);
   // the test scorer shares the trained tables; built at each probe, so its per-user caches are fresh
-  const scorers = (): PartScorers => ({ validation: model, test: new TextGraphModel(cfg, split.nUsers, split.nItems, model.params, texts, null, testRecent) });
+  const scorers = (): PartScorers => ({ validation: model, test: new TextGraphModel(cfg, split.nUsers, split.nItems, model.params, texts, null, recent.test) });
   // recency weighting as on the federated clients (train/recency.ts), so the rows compare like for like
   const positives = centralPositives(split, c);
   const sampler = new NegativeSampler(split);
@@ -220,7 +225,7 @@ function trainFederatedTextGraph(c: TrainConfig, cfg: TextGraphConfig, split: Im
   const states: (ClientState | null)[] = clients.map(() => null);
   const planBase = textGraphPlanOf(c, cfg, graph !== null);
   const globalBytes = Object.values(global).reduce((s, v) => s + v.length * 4, 0);
-  const recent = { validation: splitRecentItems(split, c.recentItems), test: splitRecentItems(split, c.recentItems, c.testHistory === 'train+validation') };
+  const recent = recentItemsByPart(split, c);
   const scorers = (): PartScorers => {
     const local = freshJoint(cfg, split.nUsers);
     clients.forEach((client, k) => {
