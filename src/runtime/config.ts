@@ -103,11 +103,11 @@ export const trainConfigSchema = z
     path: ['layers'],
   })
   .refine((c) => c.recentItems === 0 || c.model === 'text-graph', {
-    message: "recentItems (the recent-items term of e_u) needs model 'text-graph'",
+    message: "the recent-items term of e_u needs model 'text-graph'",
     path: ['recentItems'],
   })
   .refine((c) => c.testHistory === undefined || c.model === 'text-graph', {
-    message: "testHistory (the recent items test reads) needs model 'text-graph'",
+    message: "a history read at test needs model 'text-graph' (other models read none)",
     path: ['testHistory'],
   })
   .refine((c) => c.model !== 'text-graph' || c.algorithm !== 'fedrecon', {
