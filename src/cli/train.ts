@@ -3,6 +3,7 @@
  * the result JSON (stdout with --json, a file with --out), an optional saved model (--save).
  */
 import { renameSync, writeFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import cliProgress from 'cli-progress';
 import { parseTrainConfig } from '../runtime/config.js';
 import { runTraining, type TrainedRun } from '../runtime/experiment.js';
@@ -91,6 +92,7 @@ export const TRAIN_FLAGS: Record<string, FlagSpec> = {
   json: { key: 'json', kind: 'boolean', help: 'print only the result JSON to stdout' },
   out: { key: 'out', kind: 'string', help: 'write the result JSON to this file' },
   save: { key: 'save', kind: 'string', help: 'save the trained model to this file' },
+  report: { key: 'report', kind: 'string', help: 'write an HTML report of the run (learning curves, bytes, test vs baselines) to this file' },
 };
 
 export function trainHelp(): string {
@@ -98,7 +100,7 @@ export function trainHelp(): string {
 }
 
 export async function trainCommand(argv: readonly string[]): Promise<number> {
-  const { json, out, save, noSelfLoop, ...raw } = parseFlags(argv, TRAIN_FLAGS) as Record<string, unknown> & { json?: boolean; out?: string; save?: string; noSelfLoop?: boolean };
+  const { json, out, save, report, noSelfLoop, ...raw } = parseFlags(argv, TRAIN_FLAGS) as Record<string, unknown> & { json?: boolean; out?: string; save?: string; report?: string; noSelfLoop?: boolean };
   const config = parseTrainConfig(noSelfLoop ? { ...raw, selfLoop: false } : raw);
   const bar = process.stderr.isTTY ? new cliProgress.SingleBar({ format: ' {bar} {value}/{total} | loss {loss} | {info}', stream: process.stderr }, cliProgress.Presets.shades_classic) : null;
   let started = false;
@@ -119,6 +121,8 @@ export async function trainCommand(argv: readonly string[]): Promise<number> {
   if (save && config.algorithm === 'fedrecon') {
     throw new UsageError('--save: FedRecon keeps no user embeddings to save (each user reconstructs its own on its device)');
   }
+  const reporter = report ? await import('./report.js') : null;
+  reporter?.checkReportPath(report as string, '--report'); // before training: a run is never lost to a bad path
   const run = config.model === 'text-graph'
     ? await runTextGraphTraining(config, onProgress)
     : config.algorithm === 'fedrecon' ? await runFedReconTraining(config, onProgress) : await runTraining(config, onProgress);
@@ -139,6 +143,7 @@ export async function trainCommand(argv: readonly string[]): Promise<number> {
       seen: Array.from({ length: split.nUsers }, (_, u) => Array.from(rowOf(split.train, u))),
     });
   }
+  reporter?.writeReport(report as string, [{ name: out ? basename(out).replace(/\.json$/i, '') : String(config.model), doc }]);
   if (json) process.stdout.write(JSON.stringify(doc, null, 2) + '\n');
   else process.stdout.write(summaryTable(doc) + '\n');
   return 0;
