@@ -7,11 +7,12 @@
 import { readFile } from 'node:fs/promises';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import type { Coordinator } from './coordinator.js';
+import { registerDashboard } from './dashboard.js';
 import { DEMO_PAGE } from './demo-page.js';
 import { HttpError } from './errors.js';
 import type { Metrics } from './metrics.js';
 import { hashToken } from './tokens.js';
-import type { ClientRecord } from './types.js';
+import type { ClientRecord, Store } from './types.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -25,6 +26,8 @@ export interface AppOptions {
   readonly metrics: Metrics;
   readonly bundlePath?: string;
   readonly logger?: FastifyServerOptions['logger'];
+  /** The coordinator's store: the operator dashboard (/dashboard) is served when given. */
+  readonly store?: Store;
 }
 
 function sendError(reply: FastifyReply, status: number, error: string, message: string): FastifyReply {
@@ -88,6 +91,8 @@ export function buildApp(opts: AppOptions): { app: FastifyInstance; coordinator:
     }
     return reply.type('text/javascript; charset=utf-8').send(bundle);
   });
+
+  if (opts.store) registerDashboard(app, { coordinator, metrics, store: opts.store });
 
   app.register(
     async (v1) => {

@@ -52,7 +52,7 @@ export async function startCoordinator(opts: StartOptions): Promise<RunningCoord
   const metrics = new Metrics();
   let built;
   try {
-    built = buildApp({ makeCoordinator: (log) => new Coordinator(store, config, catalogue, metrics, log), metrics, bundlePath, logger: opts.logger });
+    built = buildApp({ makeCoordinator: (log) => new Coordinator(store, config, catalogue, metrics, log), metrics, bundlePath, logger: opts.logger, store });
   } catch (err) {
     store.close();
     throw err;
