@@ -21,6 +21,8 @@ export const DASHBOARD_PAGE = `<!doctype html>
   figure { margin: 0; } figcaption { font-weight: 600; margin-bottom: .3rem; }
   .chart { position: relative; height: 16rem; }
   #error { color: #b00; }
+  #refused-table { align-self: start; border-collapse: collapse; }
+  #refused-table th, #refused-table td { text-align: left; padding: .2rem .6rem; border-bottom: 1px solid #eee; }
 </style>
 </head>
 <body>

@@ -19,7 +19,24 @@ const set = (id: string, text: string | number) => {
   (document.getElementById(id) as HTMLElement).textContent = String(text);
 };
 const time = (ms: number) => new Date(ms).toLocaleTimeString();
-const mb = (n: number) => `${(n / 1e6).toLocaleString('en', { maximumFractionDigits: 1 })} MB`;
+const bytes = (n: number) => {
+  const [div, unit] = n >= 1e9 ? [1e9, 'GB'] : n >= 1e6 ? [1e6, 'MB'] : n >= 1e3 ? [1e3, 'kB'] : [1, 'B'];
+  return `${(n / div).toLocaleString('en', { maximumFractionDigits: 1 })} ${unit}`;
+};
+/** What each refusal reason means (server/app.ts, coordinator.ts, validate.ts). */
+const REASONS: Record<string, string> = {
+  unauthorized: 'missing or unknown client token',
+  malformed: 'not a wire update message',
+  'too-large': 'body over the size limit',
+  'round-closed': 'late: its round had already closed',
+  'not-selected': 'client not selected for the round',
+  duplicate: 'second update of a client in a round',
+  shape: 'wrong tables or sizes',
+  index: 'item index out of range',
+  'not-finite': 'NaN or infinite value',
+  weight: 'weight out of range',
+  norm: 'update norm over the bound',
+};
 
 view.charts.refused = new Chart(canvas('refused'), {
   type: 'bar',
@@ -67,7 +84,7 @@ function render(s: DashboardState): void {
   set('clipped', s.updates.clipped);
   const reasons = Object.entries(s.updates.refused).sort((a, b) => b[1] - a[1]);
   set('refused-total', reasons.reduce((n, [, v]) => n + v, 0));
-  set('bytes', `${mb(s.updates.bytesReceived)} / ${mb(s.updates.bytesSent)}`);
+  set('bytes', `${bytes(s.updates.bytesReceived)} / ${bytes(s.updates.bytesSent)}`);
   const tbody = document.querySelector('#refused-table tbody') as HTMLElement;
   tbody.replaceChildren(
     ...(reasons.length === 0 ? [['none', '']] : reasons).map(([reason, n]) => {
@@ -77,7 +94,10 @@ function render(s: DashboardState): void {
       th.textContent = String(reason);
       const td = document.createElement('td');
       td.textContent = String(n);
-      tr.append(th, td);
+      const what = document.createElement('td');
+      what.className = 'note';
+      what.textContent = REASONS[reason] ?? '';
+      tr.append(th, td, what);
       return tr;
     }),
   );
