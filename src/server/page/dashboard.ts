@@ -94,6 +94,7 @@ function render(s: DashboardState): void {
       th.textContent = String(reason);
       const td = document.createElement('td');
       td.textContent = String(n);
+      td.className = 'count';
       const what = document.createElement('td');
       what.className = 'note';
       what.textContent = REASONS[reason] ?? '';
