@@ -23,6 +23,8 @@ import type { UserPositives } from '../train/examples.js';
 import { trainRecencyOf } from '../data/recency.js';
 import { trainCentral } from './central.js';
 import { trainGraph } from './graph-experiment.js';
+import { trainIals } from './ials-experiment.js';
+import { ialsInitStd } from '../models/ials/ials.js';
 import { isGraphModel } from './graph-defaults.js';
 import { partitionClients } from './clients.js';
 import { BestCheckpoint } from './selection.js';
@@ -59,6 +61,7 @@ export function splitDataset(ds: Dataset, spec: string, seed: number): ImplicitS
 }
 
 export function modelConfigOf(c: TrainConfig): ModelConfig {
+  if (c.model === 'ials') return { kind: 'ials', dim: c.dim, initStd: ialsInitStd(c.dim) };
   return c.model === 'neumf' ? { kind: 'neumf', dim: c.dim, mlpDim: c.dim, layers: c.layers } : { kind: 'mf', dim: c.dim };
 }
 
@@ -84,7 +87,13 @@ export async function runTraining(c: TrainConfig, onProgress?: ProgressListener)
   let model: RecModel;
   let history: HistoryEntry[];
 
-  if (isGraphModel(c.model)) {
+  if (c.model === 'ials') {
+    ({ model, history } = trainIals(c, split, (m, round) => {
+      const validation = evaluateRanking(m, split, probeOpts);
+      selection.consider(round, validation, () => cloneParams(m.params));
+      return validation;
+    }, onProgress));
+  } else if (isGraphModel(c.model)) {
     ({ model, history } = trainGraph(c, split, (m, epoch) => {
       const validation = evaluateRanking(m, split, probeOpts);
       selection.consider(epoch, validation, () => cloneParams(m.params));

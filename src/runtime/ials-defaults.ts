@@ -1,0 +1,21 @@
+/**
+ * The defaults of iALS runs (model 'ials'; algorithm 'ials' when federated), filled in before
+ * validation and only for fields the user did not give. `--algorithm ials` implies `--model ials`,
+ * and `--model ials` in federated mode implies `--algorithm ials`. The values were chosen on the
+ * VALIDATION split of ML-100K (leave-one-out by time); docs/ials.md has what was tried.
+ * No imports: the config schema uses this module.
+ */
+const IALS_DEFAULTS: Record<'central' | 'federated', Record<string, unknown>> = {
+  central: { dim: 64, l2: 0.003, unobservedWeight: 0.1, regExponent: 1, epochs: 16, evalEvery: 1 },
+  federated: { dim: 64, l2: 0.003, unobservedWeight: 0.1, regExponent: 1, rounds: 30, evalEvery: 2, serverLr: 1 },
+};
+
+export function withIalsDefaults(raw: unknown): unknown {
+  if (typeof raw !== 'object' || raw === null) return raw;
+  const given = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined));
+  const central = given.mode === 'central';
+  if (given.algorithm === 'ials' && given.model === undefined) given.model = 'ials';
+  if (given.model !== 'ials') return raw;
+  if (!central && given.algorithm === undefined) given.algorithm = 'ials';
+  return { ...IALS_DEFAULTS[central ? 'central' : 'federated'], ...given };
+}
