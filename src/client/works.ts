@@ -102,4 +102,4 @@ export function ialsPlanOf(plan: RoundPlan): IalsHyper {
 registerClientWork('ials', (plan, global, data) => runIalsClient(plan, ialsPlanOf(plan), global, data));
 
 // Scoring: the same closed-form solve against the current item factors.
-registerLocalTables('ials', (plan, global, data) => solveLocalUsers(plan.model.dim, ialsPlanOf(plan), global, data));
+registerLocalTables('ials', (plan, global, data) => solveLocalUsers(plan.model.dim, ialsPlanOf(plan), global, data, plan.recency));

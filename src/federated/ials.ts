@@ -6,8 +6,9 @@
  * sends only item-side statistics.
  *
  * Round, on each device (`runIalsClient`), for each of its users u with train positives I_u:
- *  1. w_u = (α₀·G_H + Σ_{i∈I_u} h_i·h_iᵀ + λ_u·I)⁻¹ · Σ_{i∈I_u} h_i   (dim × dim Cholesky);
- *  2. send, for its positives' rows, (w_u·h_i − 1)·w_u — the observed part of ½∂L/∂h_i — and
+ *  1. w_u = (α₀·G_H + Σ_{i∈I_u} c_ui·h_i·h_iᵀ + λ_u·I)⁻¹ · Σ_{i∈I_u} c_ui·h_i   (dim × dim Cholesky;
+ *     c_ui = 1, or the plan's recency weight for the user's latest positives: `recencyConfidence`);
+ *  2. send, for its positives' rows, c_ui·(w_u·h_i − 1)·w_u — the observed part of ½∂L/∂h_i — and
  *     the dense w_u·w_uᵀ (dim × dim), from which the server forms the unobserved part α₀·G_W·h_i
  *     for every item. w_u itself never leaves the device; it is solved afresh every round.
  * On the server (`IalsStrategy`), with S_i the summed rows, n_i how many devices sent row i, N the
@@ -27,15 +28,25 @@ import type { GlobalParams, LocalParams } from '../models/types.js';
 import { uniqueSorted } from './compact.js';
 import type { ClientData, ClientResult, GlobalUpdate, RoundPlan, RoundSummary, Strategy } from './types.js';
 
+/**
+ * Confidence of each of a user's train positives (aligned with them): `weight` for the `window`
+ * latest (recency rank below `window`), 1 for the others — Hu et al.'s c_ui from time instead of
+ * counts, the recency weighting of train/recency.ts. Null (all 1) when off or without timestamps.
+ */
+export function recencyConfidence(ranks: Int32Array | null | undefined, weighting: { readonly window: number; readonly weight: number } | undefined): Float32Array | null {
+  if (!ranks || !weighting || weighting.window <= 0 || weighting.weight === 1) return null;
+  return Float32Array.from(ranks, (r) => (r < weighting.window ? weighting.weight : 1));
+}
+
 /** Every user factor of a device, solved in closed form against the global item factors (the device's scoring tables). */
-export function solveLocalUsers(dim: number, hyper: IalsHyper, global: GlobalParams, data: ClientData, itemGram?: Float64Array): LocalParams {
+export function solveLocalUsers(dim: number, hyper: IalsHyper, global: GlobalParams, data: ClientData, recency?: RoundPlan['recency'], itemGram?: Float64Array): LocalParams {
   const H = global.itemEmb;
   const gram = itemGram ?? gramian(H, dim);
   const nItems = H.length / dim;
   const W = new Float32Array(data.users.length * dim);
   const x = new Float64Array(dim);
   data.positives.forEach((items, k) => {
-    solveRow(H, dim, items, gram, hyper.unobservedWeight, rowReg(hyper, items.length, nItems), x);
+    solveRow(H, dim, items, gram, hyper.unobservedWeight, rowReg(hyper, items.length, nItems), x, recencyConfidence(data.recency?.[k], recency));
     for (let f = 0; f < dim; f++) W[k * dim + f] = x[f];
   });
   return { userEmb: W };
@@ -57,17 +68,19 @@ export function runIalsClient(plan: RoundPlan, hyper: IalsHyper, global: GlobalP
   const w = new Float64Array(dim);
   let loss = 0;
   let weight = 0;
-  data.positives.forEach((items) => {
-    solveRow(H, dim, items, gram, hyper.unobservedWeight, rowReg(hyper, items.length, nItems), w);
+  data.positives.forEach((items, u) => {
+    const confidence = recencyConfidence(data.recency?.[u], plan.recency);
+    solveRow(H, dim, items, gram, hyper.unobservedWeight, rowReg(hyper, items.length, nItems), w, confidence);
     let r = 0;
     for (let k = 0; k < items.length; k++) {
       const i = items[k];
       while (rows[r] < i) r++; // positives are sorted: r only moves forward
       let s = 0;
       for (let f = 0; f < dim; f++) s += w[f] * H[i * dim + f];
+      const c = confidence ? confidence[k] : 1;
       const e = s - 1;
-      loss += e * e;
-      for (let f = 0; f < dim; f++) sums[r * dim + f] += e * w[f];
+      loss += c * e * e;
+      for (let f = 0; f < dim; f++) sums[r * dim + f] += c * e * w[f];
     }
     for (let a = 0; a < dim; a++) {
       let gw = 0;

@@ -9,11 +9,12 @@ import type { ImplicitSplit, UserItems } from '../data/types.js';
 import { createModel } from '../models/registry.js';
 import type { GlobalParams, RecModel } from '../models/types.js';
 import { gramian, ialsObjective, solveAllRows, type IalsHyper } from '../models/ials/solve.js';
-import { IalsStrategy, runIalsClient } from '../federated/ials.js';
+import { IalsStrategy, recencyConfidence, runIalsClient } from '../federated/ials.js';
+import { trainRecencyOf } from '../data/recency.js';
 import type { ClientRunner } from './simulation.js';
 import { FederatedSimulation, initGlobal } from './simulation.js';
 import { partitionClients } from './clients.js';
-import { clientOptimizerOf, type TrainConfig } from './config.js';
+import { clientOptimizerOf, recencyOf, type TrainConfig } from './config.js';
 import { modelConfigOf } from './experiment.js';
 import type { HistoryEntry, ProgressListener } from './types.js';
 
@@ -22,12 +23,22 @@ export function ialsHyperOf(c: TrainConfig): IalsHyper {
   return { unobservedWeight: c.unobservedWeight, reg: c.l2, regExponent: c.regExponent };
 }
 
-/** Each item's train users (the transpose of `train`). */
+/** Each item's train users (the transpose of `train`), with the confidences of `train.values` when present. */
 export function itemUsersOf(train: UserItems, nItems: number): UserItems {
   const nUsers = train.indptr.length - 1;
   const users = new Int32Array(train.indices.length);
   for (let u = 0; u < nUsers; u++) users.fill(u, train.indptr[u], train.indptr[u + 1]);
-  return buildUserItems(nItems, train.indices, users);
+  return buildUserItems(nItems, train.indices, users, train.values);
+}
+
+/** The train positives with each pair's confidence as its value (federated/ials.ts `recencyConfidence`, as a device computes it). */
+export function confidenceTrain(split: ImplicitSplit, c: TrainConfig): UserItems {
+  const values = new Float32Array(split.train.indices.length).fill(1);
+  for (let u = 0; u < split.nUsers; u++) {
+    const conf = recencyConfidence(trainRecencyOf(split, u), recencyOf(c));
+    if (conf) values.set(conf, split.train.indptr[u]);
+  }
+  return { indptr: split.train.indptr, indices: split.train.indices, values };
 }
 
 function itemCountsOf(train: UserItems, nItems: number): Int32Array {
@@ -53,15 +64,16 @@ function trainIalsCentral(c: TrainConfig, split: ImplicitSplit, probe: (model: R
   const model = createModel(modelConfigOf(c), split.nUsers, split.nItems, { seed: c.seed });
   const W = model.params.local.userEmb;
   const H = model.params.global.itemEmb;
-  const itemUsers = itemUsersOf(split.train, split.nItems);
-  const counts = itemCountsOf(split.train, split.nItems);
+  const train = confidenceTrain(split, c);
+  const itemUsers = itemUsersOf(train, split.nItems);
+  const counts = itemCountsOf(train, split.nItems);
   const history: HistoryEntry[] = [];
   for (let epoch = 1; epoch <= c.epochs; epoch++) {
     const started = performance.now();
     solveAllRows(H, W, dim, itemUsers, hyper);
-    solveAllRows(W, H, dim, split.train, hyper);
+    solveAllRows(W, H, dim, train, hyper);
     model.params.global.userGramian.set(Float32Array.from(gramian(W, dim)));
-    const loss = ialsObjective(W, H, dim, split.train, counts, hyper) / Math.max(1, split.train.indices.length);
+    const loss = ialsObjective(W, H, dim, train, counts, hyper) / Math.max(1, train.indices.length);
     const seconds = (performance.now() - started) / 1000;
     const evaluate = epoch % c.evalEvery === 0 || epoch === c.epochs;
     const entry: HistoryEntry = { round: epoch, loss, seconds, bytesUp: 0, bytesDown: 0, validation: evaluate ? probe(model, epoch) : {} };
@@ -72,9 +84,9 @@ function trainIalsCentral(c: TrainConfig, split: ImplicitSplit, probe: (model: R
 }
 
 /** The model a federated run is evaluated with: the global tables and every user solved against them. */
-export function ialsModelOf(c: TrainConfig, split: ImplicitSplit, global: GlobalParams): RecModel {
+export function ialsModelOf(c: TrainConfig, split: ImplicitSplit, global: GlobalParams, train = confidenceTrain(split, c)): RecModel {
   const userEmb = new Float32Array(split.nUsers * c.dim);
-  solveAllRows(userEmb, global.itemEmb, c.dim, split.train, ialsHyperOf(c));
+  solveAllRows(userEmb, global.itemEmb, c.dim, train, ialsHyperOf(c));
   return createModel(modelConfigOf(c), split.nUsers, split.nItems, { global, local: { userEmb } });
 }
 
@@ -100,8 +112,9 @@ function trainIalsFederated(c: TrainConfig, split: ImplicitSplit, probe: (model:
     clientsPerRound: Math.min(perRound, clients.length),
     evalEvery: c.evalEvery,
     seed: c.seed,
-    plan: { model: config, loss: c.loss, localEpochs: c.localEpochs, batch: 1, negatives: 0, optimizer: clientOptimizerOf(c) },
+    plan: { model: config, loss: c.loss, localEpochs: c.localEpochs, batch: 1, negatives: 0, optimizer: clientOptimizerOf(c), recency: recencyOf(c) },
   });
-  const history = sim.run((round) => probe(ialsModelOf(c, split, global), round), onProgress);
-  return { model: ialsModelOf(c, split, global), history };
+  const train = confidenceTrain(split, c);
+  const history = sim.run((round) => probe(ialsModelOf(c, split, global, train), round), onProgress);
+  return { model: ialsModelOf(c, split, global, train), history };
 }

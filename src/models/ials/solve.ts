@@ -49,18 +49,21 @@ export function rowReg(h: IalsHyper, count: number, total: number): number {
 }
 
 /**
- * One row's closed-form solution x = (α₀·G + Σ_{j∈observed} y_j·y_jᵀ + reg·I)⁻¹ · Σ_{j∈observed} y_j,
- * with y_j the rows of `other` ([n, dim]) and G their Gramian. Written into `out` (float64, dim).
+ * One row's closed-form solution x = (α₀·G + Σ_{j∈observed} c_j·y_j·y_jᵀ + reg·I)⁻¹ · Σ_{j∈observed} c_j·y_j,
+ * with y_j the rows of `other` ([n, dim]) and G their Gramian; c_j is the observed pair's
+ * confidence (`confidence[k]` aligned with `observed`, 1 when absent: Hu et al.'s c_ui, here
+ * from recency). Written into `out` (float64, dim).
  */
-export function solveRow(other: Float32Array, dim: number, observed: Int32Array, gram: Float64Array, unobservedWeight: number, reg: number, out: Float64Array): Float64Array {
+export function solveRow(other: Float32Array, dim: number, observed: Int32Array, gram: Float64Array, unobservedWeight: number, reg: number, out: Float64Array, confidence?: Float32Array | null): Float64Array {
   const a = new Float64Array(dim * dim);
   for (let k = 0; k < a.length; k++) a[k] = unobservedWeight * gram[k];
   for (let f = 0; f < dim; f++) a[f * dim + f] += reg;
   out.fill(0);
   for (let k = 0; k < observed.length; k++) {
     const o = observed[k] * dim;
+    const c = confidence ? confidence[k] : 1;
     for (let p = 0; p < dim; p++) {
-      const yp = other[o + p];
+      const yp = c * other[o + p];
       out[p] += yp;
       if (yp === 0) continue;
       const ap = p * dim;
@@ -72,8 +75,9 @@ export function solveRow(other: Float32Array, dim: number, observed: Int32Array,
 
 /**
  * Solve every row of `target` ([rows.indptr.length − 1, dim]) against `other` ([n, dim]): row r is
- * observed with `rows`' r-th list; `total` is the number of rows of `other` (|I| for users, |U| for
- * items). Rows are written as float32.
+ * observed with `rows`' r-th list (confidences in `rows.values` when present); the count behind
+ * its regularisation is out of the rows of `other` (|I| for users, |U| for items). Rows are
+ * written as float32.
  */
 export function solveAllRows(target: Float32Array, other: Float32Array, dim: number, rows: UserItems, h: IalsHyper): void {
   const gram = gramian(other, dim);
@@ -82,14 +86,16 @@ export function solveAllRows(target: Float32Array, other: Float32Array, dim: num
   const n = rows.indptr.length - 1;
   for (let r = 0; r < n; r++) {
     const observed = rows.indices.subarray(rows.indptr[r], rows.indptr[r + 1]);
-    solveRow(other, dim, observed, gram, h.unobservedWeight, rowReg(h, observed.length, total), x);
+    const confidence = rows.values?.subarray(rows.indptr[r], rows.indptr[r + 1]);
+    solveRow(other, dim, observed, gram, h.unobservedWeight, rowReg(h, observed.length, total), x, confidence);
     for (let f = 0; f < dim; f++) target[r * dim + f] = x[f];
   }
 }
 
 /**
- * The iALS objective L(W, H) above, for reporting: the observed and unobserved squared errors and
- * the scaled regularisation, over the users of `train` (rows of W) and every item.
+ * The iALS objective L(W, H) above, for reporting: the observed (times their confidence in
+ * `train.values`, when present) and unobserved squared errors and the scaled regularisation, over
+ * the users of `train` (rows of W) and every item.
  */
 export function ialsObjective(W: Float32Array, H: Float32Array, dim: number, train: UserItems, itemCounts: Int32Array, h: IalsHyper): number {
   const nUsers = train.indptr.length - 1;
@@ -112,7 +118,7 @@ export function ialsObjective(W: Float32Array, H: Float32Array, dim: number, tra
       const io = train.indices[k] * dim;
       let s = 0;
       for (let f = 0; f < dim; f++) s += W[wo + f] * H[io + f];
-      loss += (s - 1) * (s - 1);
+      loss += (train.values ? train.values[k] : 1) * (s - 1) * (s - 1);
     }
     loss += h.unobservedWeight * quad + rowReg(h, end - start, nItems) * norm;
   }
