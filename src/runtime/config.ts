@@ -41,6 +41,8 @@ export const trainConfigSchema = z
     layers: z.array(positiveInt).default([32, 16, 8]),
     mode: z.enum(['central', 'federated']).default('federated'),
     algorithm: z.enum(['fedavg', 'fedrecon', 'graph', 'ials']).default('fedavg'),
+    // Precision of the model download (wire/quantize.ts): float32, half precision, or 8-bit with a scale per row.
+    download: z.enum(['f32', 'f16', 'q8']).default('f32'),
     // iALS (model 'ials', runtime/ials-defaults.ts): α₀ and ν of Rendle et al.'s objective; λ is `l2`.
     unobservedWeight: z.number().min(0).default(0.1),
     regExponent: z.number().min(0).default(1),
@@ -132,6 +134,10 @@ export const trainConfigSchema = z
   .refine((c) => c.model !== 'ials' || c.l2 > 0, {
     message: "iALS needs a regularisation l2 > 0 (its closed-form solves must be positive definite)",
     path: ['l2'],
+  })
+  .refine((c) => c.download === 'f32' || c.workers === 1, {
+    message: 'a quantised download (--download f16 | q8) is simulated on one thread (--workers 1)',
+    path: ['workers'],
   })
   .refine((c) => c.model !== 'ials' || c.workers === 1, {
     message: 'the iALS simulation runs on one thread (--workers 1)',

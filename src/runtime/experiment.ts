@@ -32,6 +32,7 @@ import { cloneParams } from '../models/params.js';
 import { FederatedSimulation, initGlobal } from './simulation.js';
 import { ParallelSimulation, shareGlobal } from './parallel-simulation.js';
 import type { HistoryEntry, ProgressListener } from './types.js';
+import { downloadedModel } from '../wire/quantize.js';
 
 export interface TrainedRun {
   readonly result: ResultDocument;
@@ -130,6 +131,7 @@ export async function runTraining(c: TrainConfig, onProgress?: ProgressListener)
       evalEvery: c.evalEvery,
       seed: c.seed,
       plan: { model: config, loss: c.loss, localEpochs: c.localEpochs, batch: effectiveBatch(c), negatives: c.negatives, optimizer: clientOptimizerOf(c), recency: recencyOf(c) },
+      download: { precision: c.download, info },
     };
     const probe = (round: number) => {
       const current = assembled();
@@ -139,7 +141,8 @@ export async function runTraining(c: TrainConfig, onProgress?: ProgressListener)
     };
     let sim: { assembleLocal(nUsers: number): LocalParams };
     let shared = global;
-    const assembled = () => createModel(config, split.nUsers, split.nItems, { global: shared, local: sim.assembleLocal(split.nUsers) });
+    // evaluated with the item tables as the devices decode them (the same arrays at f32)
+    const assembled = () => createModel(config, split.nUsers, split.nItems, { global: downloadedModel(shared, info, c.download), local: sim.assembleLocal(split.nUsers) });
     if (c.workers > 1) {
       const { global: sharedGlobal, buffers } = shareGlobal(global);
       shared = sharedGlobal;

@@ -6,7 +6,8 @@
  */
 import { buildUserItems } from '../data/user-items.js';
 import type { ImplicitSplit, UserItems } from '../data/types.js';
-import { createModel } from '../models/registry.js';
+import { createModel, modelParamInfo } from '../models/registry.js';
+import { downloadedModel } from '../wire/quantize.js';
 import type { GlobalParams, RecModel } from '../models/types.js';
 import { gramian, ialsObjective, solveAllRows, type IalsHyper } from '../models/ials/solve.js';
 import { IalsStrategy, recencyConfidence, runIalsClient } from '../federated/ials.js';
@@ -96,6 +97,7 @@ function trainIalsFederated(c: TrainConfig, split: ImplicitSplit, probe: (model:
   const clients = partitionClients(split, c.usersPerClient, c.seed);
   const perRound = c.clientsPerRound ?? Math.max(1, Math.round((c.fraction ?? 1) * clients.length));
   const global = initGlobal(config, split.nItems, c.seed);
+  const info = modelParamInfo(config, 0, split.nItems).filter((p) => p.scope === 'global');
   const strategy = new IalsStrategy(split.nItems, c.dim, hyper, c.serverLr);
   // every device of a round computes the same item Gramian from the same tables: computed once here
   let gramRound = -1;
@@ -113,8 +115,11 @@ function trainIalsFederated(c: TrainConfig, split: ImplicitSplit, probe: (model:
     evalEvery: c.evalEvery,
     seed: c.seed,
     plan: { model: config, loss: c.loss, localEpochs: c.localEpochs, batch: 1, negatives: 0, optimizer: clientOptimizerOf(c), recency: recencyOf(c) },
+    download: { precision: c.download, info },
   });
   const train = confidenceTrain(split, c);
-  const history = sim.run((round) => probe(ialsModelOf(c, split, global, train), round), onProgress);
-  return { model: ialsModelOf(c, split, global, train), history };
+  // evaluated with the item factors as the devices decode them (the same arrays at f32)
+  const seen = () => downloadedModel(global, info, c.download);
+  const history = sim.run((round) => probe(ialsModelOf(c, split, seen(), train), round), onProgress);
+  return { model: ialsModelOf(c, split, seen(), train), history };
 }

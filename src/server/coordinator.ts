@@ -52,6 +52,8 @@ export class Coordinator {
   private global: GlobalParams;
   private version: number;
   private modelBytes: Uint8Array;
+  /** What `GET /v1/model` sends: the checkpoint's bytes, or the model packed at `training.download` (wire/quantize.ts). */
+  private downloadBytes: Uint8Array | null = null;
   private open: RoundRecord | null;
   /** The open round's accepted updates by client id, as stored: folded in client-id order at close. */
   private received = new Map<number, GlobalUpdate>();
@@ -226,7 +228,10 @@ export class Coordinator {
 
   /** The current global model as a wire message (version = completed rounds). */
   model(): { version: number; bytes: Uint8Array } {
-    return { version: this.version, bytes: this.modelBytes };
+    const precision = this.config.training.download;
+    if (precision === 'f32') return { version: this.version, bytes: this.modelBytes };
+    this.downloadBytes ??= encodeModel(this.global, this.version, this.names, { precision, info: this.info });
+    return { version: this.version, bytes: this.downloadBytes };
   }
 
   submit(client: ClientRecord, body: Uint8Array): UpdateAck {
@@ -383,6 +388,7 @@ export class Coordinator {
     this.global = next;
     this.version = open.round;
     this.modelBytes = bytes;
+    this.downloadBytes = null;
     this.open = null;
     this.received = new Map();
     this.metrics.roundsCompleted.inc();

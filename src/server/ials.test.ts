@@ -5,6 +5,8 @@
  * their user factors with the same code on the same item factors, updates fold in client-id order.
  * The plan carries the iALS objective; devices keep nothing between rounds, send no user table, and
  * score with user factors solved on the device (their on-device HR@10 equals the simulation's).
+ * With an 8-bit download (wire/quantize.ts) the simulation hands its clients the same dequantised
+ * item factors, so the two still agree exactly.
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,16 +16,18 @@ import { roundInfoSchema } from '../wire/protocol.js';
 import { Children, combinedHr, fetchModel, health, joinArgs, maxAbsDiff, prepareDeployment, serveProcess, tempDir, waitFor } from './testing.js';
 
 const children = new Children();
-const dir = tempDir('ials');
+const dirs: ReturnType<typeof tempDir>[] = [];
 after(() => {
   children.killAll();
-  dir.remove();
+  for (const d of dirs) d.remove();
 });
 
-test('federated iALS: fedrec serve + 6 fedrec join processes, 3 rounds; the model equals the simulation', { timeout: 300_000 }, async () => {
+for (const download of ['f32', 'q8'] as const) test(`federated iALS, ${download} download: fedrec serve + 6 fedrec join processes, 3 rounds; the model equals the simulation`, { timeout: 300_000 }, async () => {
+  const dir = tempDir(`ials-${download}`);
+  dirs.push(dir);
   const training = {
     syntheticUsers: 60, syntheticItems: 150, syntheticInteractions: 1500, usersPerClient: 10,
-    algorithm: 'ials', dim: 8, rounds: 3, seed: 5, recencyWindow: 5, recencyWeight: 2, eval: ['sampled'], k: [10], evalEvery: 1000,
+    algorithm: 'ials', dim: 8, rounds: 3, seed: 5, recencyWindow: 5, recencyWeight: 2, eval: ['sampled'], k: [10], evalEvery: 1000, download,
   };
   const c = parseTrainConfig(training);
   const d = await prepareDeployment(children, dir.path, training, { minClients: 6, roundDeadlineSeconds: 300 }, 6);
@@ -49,7 +53,7 @@ test('federated iALS: fedrec serve + 6 fedrec join processes, 3 rounds; the mode
   const diff = maxAbsDiff(model.global, sim.model.params.global as Record<string, Float32Array>);
   const deployed = await combinedHr(d, d.files.map((_, k) => k));
   const simulated = sim.result.metrics.test.sampled?.['HR@10'] as number;
-  process.stdout.write(`# federated iALS: max |Δθ| coordinator vs simulation ${diff}; on-device HR@10 ${deployed.toFixed(4)}, simulated ${simulated.toFixed(4)}\n`);
+  process.stdout.write(`# federated iALS (${download}): max |Δθ| coordinator vs simulation ${diff}; on-device HR@10 ${deployed.toFixed(4)}, simulated ${simulated.toFixed(4)}\n`);
   assert.equal(model.version, 3);
   assert.deepEqual(Object.keys(model.global).sort(), ['itemEmb', 'userGramian']);
   assert.equal(diff, 0, `the deployed model differs from the simulation's by ${diff}`);
