@@ -6,8 +6,8 @@
  * No imports: the config schema uses this module.
  */
 const IALS_DEFAULTS: Record<'central' | 'federated', Record<string, unknown>> = {
-  central: { dim: 64, l2: 0.003, unobservedWeight: 0.1, regExponent: 1, epochs: 16, evalEvery: 1 },
-  federated: { dim: 64, l2: 0.003, unobservedWeight: 0.1, regExponent: 1, rounds: 30, evalEvery: 2, serverLr: 1 },
+  central: { dim: 64, l2: 0.01, unobservedWeight: 0.3, regExponent: 1, recencyWindow: 10, recencyWeight: 2, epochs: 16, evalEvery: 2 },
+  federated: { dim: 64, l2: 0.01, unobservedWeight: 0.3, regExponent: 1, recencyWindow: 10, recencyWeight: 2, rounds: 30, evalEvery: 3, serverLr: 0.5 },
 };
 
 export function withIalsDefaults(raw: unknown): unknown {
