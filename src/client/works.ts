@@ -16,6 +16,9 @@ import type { ClientData, ClientResult, ClientState, RoundPlan } from '../federa
 import type { GlobalParams, LocalParams } from '../models/types.js';
 import type { NegativeSource } from '../train/examples.js';
 import { fedReconPlanSchema } from '../wire/protocol.js';
+import { runIalsClient, solveLocalUsers } from '../federated/ials.js';
+import type { IalsHyper } from '../models/ials/solve.js';
+import { ialsPlanSchema } from '../wire/ials-plan.js';
 
 export type ClientWork = (plan: RoundPlan, global: GlobalParams, data: ClientData, state: ClientState | null, sampler: NegativeSource) => ClientResult;
 
@@ -84,3 +87,19 @@ registerClientWork('fedrecon', (plan, global, data, _state, sampler) =>
 // Scoring: reconstruct the user tables from all of this device's data, global tables frozen.
 registerLocalTables('fedrecon', (plan, global, data, sampler) =>
   reconstructLocal(plan, reconPlanOf(plan).reconstruction, global, localPositives(data), fedReconSampler(plan, sampler), Rng.derive(plan.seed, 'fedrecon-reconstruct', data.clientId)));
+
+/** iALS's objective from a plan's `ials` field (wire/ials-plan.ts). */
+export function ialsPlanOf(plan: RoundPlan): IalsHyper {
+  const parsed = ialsPlanSchema.safeParse((plan as unknown as Record<string, unknown>).ials);
+  if (!parsed.success) {
+    const why = parsed.error.issues.slice(0, 3).map((i) => `ials.${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`an 'ials' round plan needs valid iALS settings (${why})`);
+  }
+  return parsed.data;
+}
+
+// Stateless: the user factors are solved in closed form every round and never kept or sent.
+registerClientWork('ials', (plan, global, data) => runIalsClient(plan, ialsPlanOf(plan), global, data));
+
+// Scoring: the same closed-form solve against the current item factors.
+registerLocalTables('ials', (plan, global, data) => solveLocalUsers(plan.model.dim, ialsPlanOf(plan), global, data, plan.recency));

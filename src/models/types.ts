@@ -29,7 +29,7 @@ export interface Params {
   readonly local: LocalParams;
 }
 
-export type ModelKind = 'mf' | 'neumf';
+export type ModelKind = 'mf' | 'neumf' | 'ials';
 
 /** Losses on a single score: BCE-with-logits (label 0/1) and squared error (label = rating). */
 export type PointwiseLoss = 'bce' | 'mse';

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import type { OptimizerConfig } from '../optim/types.js';
 import { withGraphDefaults } from './graph-defaults.js';
 import { withTextGraphDefaults } from './text-graph-defaults.js';
+import { withIalsDefaults } from './ials-defaults.js';
 
 const positiveInt = z.number().int().positive();
 const probability = z.number().gt(0).lte(1);
@@ -24,7 +25,7 @@ export const trainConfigSchema = z
     syntheticItems: positiveInt.default(1682),
     syntheticInteractions: positiveInt.default(100_000),
     split: z.string().default('loo'),
-    model: z.enum(['mf', 'neumf', 'lightgcn', 'ncl', 'text-graph']).default('mf'),
+    model: z.enum(['mf', 'neumf', 'lightgcn', 'ncl', 'text-graph', 'ials']).default('mf'),
     // LightGCN / NCL (runtime/graph-settings.ts); RecBole-GNN names in brackets.
     gcnLayers: positiveInt.default(3), // [n_layers]
     regWeight: z.number().min(0).default(1e-4), // [reg_weight] L2 on the batch's layer-0 rows
@@ -39,7 +40,12 @@ export const trainConfigSchema = z
     dim: positiveInt.default(32),
     layers: z.array(positiveInt).default([32, 16, 8]),
     mode: z.enum(['central', 'federated']).default('federated'),
-    algorithm: z.enum(['fedavg', 'fedrecon', 'graph']).default('fedavg'),
+    algorithm: z.enum(['fedavg', 'fedrecon', 'graph', 'ials']).default('fedavg'),
+    // Precision of the model download (wire/quantize.ts): float32, half precision, or 8-bit with a scale per row.
+    download: z.enum(['f32', 'f16', 'q8']).default('f32'),
+    // iALS (model 'ials', runtime/ials-defaults.ts): α₀ and ν of Rendle et al.'s objective; λ is `l2`.
+    unobservedWeight: z.number().min(0).default(0.1),
+    regExponent: z.number().min(0).default(1),
     // Text-aware graph aggregation (model 'text-graph', algorithm 'graph': runtime/text-graph-experiment.ts).
     encoder: z.enum(['use', 'transformers', 'hash']).default('use'),
     encoderModel: z.string().optional(),
@@ -121,6 +127,22 @@ export const trainConfigSchema = z
     message: "feedback 'explicit' (ratings, MSE) needs algorithm 'fedrecon' with model 'mf'",
     path: ['feedback'],
   })
+  .refine((c) => (c.algorithm === 'ials') === (c.model === 'ials') || c.mode === 'central', {
+    message: "algorithm 'ials' (federated implicit ALS) goes with model 'ials', and model 'ials' trains federated with algorithm 'ials'",
+    path: ['algorithm'],
+  })
+  .refine((c) => c.model !== 'ials' || c.l2 > 0, {
+    message: "iALS needs a regularisation l2 > 0 (its closed-form solves must be positive definite)",
+    path: ['l2'],
+  })
+  .refine((c) => c.download === 'f32' || c.workers === 1, {
+    message: 'a quantised download (--download f16 | q8) is simulated on one thread (--workers 1)',
+    path: ['workers'],
+  })
+  .refine((c) => c.model !== 'ials' || c.workers === 1, {
+    message: 'the iALS simulation runs on one thread (--workers 1)',
+    path: ['workers'],
+  })
   .refine((c) => c.algorithm !== 'fedrecon' || c.mode === 'federated', {
     message: "algorithm 'fedrecon' runs in mode 'federated'",
     path: ['mode'],
@@ -179,7 +201,7 @@ export type TrainConfig = Readonly<z.infer<typeof trainConfigSchema>>;
  * and what was expected.
  */
 export function parseTrainConfig(raw: unknown): TrainConfig {
-  const parsed = trainConfigSchema.safeParse(withTextGraphDefaults(withFedAvgDefaults(withGraphDefaults(withAlgorithmDefaults(raw)))));
+  const parsed = trainConfigSchema.safeParse(withTextGraphDefaults(withFedAvgDefaults(withGraphDefaults(withAlgorithmDefaults(withIalsDefaults(raw))))));
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(config)'}: ${i.message}`);
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);

@@ -23,6 +23,8 @@ import type { UserPositives } from '../train/examples.js';
 import { trainRecencyOf } from '../data/recency.js';
 import { trainCentral } from './central.js';
 import { trainGraph } from './graph-experiment.js';
+import { trainIals } from './ials-experiment.js';
+import { ialsInitStd } from '../models/ials/ials.js';
 import { isGraphModel } from './graph-defaults.js';
 import { partitionClients } from './clients.js';
 import { BestCheckpoint } from './selection.js';
@@ -30,6 +32,7 @@ import { cloneParams } from '../models/params.js';
 import { FederatedSimulation, initGlobal } from './simulation.js';
 import { ParallelSimulation, shareGlobal } from './parallel-simulation.js';
 import type { HistoryEntry, ProgressListener } from './types.js';
+import { downloadedModel } from '../wire/quantize.js';
 
 export interface TrainedRun {
   readonly result: ResultDocument;
@@ -59,6 +62,7 @@ export function splitDataset(ds: Dataset, spec: string, seed: number): ImplicitS
 }
 
 export function modelConfigOf(c: TrainConfig): ModelConfig {
+  if (c.model === 'ials') return { kind: 'ials', dim: c.dim, initStd: ialsInitStd(c.dim) };
   return c.model === 'neumf' ? { kind: 'neumf', dim: c.dim, mlpDim: c.dim, layers: c.layers } : { kind: 'mf', dim: c.dim };
 }
 
@@ -84,7 +88,13 @@ export async function runTraining(c: TrainConfig, onProgress?: ProgressListener)
   let model: RecModel;
   let history: HistoryEntry[];
 
-  if (isGraphModel(c.model)) {
+  if (c.model === 'ials') {
+    ({ model, history } = trainIals(c, split, (m, round) => {
+      const validation = evaluateRanking(m, split, probeOpts);
+      selection.consider(round, validation, () => cloneParams(m.params));
+      return validation;
+    }, onProgress));
+  } else if (isGraphModel(c.model)) {
     ({ model, history } = trainGraph(c, split, (m, epoch) => {
       const validation = evaluateRanking(m, split, probeOpts);
       selection.consider(epoch, validation, () => cloneParams(m.params));
@@ -121,6 +131,7 @@ export async function runTraining(c: TrainConfig, onProgress?: ProgressListener)
       evalEvery: c.evalEvery,
       seed: c.seed,
       plan: { model: config, loss: c.loss, localEpochs: c.localEpochs, batch: effectiveBatch(c), negatives: c.negatives, optimizer: clientOptimizerOf(c), recency: recencyOf(c) },
+      download: { precision: c.download, info },
     };
     const probe = (round: number) => {
       const current = assembled();
@@ -130,7 +141,8 @@ export async function runTraining(c: TrainConfig, onProgress?: ProgressListener)
     };
     let sim: { assembleLocal(nUsers: number): LocalParams };
     let shared = global;
-    const assembled = () => createModel(config, split.nUsers, split.nItems, { global: shared, local: sim.assembleLocal(split.nUsers) });
+    // evaluated with the item tables as the devices decode them (the same arrays at f32)
+    const assembled = () => createModel(config, split.nUsers, split.nItems, { global: downloadedModel(shared, info, c.download), local: sim.assembleLocal(split.nUsers) });
     if (c.workers > 1) {
       const { global: sharedGlobal, buffers } = shareGlobal(global);
       shared = sharedGlobal;

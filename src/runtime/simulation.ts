@@ -6,7 +6,8 @@
  *     during the round) and returns an update — folded into the strategy immediately (streaming);
  *  3. the strategy applies the aggregate; bytes down/up are counted; validation is probed.
  */
-import type { GlobalParams, LocalParams, ModelConfig } from '../models/types.js';
+import type { GlobalParams, LocalParams, ModelConfig, ParamInfo } from '../models/types.js';
+import { downloadBytes, downloadedModel, type DownloadPrecision } from '../wire/quantize.js';
 import { initParams } from '../models/params.js';
 import { modelParamInfo } from '../models/registry.js';
 import { Rng } from '../math/rng.js';
@@ -23,6 +24,8 @@ export interface SimulationOptions {
   readonly seed: number;
   /** Plan fields fixed for every round (the round number and seed are filled in). */
   readonly plan: Omit<RoundPlan, 'round' | 'seed'>;
+  /** A quantised model download (wire/quantize.ts): clients get the tables a device would decode. */
+  readonly download?: { readonly precision: DownloadPrecision; readonly info: readonly ParamInfo[] };
 }
 
 /** Runs one client's round; the simulation passes the client's own data and state only. */
@@ -53,11 +56,13 @@ export class FederatedSimulation {
       const started = performance.now();
       const plan: RoundPlan = { ...this.options.plan, round, seed: hashRoundSeed(seed, round) };
       const chosen = sampleClients(this.clients.length, clientsPerRound, seed, round);
-      const down = globalBytes(this.global);
+      const download = this.options.download;
+      const seen = download ? downloadedModel(this.global, download.info, download.precision) : this.global;
+      const down = download ? downloadBytes(this.global, download.info, download.precision) : globalBytes(this.global);
       let bytesUp = 0;
       this.strategy.beginRound(round);
       for (const c of chosen) {
-        const result = this.runClient(plan, this.global, this.clients[c], this.states[c]);
+        const result = this.runClient(plan, seen, this.clients[c], this.states[c]);
         this.states[c] = result.state;
         bytesUp += updateBytes(result.update);
         this.strategy.accept(result.update);

@@ -117,10 +117,13 @@ export function buildApp(opts: AppOptions): { app: FastifyInstance; coordinator:
 
       v1.get('/round', async (request) => coordinator.roundInfo(request.client as ClientRecord));
 
-      v1.get('/model', async (_request, reply) => {
-        const { version, bytes } = coordinator.model();
+      v1.get('/model', async (request, reply) => {
+        // gzip when the client accepts it and it pays (Coordinator.modelGzip)
+        const gzip = /\bgzip\b/.test(String(request.headers['accept-encoding'] ?? '')) ? coordinator.modelGzip() : null;
+        const { version, bytes } = gzip ?? coordinator.model();
+        if (gzip) reply.header('content-encoding', 'gzip');
         metrics.bytesSent.inc(bytes.length);
-        return reply.type('application/octet-stream').header('x-fedrec-model-version', String(version)).send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+        return reply.type('application/octet-stream').header('vary', 'accept-encoding').header('x-fedrec-model-version', String(version)).send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
       });
 
       v1.get('/catalogue', async () => coordinator.catalogue);

@@ -17,6 +17,7 @@
  * lost, no round is aggregated twice, and the rounds that follow equal an uninterrupted run's.
  */
 import type { FastifyBaseLogger } from 'fastify';
+import { gzipSync } from 'node:zlib';
 import type { GlobalParams, ParamInfo } from '../models/types.js';
 import { modelParamInfo } from '../models/registry.js';
 import type { GlobalUpdate, RoundPlan, Strategy } from '../federated/types.js';
@@ -52,6 +53,9 @@ export class Coordinator {
   private global: GlobalParams;
   private version: number;
   private modelBytes: Uint8Array;
+  /** What `GET /v1/model` sends: the checkpoint's bytes, or the model packed at `training.download` (wire/quantize.ts). */
+  private downloadBytes: Uint8Array | null = null;
+  private gzipCache: { readonly source: Uint8Array; readonly bytes: Uint8Array | null } | null = null;
   private open: RoundRecord | null;
   /** The open round's accepted updates by client id, as stored: folded in client-id order at close. */
   private received = new Map<number, GlobalUpdate>();
@@ -224,9 +228,26 @@ export class Coordinator {
     };
   }
 
+  /**
+   * The model download gzip-compressed, when that saves at least 5 % (measured on ML-100K: 8–13 %
+   * for float32, f16 and 8-bit iALS item factors, 4–8 % for MF's; docs/ials.md), else null.
+   * Compressed once per model version; every client of the round gets the same bytes.
+   */
+  modelGzip(): { version: number; bytes: Uint8Array } | null {
+    const { version, bytes } = this.model();
+    if (this.gzipCache?.source !== bytes) {
+      const gz = gzipSync(bytes, { level: 6 });
+      this.gzipCache = { source: bytes, bytes: gz.length <= 0.95 * bytes.length ? new Uint8Array(gz.buffer, gz.byteOffset, gz.byteLength) : null };
+    }
+    return this.gzipCache.bytes ? { version, bytes: this.gzipCache.bytes } : null;
+  }
+
   /** The current global model as a wire message (version = completed rounds). */
   model(): { version: number; bytes: Uint8Array } {
-    return { version: this.version, bytes: this.modelBytes };
+    const precision = this.config.training.download;
+    if (precision === 'f32') return { version: this.version, bytes: this.modelBytes };
+    this.downloadBytes ??= encodeModel(this.global, this.version, this.names, { precision, info: this.info });
+    return { version: this.version, bytes: this.downloadBytes };
   }
 
   submit(client: ClientRecord, body: Uint8Array): UpdateAck {
@@ -383,6 +404,7 @@ export class Coordinator {
     this.global = next;
     this.version = open.round;
     this.modelBytes = bytes;
+    this.downloadBytes = null;
     this.open = null;
     this.received = new Map();
     this.metrics.roundsCompleted.inc();

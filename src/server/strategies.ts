@@ -11,6 +11,9 @@ import type { Strategy } from '../federated/types.js';
 import type { ParamInfo } from '../models/types.js';
 import { serverOptimizerOf, type TrainConfig } from '../runtime/config.js';
 import { fedReconPlanSchema } from '../wire/protocol.js';
+import { IalsStrategy } from '../federated/ials.js';
+import { ialsHyperOf } from '../runtime/ials-experiment.js';
+import { ialsPlanSchema } from '../wire/ials-plan.js';
 
 export interface StrategyContext {
   /** Global tables only. */
@@ -82,4 +85,15 @@ registerStrategy('fedrecon', {
       split: training.reconSplit,
     }),
   }),
+});
+
+/**
+ * Federated iALS (federated/ials.ts): devices solve their user factors in closed form and send
+ * item-side statistics; the server takes the preconditioned item step, exactly as the simulation
+ * (runtime/ials-experiment.ts) builds it. The plan carries the objective under `ials`.
+ */
+registerStrategy('ials', {
+  clientWork: 'ials',
+  create: ({ nItems, training }) => new IalsStrategy(nItems, training.dim, ialsHyperOf(training), training.serverLr),
+  planExtras: (training) => ({ ials: ialsPlanSchema.parse(ialsHyperOf(training)) }),
 });

@@ -51,7 +51,7 @@ export type FedReconPlanFields = z.infer<typeof fedReconPlanSchema>;
 export const roundPlanSchema = z.object({
   round: z.number().int().min(1),
   model: z.object({
-    kind: z.enum(['mf', 'neumf']),
+    kind: z.enum(['mf', 'neumf', 'ials']),
     dim: z.number().int().positive(),
     mlpDim: z.number().int().positive().optional(),
     layers: z.array(z.number().int().positive()).readonly().optional(),

@@ -30,6 +30,13 @@ export const sectionSchema = z
     length: count,
     /** For tensors of a model: how rows are indexed ('item' tables are sparse in updates). */
     role: z.enum(['item', 'dense', 'index']).optional(),
+    /**
+     * Model downloads only (wire/quantize.ts): an i32 section holding `values` half-precision
+     * values two a word ('f16'), or 8-bit codes four a word ('q8', with an f32 section
+     * '<name>:scale' of one scale per row).
+     */
+    packing: z.enum(['f16', 'q8']).optional(),
+    values: count.optional(),
   })
   .strict();
 
