@@ -16,6 +16,7 @@ import type { ClientData, ClientResult, ClientState, RoundPlan } from '../federa
 import type { GlobalParams, LocalParams } from '../models/types.js';
 import type { NegativeSource } from '../train/examples.js';
 import { fedReconPlanSchema } from '../wire/protocol.js';
+import { withDistributedDp } from '../privacy/dp-fedavg.js';
 
 export type ClientWork = (plan: RoundPlan, global: GlobalParams, data: ClientData, state: ClientState | null, sampler: NegativeSource) => ClientResult;
 
@@ -57,7 +58,7 @@ export function deviceLocalTables(name: string, plan: RoundPlan, global: GlobalP
   return fresh.local;
 }
 
-registerClientWork('fedavg', runClientRound);
+registerClientWork('fedavg', withDistributedDp(runClientRound));
 
 /** FedRecon's settings from a plan's `fedrecon` field (validated by the wire schema). */
 export function reconPlanOf(plan: RoundPlan): ReconPlan {
@@ -78,8 +79,8 @@ export function reconPlanOf(plan: RoundPlan): ReconPlan {
 const fedReconSampler = (plan: RoundPlan, sampler: NegativeSource): NegativeSource | null => (plan.loss === 'mse' ? null : sampler);
 
 // Stateless: `state` is ignored and none is returned; the user tables are dropped after the round.
-registerClientWork('fedrecon', (plan, global, data, _state, sampler) =>
-  runFedReconClient(plan, reconPlanOf(plan), global, data, fedReconSampler(plan, sampler)));
+registerClientWork('fedrecon', withDistributedDp((plan, global, data, _state, sampler) =>
+  runFedReconClient(plan, reconPlanOf(plan), global, data, fedReconSampler(plan, sampler))));
 
 // Scoring: reconstruct the user tables from all of this device's data, global tables frozen.
 registerLocalTables('fedrecon', (plan, global, data, sampler) =>

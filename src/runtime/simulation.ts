@@ -23,6 +23,8 @@ export interface SimulationOptions {
   readonly seed: number;
   /** Plan fields fixed for every round (the round number and seed are filled in). */
   readonly plan: Omit<RoundPlan, 'round' | 'seed'>;
+  /** Who takes part in a round (DP: Poisson sampling); default `clientsPerRound` clients without replacement. */
+  readonly select?: (round: number) => Int32Array;
 }
 
 /** Runs one client's round; the simulation passes the client's own data and state only. */
@@ -52,7 +54,7 @@ export class FederatedSimulation {
     for (let round = 1; round <= rounds; round++) {
       const started = performance.now();
       const plan: RoundPlan = { ...this.options.plan, round, seed: hashRoundSeed(seed, round) };
-      const chosen = sampleClients(this.clients.length, clientsPerRound, seed, round);
+      const chosen = this.options.select?.(round) ?? sampleClients(this.clients.length, clientsPerRound, seed, round);
       const down = globalBytes(this.global);
       let bytesUp = 0;
       this.strategy.beginRound(round);
