@@ -75,10 +75,11 @@ export function centralPositives(split: ImplicitSplit, c: TrainConfig): UserPosi
   return Array.from({ length: split.nUsers }, (_, u) => ({ user: u, items: repeatRecent(rowOf(split.train, u), trainRecencyOf(split, u), recencyOf(c)) }));
 }
 
-export async function runTraining(c: TrainConfig, onProgress?: ProgressListener): Promise<TrainedRun> {
+/** `preloaded`: a data set built in memory (benchmarks) instead of the one the config names. */
+export async function runTraining(c: TrainConfig, onProgress?: ProgressListener, preloaded?: Dataset): Promise<TrainedRun> {
   if (c.algorithm === 'fedrecon') throw new ConfigError("algorithm 'fedrecon' runs through runFedReconTraining (runtime/fedrecon-experiment.ts)");
   const started = performance.now();
-  const dataset = await loadConfiguredDataset(c);
+  const dataset = preloaded ?? await loadConfiguredDataset(c);
   const split = splitDataset(dataset, c.split, c.seed);
   const config = modelConfigOf(c);
   const probeOpts = { part: 'validation' as const, protocols: ['sampled' as const], ks: c.k };
