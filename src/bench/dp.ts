@@ -20,6 +20,8 @@ import { runTraining, type TrainedRun } from '../runtime/experiment.js';
 import { noiseMultiplierFor } from '../privacy/rdp-accountant.js';
 import { lossThresholdAuc, type MembershipCandidate } from '../privacy/membership.js';
 import { ml100kPath } from './util.js';
+import { initGlobal } from '../runtime/simulation.js';
+import type { GlobalParams } from '../models/types.js';
 
 interface Population {
   readonly name: string;
@@ -34,7 +36,7 @@ const EPSILONS = [Infinity, 8, 4, 2, 1];
 const ATTACK_CANDIDATES = 1000;
 
 /** Hold out `share` of the users (seeded); the rest form the training data set. */
-function holdOut(name: string, full: Dataset, share: number, grid: Population['grid']): Population {
+export function holdOut(name: string, full: Dataset, share: number, grid: Population['grid']): Population {
   const rng = Rng.derive(7, 'dp-bench-holdout', name);
   const held = new Set<number>();
   for (let u = 0; u < full.nUsers; u++) if (rng.next() < share) held.add(u);
@@ -58,7 +60,7 @@ function holdOut(name: string, full: Dataset, share: number, grid: Population['g
   return { name, members, nonMembers, grid, delta: 1 / Math.pow(members.nUsers, 1.1) };
 }
 
-function attack(run: TrainedRun, pop: Population): number {
+export function attack(run: TrainedRun, pop: Population, global: GlobalParams = run.model.params.global): number {
   const rng = Rng.derive(11, 'dp-bench-attack', pop.name);
   const memberUsers = rng.shuffle(Int32Array.from({ length: run.split.nUsers }, (_, u) => u)).slice(0, ATTACK_CANDIDATES);
   const outsiders = rng.shuffle(pop.nonMembers.slice()).slice(0, ATTACK_CANDIDATES);
@@ -66,7 +68,7 @@ function attack(run: TrainedRun, pop: Population): number {
     ...Array.from(memberUsers, (u) => ({ items: rowOf(run.split.train, u), member: true })).filter((c) => c.items.length > 0),
     ...outsiders.map((items) => ({ items, member: false })),
   ];
-  return lossThresholdAuc(run.model.params.global, candidates, { dim: 32, seed: 3 });
+  return lossThresholdAuc(global, candidates, { dim: 32, seed: 3 });
 }
 
 interface Row {
@@ -111,6 +113,11 @@ async function table(pop: Population): Promise<void> {
     const p = b.run.result.privacy;
     const auc = attack(b.run, pop);
     const clip = p?.adaptiveClipping ? f(p.adaptiveClipping.finalClip, 2) : '—';
+    if (!Number.isFinite(epsilon)) {
+      // the same attack on the untrained initial model: this candidate set's chance level
+      const initial = initGlobal(b.run.model.config, b.run.model.nItems, 42);
+      process.stdout.write(`  attack AUC against the untrained initial model (chance level of these candidates): ${f(attack(b.run, pop, initial), 3)}\n`);
+    }
     rows.push(`| ${f(epsilon, 0)} | ${p ? f(p.epsilon ?? Infinity, 2) : '∞'} | ${f(b.z, 3)} | ${b.q} | ${Math.round(b.q * N)} | ${b.rounds} | ${clip} | ${f(b.valNdcg, 4)} | ${f(t['HR@10'], 4)} | ${f(t['NDCG@10'], 4)} | ${f(auc, 3)} |`);
     const pop10 = b.run.result.baselines.popularity.test?.sampled;
     popularity = `| popularity | — | — | — | — | — | — | ${f(b.run.result.baselines.popularity.validation?.sampled?.['NDCG@10'] ?? NaN, 4)} | ${f(pop10?.['HR@10'] ?? NaN, 4)} | ${f(pop10?.['NDCG@10'] ?? NaN, 4)} | — |`;

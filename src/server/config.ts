@@ -9,6 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { ConfigError, parseTrainConfig, type TrainConfig } from '../runtime/config.js';
+import { epsilonOf } from '../privacy/rdp-accountant.js';
 
 const positiveInt = z.number().int().positive();
 
@@ -81,6 +82,14 @@ export function parseServerConfig(raw: unknown, source = 'config'): ServerConfig
   }
   if (t.dpClip === undefined && parsed.data.dpEpsilonBudget !== undefined) {
     throw new ConfigError(`${source}: coordinator.dpEpsilonBudget needs user-level DP (training.dpClip)`);
+  }
+  if (t.dpClip !== undefined && parsed.data.clientsPerRound !== undefined) {
+    throw new ConfigError(`${source}: coordinator.clientsPerRound: under DP clients are Poisson-sampled at rate training.fraction; remove clientsPerRound`);
+  }
+  const budget = parsed.data.dpEpsilonBudget;
+  if (budget !== undefined && t.dpDelta !== undefined) {
+    const first = epsilonOf({ samplingRate: t.fraction ?? 1, noiseMultiplier: t.dpNoiseMultiplier, rounds: 1, delta: t.dpDelta }).epsilon;
+    if (first > budget) throw new ConfigError(`${source}: coordinator.dpEpsilonBudget ${budget} is below the ε of a single round (${first.toFixed(4)}): no round could run`);
   }
   if (t.dpMode === 'distributed' && parsed.data.normBound !== undefined) {
     throw new ConfigError(`${source}: coordinator.normBound cannot check distributed-DP updates (each carries its noise share); the devices clip to training.dpClip`);

@@ -105,5 +105,7 @@ test('DP configuration errors are one clear line', () => {
   bad({ dpClip: 1, dpDelta: 1e-5, clientsPerRound: 5 }); // fixed-size sampling
   bad({}, { dpEpsilonBudget: 1 }); // budget without DP
   bad({ dpClip: 1, dpDelta: 1e-5, dpMode: 'distributed' }, { normBound: 5 });
+  bad({ dpClip: 1, dpDelta: 1e-5 }, { clientsPerRound: 3 });
+  assert.throws(() => parseServerConfig({ training: { dpClip: 1, dpNoiseMultiplier: 0.5, dpDelta: 1e-5 }, coordinator: { dpEpsilonBudget: 0.1 } }, 'c.json'), /below the ε of a single round/);
   assert.throws(() => parseServerConfig({ training: { dpClip: 1, dpNoiseMultiplier: 1 } }, 'c.json'), /training.dpDelta is required/);
 });
