@@ -140,3 +140,19 @@ test('Poisson sampling takes each client independently with probability q, seede
   assert.ok(new Set(counts).size > 10, 'the number of clients varies from round to round');
   assert.deepEqual(poissonSample(1000, 0.1, 9, 4), poissonSample(1000, 0.1, 9, 4));
 });
+
+test('fedrec train with --dp-clip and --dp-noise-multiplier reports a finite ε and finite metrics', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const { resolve } = await import('node:path');
+  const { fileURLToPath } = await import('node:url');
+  const bin = resolve(fileURLToPath(import.meta.url), '../../../bin/fedrec.js');
+  const r = spawnSync(process.execPath, [bin, 'train', '--synthetic-users', '60', '--synthetic-items', '300', '--synthetic-interactions', '2000', '--rounds', '3',
+    '--eval', 'sampled', '--k', '10', '--dp-clip', '1', '--dp-noise-multiplier', '1.5', '--fraction', '0.5', '--json'], { encoding: 'utf8', timeout: 120_000 });
+  assert.equal(r.status, 0, r.stderr);
+  const doc = JSON.parse(r.stdout);
+  for (const key of ['clipNorm', 'noiseMultiplier', 'samplingRate', 'rounds', 'delta', 'epsilon', 'mode']) assert.ok(key in doc.privacy, key);
+  assert.ok(Number.isFinite(doc.privacy.epsilon) && doc.privacy.epsilon > 0);
+  assert.equal(doc.privacy.rounds, 3);
+  assert.equal(doc.config.select, 'last');
+  assert.ok(Number.isFinite(doc.metrics.test.sampled['HR@10']));
+});
