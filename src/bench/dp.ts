@@ -32,7 +32,8 @@ interface Population {
   readonly delta: number;
 }
 
-const EPSILONS = [Infinity, 8, 4, 2, 1];
+/** `FEDREC_DP_EPSILONS=inf,8` runs a subset. */
+const EPSILONS = (process.env.FEDREC_DP_EPSILONS ?? 'inf,8,4,2,1').split(',').map((e) => (e.trim() === 'inf' ? Infinity : Number(e)));
 const ATTACK_CANDIDATES = 1000;
 
 /** Hold out `share` of the users (seeded); the rest form the training data set. */
@@ -118,7 +119,9 @@ async function table(pop: Population): Promise<void> {
       const initial = initGlobal(b.run.model.config, b.run.model.nItems, 42);
       process.stdout.write(`  attack AUC against the untrained initial model (chance level of these candidates): ${f(attack(b.run, pop, initial), 3)}\n`);
     }
-    rows.push(`| ${f(epsilon, 0)} | ${p ? f(p.epsilon ?? Infinity, 2) : '∞'} | ${f(b.z, 3)} | ${b.q} | ${Math.round(b.q * N)} | ${b.rounds} | ${clip} | ${f(b.valNdcg, 4)} | ${f(t['HR@10'], 4)} | ${f(t['NDCG@10'], 4)} | ${f(auc, 3)} |`);
+    const row = `| ${f(epsilon, 0)} | ${p ? f(p.epsilon ?? Infinity, 2) : '∞'} | ${f(b.z, 3)} | ${b.q} | ${Math.round(b.q * N)} | ${b.rounds} | ${clip} | ${f(b.valNdcg, 4)} | ${f(t['HR@10'], 4)} | ${f(t['NDCG@10'], 4)} | ${f(auc, 3)} |`;
+    process.stdout.write(`  chosen: ${row}\n`);
+    rows.push(row);
     const pop10 = b.run.result.baselines.popularity.test?.sampled;
     popularity = `| popularity | — | — | — | — | — | — | ${f(b.run.result.baselines.popularity.validation?.sampled?.['NDCG@10'] ?? NaN, 4)} | ${f(pop10?.['HR@10'] ?? NaN, 4)} | ${f(pop10?.['NDCG@10'] ?? NaN, 4)} | — |`;
   }
