@@ -17,6 +17,7 @@ const COMMANDS: Record<string, (argv: readonly string[]) => Promise<number>> = {
   join: async (argv) => (await import('./join.js')).joinCommand(argv),
   partition: async (argv) => (await import('./partition.js')).partitionCommand(argv),
   report: async (argv) => (await import('./report.js')).reportCommand(argv),
+  privacy: async (argv) => (await import('./privacy.js')).privacyCommand(argv),
 };
 
 const USAGE = `usage: fedrec <command> [flags]
@@ -29,6 +30,7 @@ commands:
   join        take part in training (--server URL --token T --data FILE)
   partition   write one client data file per federated client of a data set
   report      an HTML report of result JSON files (RUN.json … --out report.html)
+  privacy     ε of a DP-FedAvg run (RDP accountant), or the noise multiplier for a target ε
 `;
 
 export async function main(argv: readonly string[]): Promise<number> {

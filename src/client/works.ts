@@ -19,6 +19,7 @@ import { fedReconPlanSchema } from '../wire/protocol.js';
 import { runIalsClient, solveLocalUsers } from '../federated/ials.js';
 import type { IalsHyper } from '../models/ials/solve.js';
 import { ialsPlanSchema } from '../wire/ials-plan.js';
+import { withDistributedDp } from '../privacy/dp-fedavg.js';
 
 export type ClientWork = (plan: RoundPlan, global: GlobalParams, data: ClientData, state: ClientState | null, sampler: NegativeSource) => ClientResult;
 
@@ -60,7 +61,7 @@ export function deviceLocalTables(name: string, plan: RoundPlan, global: GlobalP
   return fresh.local;
 }
 
-registerClientWork('fedavg', runClientRound);
+registerClientWork('fedavg', withDistributedDp(runClientRound));
 
 /** FedRecon's settings from a plan's `fedrecon` field (validated by the wire schema). */
 export function reconPlanOf(plan: RoundPlan): ReconPlan {
@@ -81,8 +82,8 @@ export function reconPlanOf(plan: RoundPlan): ReconPlan {
 const fedReconSampler = (plan: RoundPlan, sampler: NegativeSource): NegativeSource | null => (plan.loss === 'mse' ? null : sampler);
 
 // Stateless: `state` is ignored and none is returned; the user tables are dropped after the round.
-registerClientWork('fedrecon', (plan, global, data, _state, sampler) =>
-  runFedReconClient(plan, reconPlanOf(plan), global, data, fedReconSampler(plan, sampler)));
+registerClientWork('fedrecon', withDistributedDp((plan, global, data, _state, sampler) =>
+  runFedReconClient(plan, reconPlanOf(plan), global, data, fedReconSampler(plan, sampler))));
 
 // Scoring: reconstruct the user tables from all of this device's data, global tables frozen.
 registerLocalTables('fedrecon', (plan, global, data, sampler) =>

@@ -8,6 +8,7 @@ import type { GlobalParams, LocalParams, ModelConfig } from '../models/types.js'
 import type { LossKind } from '../train/types.js';
 import type { OptimizerConfig, OptimizerState } from '../optim/types.js';
 import type { RecencyWeighting } from '../train/recency.js';
+import type { DpClientPlan } from '../privacy/dp-fedavg.js';
 
 /** What the server tells a client to do in a round. */
 export interface RoundPlan {
@@ -22,6 +23,8 @@ export interface RoundPlan {
   readonly recency?: RecencyWeighting;
   /** Seed for this round's client-side randomness (each client derives its own stream). */
   readonly seed: number;
+  /** Distributed DP (privacy/dp-fedavg.ts): the device clips and noises its update itself. */
+  readonly dp?: DpClientPlan;
 }
 
 /**

@@ -4,6 +4,7 @@
  */
 import type { ExplicitMetrics, MetricMap } from '../eval/types.js';
 import type { HistoryEntry } from '../runtime/types.js';
+import type { PrivacyReport } from '../privacy/dp-fedavg.js';
 
 export interface SplitMetrics {
   sampled?: MetricMap;
@@ -18,4 +19,6 @@ export interface ResultDocument {
   baselines: Record<string, { test?: SplitMetrics; validation?: SplitMetrics }>;
   history: HistoryEntry[];
   timing: { totalSeconds: number; secondsPerRound: number };
+  /** User-level DP runs only (privacy/dp-fedavg.ts): what was spent, by the RDP accountant. */
+  privacy?: PrivacyReport;
 }

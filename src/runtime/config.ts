@@ -98,6 +98,15 @@ export const trainConfigSchema = z
     reconStepsMax: z.number().int().min(0).default(0),
     postReconStepsMax: z.number().int().min(0).default(0),
     clientWeighting: z.enum(['examples', 'uniform']).default('examples'),
+    // User-level DP (privacy/dp-fedavg.ts): on when dpClip is given; q is `fraction` (Poisson).
+    dpClip: z.number().positive().optional(),
+    dpNoiseMultiplier: z.number().min(0).default(0),
+    dpMode: z.enum(['central', 'distributed']).default('central'),
+    dpDelta: z.number().gt(0).lt(1).optional(),
+    dpQuantile: z.number().gt(0).lt(1).optional(),
+    dpClipLr: z.number().positive().default(0.2),
+    dpCountNoise: z.number().positive().optional(),
+    dpNoise: z.enum(['seeded', 'secure']).default('seeded'),
   })
   .strict()
   .refine((c) => c.algorithm !== 'graph' || c.model === 'text-graph', {
@@ -142,6 +151,26 @@ export const trainConfigSchema = z
   .refine((c) => c.model !== 'ials' || c.workers === 1, {
     message: 'the iALS simulation runs on one thread (--workers 1)',
     path: ['workers'],
+  })
+  .refine((c) => c.dpClip !== undefined || (c.dpNoiseMultiplier === 0 && c.dpQuantile === undefined && c.dpDelta === undefined && c.dpMode === 'central'), {
+    message: 'the DP settings need a clip norm (--dp-clip C)',
+    path: ['dpClip'],
+  })
+  .refine((c) => c.dpClip === undefined || (c.mode === 'federated' && (c.algorithm === 'fedavg' || c.algorithm === 'fedrecon') && ['mf', 'neumf'].includes(c.model)), {
+    message: "user-level DP runs with mode 'federated', algorithm 'fedavg' or 'fedrecon' and model 'mf' or 'neumf'",
+    path: ['dpClip'],
+  })
+  .refine((c) => c.dpClip === undefined || c.clientsPerRound === undefined, {
+    message: 'under DP clients are Poisson-sampled: give the sampling rate with fraction (--fraction q), not clientsPerRound',
+    path: ['clientsPerRound'],
+  })
+  .refine((c) => c.dpClip === undefined || c.workers === 1, {
+    message: 'DP runs on one worker (the DP sum clips each client update on the server thread)',
+    path: ['workers'],
+  })
+  .refine((c) => c.dpQuantile === undefined || c.dpMode === 'central', {
+    message: "adaptive clipping (dpQuantile) runs in dpMode 'central'",
+    path: ['dpQuantile'],
   })
   .refine((c) => c.algorithm !== 'fedrecon' || c.mode === 'federated', {
     message: "algorithm 'fedrecon' runs in mode 'federated'",
@@ -197,11 +226,21 @@ function withAlgorithmDefaults(raw: unknown): unknown {
 export type TrainConfig = Readonly<z.infer<typeof trainConfigSchema>>;
 
 /**
+ * Under DP the reported model is the last round's (select 'last') unless asked otherwise: picking
+ * the best round on the users' validation items is a query the accountant does not charge.
+ */
+function withDpDefaults(raw: unknown): unknown {
+  if (typeof raw !== 'object' || raw === null || (raw as { dpClip?: unknown }).dpClip === undefined) return raw;
+  const given = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined));
+  return { select: 'last', ...given };
+}
+
+/**
  * Validate raw options (after filling the algorithm's defaults); the error names every bad field
  * and what was expected.
  */
 export function parseTrainConfig(raw: unknown): TrainConfig {
-  const parsed = trainConfigSchema.safeParse(withTextGraphDefaults(withFedAvgDefaults(withGraphDefaults(withAlgorithmDefaults(withIalsDefaults(raw))))));
+  const parsed = trainConfigSchema.safeParse(withDpDefaults(withTextGraphDefaults(withFedAvgDefaults(withGraphDefaults(withAlgorithmDefaults(withIalsDefaults(raw)))))));
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(config)'}: ${i.message}`);
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);

@@ -33,6 +33,8 @@ import { FederatedSimulation, initGlobal } from './simulation.js';
 import { ParallelSimulation, shareGlobal } from './parallel-simulation.js';
 import type { HistoryEntry, ProgressListener } from './types.js';
 import { downloadedModel } from '../wire/quantize.js';
+import { DpAggregator, poissonSample, withDistributedDp, type PrivacyReport } from '../privacy/dp-fedavg.js';
+import { dpSettingsOf } from '../privacy/dp-config.js';
 
 export interface TrainedRun {
   readonly result: ResultDocument;
@@ -77,16 +79,18 @@ export function centralPositives(split: ImplicitSplit, c: TrainConfig): UserPosi
   return Array.from({ length: split.nUsers }, (_, u) => ({ user: u, items: repeatRecent(rowOf(split.train, u), trainRecencyOf(split, u), recencyOf(c)) }));
 }
 
-export async function runTraining(c: TrainConfig, onProgress?: ProgressListener): Promise<TrainedRun> {
+/** `preloaded`: a data set built in memory (benchmarks) instead of the one the config names. */
+export async function runTraining(c: TrainConfig, onProgress?: ProgressListener, preloaded?: Dataset): Promise<TrainedRun> {
   if (c.algorithm === 'fedrecon') throw new ConfigError("algorithm 'fedrecon' runs through runFedReconTraining (runtime/fedrecon-experiment.ts)");
   const started = performance.now();
-  const dataset = await loadConfiguredDataset(c);
+  const dataset = preloaded ?? await loadConfiguredDataset(c);
   const split = splitDataset(dataset, c.split, c.seed);
   const config = modelConfigOf(c);
   const probeOpts = { part: 'validation' as const, protocols: ['sampled' as const], ks: c.k };
   const selection = new BestCheckpoint(c.k[0]);
   let model: RecModel;
   let history: HistoryEntry[];
+  let privacy: PrivacyReport | undefined;
 
   if (c.model === 'ials') {
     ({ model, history } = trainIals(c, split, (m, round) => {
@@ -121,17 +125,21 @@ export async function runTraining(c: TrainConfig, onProgress?: ProgressListener)
     const perRound = c.clientsPerRound ?? Math.max(1, Math.round((c.fraction ?? 1) * clients.length));
     const info = modelParamInfo(config, 0, split.nItems);
     const global = initGlobal(config, split.nItems, c.seed);
-    const strategy = new FedAvg(info, split.nItems, {
+    const fedavg = new FedAvg(info, split.nItems, {
       serverOptimizer: serverOptimizerOf(c),
       rowAveraging: c.rowAveraging,
     });
+    const dpSettings = dpSettingsOf(c, clients.length);
+    const dp = dpSettings ? new DpAggregator(fedavg, info, split.nItems, dpSettings, () => clients.length) : null;
+    const strategy = dp ?? fedavg;
     const simOptions = {
       rounds: c.rounds,
       clientsPerRound: Math.min(perRound, clients.length),
       evalEvery: c.evalEvery,
       seed: c.seed,
-      plan: { model: config, loss: c.loss, localEpochs: c.localEpochs, batch: effectiveBatch(c), negatives: c.negatives, optimizer: clientOptimizerOf(c), recency: recencyOf(c) },
+      plan: { model: config, loss: c.loss, localEpochs: c.localEpochs, batch: effectiveBatch(c), negatives: c.negatives, optimizer: clientOptimizerOf(c), recency: recencyOf(c), dp: dp?.clientPlan() },
       download: { precision: c.download, info },
+      select: dpSettings ? (round: number) => poissonSample(clients.length, dpSettings.samplingRate, c.seed, round) : undefined,
     };
     const probe = (round: number) => {
       const current = assembled();
@@ -146,16 +154,18 @@ export async function runTraining(c: TrainConfig, onProgress?: ProgressListener)
     if (c.workers > 1) {
       const { global: sharedGlobal, buffers } = shareGlobal(global);
       shared = sharedGlobal;
-      const parallel = new ParallelSimulation(split, sharedGlobal, buffers, info, strategy, { ...simOptions, workers: c.workers, usersPerClient: c.usersPerClient });
+      const parallel = new ParallelSimulation(split, sharedGlobal, buffers, info, fedavg, { ...simOptions, workers: c.workers, usersPerClient: c.usersPerClient });
       sim = parallel;
       history = await parallel.run(probe, onProgress);
     } else {
       const samplers = clients.map((client) => clientNegativeSource(split.nItems, client));
+      const work = withDistributedDp(runClientRound);
       const sequential = new FederatedSimulation(clients, global, strategy,
-        (plan, g, client, state) => runClientRound(plan, g, client, state, samplers[client.clientId]), simOptions);
+        (plan, g, client, state) => work(plan, g, client, state, samplers[client.clientId]), simOptions);
       sim = sequential;
       history = sequential.run(probe, onProgress);
     }
+    privacy = dp?.report(history.length);
     model = assembled();
   }
   const chosen = c.select === 'best' ? selection.best : null;
@@ -175,6 +185,7 @@ export async function runTraining(c: TrainConfig, onProgress?: ProgressListener)
     },
     history,
     timing: { totalSeconds, secondsPerRound: history.length > 0 ? trainSeconds / history.length : 0 },
+    ...(privacy ? { privacy } : {}),
   };
   return { result, model, dataset, split };
 }

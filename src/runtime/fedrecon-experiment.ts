@@ -23,6 +23,8 @@ import { FedRecon, reconstructLocal, runFedReconClient, type PhaseOptions, type 
 import { RECON_SPLITS } from '../federated/recon-split.js';
 import type { ClientData, RoundPlan } from '../federated/types.js';
 import type { ResultDocument, SplitMetrics } from '../report/result.js';
+import { DpAggregator, poissonSample, withDistributedDp } from '../privacy/dp-fedavg.js';
+import { dpSettingsOf } from '../privacy/dp-config.js';
 import { ConfigError, clientOptimizerOf, effectiveBatch, effectiveLr, serverOptimizerOf, type TrainConfig } from './config.js';
 import { loadConfiguredDataset, modelConfigOf, splitDataset } from './experiment.js';
 import {
@@ -64,19 +66,28 @@ export async function runFedReconTraining(c: TrainConfig, onProgress?: ProgressL
   };
   const reconstruction: PhaseOptions = { optimizer: { kind: c.reconOptimizer, lr: c.reconLr }, epochs: c.reconEpochs, stepsMax: c.reconStepsMax };
   const recon: ReconPlan = { reconstruction, postReconstructionStepsMax: c.postReconStepsMax, split: RECON_SPLITS[c.reconSplit] };
-  const strategy = new FedRecon(modelParamInfo(config, 0, nItems), nItems, {
+  const info = modelParamInfo(config, 0, nItems);
+  const fedrecon = new FedRecon(info, nItems, {
     serverOptimizer: serverOptimizerOf(c),
     rowAveraging: c.rowAveraging,
     clientWeighting: c.clientWeighting,
   });
+  const dpSettings = dpSettingsOf(c, clients.length);
+  const dp = dpSettings ? new DpAggregator(fedrecon, info, nItems, dpSettings, () => clients.length) : null;
+  const strategy = dp ?? fedrecon;
+  const work = withDistributedDp((roundPlan, g, client) => runFedReconClient(roundPlan, recon, g, client, samplers[client.clientId]));
+  const dummySampler = { nItems, sample: () => undefined };
   const samplers = clients.map((client) => (explicit ? null : clientNegativeSource(nItems, client)));
   const clientsPerRound = Math.min(clients.length, c.clientsPerRound ?? Math.max(1, Math.round((c.fraction ?? 1) * clients.length)));
   const sim = new FederatedSimulation(
     clients,
     global,
     strategy,
-    (roundPlan, g, client) => runFedReconClient(roundPlan, recon, g, client, samplers[client.clientId]),
-    { rounds: c.rounds, clientsPerRound, evalEvery: c.evalEvery, seed: c.seed, plan },
+    (roundPlan, g, client, state) => work(roundPlan, g, client, state, samplers[client.clientId] ?? dummySampler),
+    {
+      rounds: c.rounds, clientsPerRound, evalEvery: c.evalEvery, seed: c.seed, plan: { ...plan, dp: dp?.clientPlan() },
+      select: dpSettings ? (round: number) => poissonSample(clients.length, dpSettings.samplingRate, c.seed, round) : undefined,
+    },
   );
 
   const evaluate = explicit
@@ -99,6 +110,7 @@ export async function runFedReconTraining(c: TrainConfig, onProgress?: ProgressL
     baselines: evaluate.baselines(),
     history,
     timing: { totalSeconds, secondsPerRound: history.length > 0 ? trainSeconds / history.length : 0 },
+    ...(dp ? { privacy: dp.report(history.length) } : {}),
   };
   return { result, dataset, global };
 }

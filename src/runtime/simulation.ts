@@ -26,6 +26,8 @@ export interface SimulationOptions {
   readonly plan: Omit<RoundPlan, 'round' | 'seed'>;
   /** A quantised model download (wire/quantize.ts): clients get the tables a device would decode. */
   readonly download?: { readonly precision: DownloadPrecision; readonly info: readonly ParamInfo[] };
+  /** Who takes part in a round (DP: Poisson sampling); default `clientsPerRound` clients without replacement. */
+  readonly select?: (round: number) => Int32Array;
 }
 
 /** Runs one client's round; the simulation passes the client's own data and state only. */
@@ -55,7 +57,7 @@ export class FederatedSimulation {
     for (let round = 1; round <= rounds; round++) {
       const started = performance.now();
       const plan: RoundPlan = { ...this.options.plan, round, seed: hashRoundSeed(seed, round) };
-      const chosen = sampleClients(this.clients.length, clientsPerRound, seed, round);
+      const chosen = this.options.select?.(round) ?? sampleClients(this.clients.length, clientsPerRound, seed, round);
       const download = this.options.download;
       const seen = download ? downloadedModel(this.global, download.info, download.precision) : this.global;
       const down = download ? downloadBytes(this.global, download.info, download.precision) : globalBytes(this.global);

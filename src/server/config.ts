@@ -9,6 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { ConfigError, parseTrainConfig, type TrainConfig } from '../runtime/config.js';
+import { epsilonOf } from '../privacy/rdp-accountant.js';
 
 const positiveInt = z.number().int().positive();
 
@@ -41,6 +42,11 @@ export const coordinatorSchema = z
      * coordinator never sees a rating, so the operator supplies it. Model init (≈ 0) when absent.
      */
     initialGlobalBias: z.number().finite().optional(),
+    /**
+     * User-level DP (training.dpClip set): the most ε (at training.dpDelta) the run may spend; a
+     * round that would exceed it is not opened and training ends there. No budget when absent.
+     */
+    dpEpsilonBudget: z.number().positive().optional(),
   })
   .strict();
 
@@ -58,7 +64,8 @@ export function parseServerConfig(raw: unknown, source = 'config'): ServerConfig
   if (extra.length > 0) throw new ConfigError(`${source}: unknown key(s) ${extra.join(', ')}; expected "training" and "coordinator"`);
   let t: TrainConfig;
   try {
-    t = parseTrainConfig({ ...(training as object), mode: 'federated' });
+    // a deployment's DP noise comes from the CSPRNG unless the config asks for seeded noise (tests)
+    t = parseTrainConfig({ dpNoise: 'secure', ...(training as object), mode: 'federated' });
   } catch (err) {
     throw new ConfigError(`${source}: training: ${(err as Error).message}`);
   }
@@ -66,6 +73,26 @@ export function parseServerConfig(raw: unknown, source = 'config'): ServerConfig
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  coordinator.${i.path.join('.')}: ${i.message}`);
     throw new ConfigError(`${source}: invalid configuration:\n${lines.join('\n')}`);
+  }
+  if (t.dpClip !== undefined && t.dpDelta === undefined) {
+    throw new ConfigError(`${source}: training.dpDelta is required with training.dpClip (a coordinator does not know its population in advance, so δ = 1/N^1.1 cannot be its default)`);
+  }
+  if (t.dpQuantile !== undefined && t.dpCountNoise === undefined) {
+    throw new ConfigError(`${source}: training.dpCountNoise (σ_b, e.g. m/20 for m expected clients per round) is required with adaptive clipping (training.dpQuantile) on a coordinator`);
+  }
+  if (t.dpClip === undefined && parsed.data.dpEpsilonBudget !== undefined) {
+    throw new ConfigError(`${source}: coordinator.dpEpsilonBudget needs user-level DP (training.dpClip)`);
+  }
+  if (t.dpClip !== undefined && parsed.data.clientsPerRound !== undefined) {
+    throw new ConfigError(`${source}: coordinator.clientsPerRound: under DP clients are Poisson-sampled at rate training.fraction; remove clientsPerRound`);
+  }
+  const budget = parsed.data.dpEpsilonBudget;
+  if (budget !== undefined && t.dpDelta !== undefined) {
+    const first = epsilonOf({ samplingRate: t.fraction ?? 1, noiseMultiplier: t.dpNoiseMultiplier, rounds: 1, delta: t.dpDelta }).epsilon;
+    if (first > budget) throw new ConfigError(`${source}: coordinator.dpEpsilonBudget ${budget} is below the ε of a single round (${first.toFixed(4)}): no round could run`);
+  }
+  if (t.dpMode === 'distributed' && parsed.data.normBound !== undefined) {
+    throw new ConfigError(`${source}: coordinator.normBound cannot check distributed-DP updates (each carries its noise share); the devices clip to training.dpClip`);
   }
   return { training: t, coordinator: parsed.data };
 }

@@ -34,6 +34,9 @@ import type { Metrics } from './metrics.js';
 import { strategyEntry } from './strategies.js';
 import type { Checkpoint, ClientRecord, RoundRecord, Store } from './types.js';
 import { InvalidUpdate, validateUpdate } from './validate.js';
+import { DpAggregator, poissonSample } from '../privacy/dp-fedavg.js';
+import { dpSettingsOf } from '../privacy/dp-config.js';
+import { epsilonOf } from '../privacy/rdp-accountant.js';
 
 export interface CoordinatorStatus {
   readonly completedRounds: number;
@@ -68,6 +71,12 @@ export class Coordinator {
   private stopped = false;
   private readonly authCache = new Map<string, ClientRecord>();
   private planned: { readonly round: number; readonly plan: RoundPlan & Record<string, unknown> } | null = null;
+  /** User-level DP (privacy/dp-fedavg.ts) wrapping the strategy, or null. */
+  private readonly dp: DpAggregator | null;
+  /** Clients registered when the open round opened: the population N it Poisson-sampled from. */
+  private population = 0;
+  /** Set when the next round would exceed the DP ε budget: training ends. */
+  private budgetExhausted = false;
 
   constructor(
     private readonly store: Store,
@@ -85,7 +94,11 @@ export class Coordinator {
     const entry = strategyEntry(t.algorithm);
     this.clientWork = entry.clientWork;
     this.planExtras = entry.planExtras?.(t) ?? {};
-    this.strategy = entry.create({ info: this.info, nItems, training: t });
+    const inner = entry.create({ info: this.info, nItems, training: t });
+    const dpSettings = dpSettingsOf(t, 1);
+    if (dpSettings && !['fedavg', 'fedrecon'].includes(t.algorithm)) throw new ConfigError(`training.dpClip: user-level DP needs algorithm 'fedavg' or 'fedrecon', not '${t.algorithm}'`);
+    this.dp = dpSettings ? new DpAggregator(inner, this.info, nItems, { ...dpSettings, delta: t.dpDelta as number }, () => this.population) : null;
+    this.strategy = this.dp ?? inner;
     const denseBytes = this.info.reduce((n, p) => n + p.rows * p.cols * 4, 0) + nItems * 4;
     this.limits = { maxBytes: config.coordinator.maxUpdateBytes ?? denseBytes + (64 << 10), maxHeaderBytes: 64 << 10 };
 
@@ -118,6 +131,8 @@ export class Coordinator {
       throw new Error(`store is inconsistent: round ${this.open.round} is open but the last checkpoint is version ${this.version}`);
     }
     this.registered = store.clientCount();
+    this.population = this.registered;
+    this.reportPrivacy();
     if (this.open) for (const u of store.updatesOf(this.open.round)) this.received.set(u.clientId, decodeUpdate(u.body, this.limits));
     this.log.info({ version: this.version, openRound: this.open?.round ?? null, updates: this.received.size, clients: this.registered }, 'coordinator state loaded');
     this.metrics.currentRound.set(this.open?.round ?? 0);
@@ -131,7 +146,7 @@ export class Coordinator {
   }
 
   get done(): boolean {
-    return this.version >= this.totalRounds;
+    return this.version >= this.totalRounds || this.budgetExhausted;
   }
 
   start(): void {
@@ -196,6 +211,7 @@ export class Coordinator {
       optimizer: { kind: t.optimizer, lr: effectiveLr(t), weightDecay: t.l2 },
       recency: recencyOf(t),
       seed: hashRoundSeed(t.seed, round),
+      ...(this.dp?.clientPlan() ? { dp: this.dp.clientPlan() } : {}),
     };
   }
 
@@ -327,7 +343,11 @@ export class Coordinator {
     if (this.registered < minClients) return;
     const round = this.version + 1;
     const seed = this.config.training.seed;
-    const selected = clientsPerRound === undefined ? null : Array.from(sampleClients(this.registered, clientsPerRound, seed, round));
+    if (this.dp && this.overBudget(round)) return;
+    this.population = this.registered;
+    const selected = this.dp
+      ? Array.from(poissonSample(this.registered, this.dp.settings.samplingRate, seed, round))
+      : clientsPerRound === undefined ? null : Array.from(sampleClients(this.registered, clientsPerRound, seed, round));
     const now = Date.now();
     const record: RoundRecord = { round, seed: hashRoundSeed(seed, round), selected, openedAt: now, deadlineAt: now + roundDeadlineSeconds * 1000 };
     this.store.insertRound(record);
@@ -345,13 +365,46 @@ export class Coordinator {
     const expected = open.selected ? open.selected.length : this.registered;
     const { minClients, roundDeadlineSeconds } = this.config.coordinator;
     const now = Date.now();
-    if (count >= expected && count > 0) return this.close(open, 'every participant answered');
+    if (count >= expected && (count > 0 || open.selected?.length === 0)) return this.close(open, count > 0 ? 'every participant answered' : 'no client sampled (the noise alone is applied)');
     if (now < open.deadlineAt) return;
     if (count >= minClients) return this.close(open, `deadline with quorum (${count} of ${expected})`);
     const deadlineAt = now + roundDeadlineSeconds * 1000;
     this.store.extendDeadline(open.round, deadlineAt);
     this.open = { ...open, deadlineAt };
     this.log.warn({ round: open.round, updates: count, minClients }, 'deadline passed without quorum: deadline extended');
+  }
+
+  /** ε spent by `rounds` rounds under the configured DP (RDP accountant), or null without DP. */
+  epsilonAfter(rounds: number): number | null {
+    if (!this.dp) return null;
+    const s = this.dp.settings;
+    return epsilonOf({ samplingRate: s.samplingRate, noiseMultiplier: s.noiseMultiplier, rounds, delta: s.delta }).epsilon;
+  }
+
+  /** The privacy spent so far (completed rounds), or null without DP. */
+  privacy(): ReturnType<DpAggregator['report']> | null {
+    return this.dp ? this.dp.report(this.version) : null;
+  }
+
+  private reportPrivacy(): void {
+    if (!this.dp) return;
+    this.metrics.dpEpsilon.set(this.epsilonAfter(this.version) as number);
+    this.metrics.dpClipNorm.set(this.dp.clipNorm);
+  }
+
+  /** True (and training ends, with one log line) when opening `round` would spend more than the ε budget. */
+  private overBudget(round: number): boolean {
+    const budget = this.config.coordinator.dpEpsilonBudget;
+    if (budget === undefined) return false;
+    const eps = this.epsilonAfter(round) as number;
+    if (eps <= budget) return false;
+    this.budgetExhausted = true;
+    const spent = this.epsilonAfter(round - 1) as number;
+    this.log.warn(
+      { round, epsilon: eps, spent, budget, delta: this.dp?.settings.delta },
+      `DP budget: round ${round} not opened: it would bring ε to ${eps.toFixed(4)} (δ ${this.dp?.settings.delta}), over the budget ${budget}; training ends after ${round - 1} rounds at ε ${spent.toFixed(4)}`,
+    );
+    return true;
   }
 
   /** The strategy's server state (server optimiser) as a wire state message; null when it keeps none. */
@@ -411,6 +464,7 @@ export class Coordinator {
     this.metrics.currentRound.set(0);
     this.metrics.roundUpdates.set(0);
     this.metrics.aggregationSeconds.observe((performance.now() - started) / 1000);
+    this.reportPrivacy();
     this.log.info({ round: open.round, clients: summary.clients, loss: summary.loss, why }, 'round closed and checkpointed');
     this.maybeOpen();
   }

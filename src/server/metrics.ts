@@ -34,6 +34,9 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly dpEpsilon = new Gauge({ name: 'fedrec_dp_epsilon_spent', help: 'User-level DP: ε spent by the completed rounds (RDP accountant, at the configured δ); absent without DP', registers: [this.registry] });
+  readonly dpClipNorm = new Gauge({ name: 'fedrec_dp_clip_norm', help: 'User-level DP: the current clip norm C', registers: [this.registry] });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }

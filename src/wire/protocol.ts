@@ -66,6 +66,8 @@ export const roundPlanSchema = z.object({
   seed: z.number().int(),
   /** FedRecon rounds only (validated when present; the 'fedrecon' client work requires it). */
   fedrecon: fedReconPlanSchema.optional(),
+  /** Distributed DP (privacy/dp-fedavg.ts): clip to `clip`, add N(0, noiseStd²) to every entry, on the device. */
+  dp: z.object({ mode: z.literal('distributed'), clip: z.number().positive(), noiseStd: z.number().min(0), noise: z.enum(['seeded', 'secure']) }).strict().optional(),
   // Kept, not stripped: a strategy may add its own plan fields (server/strategies.ts planExtras).
 }).loose();
 
