@@ -1,7 +1,9 @@
 /**
  * Train / validation / test splits for ranking evaluation (see design/EVALUATION.md):
- *   leaveOneOut  per user, latest interaction (ties: larger item id) = test, second latest =
- *                validation, rest = train; random per user (seeded) when there are no timestamps.
+ *   leaveOneOut  per user, latest interaction (ties: larger raw item id) = test, second latest =
+ *                validation, rest = train; without timestamps, drawn (seeded) from the user's
+ *                items in raw-id order. Dense ids follow raw-id order (builder.ts), so no split
+ *                depends on the order of the rows (docs/evaluation.md).
  *                Users with fewer than 3 interactions keep everything in train.
  *   ratioSplit   per user, shuffle (seeded) or order by time, cut by ratios (RecBole style).
  *   userSplit    user ids into train / validation / test users (for unseen-user evaluation).
@@ -132,15 +134,19 @@ function partSizes(n: number, ratios: readonly number[]): [number, number, numbe
   return sizes;
 }
 
-/** Interaction positions grouped by user: user u's are positions[indptr[u] .. indptr[u+1]). */
+/**
+ * Interaction positions grouped by user: user u's are positions[indptr[u] .. indptr[u+1]), ordered
+ * by dense item id (= raw item id order, see builder.ts), never by the order of the rows.
+ */
 function interactionsByUser(ds: Dataset): { indptr: Int32Array; positions: Int32Array } {
-  const { users } = ds.interactions;
+  const { users, items } = ds.interactions;
   const indptr = new Int32Array(ds.nUsers + 1);
   for (let k = 0; k < users.length; k++) indptr[users[k] + 1]++;
   for (let u = 0; u < ds.nUsers; u++) indptr[u + 1] += indptr[u];
   const next = indptr.slice(0, ds.nUsers);
   const positions = new Int32Array(users.length);
   for (let k = 0; k < users.length; k++) positions[next[users[k]]++] = k;
+  for (let u = 0; u < ds.nUsers; u++) positions.subarray(indptr[u], indptr[u + 1]).sort((a, b) => items[a] - items[b]);
   return { indptr, positions };
 }
 
