@@ -16,6 +16,7 @@ const COMMANDS: Record<string, (argv: readonly string[]) => Promise<number>> = {
   token: async (argv) => (await import('./token.js')).tokenCommand(argv),
   join: async (argv) => (await import('./join.js')).joinCommand(argv),
   partition: async (argv) => (await import('./partition.js')).partitionCommand(argv),
+  split: async (argv) => (await import('./split.js')).splitCommand(argv),
 };
 
 const USAGE = `usage: fedrec <command> [flags]
@@ -27,6 +28,7 @@ commands:
   token       token create [--db PATH]: issue a client token
   join        take part in training (--server URL --token T --data FILE)
   partition   write one client data file per federated client of a data set
+  split       write a data set's train / validation / test split and evaluation negatives (--out DIR)
 `;
 
 export async function main(argv: readonly string[]): Promise<number> {

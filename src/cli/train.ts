@@ -16,6 +16,7 @@ import type { HistoryEntry } from '../runtime/types.js';
 
 export const TRAIN_FLAGS: Record<string, FlagSpec> = {
   data: { key: 'data', kind: 'string', help: 'MovieLens folder, ratings file or CSV/TSV (default: built-in synthetic data)' },
+  'split-files': { key: 'splitFiles', kind: 'string', help: 'train and evaluate on a split folder: fedrec split output (train.tsv, test.tsv, …) or NCF files (NAME.train.rating, NAME.test.rating, NAME.test.negative)' },
   format: { key: 'format', kind: 'string', help: 'auto | ml-100k | ml-1m | csv' },
   columns: { key: 'columns', kind: 'list', help: 'column roles for CSV/TSV, e.g. user,item,rating,timestamp' },
   sep: { key: 'sep', kind: 'string', help: 'field separator for CSV/TSV' },

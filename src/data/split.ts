@@ -153,6 +153,20 @@ function interactionsByUser(ds: Dataset): { indptr: Int32Array; positions: Int32
 /** Builds the split from each interaction's part, with evaluation negatives for both parts. */
 function assemble(ds: Dataset, parts: Uint8Array, method: SplitMethod, seed: number, negatives = DEFAULT_NEGATIVES): ImplicitSplit {
   if (!Number.isInteger(negatives) || negatives < 0) throw new RangeError(`negatives must be a non-negative integer, got ${negatives}`);
+  return splitFromParts(ds, parts, method, seed, negatives);
+}
+
+/**
+ * A split from each interaction's part (0 train, 1 validation, 2 test, aligned with
+ * `ds.interactions`) and either given evaluation negatives (split files) or a count to draw.
+ */
+export function splitFromParts(
+  ds: Dataset,
+  parts: Uint8Array,
+  method: SplitMethod,
+  seed: number,
+  negatives: number | Readonly<Record<EvalPart, UserItems>>,
+): ImplicitSplit {
   const { users, items, ratings } = ds.interactions;
   const partOf = (part: Part): UserItems => {
     const keep: number[] = [];
@@ -170,7 +184,7 @@ function assemble(ds: Dataset, parts: Uint8Array, method: SplitMethod, seed: num
   const test = partOf(Part.Test);
   const all = buildUserItems(ds.nUsers, users, items);
   const drawn = (heldOut: UserItems, part: EvalPart): UserItems =>
-    drawEvaluationNegatives({ all, heldOut, nItems: ds.nItems, count: negatives, rng: Rng.derive(seed, 'eval-negatives', part) });
+    drawEvaluationNegatives({ all, heldOut, nItems: ds.nItems, count: negatives as number, rng: Rng.derive(seed, 'eval-negatives', part) });
   return {
     method,
     seed,
@@ -180,7 +194,7 @@ function assemble(ds: Dataset, parts: Uint8Array, method: SplitMethod, seed: num
     trainRecency,
     validation,
     test,
-    negatives: { validation: drawn(validation, 'validation'), test: drawn(test, 'test') },
+    negatives: typeof negatives === 'number' ? { validation: drawn(validation, 'validation'), test: drawn(test, 'test') } : negatives,
   };
 }
 

@@ -16,6 +16,7 @@ const probability = z.number().gt(0).lte(1);
 export const trainConfigSchema = z
   .object({
     data: z.string().optional(),
+    splitFiles: z.string().optional(), // a folder of split files (data/split-files.ts) instead of data + split
     format: z.enum(['auto', 'ml-100k', 'ml-1m', 'csv']).default('auto'),
     columns: z.array(z.string()).optional(),
     sep: z.string().optional(),
@@ -97,6 +98,14 @@ export const trainConfigSchema = z
   .refine((c) => c.algorithm !== 'graph' || c.model === 'text-graph', {
     message: "algorithm 'graph' (graph aggregation) needs model 'text-graph'",
     path: ['algorithm'],
+  })
+  .refine((c) => c.splitFiles === undefined || c.data === undefined, {
+    message: 'give either splitFiles (a split folder) or data, not both',
+    path: ['splitFiles'],
+  })
+  .refine((c) => c.splitFiles === undefined || c.algorithm !== 'fedrecon', {
+    message: "algorithm 'fedrecon' evaluates unseen users on its own user split; split files fix held-out items per user, not users",
+    path: ['splitFiles'],
   })
   .refine((c) => c.model !== 'neumf' || c.layers.length > 0, {
     message: 'NeuMF needs at least one MLP layer',

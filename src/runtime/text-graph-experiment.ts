@@ -41,7 +41,7 @@ import { createTextEncoder } from '../text/encoders.js';
 import { readUserTextFile, userTexts } from '../text/user-text.js';
 import type { ResultDocument, SplitMetrics } from '../report/result.js';
 import { clientOptimizerOf, effectiveBatch, effectiveLr, recencyOf, serverOptimizerOf, type TrainConfig } from './config.js';
-import { centralPositives, evaluateParts, loadConfiguredDataset, splitDataset } from './experiment.js';
+import { centralPositives, evaluateParts, evaluationPlan, loadConfiguredSplit } from './experiment.js';
 import { partitionClients, sampleClients } from './clients.js';
 import { selectionScore } from './selection.js';
 import type { HistoryEntry, ProgressListener } from './types.js';
@@ -127,10 +127,10 @@ export function graphOptionsOf(c: TrainConfig): GraphOptions {
   };
 }
 
-export async function runTextGraphTraining(c: TrainConfig, onProgress?: ProgressListener): Promise<TextGraphRun> {
+export async function runTextGraphTraining(given: TrainConfig, onProgress?: ProgressListener): Promise<TextGraphRun> {
   const started = performance.now();
-  const dataset = await loadConfiguredDataset(c);
-  const split = splitDataset(dataset, c.split, c.seed);
+  const { dataset, split, hasValidation } = await loadConfiguredSplit(given);
+  const { config: c, parts } = evaluationPlan(given, hasValidation);
   const text = await userTextVectors(c, dataset);
   const cfg = textGraphConfigOf(c, text.dim);
   const inputs = textInputs(cfg, text.vectors, initJointLayer(cfg, Rng.derive(c.seed, 'init-joint')));
@@ -140,7 +140,7 @@ export async function runTextGraphTraining(c: TrainConfig, onProgress?: Progress
   // checkpoint at the end would give, without copying every user's personal tables.
   let best: { score: number; round: number; parts: ReturnType<typeof evaluateParts> } | null = null;
   const probe: Probe = (scorers, round) => {
-    const validation = evaluateRanking(scorers.validation, split, probeOpts);
+    const validation = hasValidation ? evaluateRanking(scorers.validation, split, probeOpts) : {};
     const score = selectionScore(validation, c.k[0]);
     if (c.select === 'best' && score !== undefined && score > (best?.score ?? -Infinity)) {
       best = { score, round, parts: evaluateBothParts(scorers, split, c) };
@@ -151,15 +151,15 @@ export async function runTextGraphTraining(c: TrainConfig, onProgress?: Progress
     ? trainCentralTextGraph(c, cfg, split, inputs, probe, onProgress)
     : trainFederatedTextGraph(c, cfg, split, inputs, probe, onProgress);
   const chosen = best as { round: number; parts: ReturnType<typeof evaluateParts> } | null;
-  const final = chosen?.parts ?? evaluateBothParts(trained.scorers, split, c);
-  const popularity = evaluateParts(popularityScorer(split), split, c, ['validation', 'test']);
-  const random = evaluateParts(randomScorer(split.nItems, c.seed), split, c, ['validation', 'test']);
+  const final = chosen?.parts ?? (hasValidation ? evaluateBothParts(trained.scorers, split, c) : evaluateParts(trained.scorers.test, split, c, ['test']));
+  const popularity = evaluateParts(popularityScorer(split), split, c, parts);
+  const random = evaluateParts(randomScorer(split.nItems, c.seed), split, c, parts);
   const history = trained.history;
   const trainSeconds = history.reduce((s, h) => s + h.seconds, 0);
   const result: ResultDocument = {
     dataset: { name: dataset.name, users: dataset.nUsers, items: dataset.nItems, interactions: dataset.interactions.users.length, split: split.method },
     config: { ...c, lr: effectiveLr(c), batch: effectiveBatch(c), encoderId: text.encoder, textDim: text.dim, selectedRound: chosen?.round ?? history.length },
-    metrics: { test: final.test as SplitMetrics, validation: final.validation as SplitMetrics },
+    metrics: { test: final.test as SplitMetrics, validation: (final.validation ?? {}) as SplitMetrics },
     baselines: {
       popularity: { test: popularity.test, validation: popularity.validation },
       random: { test: random.test, validation: random.validation },
