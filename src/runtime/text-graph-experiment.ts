@@ -11,7 +11,8 @@
  *     per round: sample clients, each downloads θ, the head and its personal rows, trains
  *     (text-graph-client.ts) and uploads; the strategy aggregates; validation is probed;
  *  4. evaluate validation and test with each user's joint layer and personalised table (test's
- *     recent items start with the validation item, `testHistory`; `splitRecentItems`);
+ *     recent items are train's, or with the protocol option `testHistory` 'train+validation'
+ *     start with the validation item; `splitRecentItems`);
  *     popularity and random baselines in the same run.
  */
 import { NegativeSampler } from '../data/negatives.js';
@@ -40,7 +41,7 @@ import { fitEpoch } from '../train/fit.js';
 import { createTextEncoder } from '../text/encoders.js';
 import { readUserTextFile, userTexts } from '../text/user-text.js';
 import type { ResultDocument, SplitMetrics } from '../report/result.js';
-import { clientOptimizerOf, effectiveBatch, effectiveLr, recencyOf, serverOptimizerOf, type TrainConfig } from './config.js';
+import { ConfigError, clientOptimizerOf, effectiveBatch, effectiveLr, recencyOf, serverOptimizerOf, type TrainConfig } from './config.js';
 import { centralPositives, evaluateParts, evaluationPlan, loadConfiguredSplit } from './experiment.js';
 import { partitionClients, sampleClients } from './clients.js';
 import { selectionScore } from './selection.js';
@@ -85,11 +86,14 @@ export function textGraphConfigOf(c: TrainConfig, textDim: number): TextGraphCon
  * validation item comes first: it is the interaction just before the test one, which the device has
  * seen, as sequential recommenders evaluate (SASRec, Kang & McAuley, ICDM 2018; NCF's protocol even
  * trains on it). It is never trained on here, and it is no test candidate in either protocol. Other
- * splits have no such order: there it is left out.
+ * splits have no such order: there the option is refused. The default protocol is 'train'.
  */
 export function splitRecentItems(split: ImplicitSplit, k: number, withValidation = false): RecentItems | null {
   if (k === 0) return null;
-  const afterTrain = withValidation && split.method === 'leave-one-out-time';
+  if (withValidation && split.method !== 'leave-one-out-time') {
+    throw new ConfigError(`testHistory 'train+validation' needs leave-one-out by time (the validation item is then the interaction just before the test one); this split is ${split.method}`);
+  }
+  const afterTrain = withValidation;
   return recentItemsOf(Array.from({ length: split.nUsers }, (_, u) => {
     const seen = afterTrain ? rowOf(split.validation, u).slice(0, k) : new Int32Array(0);
     const train = latestEntries(rowOf(split.train, u), trainRecencyOf(split, u), k - seen.length);
@@ -152,7 +156,12 @@ export async function runTextGraphTraining(given: TrainConfig, onProgress?: Prog
     : trainFederatedTextGraph(c, cfg, split, inputs, probe, onProgress);
   const chosen = best as { round: number; parts: ReturnType<typeof evaluateParts> } | null;
   const final = chosen?.parts ?? (hasValidation ? evaluateBothParts(trained.scorers, split, c) : evaluateParts(trained.scorers.test, split, c, ['test']));
-  const popularity = evaluateParts(popularityScorer(split), split, c, parts);
+  // The test-history protocol applies to the baselines that can read a history: popularity at test
+  // then counts the validation interactions too.
+  const popularity = {
+    ...evaluateParts(popularityScorer(split), split, c, parts.filter((p) => p === 'validation')),
+    ...evaluateParts(popularityScorer(split, c.testHistory === 'train+validation'), split, c, ['test']),
+  };
   const random = evaluateParts(randomScorer(split.nItems, c.seed), split, c, parts);
   const history = trained.history;
   const trainSeconds = history.reduce((s, h) => s + h.seconds, 0);
