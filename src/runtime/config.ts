@@ -80,6 +80,7 @@ export const trainConfigSchema = z
     negatives: positiveInt.default(4),
     recencyWindow: z.number().int().min(0).default(0),
     recencyWeight: positiveInt.default(1),
+    // Default by split (withEvalDefault): sampled on leave-one-out, sampled and full on a ratio split.
     eval: z.array(z.enum(['sampled', 'full'])).min(1).default(['sampled', 'full']),
     k: z.array(positiveInt).min(1).default([10, 20]),
     evalEvery: positiveInt.default(5),
@@ -108,6 +109,10 @@ export const trainConfigSchema = z
   .refine((c) => c.splitFiles === undefined || c.algorithm !== 'fedrecon', {
     message: "algorithm 'fedrecon' evaluates unseen users on its own user split; split files fix held-out items per user, not users",
     path: ['splitFiles'],
+  })
+  .refine((c) => !c.eval.includes('full') || c.splitFiles !== undefined || c.split.startsWith('ratio:'), {
+    message: "full ranking is reported on ratio splits only (--split ratio:0.8,0.1,0.1): on leave-one-out, training negatives cannot serve the sampled and the full protocol honestly at once (docs/evaluation.md)",
+    path: ['eval'],
   })
   .refine((c) => c.model !== 'neumf' || c.layers.length > 0, {
     message: 'NeuMF needs at least one MLP layer',
@@ -183,6 +188,16 @@ function withAlgorithmDefaults(raw: unknown): unknown {
   return given.fraction !== undefined ? { ...defaults, clientsPerRound: undefined, ...given } : { ...defaults, ...given };
 }
 
+/**
+ * The protocols a run reports unless `eval` is given: full ranking only on a ratio split (leave-one-out
+ * trains with negatives that protect the sampled protocol's candidates; docs/evaluation.md).
+ */
+function withEvalDefault(raw: unknown): unknown {
+  if (typeof raw !== 'object' || raw === null || (raw as { eval?: unknown }).eval !== undefined) return raw;
+  const split = (raw as { split?: unknown }).split;
+  return { ...raw, eval: typeof split === 'string' && split.startsWith('ratio:') ? ['sampled', 'full'] : ['sampled'] };
+}
+
 export type TrainConfig = Readonly<z.infer<typeof trainConfigSchema>>;
 
 /**
@@ -190,7 +205,7 @@ export type TrainConfig = Readonly<z.infer<typeof trainConfigSchema>>;
  * and what was expected.
  */
 export function parseTrainConfig(raw: unknown): TrainConfig {
-  const parsed = trainConfigSchema.safeParse(withTextGraphDefaults(withFedAvgDefaults(withGraphDefaults(withAlgorithmDefaults(raw)))));
+  const parsed = trainConfigSchema.safeParse(withEvalDefault(withTextGraphDefaults(withFedAvgDefaults(withGraphDefaults(withAlgorithmDefaults(raw))))));
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(config)'}: ${i.message}`);
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);

@@ -60,7 +60,13 @@ export interface ConfiguredSplit {
 }
 
 export async function loadConfiguredSplit(c: TrainConfig): Promise<ConfiguredSplit> {
-  if (c.splitFiles) return readSplitFiles(c.splitFiles, { seed: c.seed });
+  if (c.splitFiles) {
+    const files = await readSplitFiles(c.splitFiles, { seed: c.seed });
+    if (c.eval.includes('full') && files.split.method !== 'ratio') {
+      throw new ConfigError(`eval: full ranking is reported on ratio splits only; the split files hold a ${files.split.method} split (docs/evaluation.md)`);
+    }
+    return files;
+  }
   const dataset = await loadConfiguredDataset(c);
   return { dataset, split: splitDataset(dataset, c.split, c.seed), hasValidation: true };
 }
