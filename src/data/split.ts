@@ -222,3 +222,19 @@ function checkRatios(ratios: readonly number[]): void {
   const sum = ratios[0] + ratios[1] + ratios[2];
   if (Math.abs(sum - 1) > 1e-6) throw new RangeError(`ratios must sum to 1, got [${ratios.join(', ')}] (sum ${sum})`);
 }
+
+/**
+ * The split with `positives` (per user, duplicates merged) as its train set and no recency ranks:
+ * for shuffled-label guards, whose samplers must exclude the labels trained on, as a real run does.
+ */
+export function withTrainSet(split: ImplicitSplit, positives: ReadonlyArray<{ readonly user: number; readonly items: Int32Array }>): ImplicitSplit {
+  const users: number[] = [];
+  const items: number[] = [];
+  for (const { user, items: own } of positives) {
+    for (const item of new Set(own)) {
+      users.push(user);
+      items.push(item);
+    }
+  }
+  return { ...split, train: buildUserItems(split.nUsers, Int32Array.from(users), Int32Array.from(items)), trainRecency: null };
+}
