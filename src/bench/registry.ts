@@ -4,6 +4,7 @@ import { fedreconBenchmark } from './fedrecon.js';
 import { graphBenchmark, graphCompareBenchmark } from './graph.js';
 import { looFullBenchmark } from './loo-full.js';
 import { serverBenchmark } from './server.js';
+import { simdParityBenchmark } from './simd-parity.js';
 import { textGraphBenchmark, textGraphCompareBenchmark } from './text-graph.js';
 
 export const benchmarks: Record<string, () => Promise<void>> = {
@@ -13,6 +14,7 @@ export const benchmarks: Record<string, () => Promise<void>> = {
   'graph-compare': graphCompareBenchmark,
   'loo-full': looFullBenchmark,
   server: serverBenchmark,
+  'simd-parity': simdParityBenchmark,
   'text-graph': textGraphBenchmark,
   'text-graph-compare': textGraphCompareBenchmark,
 };

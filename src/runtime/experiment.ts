@@ -99,7 +99,12 @@ export function centralPositives(split: ImplicitSplit, c: TrainConfig): UserPosi
   return Array.from({ length: split.nUsers }, (_, u) => ({ user: u, items: repeatRecent(rowOf(split.train, u), trainRecencyOf(split, u), recencyOf(c)) }));
 }
 
-export async function runTraining(given: TrainConfig, onProgress?: ProgressListener): Promise<TrainedRun> {
+/** Engine switches that must not change results (benches compare them): `simd: false` forces generic MF clients. */
+export interface EngineOptions {
+  readonly simd?: boolean;
+}
+
+export async function runTraining(given: TrainConfig, onProgress?: ProgressListener, engine: EngineOptions = {}): Promise<TrainedRun> {
   if (given.algorithm === 'fedrecon') throw new ConfigError("algorithm 'fedrecon' runs through runFedReconTraining (runtime/fedrecon-experiment.ts)");
   const started = performance.now();
   const { dataset, split, hasValidation } = await loadConfiguredSplit(given);
@@ -167,7 +172,7 @@ export async function runTraining(given: TrainConfig, onProgress?: ProgressListe
     } else {
       const samplers = clients.map((client) => clientNegativeSource(split.nItems, client));
       const sequential = new FederatedSimulation(clients, global, strategy,
-        (plan, g, client, state) => runClientRound(plan, g, client, state, samplers[client.clientId]), simOptions);
+        (plan, g, client, state) => runClientRound(plan, g, client, state, samplers[client.clientId], { simd: engine.simd }), simOptions);
       sim = sequential;
       history = sequential.run(probe, onProgress);
     }
