@@ -87,7 +87,7 @@ async function trainOnce(pop: Population, epsilon: number, q: number, rounds: nu
     ? { dpClip: 1, dpQuantile: 0.5, dpNoiseMultiplier: z, dpDelta: pop.delta }
     : {};
   const config = parseTrainConfig({ rounds, fraction: q, evalEvery: rounds, eval: ['sampled'], k: [10], select: 'last', seed: 42, ...dp });
-  const run = await runTraining(config, undefined, pop.members);
+  const run = await runTraining(config, undefined, { preloaded: pop.members });
   const valNdcg = run.result.metrics.validation.sampled?.['NDCG@10'] as number;
   return { epsilon, q, rounds, z, run, valNdcg };
 }

@@ -3,7 +3,9 @@ import { dpBenchmark } from './dp.js';
 import { engineBenchmark } from './engine.js';
 import { fedreconBenchmark } from './fedrecon.js';
 import { graphBenchmark, graphCompareBenchmark } from './graph.js';
+import { looFullBenchmark } from './loo-full.js';
 import { serverBenchmark } from './server.js';
+import { simdParityBenchmark } from './simd-parity.js';
 import { textGraphBenchmark, textGraphCompareBenchmark } from './text-graph.js';
 
 export const benchmarks: Record<string, () => Promise<void>> = {
@@ -12,7 +14,9 @@ export const benchmarks: Record<string, () => Promise<void>> = {
   fedrecon: fedreconBenchmark,
   graph: graphBenchmark,
   'graph-compare': graphCompareBenchmark,
+  'loo-full': looFullBenchmark,
   server: serverBenchmark,
+  'simd-parity': simdParityBenchmark,
   'text-graph': textGraphBenchmark,
   'text-graph-compare': textGraphCompareBenchmark,
 };

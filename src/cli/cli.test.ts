@@ -97,22 +97,27 @@ test('--recent-items trains the text-graph model with the recent-items term; oth
   assert.match(mf.stderr, /recentItems: .*needs model 'text-graph'/);
 });
 
-test('--test-history decides whether test reads the validation item; validation is the same either way', () => {
+test('--test-history: test reads train by default; train+validation is a protocol option, refused where it cannot apply', () => {
   const run = (extra: string[]) => {
     const r = fedrec(['train', ...tiny, '--model', 'text-graph', '--encoder', 'hash', '--lr', '0.5', '--eval-every', '1', '--json', ...extra]);
     assert.equal(r.status, 0, r.stderr);
     return JSON.parse(r.stdout);
   };
-  const seen = run([]);
-  const train = run(['--test-history', 'train']);
-  assert.equal(seen.config.testHistory, 'train+validation');
+  const train = run([]);
+  const seen = run(['--test-history', 'train+validation']);
   assert.equal(train.config.testHistory, 'train');
+  assert.equal(seen.config.testHistory, 'train+validation');
   assert.deepEqual(train.metrics.validation, seen.metrics.validation);
   assert.deepEqual(train.history.map((h: { loss: number }) => h.loss), seen.history.map((h: { loss: number }) => h.loss), 'training is the same');
   assert.notDeepEqual(train.metrics.test, seen.metrics.test);
-  const mf = fedrec(['train', '--model', 'mf', '--test-history', 'train']);
+  assert.notDeepEqual(train.baselines.popularity.test, seen.baselines.popularity.test, 'popularity reads the same history');
+  assert.deepEqual(train.baselines.popularity.validation, seen.baselines.popularity.validation);
+  const mf = fedrec(['train', '--model', 'mf', '--test-history', 'train+validation']);
   assert.equal(mf.status, 2);
-  assert.match(mf.stderr, /testHistory: .*needs model 'text-graph'/);
+  assert.match(mf.stderr, /testHistory: 'train\+validation' applies only to a model that reads a history at test/);
+  const ratio = fedrec(['train', ...tiny, '--model', 'text-graph', '--encoder', 'hash', '--split', 'ratio:0.8,0.1,0.1', '--test-history', 'train+validation']);
+  assert.equal(ratio.status, 2);
+  assert.match(ratio.stderr, /needs leave-one-out by time .* this split is ratio\n$/);
   const bad = fedrec(['train', '--model', 'text-graph', '--test-history', 'all']);
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /testHistory/);

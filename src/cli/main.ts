@@ -18,6 +18,7 @@ const COMMANDS: Record<string, (argv: readonly string[]) => Promise<number>> = {
   partition: async (argv) => (await import('./partition.js')).partitionCommand(argv),
   report: async (argv) => (await import('./report.js')).reportCommand(argv),
   privacy: async (argv) => (await import('./privacy.js')).privacyCommand(argv),
+  split: async (argv) => (await import('./split.js')).splitCommand(argv),
 };
 
 const USAGE = `usage: fedrec <command> [flags]
@@ -31,6 +32,7 @@ commands:
   partition   write one client data file per federated client of a data set
   report      an HTML report of result JSON files (RUN.json … --out report.html)
   privacy     ε of a DP-FedAvg run (RDP accountant), or the noise multiplier for a target ε
+  split       write a data set's train / validation / test split and evaluation negatives (--out DIR)
 `;
 
 export async function main(argv: readonly string[]): Promise<number> {

@@ -17,6 +17,7 @@ import type { HistoryEntry } from '../runtime/types.js';
 
 export const TRAIN_FLAGS: Record<string, FlagSpec> = {
   data: { key: 'data', kind: 'string', help: 'MovieLens folder, ratings file or CSV/TSV (default: built-in synthetic data)' },
+  'split-files': { key: 'splitFiles', kind: 'string', help: 'train and evaluate on a split folder: fedrec split output (train.tsv, test.tsv, …) or NCF files (NAME.train.rating, NAME.test.rating, NAME.test.negative)' },
   format: { key: 'format', kind: 'string', help: 'auto | ml-100k | ml-1m | csv' },
   columns: { key: 'columns', kind: 'list', help: 'column roles for CSV/TSV, e.g. user,item,rating,timestamp' },
   sep: { key: 'sep', kind: 'string', help: 'field separator for CSV/TSV' },
@@ -82,7 +83,7 @@ export const TRAIN_FLAGS: Record<string, FlagSpec> = {
   'graph-layers': { key: 'graphLayers', kind: 'integer', help: 'graph: propagation layers L of R = S\'\'·A (default 1; --layers is the MLP widths)' },
   lambda: { key: 'lambda', kind: 'number', help: 'text-graph: weight of λ·mean‖Q_u − R_u‖² (default 0.1)' },
   'recent-items': { key: 'recentItems', kind: 'integer', help: 'text-graph: e_u adds the mean item vector of the user\'s K latest train positives (0 = off, the paper\'s e_u)' },
-  'test-history': { key: 'testHistory', kind: 'string', help: 'text-graph, leave-one-out by time: the recent items test reads: train+validation (the validation item is the latest; default) | train' },
+  'test-history': { key: 'testHistory', kind: 'string', help: 'what test may read as history: train (default, every model) | train+validation (protocol option, leave-one-out by time; text-graph with recent items only, others refused)' },
   head: { key: 'head', kind: 'string', help: "text-graph: mlp+dot (MLP([e_u, q_i]) plus e_u·q_i, a GMF branch; default) | mlp (the paper's head)" },
   norm: { key: 'norm', kind: 'string', help: 'graph: row | sym normalisation of the user graph (default row)' },
   'no-self-loop': { key: 'noSelfLoop', kind: 'boolean', help: 'graph: leave a user out of its own neighbourhood' },

@@ -2,18 +2,18 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DatasetBuilder } from './builder.js';
 
-test('remaps raw ids to dense ids in order of first appearance, both directions', () => {
+test('remaps raw ids to dense ids in sorted raw-id order, both directions; interactions by (user, item)', () => {
   const b = new DatasetBuilder('t');
   b.add('u9', 'i5');
   b.add('u2', 'i5');
   b.add('u9', 'i1');
   const ds = b.build();
-  assert.deepEqual(ds.userIds, ['u9', 'u2']);
-  assert.deepEqual(ds.itemIds, ['i5', 'i1']);
-  assert.equal(ds.userIndex.get('u2'), 1);
-  assert.equal(ds.itemIndex.get('i1'), 1);
-  assert.deepEqual([...ds.interactions.users], [0, 1, 0]);
-  assert.deepEqual([...ds.interactions.items], [0, 0, 1]);
+  assert.deepEqual(ds.userIds, ['u2', 'u9']);
+  assert.deepEqual(ds.itemIds, ['i1', 'i5']);
+  assert.equal(ds.userIndex.get('u9'), 1);
+  assert.equal(ds.itemIndex.get('i5'), 1);
+  assert.deepEqual([...ds.interactions.users], [0, 1, 1]);
+  assert.deepEqual([...ds.interactions.items], [1, 0, 1]);
   assert.equal(ds.interactions.ratings, null);
   assert.equal(ds.interactions.timestamps, null);
   assert.equal(ds.nUsers, 2);
@@ -33,11 +33,25 @@ test('merges duplicates keeping the latest timestamp and its rating', () => {
   assert.deepEqual([...ds.interactions.timestamps!], [200, 60]);
 });
 
-test('without timestamps the last duplicate wins', () => {
+test('without timestamps, or on a timestamp tie, the larger rating wins whatever the row order', () => {
+  for (const ratings of [[1, 3], [3, 1]]) {
+    const b = new DatasetBuilder('t');
+    const c = new DatasetBuilder('t');
+    for (const r of ratings) {
+      b.add('a', 'x', r);
+      c.add('a', 'x', r, 7);
+    }
+    assert.deepEqual([...b.build().interactions.ratings!], [3]);
+    assert.deepEqual([...c.build().interactions.ratings!], [3]);
+  }
+});
+
+test('ids sort numerically when every id is numeric, else by code units', () => {
   const b = new DatasetBuilder('t');
-  b.add('a', 'x', 1);
-  b.add('a', 'x', 3);
-  assert.deepEqual([...b.build().interactions.ratings!], [3]);
+  for (const [u, i] of [['10', 'b'], ['9', 'B'], ['100', 'a10'], ['9', 'a9'], ['09', 'a10']]) b.add(u, i);
+  const ds = b.build();
+  assert.deepEqual(ds.userIds, ['09', '9', '10', '100']);
+  assert.deepEqual(ds.itemIds, ['B', 'a10', 'a9', 'b']);
 });
 
 test('rating threshold keeps ratings >= threshold and drops users/items left empty', () => {

@@ -1,8 +1,12 @@
 /**
  * DatasetBuilder: turns raw rows (user id, item id, optional rating, optional timestamp) into a
- * `Dataset`. Raw ids become dense ids in order of first appearance (both directions kept);
- * duplicate (user, item) pairs are merged (the latest timestamp wins with its rating; without
- * timestamps the last row seen wins); an optional rating threshold keeps only ratings >= threshold.
+ * `Dataset`. Nothing in the result depends on the order of the rows (design/EVALUATION.md):
+ *  - raw ids become dense ids in sorted raw-id order (as numbers when every id of that kind is
+ *    numeric, else by UTF-16 code units), both directions kept;
+ *  - interactions are listed by (dense user, dense item);
+ *  - duplicate (user, item) pairs are merged: the latest timestamp wins with its rating, and on a
+ *    tie (or without timestamps) the larger rating wins;
+ *  - an optional rating threshold keeps only (merged) ratings >= threshold.
  */
 import type { Dataset, SideInfo } from './types.js';
 
@@ -45,8 +49,9 @@ export class DatasetBuilder {
     const pairsOfUser = this.pairAt[u] ?? (this.pairAt[u] = new Map());
     const at = pairsOfUser.get(i);
     if (at !== undefined) {
-      // Latest timestamp wins (ties: later row); without timestamps the later row wins.
-      if (timestamp === undefined || timestamp >= this.timestamps[at]) {
+      // Latest timestamp wins; on a tie (or without timestamps) the larger rating: never the row order.
+      const t = timestamp ?? 0;
+      if (t > this.timestamps[at] || (t === this.timestamps[at] && (rating ?? 0) > this.ratings[at])) {
         this.ratings[at] = rating ?? 0;
         this.timestamps[at] = timestamp ?? 0;
       }
@@ -74,13 +79,14 @@ export class DatasetBuilder {
     if (keep.length === 0) {
       throw new Error(threshold === undefined ? `${this.name}: no interactions` : `${this.name}: no interaction has rating >= ${threshold}`);
     }
-    const newUser = compactIds(this.users, keep, this.userIds.length);
-    const newItem = compactIds(this.items, keep, this.itemIds.length);
+    const newUser = compactIds(this.users, keep, this.userIds);
+    const newItem = compactIds(this.items, keep, this.itemIds);
     const n = keep.length;
     const users = new Int32Array(n);
     const items = new Int32Array(n);
     const ratings = this.hasRatings ? new Float32Array(n) : null;
     const timestamps = this.hasTimestamps ? new Float64Array(n) : null;
+    keep.sort((a, b) => newUser[this.users[a]] - newUser[this.users[b]] || newItem[this.items[a]] - newItem[this.items[b]]);
     keep.forEach((k, j) => {
       users[j] = newUser[this.users[k]];
       items[j] = newItem[this.items[k]];
@@ -135,16 +141,39 @@ function denseId(raw: string, index: Map<string, number>, ids: string[]): number
   return dense;
 }
 
-/** old dense id → new dense id (or -1 when unused by the kept pairs), preserving order. */
-function compactIds(ids: Int32Array, keep: readonly number[], nOld: number): Int32Array {
+/**
+ * old dense id (order of first appearance) → new dense id in sorted raw-id order, or -1 when the
+ * kept pairs do not use it.
+ */
+function compactIds(ids: Int32Array, keep: readonly number[], rawIds: readonly string[]): Int32Array {
+  const nOld = rawIds.length;
   const used = new Uint8Array(nOld);
   for (const k of keep) used[ids[k]] = 1;
+  const kept: number[] = [];
+  for (let old = 0; old < nOld; old++) if (used[old]) kept.push(old);
+  const compare = rawIdComparator(kept.map((old) => rawIds[old]));
+  kept.sort((a, b) => compare(rawIds[a], rawIds[b]));
   const mapping = new Int32Array(nOld).fill(-1);
-  let next = 0;
-  for (let old = 0; old < nOld; old++) if (used[old]) mapping[old] = next++;
+  kept.forEach((old, next) => (mapping[old] = next));
   return mapping;
 }
 
 function keptIds(rawIds: readonly string[], mapping: Int32Array): string[] {
-  return rawIds.filter((_, old) => mapping[old] >= 0);
+  const out: string[] = [];
+  rawIds.forEach((id, old) => {
+    if (mapping[old] >= 0) out[mapping[old]] = id;
+  });
+  return out;
+}
+
+const NUMERIC_ID = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+/**
+ * The order of raw ids: as numbers when every id given is numeric (ties such as '7' / '07' by the
+ * string), else by UTF-16 code units (never locale-dependent).
+ */
+export function rawIdComparator(ids: readonly string[]): (a: string, b: string) => number {
+  const byString = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+  if (!ids.every((id) => NUMERIC_ID.test(id))) return byString;
+  return (a, b) => Number(a) - Number(b) || byString(a, b);
 }

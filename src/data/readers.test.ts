@@ -47,10 +47,10 @@ test('ml-100k folder: ratings, Latin-1 titles, genres from u.genre, user side in
   assert.equal(ds.name, 'ml-100k');
   assert.equal(ds.nUsers, 2);
   assert.equal(ds.nItems, 2);
-  assert.deepEqual(ds.userIds, ['196', '186']);
+  assert.deepEqual(ds.userIds, ['186', '196']); // raw-id order, not the order of the rows
   assert.deepEqual(ds.itemIds, ['242', '302']);
   assert.deepEqual([...ds.interactions.ratings!], [3, 3, 5]);
-  assert.deepEqual([...ds.interactions.timestamps!], [881250949, 891717742, 881250950]);
+  assert.deepEqual([...ds.interactions.timestamps!], [891717742, 881250949, 881250950]);
   assert.deepEqual(ds.side.users?.get('186'), { age: '39', gender: 'F', occupation: 'executive', zip: '00000' });
   assert.equal(ds.side.items?.get('2')?.title, 'Misérables, Les (1995)');
   assert.equal(ds.side.items?.get('2')?.genres, 'Drama|War');
@@ -75,7 +75,7 @@ test('ml-1m folder: ratings.dat, users.dat codes mapped, Latin-1 movies.dat', as
   const ds = await loadDataset({ path: dir });
   assert.equal(ds.name, 'ml-1m');
   assert.equal(ds.interactions.users.length, 3);
-  assert.deepEqual(ds.itemIds, ['1193', '661']);
+  assert.deepEqual(ds.itemIds, ['661', '1193']); // numeric ids: numeric order
   assert.deepEqual(ds.side.users?.get('1'), { age: 'Under 18', gender: 'F', occupation: 'K-12 student', zip: '48067' });
   assert.deepEqual(ds.side.users?.get('2'), { age: '56+', gender: 'M', occupation: 'self-employed', zip: '70072' });
   assert.deepEqual(ds.side.items?.get('661'), { title: 'Misérables, Les (1995)', genres: 'Drama|Musical' });

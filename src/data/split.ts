@@ -1,7 +1,9 @@
 /**
  * Train / validation / test splits for ranking evaluation (see design/EVALUATION.md):
- *   leaveOneOut  per user, latest interaction (ties: larger item id) = test, second latest =
- *                validation, rest = train; random per user (seeded) when there are no timestamps.
+ *   leaveOneOut  per user, latest interaction (ties: larger raw item id) = test, second latest =
+ *                validation, rest = train; without timestamps, drawn (seeded) from the user's
+ *                items in raw-id order. Dense ids follow raw-id order (builder.ts), so no split
+ *                depends on the order of the rows (docs/evaluation.md).
  *                Users with fewer than 3 interactions keep everything in train.
  *   ratioSplit   per user, shuffle (seeded) or order by time, cut by ratios (RecBole style).
  *   userSplit    user ids into train / validation / test users (for unseen-user evaluation).
@@ -132,21 +134,39 @@ function partSizes(n: number, ratios: readonly number[]): [number, number, numbe
   return sizes;
 }
 
-/** Interaction positions grouped by user: user u's are positions[indptr[u] .. indptr[u+1]). */
+/**
+ * Interaction positions grouped by user: user u's are positions[indptr[u] .. indptr[u+1]), ordered
+ * by dense item id (= raw item id order, see builder.ts), never by the order of the rows.
+ */
 function interactionsByUser(ds: Dataset): { indptr: Int32Array; positions: Int32Array } {
-  const { users } = ds.interactions;
+  const { users, items } = ds.interactions;
   const indptr = new Int32Array(ds.nUsers + 1);
   for (let k = 0; k < users.length; k++) indptr[users[k] + 1]++;
   for (let u = 0; u < ds.nUsers; u++) indptr[u + 1] += indptr[u];
   const next = indptr.slice(0, ds.nUsers);
   const positions = new Int32Array(users.length);
   for (let k = 0; k < users.length; k++) positions[next[users[k]]++] = k;
+  for (let u = 0; u < ds.nUsers; u++) positions.subarray(indptr[u], indptr[u + 1]).sort((a, b) => items[a] - items[b]);
   return { indptr, positions };
 }
 
 /** Builds the split from each interaction's part, with evaluation negatives for both parts. */
 function assemble(ds: Dataset, parts: Uint8Array, method: SplitMethod, seed: number, negatives = DEFAULT_NEGATIVES): ImplicitSplit {
   if (!Number.isInteger(negatives) || negatives < 0) throw new RangeError(`negatives must be a non-negative integer, got ${negatives}`);
+  return splitFromParts(ds, parts, method, seed, negatives);
+}
+
+/**
+ * A split from each interaction's part (0 train, 1 validation, 2 test, aligned with
+ * `ds.interactions`) and either given evaluation negatives (split files) or a count to draw.
+ */
+export function splitFromParts(
+  ds: Dataset,
+  parts: Uint8Array,
+  method: SplitMethod,
+  seed: number,
+  negatives: number | Readonly<Record<EvalPart, UserItems>>,
+): ImplicitSplit {
   const { users, items, ratings } = ds.interactions;
   const partOf = (part: Part): UserItems => {
     const keep: number[] = [];
@@ -164,7 +184,7 @@ function assemble(ds: Dataset, parts: Uint8Array, method: SplitMethod, seed: num
   const test = partOf(Part.Test);
   const all = buildUserItems(ds.nUsers, users, items);
   const drawn = (heldOut: UserItems, part: EvalPart): UserItems =>
-    drawEvaluationNegatives({ all, heldOut, nItems: ds.nItems, count: negatives, rng: Rng.derive(seed, 'eval-negatives', part) });
+    drawEvaluationNegatives({ all, heldOut, nItems: ds.nItems, count: negatives as number, rng: Rng.derive(seed, 'eval-negatives', part) });
   return {
     method,
     seed,
@@ -174,7 +194,7 @@ function assemble(ds: Dataset, parts: Uint8Array, method: SplitMethod, seed: num
     trainRecency,
     validation,
     test,
-    negatives: { validation: drawn(validation, 'validation'), test: drawn(test, 'test') },
+    negatives: typeof negatives === 'number' ? { validation: drawn(validation, 'validation'), test: drawn(test, 'test') } : negatives,
   };
 }
 
@@ -201,4 +221,20 @@ function checkRatios(ratios: readonly number[]): void {
   if (!ratios.every((r) => Number.isFinite(r) && r > 0)) throw new RangeError(`ratios must all be positive, got [${ratios.join(', ')}]`);
   const sum = ratios[0] + ratios[1] + ratios[2];
   if (Math.abs(sum - 1) > 1e-6) throw new RangeError(`ratios must sum to 1, got [${ratios.join(', ')}] (sum ${sum})`);
+}
+
+/**
+ * The split with `positives` (per user, duplicates merged) as its train set and no recency ranks:
+ * for shuffled-label guards, whose samplers must exclude the labels trained on, as a real run does.
+ */
+export function withTrainSet(split: ImplicitSplit, positives: ReadonlyArray<{ readonly user: number; readonly items: Int32Array }>): ImplicitSplit {
+  const users: number[] = [];
+  const items: number[] = [];
+  for (const { user, items: own } of positives) {
+    for (const item of new Set(own)) {
+      users.push(user);
+      items.push(item);
+    }
+  }
+  return { ...split, train: buildUserItems(split.nUsers, Int32Array.from(users), Int32Array.from(items)), trainRecency: null };
 }

@@ -6,10 +6,15 @@
 import type { ImplicitSplit } from '../data/types.js';
 import type { Scorer } from './types.js';
 
-/** Scores each item by its number of TRAIN interactions over all users. */
-export function popularityScorer(split: ImplicitSplit): Scorer {
+/**
+ * Scores each item by its number of TRAIN interactions over all users; with `withValidation` (the
+ * test-history protocol 'train+validation', docs/evaluation.md) the validation interactions count
+ * too, as the history every compared model may then read at test.
+ */
+export function popularityScorer(split: ImplicitSplit, withValidation = false): Scorer {
   const trainCounts = new Float32Array(split.nItems);
   for (const item of split.train.indices) trainCounts[item]++;
+  if (withValidation) for (const item of split.validation.indices) trainCounts[item]++;
   return {
     nItems: split.nItems,
     scoreItems(_user, items, out) {

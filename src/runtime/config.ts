@@ -17,6 +17,7 @@ const probability = z.number().gt(0).lte(1);
 export const trainConfigSchema = z
   .object({
     data: z.string().optional(),
+    splitFiles: z.string().optional(), // a folder of split files (data/split-files.ts) instead of data + split
     format: z.enum(['auto', 'ml-100k', 'ml-1m', 'csv']).default('auto'),
     columns: z.array(z.string()).optional(),
     sep: z.string().optional(),
@@ -56,7 +57,9 @@ export const trainConfigSchema = z
     graphLayers: positiveInt.default(1),
     lambda: z.number().min(0).default(0.1),
     recentItems: z.number().int().min(0).default(0),
-    testHistory: z.enum(['train+validation', 'train']).optional(),
+    // What test may read as history (EVALUATION.md): 'train' for every model by default;
+    // 'train+validation' is a protocol option for the models that read a history at test.
+    testHistory: z.enum(['train', 'train+validation']).default('train'),
     head: z.enum(['mlp', 'mlp+dot']).default('mlp+dot'),
     norm: z.enum(['row', 'sym']).default('row'),
     selfLoop: z.boolean().default(true),
@@ -83,6 +86,7 @@ export const trainConfigSchema = z
     negatives: positiveInt.default(4),
     recencyWindow: z.number().int().min(0).default(0),
     recencyWeight: positiveInt.default(1),
+    // Default by split (withEvalDefault): sampled on leave-one-out, sampled and full on a ratio split.
     eval: z.array(z.enum(['sampled', 'full'])).min(1).default(['sampled', 'full']),
     k: z.array(positiveInt).min(1).default([10, 20]),
     evalEvery: positiveInt.default(5),
@@ -113,6 +117,18 @@ export const trainConfigSchema = z
     message: "algorithm 'graph' (graph aggregation) needs model 'text-graph'",
     path: ['algorithm'],
   })
+  .refine((c) => c.splitFiles === undefined || c.data === undefined, {
+    message: 'give either splitFiles (a split folder) or data, not both',
+    path: ['splitFiles'],
+  })
+  .refine((c) => c.splitFiles === undefined || c.algorithm !== 'fedrecon', {
+    message: "algorithm 'fedrecon' evaluates unseen users on its own user split; split files fix held-out items per user, not users",
+    path: ['splitFiles'],
+  })
+  .refine((c) => !c.eval.includes('full') || c.splitFiles !== undefined || c.split.startsWith('ratio:'), {
+    message: "full ranking is reported on ratio splits only (--split ratio:0.8,0.1,0.1): on leave-one-out, training negatives cannot serve the sampled and the full protocol honestly at once (docs/evaluation.md)",
+    path: ['eval'],
+  })
   .refine((c) => c.model !== 'neumf' || c.layers.length > 0, {
     message: 'NeuMF needs at least one MLP layer',
     path: ['layers'],
@@ -121,8 +137,8 @@ export const trainConfigSchema = z
     message: "the recent-items term of e_u needs model 'text-graph'",
     path: ['recentItems'],
   })
-  .refine((c) => c.testHistory === undefined || c.model === 'text-graph', {
-    message: "a history read at test needs model 'text-graph' (other models read none)",
+  .refine((c) => c.testHistory === 'train' || (c.model === 'text-graph' && c.recentItems > 0), {
+    message: "'train+validation' applies only to a model that reads a history at test (text-graph with recentItems > 0); the others are trained on train alone and read none",
     path: ['testHistory'],
   })
   .refine((c) => c.model !== 'text-graph' || c.algorithm !== 'fedrecon', {
@@ -223,6 +239,16 @@ function withAlgorithmDefaults(raw: unknown): unknown {
   return given.fraction !== undefined ? { ...defaults, clientsPerRound: undefined, ...given } : { ...defaults, ...given };
 }
 
+/**
+ * The protocols a run reports unless `eval` is given: full ranking only on a ratio split (leave-one-out
+ * trains with negatives that protect the sampled protocol's candidates; docs/evaluation.md).
+ */
+function withEvalDefault(raw: unknown): unknown {
+  if (typeof raw !== 'object' || raw === null || (raw as { eval?: unknown }).eval !== undefined) return raw;
+  const split = (raw as { split?: unknown }).split;
+  return { ...raw, eval: typeof split === 'string' && split.startsWith('ratio:') ? ['sampled', 'full'] : ['sampled'] };
+}
+
 export type TrainConfig = Readonly<z.infer<typeof trainConfigSchema>>;
 
 /**
@@ -240,7 +266,7 @@ function withDpDefaults(raw: unknown): unknown {
  * and what was expected.
  */
 export function parseTrainConfig(raw: unknown): TrainConfig {
-  const parsed = trainConfigSchema.safeParse(withDpDefaults(withTextGraphDefaults(withFedAvgDefaults(withGraphDefaults(withAlgorithmDefaults(withIalsDefaults(raw)))))));
+  const parsed = trainConfigSchema.safeParse(withEvalDefault(withDpDefaults(withTextGraphDefaults(withFedAvgDefaults(withGraphDefaults(withAlgorithmDefaults(withIalsDefaults(raw))))))));
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(config)'}: ${i.message}`);
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);

@@ -6,6 +6,7 @@
 import { loadDataset } from '../data/readers.js';
 import { generateSynthetic } from '../data/synthetic.js';
 import { leaveOneOut, ratioSplit } from '../data/split.js';
+import { readSplitFiles } from '../data/split-files.js';
 import { NegativeSampler } from '../data/negatives.js';
 import { rowOf } from '../data/user-items.js';
 import type { Dataset, EvalPart, ImplicitSplit } from '../data/types.js';
@@ -55,6 +56,31 @@ export async function loadConfiguredDataset(c: TrainConfig): Promise<Dataset> {
   });
 }
 
+/** The data set and split of a run: read from `--split-files`, or loaded and split by the config. */
+export interface ConfiguredSplit {
+  readonly dataset: Dataset;
+  readonly split: ImplicitSplit;
+  /** False when split files hold no validation part: nothing to select on, the last round/epoch is reported. */
+  readonly hasValidation: boolean;
+}
+
+export async function loadConfiguredSplit(c: TrainConfig, preloaded?: Dataset): Promise<ConfiguredSplit> {
+  if (c.splitFiles) {
+    const files = await readSplitFiles(c.splitFiles, { seed: c.seed });
+    if (c.eval.includes('full') && files.split.method !== 'ratio') {
+      throw new ConfigError(`eval: full ranking is reported on ratio splits only; the split files hold a ${files.split.method} split (docs/evaluation.md)`);
+    }
+    return files;
+  }
+  const dataset = preloaded ?? await loadConfiguredDataset(c);
+  return { dataset, split: splitDataset(dataset, c.split, c.seed), hasValidation: true };
+}
+
+/** The parts a run evaluates, and its config with selection on the last round when there is no validation part. */
+export function evaluationPlan(c: TrainConfig, hasValidation: boolean): { config: TrainConfig; parts: EvalPart[] } {
+  return hasValidation ? { config: c, parts: ['validation', 'test'] } : { config: { ...c, select: 'last' }, parts: ['test'] };
+}
+
 /** `loo` → leave-one-out (by time when timestamps exist); `ratio:0.8,0.1,0.1` → per-user ratio split. */
 export function splitDataset(ds: Dataset, spec: string, seed: number): ImplicitSplit {
   if (spec === 'loo') return leaveOneOut(ds, { seed });
@@ -79,14 +105,21 @@ export function centralPositives(split: ImplicitSplit, c: TrainConfig): UserPosi
   return Array.from({ length: split.nUsers }, (_, u) => ({ user: u, items: repeatRecent(rowOf(split.train, u), trainRecencyOf(split, u), recencyOf(c)) }));
 }
 
-/** `preloaded`: a data set built in memory (benchmarks) instead of the one the config names. */
-export async function runTraining(c: TrainConfig, onProgress?: ProgressListener, preloaded?: Dataset): Promise<TrainedRun> {
-  if (c.algorithm === 'fedrecon') throw new ConfigError("algorithm 'fedrecon' runs through runFedReconTraining (runtime/fedrecon-experiment.ts)");
+/** Engine switches that must not change results (benches compare them): `simd: false` forces generic MF clients. */
+export interface EngineOptions {
+  readonly simd?: boolean;
+  /** A data set built in memory (benchmarks) instead of the one the config names. */
+  readonly preloaded?: Dataset;
+}
+
+export async function runTraining(given: TrainConfig, onProgress?: ProgressListener, engine: EngineOptions = {}): Promise<TrainedRun> {
+  if (given.algorithm === 'fedrecon') throw new ConfigError("algorithm 'fedrecon' runs through runFedReconTraining (runtime/fedrecon-experiment.ts)");
   const started = performance.now();
-  const dataset = preloaded ?? await loadConfiguredDataset(c);
-  const split = splitDataset(dataset, c.split, c.seed);
+  const { dataset, split, hasValidation } = await loadConfiguredSplit(given, engine.preloaded);
+  const { config: c, parts } = evaluationPlan(given, hasValidation);
   const config = modelConfigOf(c);
   const probeOpts = { part: 'validation' as const, protocols: ['sampled' as const], ks: c.k };
+  const probeValidation = (m: Scorer): RankingResult => (hasValidation ? evaluateRanking(m, split, probeOpts) : {});
   const selection = new BestCheckpoint(c.k[0]);
   let model: RecModel;
   let history: HistoryEntry[];
@@ -94,13 +127,13 @@ export async function runTraining(c: TrainConfig, onProgress?: ProgressListener,
 
   if (c.model === 'ials') {
     ({ model, history } = trainIals(c, split, (m, round) => {
-      const validation = evaluateRanking(m, split, probeOpts);
+      const validation = probeValidation(m);
       selection.consider(round, validation, () => cloneParams(m.params));
       return validation;
     }, onProgress));
   } else if (isGraphModel(c.model)) {
     ({ model, history } = trainGraph(c, split, (m, epoch) => {
-      const validation = evaluateRanking(m, split, probeOpts);
+      const validation = probeValidation(m);
       selection.consider(epoch, validation, () => cloneParams(m.params));
       return validation;
     }, onProgress));
@@ -114,7 +147,7 @@ export async function runTraining(c: TrainConfig, onProgress?: ProgressListener,
       new NegativeSampler(split),
       { epochs: c.epochs, batch: effectiveBatch(c), loss: c.loss, negatives: c.negatives, optimizer: clientOptimizerOf(c), evalEvery: c.evalEvery, seed: c.seed },
       (epoch) => {
-        const validation = evaluateRanking(central, split, probeOpts);
+        const validation = probeValidation(central);
         selection.consider(epoch, validation, () => cloneParams(central.params));
         return validation;
       },
@@ -143,7 +176,7 @@ export async function runTraining(c: TrainConfig, onProgress?: ProgressListener,
     };
     const probe = (round: number) => {
       const current = assembled();
-      const validation = evaluateRanking(current, split, probeOpts);
+      const validation = probeValidation(current);
       selection.consider(round, validation, () => cloneParams(current.params));
       return validation;
     };
@@ -159,7 +192,7 @@ export async function runTraining(c: TrainConfig, onProgress?: ProgressListener,
       history = await parallel.run(probe, onProgress);
     } else {
       const samplers = clients.map((client) => clientNegativeSource(split.nItems, client));
-      const work = withDistributedDp(runClientRound);
+      const work = withDistributedDp((plan, g, client, state, sampler) => runClientRound(plan, g, client, state, sampler, { simd: engine.simd }));
       const sequential = new FederatedSimulation(clients, global, strategy,
         (plan, g, client, state) => work(plan, g, client, state, samplers[client.clientId]), simOptions);
       sim = sequential;
@@ -170,15 +203,15 @@ export async function runTraining(c: TrainConfig, onProgress?: ProgressListener,
   }
   const chosen = c.select === 'best' ? selection.best : null;
   if (chosen) model = createModel(model.config, model.nUsers, model.nItems, chosen);
-  const final = evaluateParts(model, split, c, ['validation', 'test']);
-  const popularity = evaluateParts(popularityScorer(split), split, c, ['validation', 'test']);
-  const random = evaluateParts(randomScorer(split.nItems, c.seed), split, c, ['validation', 'test']);
+  const final = evaluateParts(model, split, c, parts);
+  const popularity = evaluateParts(popularityScorer(split), split, c, parts);
+  const random = evaluateParts(randomScorer(split.nItems, c.seed), split, c, parts);
   const totalSeconds = (performance.now() - started) / 1000;
   const trainSeconds = history.reduce((s, h) => s + h.seconds, 0);
   const result: ResultDocument = {
     dataset: { name: dataset.name, users: dataset.nUsers, items: dataset.nItems, interactions: dataset.interactions.users.length, split: split.method },
     config: { ...c, lr: effectiveLr(c), batch: effectiveBatch(c), selectedRound: chosen ? selection.round : history.length },
-    metrics: { test: final.test as SplitMetrics, validation: final.validation as SplitMetrics },
+    metrics: { test: final.test as SplitMetrics, validation: (final.validation ?? {}) as SplitMetrics },
     baselines: {
       popularity: { test: popularity.test, validation: popularity.validation },
       random: { test: random.test, validation: random.validation },

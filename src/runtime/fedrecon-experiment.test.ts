@@ -61,12 +61,14 @@ test('explicit run: explicit block per split and per baseline; FedRecon beats th
   assert.ok(result.history[9].validation.explicit);
 });
 
-test('implicit run: sampled and full ranking of unseen users beside popularity and random', async () => {
+test('implicit run: sampled ranking of unseen users beside popularity and random (full ranking on a ratio split)', async () => {
   const { result } = await runFedReconTraining(parseTrainConfig({ ...small, feedback: 'implicit', rounds: 5, evalEvery: 5 }));
   for (const part of ['test', 'validation'] as const) {
-    assert.ok(result.metrics[part].sampled!['HR@10'] >= 0 && result.metrics[part].full!['NDCG@10'] >= 0);
-    assert.ok(result.baselines.popularity[part]!.sampled && result.baselines.random[part]!.full);
+    assert.ok(result.metrics[part].sampled!['HR@10'] >= 0 && result.metrics[part].full === undefined);
+    assert.ok(result.baselines.popularity[part]!.sampled && result.baselines.random[part]!.sampled);
   }
+  const ratio = await runFedReconTraining(parseTrainConfig({ ...small, feedback: 'implicit', rounds: 2, evalEvery: 2, split: 'ratio:0.8,0.1,0.1' }));
+  assert.ok(ratio.result.metrics.test.full!['NDCG@10'] >= 0);
 });
 
 test('config: FedRecon defaults fill absent fields only; FedAvg defaults unchanged; bad combinations named', () => {

@@ -22,12 +22,12 @@
  * train positives; models/text-graph/model.ts), in every mode, over seeds 42, 43, 44 of graph
  * aggregation with that head: validation 0.691 / 0.408 (mean) against 0.675 / 0.399 without it, higher
  * NDCG@10 on every seed; 5 latest: 0.682 / 0.405; 20 latest (seed 42 only): 0.679 / 0.403.
- * At test the recent items start with the validation item (`testHistory` 'train+validation': the
- * interaction just before the test one, never trained on; runtime/text-graph-experiment.ts
- * `splitRecentItems`); training and validation do not change, so neither does the selected round.
+ * At test the recent items are the user's latest TRAIN positives, as every model reads only train
+ * at test (the common protocol, docs/evaluation.md); `--test-history train+validation` is a protocol
+ * option, never this model's default.
  * No imports: the config schema uses this module.
  */
-const BOTH_MODES = { recencyWindow: 20, recencyWeight: 3, recentItems: 10, testHistory: 'train+validation' };
+const BOTH_MODES = { recencyWindow: 20, recencyWeight: 3, recentItems: 10 };
 export const TEXT_GRAPH_DEFAULTS: Record<'central' | 'federated', Record<string, unknown>> = {
   central: { epochs: 20, batch: 256, lr: 0.002, evalEvery: 2, ...BOTH_MODES },
   // Every client every round.

@@ -29,11 +29,12 @@ test('recent items: the latest train positives, or with the validation item firs
   assert.equal(splitRecentItems(split, 0, true), null);
 });
 
-test('recent items: without an order in time, the validation item is left out', () => {
+test('recent items: without an order in time, the train+validation test history is refused', () => {
   const ds = dataset(false);
   const split = leaveOneOut(ds, { seed: 1, negatives: 3 });
   assert.equal(split.method, 'leave-one-out-random');
-  assert.deepEqual(splitRecentItems(split, 3, true), splitRecentItems(split, 3));
+  assert.throws(() => splitRecentItems(split, 3, true), /testHistory 'train\+validation' needs leave-one-out by time .* this split is leave-one-out-random$/);
+  assert.ok(splitRecentItems(split, 3));
 });
 
 test('central text-graph: the test scorer reads the trained tables of the selected epoch, however often it was probed before', async () => {

@@ -11,7 +11,8 @@
  *     per round: sample clients, each downloads θ, the head and its personal rows, trains
  *     (text-graph-client.ts) and uploads; the strategy aggregates; validation is probed;
  *  4. evaluate validation and test with each user's joint layer and personalised table (test's
- *     recent items start with the validation item, `testHistory`; `splitRecentItems`);
+ *     recent items are train's, or with the protocol option `testHistory` 'train+validation'
+ *     start with the validation item; `splitRecentItems`);
  *     popularity and random baselines in the same run.
  */
 import { NegativeSampler } from '../data/negatives.js';
@@ -40,8 +41,8 @@ import { fitEpoch } from '../train/fit.js';
 import { createTextEncoder } from '../text/encoders.js';
 import { readUserTextFile, userTexts } from '../text/user-text.js';
 import type { ResultDocument, SplitMetrics } from '../report/result.js';
-import { clientOptimizerOf, effectiveBatch, effectiveLr, recencyOf, serverOptimizerOf, type TrainConfig } from './config.js';
-import { centralPositives, evaluateParts, loadConfiguredDataset, splitDataset } from './experiment.js';
+import { ConfigError, clientOptimizerOf, effectiveBatch, effectiveLr, recencyOf, serverOptimizerOf, type TrainConfig } from './config.js';
+import { centralPositives, evaluateParts, evaluationPlan, loadConfiguredSplit } from './experiment.js';
 import { partitionClients, sampleClients } from './clients.js';
 import { selectionScore } from './selection.js';
 import type { HistoryEntry, ProgressListener } from './types.js';
@@ -85,11 +86,14 @@ export function textGraphConfigOf(c: TrainConfig, textDim: number): TextGraphCon
  * validation item comes first: it is the interaction just before the test one, which the device has
  * seen, as sequential recommenders evaluate (SASRec, Kang & McAuley, ICDM 2018; NCF's protocol even
  * trains on it). It is never trained on here, and it is no test candidate in either protocol. Other
- * splits have no such order: there it is left out.
+ * splits have no such order: there the option is refused. The default protocol is 'train'.
  */
 export function splitRecentItems(split: ImplicitSplit, k: number, withValidation = false): RecentItems | null {
   if (k === 0) return null;
-  const afterTrain = withValidation && split.method === 'leave-one-out-time';
+  if (withValidation && split.method !== 'leave-one-out-time') {
+    throw new ConfigError(`testHistory 'train+validation' needs leave-one-out by time (the validation item is then the interaction just before the test one); this split is ${split.method}`);
+  }
+  const afterTrain = withValidation;
   return recentItemsOf(Array.from({ length: split.nUsers }, (_, u) => {
     const seen = afterTrain ? rowOf(split.validation, u).slice(0, k) : new Int32Array(0);
     const train = latestEntries(rowOf(split.train, u), trainRecencyOf(split, u), k - seen.length);
@@ -127,10 +131,10 @@ export function graphOptionsOf(c: TrainConfig): GraphOptions {
   };
 }
 
-export async function runTextGraphTraining(c: TrainConfig, onProgress?: ProgressListener): Promise<TextGraphRun> {
+export async function runTextGraphTraining(given: TrainConfig, onProgress?: ProgressListener): Promise<TextGraphRun> {
   const started = performance.now();
-  const dataset = await loadConfiguredDataset(c);
-  const split = splitDataset(dataset, c.split, c.seed);
+  const { dataset, split, hasValidation } = await loadConfiguredSplit(given);
+  const { config: c, parts } = evaluationPlan(given, hasValidation);
   const text = await userTextVectors(c, dataset);
   const cfg = textGraphConfigOf(c, text.dim);
   const inputs = textInputs(cfg, text.vectors, initJointLayer(cfg, Rng.derive(c.seed, 'init-joint')));
@@ -140,7 +144,7 @@ export async function runTextGraphTraining(c: TrainConfig, onProgress?: Progress
   // checkpoint at the end would give, without copying every user's personal tables.
   let best: { score: number; round: number; parts: ReturnType<typeof evaluateParts> } | null = null;
   const probe: Probe = (scorers, round) => {
-    const validation = evaluateRanking(scorers.validation, split, probeOpts);
+    const validation = hasValidation ? evaluateRanking(scorers.validation, split, probeOpts) : {};
     const score = selectionScore(validation, c.k[0]);
     if (c.select === 'best' && score !== undefined && score > (best?.score ?? -Infinity)) {
       best = { score, round, parts: evaluateBothParts(scorers, split, c) };
@@ -151,15 +155,20 @@ export async function runTextGraphTraining(c: TrainConfig, onProgress?: Progress
     ? trainCentralTextGraph(c, cfg, split, inputs, probe, onProgress)
     : trainFederatedTextGraph(c, cfg, split, inputs, probe, onProgress);
   const chosen = best as { round: number; parts: ReturnType<typeof evaluateParts> } | null;
-  const final = chosen?.parts ?? evaluateBothParts(trained.scorers, split, c);
-  const popularity = evaluateParts(popularityScorer(split), split, c, ['validation', 'test']);
-  const random = evaluateParts(randomScorer(split.nItems, c.seed), split, c, ['validation', 'test']);
+  const final = chosen?.parts ?? (hasValidation ? evaluateBothParts(trained.scorers, split, c) : evaluateParts(trained.scorers.test, split, c, ['test']));
+  // The test-history protocol applies to the baselines that can read a history: popularity at test
+  // then counts the validation interactions too.
+  const popularity = {
+    ...evaluateParts(popularityScorer(split), split, c, parts.filter((p) => p === 'validation')),
+    ...evaluateParts(popularityScorer(split, c.testHistory === 'train+validation'), split, c, ['test']),
+  };
+  const random = evaluateParts(randomScorer(split.nItems, c.seed), split, c, parts);
   const history = trained.history;
   const trainSeconds = history.reduce((s, h) => s + h.seconds, 0);
   const result: ResultDocument = {
     dataset: { name: dataset.name, users: dataset.nUsers, items: dataset.nItems, interactions: dataset.interactions.users.length, split: split.method },
     config: { ...c, lr: effectiveLr(c), batch: effectiveBatch(c), encoderId: text.encoder, textDim: text.dim, selectedRound: chosen?.round ?? history.length },
-    metrics: { test: final.test as SplitMetrics, validation: final.validation as SplitMetrics },
+    metrics: { test: final.test as SplitMetrics, validation: (final.validation ?? {}) as SplitMetrics },
     baselines: {
       popularity: { test: popularity.test, validation: popularity.validation },
       random: { test: random.test, validation: random.validation },
