@@ -166,7 +166,7 @@ test('malformed side-info lines are errors too', async () => {
 
 test('a rating threshold on data without ratings is an error', async () => {
   const dir = folderWith({ 'pairs.csv': '1,2\n' });
-  await rejectsWith(loadDataset({ path: join(dir, 'pairs.csv'), ratingThreshold: 4 }), 'pairs.csv: ratingThreshold 4 given but the file has no rating column');
+  await rejectsWith(loadDataset({ path: join(dir, 'pairs.csv'), ratingThreshold: 4 }), 'pairs.csv: a rating threshold (4) was given but the file has no rating column');
 });
 
 test('bad column names are rejected', async () => {

@@ -52,7 +52,7 @@ export async function loadDataset(opts: LoadDatasetOptions): Promise<Dataset> {
   const builder = new DatasetBuilder(opts.name ?? source.defaultName, { ratingThreshold: opts.ratingThreshold });
   const format = await delimitedFormat(source, opts);
   if (opts.ratingThreshold !== undefined && !format.columns.includes('rating')) {
-    throw new DataError(source.ratingsFile, undefined, `ratingThreshold ${opts.ratingThreshold} given but the file has no rating column`);
+    throw new DataError(source.ratingsFile, undefined, `a rating threshold (${opts.ratingThreshold}) was given but the file has no rating column`);
   }
   await readInteractions(source.ratingsFile, format, builder);
   return builder.build(await readSideInfo(source));
@@ -80,9 +80,10 @@ async function folderSource(folder: string, requested: DatasetFormat, wantsCsv: 
   ];
   for (const [format, file] of candidates) {
     if (requested !== 'auto' && requested !== format) continue;
-    if (wantsCsv && format !== 'csv') continue;
     const ratingsFile = join(folder, file);
     if ((await pathKind(ratingsFile)) === 'file') {
+      // columns / sep given: the folder's ratings file is read as CSV/TSV with them.
+      if (wantsCsv) return { format: 'csv', ratingsFile, defaultName: basename(folder) };
       return { format, ratingsFile, defaultName: format === 'csv' ? basename(folder) : format };
     }
   }

@@ -17,7 +17,9 @@ import type { LocalParams, ModelConfig, RecModel } from '../models/types.js';
 import { FedAvg } from '../federated/fedavg.js';
 import { clientNegativeSource, runClientRound } from '../federated/client-work.js';
 import type { ResultDocument, SplitMetrics } from '../report/result.js';
-import { ConfigError, clientOptimizerOf, effectiveBatch, effectiveLr, recencyOf, serverOptimizerOf, type TrainConfig } from './config.js';
+import { ConfigError, clientOptimizerOf, effectiveBatch, recencyOf, serverOptimizerOf, type TrainConfig } from './config.js';
+import { recordedConfig } from './config-scope.js';
+import { FEDREC_VERSION } from '../version.js';
 import { repeatRecent } from '../train/recency.js';
 import type { UserPositives } from '../train/examples.js';
 import { trainRecencyOf } from '../data/recency.js';
@@ -30,6 +32,8 @@ import { cloneParams } from '../models/params.js';
 import { FederatedSimulation, initGlobal } from './simulation.js';
 import { ParallelSimulation, shareGlobal } from './parallel-simulation.js';
 import type { HistoryEntry, ProgressListener } from './types.js';
+import { reportStatus } from './status.js';
+import { checkNegativeRoom } from '../data/negative-room.js';
 
 export interface TrainedRun {
   readonly result: ResultDocument;
@@ -39,8 +43,11 @@ export interface TrainedRun {
 }
 
 export async function loadConfiguredDataset(c: TrainConfig): Promise<Dataset> {
+  reportStatus(c.data ? `reading ${c.data}` : 'generating the synthetic data set');
   if (c.data) {
-    return loadDataset({ path: c.data, format: c.format, columns: c.columns, sep: c.sep, ratingThreshold: c.ratingThreshold });
+    const ds = await loadDataset({ path: c.data, format: c.format, columns: c.columns, sep: c.sep, ratingThreshold: c.ratingThreshold });
+    reportStatus(`read ${ds.nUsers} users, ${ds.nItems} items, ${ds.interactions.users.length} interactions`);
+    return ds;
   }
   return generateSynthetic({
     users: c.syntheticUsers,
@@ -52,6 +59,12 @@ export async function loadConfiguredDataset(c: TrainConfig): Promise<Dataset> {
 
 /** `loo` → leave-one-out (by time when timestamps exist); `ratio:0.8,0.1,0.1` → per-user ratio split. */
 export function splitDataset(ds: Dataset, spec: string, seed: number): ImplicitSplit {
+  const split = splitBySpec(ds, spec, seed);
+  checkNegativeRoom(split, ds.name, ds.userIds);
+  return split;
+}
+
+function splitBySpec(ds: Dataset, spec: string, seed: number): ImplicitSplit {
   if (spec === 'loo') return leaveOneOut(ds, { seed });
   const m = /^ratio:([\d.]+),([\d.]+),([\d.]+)$/.exec(spec);
   if (!m) throw new ConfigError(`split: expected 'loo' or 'ratio:TRAIN,VALID,TEST' (e.g. ratio:0.8,0.1,0.1), got '${spec}'`);
@@ -155,7 +168,9 @@ export async function runTraining(c: TrainConfig, onProgress?: ProgressListener)
   const trainSeconds = history.reduce((s, h) => s + h.seconds, 0);
   const result: ResultDocument = {
     dataset: { name: dataset.name, users: dataset.nUsers, items: dataset.nItems, interactions: dataset.interactions.users.length, split: split.method },
-    config: { ...c, lr: effectiveLr(c), batch: effectiveBatch(c), selectedRound: chosen ? selection.round : history.length },
+    fedrecVersion: FEDREC_VERSION,
+    selectedRound: chosen ? selection.round : history.length,
+    config: recordedConfig(c),
     metrics: { test: final.test as SplitMetrics, validation: final.validation as SplitMetrics },
     baselines: {
       popularity: { test: popularity.test, validation: popularity.validation },

@@ -23,7 +23,9 @@ import { FedRecon, reconstructLocal, runFedReconClient, type PhaseOptions, type 
 import { RECON_SPLITS } from '../federated/recon-split.js';
 import type { ClientData, RoundPlan } from '../federated/types.js';
 import type { ResultDocument, SplitMetrics } from '../report/result.js';
-import { ConfigError, clientOptimizerOf, effectiveBatch, effectiveLr, serverOptimizerOf, type TrainConfig } from './config.js';
+import { ConfigError, clientOptimizerOf, effectiveBatch, serverOptimizerOf, type TrainConfig } from './config.js';
+import { recordedConfig } from './config-scope.js';
+import { FEDREC_VERSION } from '../version.js';
 import { loadConfiguredDataset, modelConfigOf, splitDataset } from './experiment.js';
 import {
   allRows, explicitEvaluationUsers, federatedMeanRating, implicitEvaluationClients, rowsOfUsers, trainingClients,
@@ -94,7 +96,9 @@ export async function runFedReconTraining(c: TrainConfig, onProgress?: ProgressL
       interactions: dataset.interactions.users.length,
       split: `users ${c.userSplit.join('/')} (${users.train.length}/${users.validation.length}/${users.test.length}); ${evaluate.heldOut}`,
     },
-    config: { ...c, lr: effectiveLr(c), batch: effectiveBatch(c), clientsPerRound },
+    fedrecVersion: FEDREC_VERSION,
+    selectedRound: history.length,
+    config: recordedConfig(c),
     metrics: { test: final.test!, validation: final.validation! },
     baselines: evaluate.baselines(),
     history,

@@ -38,9 +38,12 @@ import { updateBytes } from '../federated/bytes.js';
 import { buildEpochExamples } from '../train/examples.js';
 import { fitEpoch } from '../train/fit.js';
 import { createTextEncoder } from '../text/encoders.js';
+import { reportStatus } from './status.js';
 import { readUserTextFile, userTexts } from '../text/user-text.js';
 import type { ResultDocument, SplitMetrics } from '../report/result.js';
-import { clientOptimizerOf, effectiveBatch, effectiveLr, recencyOf, serverOptimizerOf, type TrainConfig } from './config.js';
+import { clientOptimizerOf, effectiveBatch, recencyOf, serverOptimizerOf, type TrainConfig } from './config.js';
+import { recordedConfig } from './config-scope.js';
+import { FEDREC_VERSION } from '../version.js';
 import { centralPositives, evaluateParts, loadConfiguredDataset, splitDataset } from './experiment.js';
 import { partitionClients, sampleClients } from './clients.js';
 import { selectionScore } from './selection.js';
@@ -55,6 +58,7 @@ export interface TextGraphRun {
 /** The users' text vectors [nUsers, textDim] per the config's encoder and ablation. */
 export async function userTextVectors(c: TrainConfig, dataset: Dataset): Promise<{ vectors: Float32Array; dim: number; encoder: string }> {
   const texts = userTexts(dataset, c.userText ? readUserTextFile(c.userText) : undefined);
+  reportStatus(`loading the '${c.encoder}' text encoder`);
   const encoder = await createTextEncoder({ kind: c.encoder, model: c.encoderModel, cacheRoot: c.cacheDir, seed: c.seed });
   const dim = encoder.dim;
   const vectors = new Float32Array(dataset.nUsers * dim);
@@ -69,6 +73,7 @@ export async function userTextVectors(c: TrainConfig, dataset: Dataset): Promise
     return { vectors, dim, encoder: `random unit vectors (${dim}-d)` };
   }
   const order = c.textAblation === 'shuffle' ? Rng.derive(c.seed, 'shuffle-text').shuffle(texts.map((_, u) => u)) : null;
+  reportStatus(`encoding ${texts.length} user texts with ${encoder.id} (cached after the first run)`);
   const encoded = await encoder.encode(order ? order.map((u) => texts[u]) : texts);
   encoded.forEach((v, u) => vectors.set(v, u * dim));
   return { vectors, dim, encoder: encoder.id };
@@ -158,7 +163,9 @@ export async function runTextGraphTraining(c: TrainConfig, onProgress?: Progress
   const trainSeconds = history.reduce((s, h) => s + h.seconds, 0);
   const result: ResultDocument = {
     dataset: { name: dataset.name, users: dataset.nUsers, items: dataset.nItems, interactions: dataset.interactions.users.length, split: split.method },
-    config: { ...c, lr: effectiveLr(c), batch: effectiveBatch(c), encoderId: text.encoder, textDim: text.dim, selectedRound: chosen?.round ?? history.length },
+    fedrecVersion: FEDREC_VERSION,
+    selectedRound: chosen?.round ?? history.length,
+    config: { ...recordedConfig(c), encoderId: text.encoder, textDim: text.dim },
     metrics: { test: final.test as SplitMetrics, validation: final.validation as SplitMetrics },
     baselines: {
       popularity: { test: popularity.test, validation: popularity.validation },
