@@ -47,7 +47,7 @@ export function runShape(given: Readonly<Record<string, unknown>>, name: FieldNa
 }
 
 export function describeShape(c: RunShape): string {
-  return `model ${c.model}, algorithm ${c.algorithm}, mode ${c.mode}`;
+  return c.mode === 'central' ? `model ${c.model}, mode central` : `model ${c.model}, algorithm ${c.algorithm}, mode federated`;
 }
 
 function parseOrExplain(raw: Record<string, unknown>, name: FieldNamer): TrainConfig {

@@ -20,7 +20,7 @@ import { resolveTrainConfig } from './train-config.js';
 import { trainHelp } from './train-help.js';
 
 export const TRAIN_FLAGS: Record<string, FlagSpec> = {
-  data: { key: 'data', kind: 'string', help: 'MovieLens folder, ratings file or CSV/TSV (default: built-in synthetic data)' },
+  data: { key: 'data', kind: 'string', help: 'MovieLens folder, ratings file or CSV/TSV (none given: built-in synthetic data)' },
   format: { key: 'format', kind: 'string', help: 'auto | ml-100k | ml-1m | csv' },
   columns: { key: 'columns', kind: 'list', help: 'column roles for CSV/TSV, e.g. user,item,rating,timestamp' },
   sep: { key: 'sep', kind: 'string', help: 'field separator for CSV/TSV' },
@@ -76,8 +76,8 @@ export const TRAIN_FLAGS: Record<string, FlagSpec> = {
   'client-weighting': { key: 'clientWeighting', kind: 'string', help: 'fedrecon: examples | uniform weight of each client update' },
   encoder: { key: 'encoder', kind: 'string', help: 'text-graph: use (offline Universal Sentence Encoder) | transformers (needs @huggingface/transformers installed) | hash' },
   'encoder-model': { key: 'encoderModel', kind: 'string', help: 'text-graph, --encoder transformers: hub id or local model dir (none given: Xenova/all-MiniLM-L6-v2)' },
-  'cache-dir': { key: 'cacheDir', kind: 'string', help: 'text-graph: cache for embeddings and models (default $FEDREC_CACHE or ~/.cache/fedrec)' },
-  'user-text': { key: 'userText', kind: 'string', help: 'text-graph: CSV of user,text (default: template from u.user / users.dat)' },
+  'cache-dir': { key: 'cacheDir', kind: 'string', help: 'text-graph: cache for embeddings and models (none given: $FEDREC_CACHE or ~/.cache/fedrec)' },
+  'user-text': { key: 'userText', kind: 'string', help: 'text-graph: CSV of user,text (none given: a template from u.user / users.dat)' },
   'text-ablation': { key: 'textAblation', kind: 'string', help: 'text-graph: none | shuffle (texts permuted among users) | random (random vectors)' },
   neighbors: { key: 'neighbors', kind: 'integer', help: 'graph: top-N most similar users per user' },
   'graph-layers': { key: 'graphLayers', kind: 'integer', help: 'graph: propagation layers L of R = S\'\'·A (--layers is the MLP widths)' },
