@@ -6,11 +6,8 @@
  */
 import { rowOf } from '../data/user-items.js';
 import type { TrainConfig } from '../runtime/config.js';
-import { runTraining, type TrainedRun } from '../runtime/experiment.js';
 import { encodeModelFile } from '../runtime/model-file.js';
-import { runFedReconTraining } from '../runtime/fedrecon-experiment.js';
-import { runTextGraphTraining } from '../runtime/text-graph-experiment.js';
-import type { ResultDocument } from '../report/result.js';
+import { runConfiguredTraining, type RunOutcome } from '../runtime/run.js';
 import { HelpRequest, parseFlags, suggestion, UsageError, type FlagSpec } from './flags.js';
 import { prepareOutput, writeOutput } from './output.js';
 import { startProgress } from './progress.js';
@@ -134,11 +131,9 @@ export async function trainCommand(argv: readonly string[]): Promise<number> {
   const outPath = out ? prepareOutput('--out', out) : undefined;
   const savePath = save ? prepareOutput('--save', save) : undefined;
   const progress = startProgress({ k: config.k[0], unit: config.mode === 'federated' ? 'round' : 'epoch', quiet });
-  let run: { result: ResultDocument };
+  let run: RunOutcome;
   try {
-    run = config.model === 'text-graph'
-      ? await runTextGraphTraining(config, progress.onRound)
-      : config.algorithm === 'fedrecon' ? await runFedReconTraining(config, progress.onRound) : await runTraining(config, progress.onRound);
+    run = await runConfiguredTraining(config, progress.onRound);
   } finally {
     progress.stop();
   }
@@ -148,8 +143,8 @@ export async function trainCommand(argv: readonly string[]): Promise<number> {
     if (written.failure) problems.push(`${flag}: could not write (${written.failure}); saved to ${written.path} instead`);
   };
   if (outPath) report('--out', writeOutput(outPath, JSON.stringify(doc, null, 2) + '\n'));
-  if (savePath && 'model' in run) {
-    const { dataset, split, model } = run as TrainedRun;
+  if (savePath && run.model && run.split) {
+    const { dataset, split, model } = run;
     const titles = dataset.side.items ? dataset.itemIds.map((id) => dataset.side.items?.get(id)?.title ?? '') : undefined;
     report('--save', writeOutput(savePath, encodeModelFile(model, {
       userIds: dataset.userIds,
