@@ -42,6 +42,7 @@ export function startProgress(opts: ProgressOptions): Progress {
     ? new cliProgress.SingleBar({ format: ` {bar} {value}/{total} ${opts.unit}s | {elapsedText} elapsed, ETA {etaText} | loss {loss} | {info}`, stream, hideCursor: true }, cliProgress.Presets.shades_classic)
     : null;
   let barStarted = false;
+  let lastInfo = ''; // the bar keeps the latest validation figure between evaluated rounds
   const unsubscribe = onStatus((line) => {
     if (barStarted) return; // the bar owns the line once rounds run
     stream.write(`fedrec: ${line} (${duration(elapsed())})\n`);
@@ -55,7 +56,8 @@ export function startProgress(opts: ProgressOptions): Progress {
     const rmse = entry.validation.explicit?.rmse;
     const info = hr !== undefined ? `val HR@${opts.k} ${hr.toFixed(4)} NDCG@${opts.k} ${(ndcg ?? NaN).toFixed(4)}` : rmse !== undefined ? `val RMSE ${rmse.toFixed(4)}` : '';
     if (bar) {
-      const fields = { loss: entry.loss.toFixed(4), info, elapsedText: duration(elapsed()), etaText: duration(eta) };
+      if (info !== '') lastInfo = info;
+      const fields = { loss: entry.loss.toFixed(4), info: lastInfo, elapsedText: duration(elapsed()), etaText: duration(eta) };
       if (!barStarted) {
         bar.start(total, entry.round, fields);
         barStarted = true;
