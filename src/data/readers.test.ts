@@ -150,7 +150,7 @@ test('malformed lines name the file, the line and what was expected', async () =
   await rejectsWith(loadDataset({ path: join(dir, 'ratings.dat') }), "ratings.dat line 3: expected a finite number for rating, got 'NaN'");
   await rejectsWith(
     loadDataset({ path: join(dir, 'time.csv'), columns: ['user', 'item', 'rating', 'timestamp'] }),
-    "time.csv line 2: expected a finite number for timestamp, got 'yesterday'",
+    "time.csv line 2: expected a timestamp (a number or an ISO-8601 date such as 2024-05-01T12:30:00Z), got 'yesterday'",
   );
   await rejectsWith(loadDataset({ path: join(dir, 'empty.csv') }), 'empty.csv: empty file: expected interaction rows');
   await rejectsWith(loadDataset({ path: join(dir, 'missing.csv') }), 'missing.csv: not found: expected a ratings file or a MovieLens folder');

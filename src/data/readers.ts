@@ -14,7 +14,8 @@
 import { stat } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import { DatasetBuilder } from './builder.js';
-import { parseColumns, columnsFromHeader, positionalColumns, readInteractions, splitFields, type DelimitedFormat } from './delimited.js';
+import { parseColumns, columnsFromHeader, positionalColumns, readInteractions, type DelimitedFormat } from './delimited.js';
+import { csvFields } from './csv-records.js';
 import { DataError } from './errors.js';
 import { firstLine } from './lines.js';
 import { ML100K_GENRES, readMl100kGenres, readMl100kItems, readMl100kUsers, readMl1mMovies, readMl1mUsers, type SideRecords } from './side-info.js';
@@ -107,12 +108,14 @@ async function delimitedFormat(source: Source, opts: LoadDatasetOptions): Promis
   if (first === null) throw new DataError(file, undefined, 'empty file: expected interaction rows');
   const sep = opts.sep ?? defaultSep(file, first);
   if (sep === '') throw new RangeError('loadDataset: sep must not be empty');
-  const fields = splitFields(first, sep);
+  const fields = csvFields(file, first, sep);
   const columns = opts.columns ? parseColumns(opts.columns) : columnsFromHeader(fields) ?? positionalColumns(fields.length);
   if (columns === null) {
     throw new DataError(file, 1, `cannot tell the columns of ${fields.length} fields: pass columns, e.g. ['user', 'item', 'rating', 'timestamp']`);
   }
-  return { sep, columns, numericIds: false };
+  // MovieLens ratings.csv (ML-20M, ML-25M, latest) has no quotes: the fast line splitter reads it.
+  const movielens = first.replace(/^\uFEFF/, '').trim() === 'userId,movieId,rating,timestamp';
+  return { sep, columns, numericIds: false, quoted: !movielens };
 }
 
 function defaultSep(file: string, first: string): string {
