@@ -7,6 +7,7 @@
 import { ConfigError } from '../runtime/config.js';
 import { DataError } from '../data/errors.js';
 import { FEDREC_VERSION } from '../version.js';
+import { MissingPackageError } from '../text/transformers.js';
 import { describeConfigError, asFlag } from './config-errors.js';
 import { flagHelp, HelpRequest, suggestion, UsageError } from './flags.js';
 import { trainCommand } from './train.js';
@@ -68,7 +69,7 @@ export async function main(argv: readonly string[]): Promise<number> {
 
 /** The one line a user sees for an expected failure, or null for an unexpected one. */
 export function userMessage(err: unknown): string | null {
-  if (err instanceof UsageError || err instanceof DataError) return err.message;
+  if (err instanceof UsageError || err instanceof DataError || err instanceof MissingPackageError) return err.message;
   if (err instanceof ConfigError) return describeConfigError(err, asFlag);
   const e = err as NodeJS.ErrnoException;
   if (e && typeof e.code === 'string' && e.path && ['ENOENT', 'EACCES', 'EPERM', 'EISDIR', 'ENOTDIR', 'ENOSPC', 'EROFS', 'EMFILE'].includes(e.code)) {
