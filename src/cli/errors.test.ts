@@ -71,7 +71,9 @@ test('data and file errors name the flag or the file', () => {
   const three = join(dir, 'three.csv');
   writeFileSync(three, 'user,item,rating,timestamp\n1,2,5,100\n1,3,4,101\n2,2,3,102\n');
   refused(['train', '--data', three, '--rounds', '1', '--quiet'], /too few items to train: user 1 .* no item is left to sample as a training negative/);
-  refused(['train', '--data', three, '--rating-threshold', '4', '--columns', 'user,item', '--quiet'], /--rating-threshold|no rating column/);
+  const pairs = join(dir, 'pairs.csv');
+  writeFileSync(pairs, 'user,item\n1,2\n2,3\n');
+  refused(['train', '--data', pairs, '--rating-threshold', '4', '--quiet'], /^fedrec train: pairs\.csv: a rating threshold \(4\) was given but the file has no rating column$/);
 });
 
 test('--data FOLDER --columns reads the folder\'s ratings file with those columns', { skip: !existsSync(join(ml100k, 'u.data')) && 'needs ../shared/data/ml-100k' }, () => {
