@@ -59,12 +59,6 @@ export async function loadConfiguredDataset(c: TrainConfig): Promise<Dataset> {
 
 /** `loo` → leave-one-out (by time when timestamps exist); `ratio:0.8,0.1,0.1` → per-user ratio split. */
 export function splitDataset(ds: Dataset, spec: string, seed: number): ImplicitSplit {
-  const split = splitBySpec(ds, spec, seed);
-  checkNegativeRoom(split, ds.name, ds.userIds);
-  return split;
-}
-
-function splitBySpec(ds: Dataset, spec: string, seed: number): ImplicitSplit {
   if (spec === 'loo') return leaveOneOut(ds, { seed });
   const m = /^ratio:([\d.]+),([\d.]+),([\d.]+)$/.exec(spec);
   if (!m) throw new ConfigError(`split: expected 'loo' or 'ratio:TRAIN,VALID,TEST' (e.g. ratio:0.8,0.1,0.1), got '${spec}'`);
@@ -91,6 +85,7 @@ export async function runTraining(c: TrainConfig, onProgress?: ProgressListener)
   const started = performance.now();
   const dataset = await loadConfiguredDataset(c);
   const split = splitDataset(dataset, c.split, c.seed);
+  checkNegativeRoom(split, c.data ?? dataset.name, dataset.userIds);
   const config = modelConfigOf(c);
   const probeOpts = { part: 'validation' as const, protocols: ['sampled' as const], ks: c.k };
   const selection = new BestCheckpoint(c.k[0]);

@@ -39,6 +39,7 @@ import { buildEpochExamples } from '../train/examples.js';
 import { fitEpoch } from '../train/fit.js';
 import { createTextEncoder } from '../text/encoders.js';
 import { reportStatus } from './status.js';
+import { checkNegativeRoom } from '../data/negative-room.js';
 import { readUserTextFile, userTexts } from '../text/user-text.js';
 import type { ResultDocument, SplitMetrics } from '../report/result.js';
 import { clientOptimizerOf, effectiveBatch, recencyOf, serverOptimizerOf, type TrainConfig } from './config.js';
@@ -136,6 +137,7 @@ export async function runTextGraphTraining(c: TrainConfig, onProgress?: Progress
   const started = performance.now();
   const dataset = await loadConfiguredDataset(c);
   const split = splitDataset(dataset, c.split, c.seed);
+  checkNegativeRoom(split, c.data ?? dataset.name, dataset.userIds);
   const text = await userTextVectors(c, dataset);
   const cfg = textGraphConfigOf(c, text.dim);
   const inputs = textInputs(cfg, text.vectors, initJointLayer(cfg, Rng.derive(c.seed, 'init-joint')));
