@@ -125,7 +125,7 @@ export async function graphCompareBenchmark(): Promise<void> {
   for (const { label, config } of GRAPH_COMPARE_RUNS) {
     const run = await runTraining(parseTrainConfig({ ...data, split: RATIO, eval: ['full'], k: [10, 20], ...config }));
     const doc = run.result;
-    const chosen = `${doc.config.selectedRound}/${doc.history.length}`;
+    const chosen = `${doc.selectedRound}/${doc.history.length}`;
     for (const part of ['test', 'validation'] as const) {
       const m = doc.metrics[part].full ?? {};
       table.push([label, part, ...metrics.map((k) => (m[k] ?? NaN).toFixed(4)), chosen, doc.timing.secondsPerRound.toFixed(2)]);

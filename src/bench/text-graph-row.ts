@@ -22,7 +22,7 @@ const row: CompareRow = {
   test: pick(run.result.metrics.test.sampled),
   validation: pick(run.result.metrics.validation.sampled),
   popularity: pick(run.result.baselines.popularity.test!.sampled),
-  config: run.result.config as Record<string, unknown>,
+  config: { ...(run.result.config as Record<string, unknown>), selectedRound: run.result.selectedRound },
   secondsPerRound: run.result.timing.secondsPerRound,
 };
 parentPort!.postMessage(row);

@@ -22,7 +22,7 @@ export async function joinCommand(argv: readonly string[]): Promise<number> {
   const f = parseFlags(argv, JOIN_FLAGS) as {
     server?: string; token?: string; data?: string; state?: string; report?: string; maxMinutes?: number; pauseBeforeSubmitMs?: number; quiet?: boolean;
   };
-  for (const flag of ['server', 'token', 'data'] as const) if (!f[flag]) throw new UsageError(`fedrec join: --${flag} is required`);
+  for (const flag of ['server', 'token', 'data'] as const) if (!f[flag]) throw new UsageError(`--${flag} is required`);
   let report;
   try {
     report = await joinAndTrain({

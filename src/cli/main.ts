@@ -1,11 +1,16 @@
 /**
- * The `fedrec` command: dispatches to subcommands and turns every expected failure (bad flags,
- * bad config, bad data) into one clear line on stderr and exit code 2 — never a stack trace.
+ * The `fedrec` command: dispatches to subcommands and turns every failure into one line on stderr
+ * that names what was wrong — exit code 2 for usage and data errors (bad flags, config, files),
+ * 1 for anything unexpected — never a stack trace unless `--debug` (or FEDREC_DEBUG=1) asks for it.
+ * `fedrec <command> --help` works for every command that parses its flags with parseFlags.
  */
 import { ConfigError } from '../runtime/config.js';
 import { DataError } from '../data/errors.js';
-import { UsageError } from './flags.js';
-import { trainCommand, trainHelp } from './train.js';
+import { FEDREC_VERSION } from '../version.js';
+import { MissingPackageError } from '../text/transformers.js';
+import { describeConfigError, asFlag } from './config-errors.js';
+import { flagHelp, HelpRequest, suggestion, UsageError } from './flags.js';
+import { trainCommand } from './train.js';
 import { recommendCommand } from './recommend.js';
 
 const COMMANDS: Record<string, (argv: readonly string[]) => Promise<number>> = {
@@ -21,10 +26,10 @@ const COMMANDS: Record<string, (argv: readonly string[]) => Promise<number>> = {
   split: async (argv) => (await import('./split.js')).splitCommand(argv),
 };
 
-const USAGE = `usage: fedrec <command> [flags]
+const USAGE = `usage: fedrec <command> [flags]      (fedrec <command> --help: its flags)
 
 commands:
-  train       train (federated or centralised) and evaluate; --help for flags
+  train       train (federated or centralised) and evaluate
   recommend   top-K recommendations from a saved model, or on-device from a coordinator (--server)
   serve       run the federated coordinator (--config FILE [--port] [--db PATH])
   token       token create [--db PATH]: issue a client token; token operator [--db PATH]: the dashboard's operator token
@@ -33,30 +38,53 @@ commands:
   report      an HTML report of result JSON files (RUN.json … --out report.html)
   privacy     ε of a DP-FedAvg run (RDP accountant), or the noise multiplier for a target ε
   split       write a data set's train / validation / test split and evaluation negatives (--out DIR)
+
+flags for every command: --help, --debug (show the stack of an error); fedrec --version
 `;
 
 export async function main(argv: readonly string[]): Promise<number> {
-  const [command, ...rest] = argv;
+  const debug = argv.includes('--debug') || process.env.FEDREC_DEBUG === '1';
+  const [command, ...rest] = argv.filter((a) => a !== '--debug');
+  if (command === '--version' || command === '-V') {
+    process.stdout.write(`fedrec ${FEDREC_VERSION}\n`);
+    return 0;
+  }
   if (!command || command === '--help' || command === '-h') {
-    process.stdout.write(USAGE);
+    (command ? process.stdout : process.stderr).write(USAGE);
     return command ? 0 : 2;
   }
   const run = COMMANDS[command];
   if (!run) {
-    process.stderr.write(`fedrec: unknown command '${command}'; expected one of: ${Object.keys(COMMANDS).join(', ')}\n`);
+    process.stderr.write(`fedrec: unknown command '${command}'${suggestion(command, Object.keys(COMMANDS), '')} (commands: ${Object.keys(COMMANDS).join(', ')}; fedrec --help)\n`);
     return 2;
-  }
-  if (command === 'train' && (rest.includes('--help') || rest.includes('-h'))) {
-    process.stdout.write(trainHelp() + '\n');
-    return 0;
   }
   try {
     return await run(rest);
   } catch (err) {
-    if (err instanceof UsageError || err instanceof ConfigError || err instanceof DataError) {
-      process.stderr.write(`fedrec ${command}: ${err.message}\n`);
-      return 2;
+    if (err instanceof HelpRequest) {
+      process.stdout.write(commandHelp(command, err));
+      return 0;
     }
-    throw err;
+    const known = userMessage(err);
+    process.stderr.write(`fedrec ${command}: ${known ?? `internal error: ${(err as Error)?.message ?? String(err)}`}\n`);
+    if (debug) process.stderr.write(`${(err as Error)?.stack ?? String(err)}\n`);
+    else if (!known) process.stderr.write(`fedrec ${command}: run again with --debug to see where it happened\n`);
+    return known ? 2 : 1;
   }
+}
+
+/** The one line a user sees for an expected failure, or null for an unexpected one. */
+export function userMessage(err: unknown): string | null {
+  if (err instanceof UsageError || err instanceof DataError || err instanceof MissingPackageError) return err.message;
+  if (err instanceof ConfigError) return describeConfigError(err, asFlag);
+  const e = err as NodeJS.ErrnoException;
+  if (e && typeof e.code === 'string' && e.path && ['ENOENT', 'EACCES', 'EPERM', 'EISDIR', 'ENOTDIR', 'ENOSPC', 'EROFS', 'EMFILE'].includes(e.code)) {
+    return `${e.path}: ${e.message.replace(/^\w+: /, '').replace(/, \w+ '.*'$/, '')}`;
+  }
+  return null;
+}
+
+function commandHelp(command: string, req: HelpRequest): string {
+  const summary = new RegExp(`^  ${command}\\s+(.*)$`, 'm').exec(USAGE)?.[1];
+  return `usage: fedrec ${command} [flags]${summary ? `\n${summary}` : ''}\n\n${flagHelp(req.specs)}\n`;
 }

@@ -28,7 +28,7 @@ export const PARTITION_FLAGS: Record<string, FlagSpec> = {
 
 export async function partitionCommand(argv: readonly string[]): Promise<number> {
   const { out, ...raw } = parseFlags(argv, PARTITION_FLAGS) as Record<string, unknown> & { out?: string };
-  if (!out) throw new UsageError('fedrec partition: --out DIR is required');
+  if (!out) throw new UsageError('--out DIR is required');
   const c = parseTrainConfig(raw);
   const dataset = await loadConfiguredDataset(c);
   const files = c.algorithm === 'fedrecon'

@@ -23,8 +23,8 @@ export const RECOMMEND_FLAGS: Record<string, FlagSpec> = {
 export async function recommendCommand(argv: readonly string[]): Promise<number> {
   const f = parseFlags(argv, RECOMMEND_FLAGS) as { modelFile?: string; user?: string; k?: number; json?: boolean; server?: string; token?: string; data?: string; state?: string };
   if (f.server !== undefined) return recommendFromServer(f);
-  if (!f.modelFile) throw new UsageError('fedrec recommend: --model-file is required');
-  if (f.user === undefined) throw new UsageError('fedrec recommend: --user is required');
+  if (!f.modelFile) throw new UsageError('--model-file is required');
+  if (f.user === undefined) throw new UsageError('--user is required');
   const k = f.k ?? 10;
   if (k < 1) throw new UsageError(`-k: expected a positive integer, got ${k}`);
   const { model, header } = loadModelFile(f.modelFile);
@@ -41,8 +41,8 @@ export async function recommendCommand(argv: readonly string[]): Promise<number>
 }
 
 async function recommendFromServer(f: { server?: string; token?: string; data?: string; state?: string; user?: string; k?: number; json?: boolean }): Promise<number> {
-  if (!f.token) throw new UsageError('fedrec recommend: --token is required with --server');
-  if (!f.data) throw new UsageError('fedrec recommend: --data is required with --server');
+  if (!f.token) throw new UsageError('--token is required with --server');
+  if (!f.data) throw new UsageError('--data is required with --server');
   const k = f.k ?? 10;
   if (k < 1) throw new UsageError(`-k: expected a positive integer, got ${k}`);
   let recs;

@@ -15,7 +15,7 @@ export const SERVE_FLAGS: Record<string, FlagSpec> = {
 
 export async function serveCommand(argv: readonly string[]): Promise<number> {
   const f = parseFlags(argv, SERVE_FLAGS) as { config?: string; port?: number; host?: string; db?: string };
-  if (!f.config) throw new UsageError('fedrec serve: --config FILE is required');
+  if (!f.config) throw new UsageError('--config FILE is required');
   const config = readServerConfig(f.config);
   const running = await startCoordinator({ config, dbPath: f.db ?? 'fedrec.db', port: f.port, host: f.host, logger: { level: 'info' } });
   process.stderr.write(`fedrec serve: listening on ${running.url}\n`);

@@ -1,12 +1,50 @@
-/** The human-readable end-of-run summary: model vs baselines per split and protocol. */
+/**
+ * The human-readable end-of-run summary: model vs baselines. By default narrow (HR and NDCG at the
+ * first K of the main protocol, test and validation, about 70 columns); `full` lists every split,
+ * protocol and K.
+ */
 import Table from 'cli-table3';
 import type { ResultDocument, SplitMetrics } from '../report/result.js';
 
-export function summaryTable(doc: ResultDocument): string {
+export interface SummaryOptions {
+  /** Every protocol and K (default: HR/NDCG at the first K). */
+  readonly full?: boolean;
+}
+
+export function summaryTable(doc: ResultDocument, opts: SummaryOptions = {}): string {
   const c = doc.config as Record<string, unknown>;
+  const unit = c.mode === 'federated' ? 'round' : 'epoch';
   const head = `${doc.dataset.name}: ${doc.dataset.users} users, ${doc.dataset.items} items, ${doc.dataset.interactions} interactions, split ${doc.dataset.split}\n` +
-    `${c.model} ${c.mode}${c.mode === 'federated' ? ` (${c.algorithm})` : ''}: ${doc.history.length} ${c.mode === 'federated' ? 'rounds' : 'epochs'}, ` +
-    `${doc.timing.secondsPerRound.toFixed(3)} s each, ${doc.timing.totalSeconds.toFixed(1)} s total`;
+    `${c.model} ${c.mode}${c.mode === 'federated' ? ` (${c.algorithm})` : ''}: ${doc.history.length} ${unit}${doc.history.length === 1 ? '' : 's'}, ` +
+    `${doc.timing.secondsPerRound.toFixed(3)} s each, ${doc.timing.totalSeconds.toFixed(1)} s total; ` +
+    `metrics of ${unit} ${doc.selectedRound}${c.select === 'best' ? ' (best validation)' : ''}`;
+  return `${head}\n${opts.full ? fullTable(doc) : narrowTable(doc)}`;
+}
+
+const plain = () => (process.stdout.isTTY ? {} : { style: { head: [], border: [] } }); // no colour codes in pipes and files
+
+/** One row per scorer: test and validation HR/NDCG at the first K of the main protocol (or RMSE / accuracy). */
+function narrowTable(doc: ResultDocument): string {
+  const k = ((doc.config as { k?: number[] }).k ?? [10])[0];
+  const scorers: [string, { test?: SplitMetrics; validation?: SplitMetrics }][] = [
+    [String((doc.config as { model?: string }).model), doc.metrics],
+    ...Object.entries(doc.baselines),
+  ];
+  const explicit = doc.metrics.test.explicit !== undefined;
+  const proto = doc.metrics.test.sampled ? 'sampled' : 'full';
+  const cols: [string, (m: SplitMetrics | undefined) => number | undefined][] = explicit
+    ? [['RMSE', (m) => m?.explicit?.rmse], ['accuracy', (m) => m?.explicit?.ratingAccuracy]]
+    : [[`HR@${k}`, (m) => m?.[proto]?.[`HR@${k}`]], [`NDCG@${k}`, (m) => m?.[proto]?.[`NDCG@${k}`]]];
+  const table = new Table({ head: [explicit ? '' : proto, ...cols.map(([n]) => `test ${n}`), ...cols.map(([n]) => `val ${n}`)], ...plain() });
+  for (const [name, m] of scorers) {
+    const cell = (v: number | undefined) => (v === undefined ? '' : v.toFixed(4));
+    table.push([name, ...cols.map(([, f]) => cell(f(m.test))), ...cols.map(([, f]) => cell(f(m.validation)))]);
+  }
+  return `${table.toString()}\n(--full-table: every protocol and K; --json or --out: the whole result)`;
+}
+
+function fullTable(doc: ResultDocument): string {
+  const c = doc.config as Record<string, unknown>;
   const rows: { name: string; split: string; m: SplitMetrics | undefined }[] = [];
   for (const part of ['test', 'validation'] as const) {
     rows.push({ name: String(c.model), split: part, m: doc.metrics[part] });
@@ -27,8 +65,7 @@ export function summaryTable(doc: ResultDocument): string {
     }
     if (r.m?.explicit) for (const k of ['rmse', 'mae', 'ratingAccuracy']) if (!keys.has(k)) { keys.add(k); columns.push(k); }
   }
-  const plain = process.stdout.isTTY ? {} : { style: { head: [], border: [] } }; // no colour codes in pipes and files
-  const table = new Table({ head: ['model', 'split', ...columns], ...plain });
+  const table = new Table({ head: ['model', 'split', ...columns], ...plain() });
   for (const r of rows) {
     table.push([r.name, r.split, ...columns.map((col) => {
       const [proto, k] = col.includes(' ') ? col.split(' ') : ['explicit', col];
@@ -36,5 +73,5 @@ export function summaryTable(doc: ResultDocument): string {
       return v === undefined ? '' : v.toFixed(4);
     })]);
   }
-  return `${head}\n${table.toString()}`;
+  return table.toString();
 }

@@ -11,8 +11,9 @@ export const TOKEN_FLAGS: Record<string, FlagSpec> = {
 
 export async function tokenCommand(argv: readonly string[]): Promise<number> {
   const [sub, ...rest] = argv;
+  if (sub === '--help' || sub === '-h') parseFlags(['--help'], TOKEN_FLAGS); // shows the flags of 'token create'
   if (sub === 'operator') return (await import('./operator-token.js')).operatorTokenCommand(rest);
-  if (sub !== 'create') throw new UsageError(`fedrec token: expected 'create' or 'operator', got '${sub ?? ''}'`);
+  if (sub !== 'create') throw new UsageError(`expected 'token create' or 'token operator', got '${sub ?? ''}'`);
   const f = parseFlags(rest, TOKEN_FLAGS) as { db?: string; label?: string; count?: number };
   const count = f.count ?? 1;
   if (count < 1 || count > 100_000) throw new UsageError(`--count: expected 1..100000, got ${count}`);

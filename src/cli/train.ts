@@ -1,22 +1,24 @@
 /**
- * `fedrec train`: flags → validated config → run → progress on stderr (TTY only), a summary table,
- * the result JSON (stdout with --json, a file with --out), an optional saved model (--save).
+ * `fedrec train`: flags (over an optional --config file) → validated config → output paths checked
+ * → run with progress on stderr → a summary table, the result JSON (stdout with --json, a file with
+ * --out), an optional saved model (--save). `--help` shows the effective defaults of the chosen
+ * model/algorithm/mode (train-help.ts).
  */
-import { renameSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import cliProgress from 'cli-progress';
-import { parseTrainConfig } from '../runtime/config.js';
-import { runTraining, type TrainedRun } from '../runtime/experiment.js';
-import { saveModelFile } from '../runtime/model-file.js';
 import { rowOf } from '../data/user-items.js';
-import { runFedReconTraining } from '../runtime/fedrecon-experiment.js';
-import { runTextGraphTraining } from '../runtime/text-graph-experiment.js';
-import { flagHelp, parseFlags, UsageError, type FlagSpec } from './flags.js';
+import type { TrainConfig } from '../runtime/config.js';
+import { encodeModelFile } from '../runtime/model-file.js';
+import { runConfiguredTraining, type RunOutcome } from '../runtime/run.js';
+import { HelpRequest, parseFlags, suggestion, UsageError, type FlagSpec } from './flags.js';
+import { prepareOutput, writeOutput } from './output.js';
+import { startProgress } from './progress.js';
+import { readRunConfig } from './run-config.js';
 import { summaryTable } from './summary.js';
-import type { HistoryEntry } from '../runtime/types.js';
+import { resolveTrainConfig } from './train-config.js';
+import { trainHelp } from './train-help.js';
 
 export const TRAIN_FLAGS: Record<string, FlagSpec> = {
-  data: { key: 'data', kind: 'string', help: 'MovieLens folder, ratings file or CSV/TSV (default: built-in synthetic data)' },
+  data: { key: 'data', kind: 'string', help: 'MovieLens folder, ratings file or CSV/TSV (none given: built-in synthetic data)' },
   'split-files': { key: 'splitFiles', kind: 'string', help: 'train and evaluate on a split folder: fedrec split output (train.tsv, test.tsv, …) or NCF files (NAME.train.rating, NAME.test.rating, NAME.test.negative)' },
   format: { key: 'format', kind: 'string', help: 'auto | ml-100k | ml-1m | csv' },
   columns: { key: 'columns', kind: 'list', help: 'column roles for CSV/TSV, e.g. user,item,rating,timestamp' },
@@ -24,139 +26,173 @@ export const TRAIN_FLAGS: Record<string, FlagSpec> = {
   'rating-threshold': { key: 'ratingThreshold', kind: 'number', help: 'keep interactions with rating ≥ X as positives' },
   split: { key: 'split', kind: 'string', help: "loo (leave-one-out by time) | ratio:0.8,0.1,0.1" },
   model: { key: 'model', kind: 'string', help: 'mf | neumf | lightgcn | ncl | text-graph | ials (implicit ALS; --mode central or --algorithm ials)' },
-  dim: { key: 'dim', kind: 'integer', help: 'embedding width (default 32)' },
-  layers: { key: 'layers', kind: 'numberList', help: "MLP widths of the NeuMF tower or the text-graph head (default 32,16,8; 'none': text-graph head without hidden layers)" },
-  'gcn-layers': { key: 'gcnLayers', kind: 'integer', help: 'LightGCN/NCL propagation layers L (default 3)' },
-  'reg-weight': { key: 'regWeight', kind: 'number', help: 'LightGCN/NCL L2 on the batch\'s layer-0 rows (default 1e-4)' },
-  'ssl-temp': { key: 'sslTemp', kind: 'number', help: 'NCL contrastive temperature (default 0.1)' },
-  'ssl-reg': { key: 'sslReg', kind: 'number', help: 'NCL structural-contrast weight (default 1e-6 central, 1e-7 federated)' },
-  'ssl-alpha': { key: 'sslAlpha', kind: 'number', help: 'NCL weight of the item structural term (default 1)' },
-  'proto-reg': { key: 'protoReg', kind: 'number', help: 'NCL prototype-contrast weight (default 1e-7)' },
-  'hyper-layers': { key: 'hyperLayers', kind: 'integer', help: 'NCL: structural contrast on layer 2k (default 1)' },
-  clusters: { key: 'clusters', kind: 'integer', help: 'NCL k-means prototypes per side (default 100)' },
-  'kmeans-iterations': { key: 'kmeansIterations', kind: 'integer', help: 'NCL k-means iterations per E-step (default 10)' },
-  'warm-up': { key: 'warmUp', kind: 'integer', help: 'NCL epochs/rounds before the prototype term starts (default 20)' },
-  mode: { key: 'mode', kind: 'string', help: 'central | federated (default federated)' },
+  dim: { key: 'dim', kind: 'integer', help: 'embedding width' },
+  layers: { key: 'layers', kind: 'numberList', help: "MLP widths of the NeuMF tower or the text-graph head ('none': text-graph head without hidden layers)" },
+  'gcn-layers': { key: 'gcnLayers', kind: 'integer', help: 'LightGCN/NCL propagation layers L' },
+  'reg-weight': { key: 'regWeight', kind: 'number', help: 'LightGCN/NCL L2 on the batch\'s layer-0 rows' },
+  'ssl-temp': { key: 'sslTemp', kind: 'number', help: 'NCL contrastive temperature' },
+  'ssl-reg': { key: 'sslReg', kind: 'number', help: 'NCL structural-contrast weight' },
+  'ssl-alpha': { key: 'sslAlpha', kind: 'number', help: 'NCL weight of the item structural term' },
+  'proto-reg': { key: 'protoReg', kind: 'number', help: 'NCL prototype-contrast weight' },
+  'hyper-layers': { key: 'hyperLayers', kind: 'integer', help: 'NCL: structural contrast on layer 2k' },
+  clusters: { key: 'clusters', kind: 'integer', help: 'NCL k-means prototypes per side' },
+  'kmeans-iterations': { key: 'kmeansIterations', kind: 'integer', help: 'NCL k-means iterations per E-step' },
+  'warm-up': { key: 'warmUp', kind: 'integer', help: 'NCL epochs/rounds before the prototype term starts' },
+  mode: { key: 'mode', kind: 'string', help: 'central | federated' },
   algorithm: { key: 'algorithm', kind: 'string', help: 'fedavg | fedrecon (Federated Reconstruction: stateless clients, unseen evaluation users) | graph (text-graph aggregation; the default for --model text-graph) | ials (federated implicit ALS: closed-form user solves on the device)' },
-  feedback: { key: 'feedback', kind: 'string', help: 'implicit | explicit (ratings, MSE; fedrecon only; fedrecon default explicit)' },
+  feedback: { key: 'feedback', kind: 'string', help: 'implicit | explicit (ratings, MSE; fedrecon only)' },
   loss: { key: 'loss', kind: 'string', help: 'bce | bpr' },
-  rounds: { key: 'rounds', kind: 'integer', help: 'federated rounds (default 60)' },
-  epochs: { key: 'epochs', kind: 'integer', help: 'centralised epochs (default 20)' },
-  'clients-per-round': { key: 'clientsPerRound', kind: 'integer', help: 'clients sampled per round (default all)' },
+  rounds: { key: 'rounds', kind: 'integer', help: 'federated rounds' },
+  epochs: { key: 'epochs', kind: 'integer', help: 'centralised epochs' },
+  'clients-per-round': { key: 'clientsPerRound', kind: 'integer', help: 'clients sampled per round (none given: every client)' },
   fraction: { key: 'fraction', kind: 'number', help: 'fraction of clients sampled per round' },
-  workers: { key: 'workers', kind: 'integer', help: 'worker threads for the FedAvg simulation (default 1; results match)' },
-  'users-per-client': { key: 'usersPerClient', kind: 'integer', help: 'users held by one client (default 1)' },
-  'local-epochs': { key: 'localEpochs', kind: 'integer', help: 'client epochs per round (default 2)' },
-  'recency-window': { key: 'recencyWindow', kind: 'integer', help: "each user's N latest train interactions are weighted up (MF/NeuMF FedAvg and text-graph default 20; 0 = off)" },
-  'recency-weight': { key: 'recencyWeight', kind: 'integer', help: 'how many times each of them counts (MF/NeuMF FedAvg and text-graph default 3; 1 = off)' },
-  batch: { key: 'batch', kind: 'integer', help: 'minibatch size (default 256 central, 32 client)' },
-  lr: { key: 'lr', kind: 'number', help: 'learning rate (default 0.002 central, 0.01 client)' },
+  workers: { key: 'workers', kind: 'integer', help: 'worker threads for the FedAvg simulation (results match)' },
+  'users-per-client': { key: 'usersPerClient', kind: 'integer', help: 'users held by one client' },
+  'local-epochs': { key: 'localEpochs', kind: 'integer', help: 'client epochs per round' },
+  'recency-window': { key: 'recencyWindow', kind: 'integer', help: "each user's N latest train interactions are weighted up (0 = off)" },
+  'recency-weight': { key: 'recencyWeight', kind: 'integer', help: 'how many times each of them counts (1 = off)' },
+  batch: { key: 'batch', kind: 'integer', help: 'minibatch size (client or central)' },
+  lr: { key: 'lr', kind: 'number', help: 'learning rate (client or central)' },
   optimizer: { key: 'optimizer', kind: 'string', help: 'sgd | adam (client / central optimiser)' },
   l2: { key: 'l2', kind: 'number', help: 'L2 weight decay on touched rows' },
-  'unobserved-weight': { key: 'unobservedWeight', kind: 'number', help: 'iALS: weight α₀ of every unobserved (user, item) pair (default 0.1)' },
-  'reg-exponent': { key: 'regExponent', kind: 'number', help: 'iALS: exponent ν of the frequency-scaled regularisation l2·(count + α₀·total)^ν (default 1)' },
-  download: { key: 'download', kind: 'string', help: 'model download precision: f32 | f16 | q8 (8-bit, a scale per row); item embeddings only (default f32)' },
-  'server-lr': { key: 'serverLr', kind: 'number', help: 'server learning rate (default 1)' },
+  'unobserved-weight': { key: 'unobservedWeight', kind: 'number', help: 'iALS: weight α₀ of every unobserved (user, item) pair' },
+  'reg-exponent': { key: 'regExponent', kind: 'number', help: 'iALS: exponent ν of the frequency-scaled regularisation l2·(count + α₀·total)^ν' },
+  download: { key: 'download', kind: 'string', help: 'model download precision: f32 | f16 | q8 (8-bit, a scale per row); item embeddings only' },
+  'server-lr': { key: 'serverLr', kind: 'number', help: 'server learning rate' },
   'server-momentum': { key: 'serverMomentum', kind: 'number', help: 'server momentum (FedAvgM)' },
-  'server-optimizer': { key: 'serverOptimizer', kind: 'string', help: 'sgd | adam: server optimiser applying the averaged update (default sgd)' },
+  'server-optimizer': { key: 'serverOptimizer', kind: 'string', help: 'sgd | adam: server optimiser applying the averaged update' },
   'row-averaging': { key: 'rowAveraging', kind: 'string', help: 'touched | all: average item rows over clients that touched them, or all' },
-  negatives: { key: 'negatives', kind: 'integer', help: 'training negatives per positive, renewed every epoch (default 4)' },
+  negatives: { key: 'negatives', kind: 'integer', help: 'training negatives per positive, renewed every epoch' },
   eval: { key: 'eval', kind: 'list', help: 'sampled,full' },
   k: { key: 'k', kind: 'numberList', help: 'cut-offs, e.g. 10,20' },
   'eval-every': { key: 'evalEvery', kind: 'integer', help: 'validate every N rounds/epochs' },
-  select: { key: 'select', kind: 'string', help: 'best | last: report the round/epoch with the best validation NDCG, or the last (default best)' },
-  seed: { key: 'seed', kind: 'integer', help: 'random seed (default 42)' },
-  'user-split': { key: 'userSplit', kind: 'fractionList', help: 'fedrecon: train,validation,test user fractions (default 0.8,0.1,0.1)' },
+  select: { key: 'select', kind: 'string', help: 'best | last: report the round/epoch with the best validation NDCG, or the last' },
+  seed: { key: 'seed', kind: 'integer', help: 'random seed' },
+  'user-split': { key: 'userSplit', kind: 'fractionList', help: 'fedrecon: train,validation,test user fractions' },
   'recon-split': { key: 'reconSplit', kind: 'string', help: 'fedrecon training: alternate | reuse (all data for both phases); evaluation always disjoint' },
-  'recon-optimizer': { key: 'reconOptimizer', kind: 'string', help: 'fedrecon: sgd | adam for reconstructing user tables (default sgd)' },
+  'recon-optimizer': { key: 'reconOptimizer', kind: 'string', help: 'fedrecon: sgd | adam for reconstructing user tables' },
   'recon-lr': { key: 'reconLr', kind: 'number', help: 'fedrecon: reconstruction learning rate' },
   'recon-epochs': { key: 'reconEpochs', kind: 'integer', help: 'fedrecon: reconstruction epochs' },
   'recon-steps-max': { key: 'reconStepsMax', kind: 'integer', help: 'fedrecon: most reconstruction steps (0 = no cap)' },
   'post-recon-steps-max': { key: 'postReconStepsMax', kind: 'integer', help: 'fedrecon: most post-reconstruction steps (0 = no cap)' },
   'client-weighting': { key: 'clientWeighting', kind: 'string', help: 'fedrecon: examples | uniform weight of each client update' },
-  encoder: { key: 'encoder', kind: 'string', help: 'text-graph: use (offline Universal Sentence Encoder, default) | transformers | hash' },
-  'encoder-model': { key: 'encoderModel', kind: 'string', help: 'text-graph, --encoder transformers: hub id or local model dir (default Xenova/all-MiniLM-L6-v2)' },
-  'cache-dir': { key: 'cacheDir', kind: 'string', help: 'text-graph: cache for embeddings and models (default $FEDREC_CACHE or ~/.cache/fedrec)' },
-  'user-text': { key: 'userText', kind: 'string', help: 'text-graph: CSV of user,text (default: template from u.user / users.dat)' },
+  encoder: { key: 'encoder', kind: 'string', help: 'text-graph: use (offline Universal Sentence Encoder) | transformers (needs @huggingface/transformers installed) | hash' },
+  'encoder-model': { key: 'encoderModel', kind: 'string', help: 'text-graph, --encoder transformers: hub id or local model dir (none given: Xenova/all-MiniLM-L6-v2)' },
+  'cache-dir': { key: 'cacheDir', kind: 'string', help: 'text-graph: cache for embeddings and models (none given: $FEDREC_CACHE or ~/.cache/fedrec)' },
+  'user-text': { key: 'userText', kind: 'string', help: 'text-graph: CSV of user,text (none given: a template from u.user / users.dat)' },
   'text-ablation': { key: 'textAblation', kind: 'string', help: 'text-graph: none | shuffle (texts permuted among users) | random (random vectors)' },
-  neighbors: { key: 'neighbors', kind: 'integer', help: 'graph: top-N most similar users per user (default 10)' },
-  'graph-layers': { key: 'graphLayers', kind: 'integer', help: 'graph: propagation layers L of R = S\'\'·A (default 1; --layers is the MLP widths)' },
-  lambda: { key: 'lambda', kind: 'number', help: 'text-graph: weight of λ·mean‖Q_u − R_u‖² (default 0.1)' },
+  neighbors: { key: 'neighbors', kind: 'integer', help: 'graph: top-N most similar users per user' },
+  'graph-layers': { key: 'graphLayers', kind: 'integer', help: 'graph: propagation layers L of R = S\'\'·A (--layers is the MLP widths)' },
+  lambda: { key: 'lambda', kind: 'number', help: 'text-graph: weight of λ·mean‖Q_u − R_u‖²' },
   'recent-items': { key: 'recentItems', kind: 'integer', help: 'text-graph: e_u adds the mean item vector of the user\'s K latest train positives (0 = off, the paper\'s e_u)' },
-  'test-history': { key: 'testHistory', kind: 'string', help: 'what test may read as history: train (default, every model) | train+validation (protocol option, leave-one-out by time; text-graph with recent items only, others refused)' },
-  head: { key: 'head', kind: 'string', help: "text-graph: mlp+dot (MLP([e_u, q_i]) plus e_u·q_i, a GMF branch; default) | mlp (the paper's head)" },
-  norm: { key: 'norm', kind: 'string', help: 'graph: row | sym normalisation of the user graph (default row)' },
+  'test-history': { key: 'testHistory', kind: 'string', help: 'what test may read as history: train (every model) | train+validation (protocol option, leave-one-out by time; text-graph with recent items only, others refused)' },
+  head: { key: 'head', kind: 'string', help: "text-graph: mlp+dot (MLP([e_u, q_i]) plus e_u·q_i, a GMF branch) | mlp (the paper's head)" },
+  norm: { key: 'norm', kind: 'string', help: 'graph: row | sym normalisation of the user graph' },
   'no-self-loop': { key: 'noSelfLoop', kind: 'boolean', help: 'graph: leave a user out of its own neighbourhood' },
-  'dp-laplace': { key: 'dpLaplace', kind: 'number', help: 'graph: Laplace noise scale on uploaded vec(W_u) (default 0 = off)' },
-  'sketch-dim': { key: 'sketchDim', kind: 'integer', help: 'graph: random-projection width for similarities, 0 = exact (default 128)' },
-  'personal-rows': { key: 'personalRows', kind: 'string', help: "graph: rows of R_u kept per user: own (trained rows, default) | union (plus the neighbours' rows)" },
+  'dp-laplace': { key: 'dpLaplace', kind: 'number', help: 'graph: Laplace noise scale on uploaded vec(W_u) (0 = off)' },
+  'sketch-dim': { key: 'sketchDim', kind: 'integer', help: 'graph: random-projection width for similarities, 0 = exact' },
+  'personal-rows': { key: 'personalRows', kind: 'string', help: "graph: rows of R_u kept per user: own (trained rows) | union (plus the neighbours' rows)" },
   'dp-clip': { key: 'dpClip', kind: 'number', help: 'user-level DP (fedavg/fedrecon, MF/NeuMF): clip norm C of a whole client update; Poisson sampling at rate --fraction' },
-  'dp-noise-multiplier': { key: 'dpNoiseMultiplier', kind: 'number', help: 'DP: Gaussian noise std / C on the sum of updates (z; default 0 = no noise, ε = ∞)' },
+  'dp-noise-multiplier': { key: 'dpNoiseMultiplier', kind: 'number', help: 'DP: Gaussian noise std / C on the sum of updates (z; 0 = no noise, ε = ∞)' },
   'dp-mode': { key: 'dpMode', kind: 'string', help: 'DP: central (the server adds the noise) | distributed (each device adds its share)' },
   'dp-delta': { key: 'dpDelta', kind: 'number', help: 'DP: δ of the reported (ε, δ) (default 1/N^1.1, N clients)' },
   'dp-quantile': { key: 'dpQuantile', kind: 'number', help: 'DP: adaptive clipping to this quantile of update norms (Andrew et al. 2021; central mode)' },
-  'dp-clip-lr': { key: 'dpClipLr', kind: 'number', help: 'DP adaptive clipping: geometric step η (default 0.2)' },
+  'dp-clip-lr': { key: 'dpClipLr', kind: 'number', help: 'DP adaptive clipping: geometric step η' },
   'dp-count-noise': { key: 'dpCountNoise', kind: 'number', help: 'DP adaptive clipping: noise σ_b on the under-clip count (default m/20)' },
   'dp-noise': { key: 'dpNoise', kind: 'string', help: 'DP: seeded (reproducible from --seed; simulation default) | secure (CSPRNG)' },
-  'synthetic-users': { key: 'syntheticUsers', kind: 'integer', help: 'synthetic data: users (default 943)' },
-  'synthetic-items': { key: 'syntheticItems', kind: 'integer', help: 'synthetic data: items (default 1682)' },
-  'synthetic-interactions': { key: 'syntheticInteractions', kind: 'integer', help: 'synthetic data: interactions (default 100000)' },
+  'synthetic-users': { key: 'syntheticUsers', kind: 'integer', help: 'synthetic data: users' },
+  'synthetic-items': { key: 'syntheticItems', kind: 'integer', help: 'synthetic data: items' },
+  'synthetic-interactions': { key: 'syntheticInteractions', kind: 'integer', help: 'synthetic data: interactions' },
   json: { key: 'json', kind: 'boolean', help: 'print only the result JSON to stdout' },
   out: { key: 'out', kind: 'string', help: 'write the result JSON to this file' },
   save: { key: 'save', kind: 'string', help: 'save the trained model to this file' },
   report: { key: 'report', kind: 'string', help: 'write an HTML report of the run (learning curves, bytes, test vs baselines) to this file' },
+  config: { key: 'config', kind: 'string', help: 'run settings from a JSON or YAML file, or a result JSON (repeats that run); flags override it' },
+  'full-table': { key: 'fullTable', kind: 'boolean', help: 'the summary with every protocol and K (default: HR/NDCG at the first K)' },
+  quiet: { key: 'quiet', kind: 'boolean', help: 'no progress on stderr' },
 };
 
-export function trainHelp(): string {
-  return `usage: fedrec train [flags]\n\n${flagHelp(TRAIN_FLAGS)}`;
+/** Flags of `fedrec train` that are not run settings: what to do with the result. */
+interface OutputFlags {
+  json?: boolean;
+  out?: string;
+  save?: string;
+  report?: string;
+  config?: string;
+  fullTable?: boolean;
+  quiet?: boolean;
 }
 
 export async function trainCommand(argv: readonly string[]): Promise<number> {
-  const { json, out, save, report, noSelfLoop, ...raw } = parseFlags(argv, TRAIN_FLAGS) as Record<string, unknown> & { json?: boolean; out?: string; save?: string; report?: string; noSelfLoop?: boolean };
-  const config = parseTrainConfig(noSelfLoop ? { ...raw, selfLoop: false } : raw);
-  const bar = process.stderr.isTTY ? new cliProgress.SingleBar({ format: ' {bar} {value}/{total} | loss {loss} | {info}', stream: process.stderr }, cliProgress.Presets.shades_classic) : null;
-  let started = false;
-  const onProgress = (entry: HistoryEntry, total: number) => {
-    const hr = entry.validation.sampled?.[`HR@${config.k[0]}`];
-    const rmse = entry.validation.explicit?.rmse;
-    const info = hr !== undefined ? `val HR@${config.k[0]} ${hr.toFixed(4)}` : rmse !== undefined ? `val RMSE ${rmse.toFixed(4)}` : '';
-    if (!bar) return;
-    if (!started) {
-      bar.start(total, 0, { loss: '-', info: '' });
-      started = true;
-    }
-    bar.update(entry.round, { loss: entry.loss.toFixed(4), info });
-  };
+  let parsed: Record<string, unknown>;
+  try {
+    parsed = parseFlags(argv, TRAIN_FLAGS);
+  } catch (err) {
+    if (!(err instanceof HelpRequest)) throw err;
+    const { json: _j, out: _o, save: _s, report: _r, config: file, fullTable: _f, quiet: _q, noSelfLoop: _n, ...given } = err.values as Record<string, unknown> & OutputFlags;
+    process.stdout.write(trainHelp(TRAIN_FLAGS, { ...(file ? readRunConfig(file).values : {}), ...given }));
+    return 0;
+  }
+  const { json, out, save, report: reportFile, config: file, fullTable, quiet, noSelfLoop, ...flags } = parsed as Record<string, unknown> & OutputFlags & { noSelfLoop?: boolean };
+  const config = resolveTrainConfig(noSelfLoop ? { ...flags, selfLoop: false } : flags, file ? readRunConfig(file) : undefined);
+  checkDataFlags(config);
   if (save && config.model === 'text-graph') {
     throw new UsageError('--save: text-graph models are personalised per user (joint layer and item rows on each device); saving them is not supported');
   }
   if (save && config.algorithm === 'fedrecon') {
     throw new UsageError('--save: FedRecon keeps no user embeddings to save (each user reconstructs its own on its device)');
   }
-  const reporter = report ? await import('./report.js') : null;
-  reporter?.checkReportPath(report as string, '--report'); // before training: a run is never lost to a bad path
-  const run = config.model === 'text-graph'
-    ? await runTextGraphTraining(config, onProgress)
-    : config.algorithm === 'fedrecon' ? await runFedReconTraining(config, onProgress) : await runTraining(config, onProgress);
-  bar?.stop();
-  const doc = run.result;
-  if (out) {
-    const tmp = `${out}.tmp-${process.pid}`;
-    writeFileSync(tmp, JSON.stringify(doc, null, 2) + '\n');
-    renameSync(tmp, out);
+  // Before any training: a run is never lost to an output path that cannot be written.
+  const outPath = out ? prepareOutput('--out', out) : undefined;
+  const savePath = save ? prepareOutput('--save', save) : undefined;
+  const reporter = reportFile ? await import('./report.js') : null;
+  reporter?.checkReportPath(reportFile as string, '--report');
+  const progress = startProgress({ k: config.k[0], unit: config.mode === 'federated' ? 'round' : 'epoch', quiet });
+  let run: RunOutcome;
+  try {
+    run = await runConfiguredTraining(config, progress.onRound);
+  } finally {
+    progress.stop();
   }
-  if (save && 'model' in run) {
-    const { dataset, split, model } = run as TrainedRun;
+  const doc = run.result;
+  const problems: string[] = [];
+  const report = (flag: string, written: { path: string; failure?: string }) => {
+    if (written.failure) problems.push(`${flag}: could not write (${written.failure}); saved to ${written.path} instead`);
+  };
+  if (outPath) report('--out', writeOutput(outPath, JSON.stringify(doc, null, 2) + '\n'));
+  if (savePath && run.model && run.split) {
+    const { dataset, split, model } = run;
     const titles = dataset.side.items ? dataset.itemIds.map((id) => dataset.side.items?.get(id)?.title ?? '') : undefined;
-    saveModelFile(save, model, {
+    report('--save', writeOutput(savePath, encodeModelFile(model, {
       userIds: dataset.userIds,
       itemIds: dataset.itemIds,
       itemTitles: titles,
       seen: Array.from({ length: split.nUsers }, (_, u) => Array.from(rowOf(split.train, u))),
-    });
+    })));
   }
-  reporter?.writeReport(report as string, [{ name: out ? basename(out).replace(/\.json$/i, '') : String(config.model), doc }]);
+  reporter?.writeReport(reportFile as string, [{ name: out ? basename(out).replace(/\.json$/i, '') : String(config.model), doc }]);
   if (json) process.stdout.write(JSON.stringify(doc, null, 2) + '\n');
-  else process.stdout.write(summaryTable(doc) + '\n');
-  return 0;
+  else process.stdout.write(summaryTable(doc, { full: fullTable }) + '\n');
+  for (const line of problems) process.stderr.write(`fedrec train: ${line}\n`);
+  return problems.length > 0 ? 2 : 0;
+}
+
+/** --columns and --sep describe a CSV/TSV file; MovieLens formats have fixed columns. */
+function checkDataFlags(c: TrainConfig): void {
+  if ((c.columns !== undefined || c.sep !== undefined) && (c.format === 'ml-100k' || c.format === 'ml-1m')) {
+    const given = [c.columns !== undefined ? '--columns' : '', c.sep !== undefined ? '--sep' : ''].filter(Boolean).join(' and ');
+    throw new UsageError(`${given} ${given.includes(' and ') ? 'describe' : 'describes'} a CSV/TSV file; --format ${c.format} has fixed columns (drop ${given}, or use --format csv)`);
+  }
+  if (c.sep === '') throw new UsageError('--sep: expected a separator, e.g. , or a tab');
+  if (c.columns !== undefined) {
+    const known = ['user', 'item', 'rating', 'timestamp', 'skip'];
+    for (const name of c.columns) {
+      if (!known.includes(name)) throw new UsageError(`--columns: unknown column role '${name}'${suggestion(name, known, '')} (roles: user, item, rating, timestamp, skip)`);
+    }
+    for (const role of ['user', 'item']) {
+      if (!c.columns.includes(role)) throw new UsageError(`--columns: a '${role}' column is required, e.g. --columns user,item,rating,timestamp`);
+    }
+    const twice = known.filter((role) => role !== 'skip' && c.columns!.filter((n) => n === role).length > 1);
+    if (twice.length > 0) throw new UsageError(`--columns: '${twice[0]}' is given twice`);
+  }
 }

@@ -79,7 +79,7 @@ test('rating threshold is applied after merging duplicates', () => {
 test('rating threshold without ratings is an error', () => {
   const b = new DatasetBuilder('t', { ratingThreshold: 4 });
   b.add('a', 'x');
-  assert.throws(() => b.build(), /ratingThreshold 4 given but the data has no ratings/);
+  assert.throws(() => b.build(), /a rating threshold \(4\) was given but the data has no ratings/);
 });
 
 test('rows must agree on carrying ratings and timestamps', () => {

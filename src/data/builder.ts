@@ -70,7 +70,7 @@ export class DatasetBuilder {
   build(side: SideInfo = {}): Dataset {
     const threshold = this.options.ratingThreshold;
     if (threshold !== undefined && this.hasRatings !== true) {
-      throw new Error(`${this.name}: ratingThreshold ${threshold} given but the data has no ratings`);
+      throw new Error(`${this.name}: a rating threshold (${threshold}) was given but the data has no ratings`);
     }
     const keep: number[] = [];
     for (let k = 0; k < this.nPairs; k++) {

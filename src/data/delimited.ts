@@ -6,6 +6,7 @@
 import type { DatasetBuilder } from './builder.js';
 import { DataError } from './errors.js';
 import { forEachLine } from './lines.js';
+import { forEachCsvRecord } from './csv-records.js';
 
 /** What a column holds; 'skip' columns are ignored. */
 export type ColumnRole = 'user' | 'item' | 'rating' | 'timestamp' | 'skip';
@@ -16,6 +17,8 @@ export interface DelimitedFormat {
   readonly columns: readonly ColumnRole[];
   /** Require user and item ids to be non-negative integers (MovieLens). */
   readonly numericIds: boolean;
+  /** Fields may be quoted (general CSV/TSV): read by csv-parse; otherwise split on `sep` line by line (faster). */
+  readonly quoted?: boolean;
 }
 
 const ROLES: readonly ColumnRole[] = ['user', 'item', 'rating', 'timestamp', 'skip'];
@@ -87,9 +90,12 @@ export async function readInteractions(file: string, format: DelimitedFormat, bu
   const expectedFields = `${columns.length} ${describeSep(sep)} fields (${columns.join(', ')})`;
   let rows = 0;
   let seenContent = false;
-  await forEachLine(file, 'utf8', (text, line) => {
-    if (text.trim() === '') return;
-    const fields = splitFields(text, sep);
+  const eachRow = (onRow: (fields: string[], line: number) => void): Promise<void> => format.quoted
+    ? forEachCsvRecord(file, sep, onRow)
+    : forEachLine(file, 'utf8', (text, line) => {
+      if (text.trim() !== '') onRow(splitFields(text, sep), line);
+    });
+  await eachRow((fields, line) => {
     if (fields.length !== columns.length) {
       throw new DataError(file, line, `expected ${expectedFields}, got ${fields.length}`);
     }
@@ -99,7 +105,7 @@ export async function readInteractions(file: string, format: DelimitedFormat, bu
     const userId = readId(file, line, fields[userAt], 'user', format.numericIds);
     const itemId = readId(file, line, fields[itemAt], 'item', format.numericIds);
     const rating = ratingAt >= 0 ? readNumber(file, line, fields[ratingAt], 'rating') : undefined;
-    const timestamp = timestampAt >= 0 ? readNumber(file, line, fields[timestampAt], 'timestamp') : undefined;
+    const timestamp = timestampAt >= 0 ? readTimestamp(file, line, fields[timestampAt]) : undefined;
     builder.add(userId, itemId, rating, timestamp);
     rows++;
   });
@@ -118,7 +124,7 @@ function isHeader(fields: readonly string[], format: DelimitedFormat): boolean {
     const role = columns[c];
     if (role === 'rating' || role === 'timestamp') {
       hasNumberColumn = true;
-      if (!isNumber(fields[c])) return true;
+      if (!(role === 'timestamp' ? isNumber(fields[c]) || isIsoTime(fields[c]) : isNumber(fields[c]))) return true;
     } else if (numericIds && (role === 'user' || role === 'item') && !isNonNegativeInteger(fields[c])) {
       return true;
     }
@@ -136,6 +142,20 @@ function readId(file: string, line: number, field: string, what: 'user' | 'item'
 function readNumber(file: string, line: number, field: string, what: 'rating' | 'timestamp'): number {
   if (!isNumber(field)) throw new DataError(file, line, `expected a finite number for ${what}, got '${field}'`);
   return Number(field);
+}
+
+/** A timestamp: a number (e.g. Unix seconds) or an ISO-8601 date/time, read as Unix seconds. */
+function readTimestamp(file: string, line: number, field: string): number {
+  if (isNumber(field)) return Number(field);
+  if (isIsoTime(field)) return Date.parse(field) / 1000;
+  throw new DataError(file, line, `expected a timestamp (a number or an ISO-8601 date such as 2024-05-01T12:30:00Z), got '${field}'`);
+}
+
+// Date only (UTC midnight) or date-time with optional seconds, fraction and zone (without a zone: local time).
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/;
+
+function isIsoTime(field: string): boolean {
+  return ISO_TIME.test(field) && Number.isFinite(Date.parse(field));
 }
 
 function isNumber(field: string): boolean {

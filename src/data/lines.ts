@@ -59,7 +59,7 @@ export async function firstLine(file: string): Promise<string | null> {
   return first;
 }
 
-async function assertReadableFile(file: string): Promise<void> {
+export async function assertReadableFile(file: string): Promise<void> {
   let isFile: boolean;
   try {
     isFile = (await stat(file)).isFile();

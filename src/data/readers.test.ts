@@ -150,7 +150,7 @@ test('malformed lines name the file, the line and what was expected', async () =
   await rejectsWith(loadDataset({ path: join(dir, 'ratings.dat') }), "ratings.dat line 3: expected a finite number for rating, got 'NaN'");
   await rejectsWith(
     loadDataset({ path: join(dir, 'time.csv'), columns: ['user', 'item', 'rating', 'timestamp'] }),
-    "time.csv line 2: expected a finite number for timestamp, got 'yesterday'",
+    "time.csv line 2: expected a timestamp (a number or an ISO-8601 date such as 2024-05-01T12:30:00Z), got 'yesterday'",
   );
   await rejectsWith(loadDataset({ path: join(dir, 'empty.csv') }), 'empty.csv: empty file: expected interaction rows');
   await rejectsWith(loadDataset({ path: join(dir, 'missing.csv') }), 'missing.csv: not found: expected a ratings file or a MovieLens folder');
@@ -166,7 +166,7 @@ test('malformed side-info lines are errors too', async () => {
 
 test('a rating threshold on data without ratings is an error', async () => {
   const dir = folderWith({ 'pairs.csv': '1,2\n' });
-  await rejectsWith(loadDataset({ path: join(dir, 'pairs.csv'), ratingThreshold: 4 }), 'pairs.csv: ratingThreshold 4 given but the file has no rating column');
+  await rejectsWith(loadDataset({ path: join(dir, 'pairs.csv'), ratingThreshold: 4 }), 'pairs.csv: a rating threshold (4) was given but the file has no rating column');
 });
 
 test('bad column names are rejected', async () => {

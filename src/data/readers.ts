@@ -14,7 +14,8 @@
 import { stat } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import { DatasetBuilder } from './builder.js';
-import { parseColumns, columnsFromHeader, positionalColumns, readInteractions, splitFields, type DelimitedFormat } from './delimited.js';
+import { parseColumns, columnsFromHeader, positionalColumns, readInteractions, type DelimitedFormat } from './delimited.js';
+import { csvFields } from './csv-records.js';
 import { DataError } from './errors.js';
 import { firstLine } from './lines.js';
 import { ML100K_GENRES, readMl100kGenres, readMl100kItems, readMl100kUsers, readMl1mMovies, readMl1mUsers, type SideRecords } from './side-info.js';
@@ -52,7 +53,7 @@ export async function loadDataset(opts: LoadDatasetOptions): Promise<Dataset> {
   const builder = new DatasetBuilder(opts.name ?? source.defaultName, { ratingThreshold: opts.ratingThreshold });
   const format = await delimitedFormat(source, opts);
   if (opts.ratingThreshold !== undefined && !format.columns.includes('rating')) {
-    throw new DataError(source.ratingsFile, undefined, `ratingThreshold ${opts.ratingThreshold} given but the file has no rating column`);
+    throw new DataError(source.ratingsFile, undefined, `a rating threshold (${opts.ratingThreshold}) was given but the file has no rating column`);
   }
   await readInteractions(source.ratingsFile, format, builder);
   return builder.build(await readSideInfo(source));
@@ -80,9 +81,10 @@ async function folderSource(folder: string, requested: DatasetFormat, wantsCsv: 
   ];
   for (const [format, file] of candidates) {
     if (requested !== 'auto' && requested !== format) continue;
-    if (wantsCsv && format !== 'csv') continue;
     const ratingsFile = join(folder, file);
     if ((await pathKind(ratingsFile)) === 'file') {
+      // columns / sep given: the folder's ratings file is read as CSV/TSV with them.
+      if (wantsCsv) return { format: 'csv', ratingsFile, defaultName: basename(folder) };
       return { format, ratingsFile, defaultName: format === 'csv' ? basename(folder) : format };
     }
   }
@@ -106,12 +108,14 @@ async function delimitedFormat(source: Source, opts: LoadDatasetOptions): Promis
   if (first === null) throw new DataError(file, undefined, 'empty file: expected interaction rows');
   const sep = opts.sep ?? defaultSep(file, first);
   if (sep === '') throw new RangeError('loadDataset: sep must not be empty');
-  const fields = splitFields(first, sep);
+  const fields = csvFields(file, first, sep);
   const columns = opts.columns ? parseColumns(opts.columns) : columnsFromHeader(fields) ?? positionalColumns(fields.length);
   if (columns === null) {
     throw new DataError(file, 1, `cannot tell the columns of ${fields.length} fields: pass columns, e.g. ['user', 'item', 'rating', 'timestamp']`);
   }
-  return { sep, columns, numericIds: false };
+  // MovieLens ratings.csv (ML-20M, ML-25M, latest) has no quotes: the fast line splitter reads it.
+  const movielens = first.replace(/^\uFEFF/, '').trim() === 'userId,movieId,rating,timestamp';
+  return { sep, columns, numericIds: false, quoted: !movielens };
 }
 
 function defaultSep(file: string, first: string): string {

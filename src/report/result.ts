@@ -13,6 +13,10 @@ export interface SplitMetrics {
 }
 
 export interface ResultDocument {
+  /** The fedrec version that produced the document. */
+  fedrecVersion: string;
+  /** The round (federated) or epoch (central) whose model the metrics describe. */
+  selectedRound: number;
   dataset: { name: string; users: number; items: number; interactions: number; split: string };
   config: Record<string, unknown>;
   metrics: { test: SplitMetrics; validation: SplitMetrics };

@@ -25,7 +25,7 @@ export const trainConfigSchema = z
     syntheticUsers: positiveInt.default(943),
     syntheticItems: positiveInt.default(1682),
     syntheticInteractions: positiveInt.default(100_000),
-    split: z.string().default('loo'),
+    split: z.string().regex(/^(loo|ratio:[\d.]+,[\d.]+,[\d.]+)$/, { message: "expected 'loo' or 'ratio:TRAIN,VALID,TEST' (e.g. ratio:0.8,0.1,0.1)" }).default('loo'),
     model: z.enum(['mf', 'neumf', 'lightgcn', 'ncl', 'text-graph', 'ials']).default('mf'),
     // LightGCN / NCL (runtime/graph-settings.ts); RecBole-GNN names in brackets.
     gcnLayers: positiveInt.default(3), // [n_layers]
@@ -147,6 +147,7 @@ export const trainConfigSchema = z
   })
   .refine((c) => !(c.clientsPerRound !== undefined && c.fraction !== undefined), {
     message: 'give either clientsPerRound or fraction, not both',
+    path: ['fraction'],
   })
   .refine((c) => c.feedback === 'implicit' || (c.algorithm === 'fedrecon' && c.model === 'mf'), {
     message: "feedback 'explicit' (ratings, MSE) needs algorithm 'fedrecon' with model 'mf'",
@@ -266,16 +267,20 @@ function withDpDefaults(raw: unknown): unknown {
  * and what was expected.
  */
 export function parseTrainConfig(raw: unknown): TrainConfig {
-  const parsed = trainConfigSchema.safeParse(withEvalDefault(withDpDefaults(withTextGraphDefaults(withFedAvgDefaults(withGraphDefaults(withAlgorithmDefaults(withIalsDefaults(raw))))))));
+  const parsed = trainConfigSchema.safeParse(withEvalDefault(withDpDefaults(withTextGraphDefaults(withFedAvgDefaults(withGraphDefaults(withAlgorithmDefaults(withIalsDefaults(raw))))))), { reportInput: true });
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(config)'}: ${i.message}`);
-    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`, parsed.error.issues);
   }
   return parsed.data;
 }
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
+  /** The schema's findings (field path, code, message, the value given), for callers that word them their own way. */
+  constructor(message: string, readonly issues: readonly z.core.$ZodIssue[] = []) {
+    super(message);
+  }
 }
 
 /**

@@ -18,7 +18,9 @@ import type { LocalParams, ModelConfig, RecModel } from '../models/types.js';
 import { FedAvg } from '../federated/fedavg.js';
 import { clientNegativeSource, runClientRound } from '../federated/client-work.js';
 import type { ResultDocument, SplitMetrics } from '../report/result.js';
-import { ConfigError, clientOptimizerOf, effectiveBatch, effectiveLr, recencyOf, serverOptimizerOf, type TrainConfig } from './config.js';
+import { ConfigError, clientOptimizerOf, effectiveBatch, recencyOf, serverOptimizerOf, type TrainConfig } from './config.js';
+import { recordedConfig } from './config-scope.js';
+import { FEDREC_VERSION } from '../version.js';
 import { repeatRecent } from '../train/recency.js';
 import type { UserPositives } from '../train/examples.js';
 import { trainRecencyOf } from '../data/recency.js';
@@ -36,6 +38,8 @@ import type { HistoryEntry, ProgressListener } from './types.js';
 import { downloadedModel } from '../wire/quantize.js';
 import { DpAggregator, poissonSample, withDistributedDp, type PrivacyReport } from '../privacy/dp-fedavg.js';
 import { dpSettingsOf } from '../privacy/dp-config.js';
+import { reportStatus } from './status.js';
+import { checkNegativeRoom } from '../data/negative-room.js';
 
 export interface TrainedRun {
   readonly result: ResultDocument;
@@ -45,8 +49,11 @@ export interface TrainedRun {
 }
 
 export async function loadConfiguredDataset(c: TrainConfig): Promise<Dataset> {
+  reportStatus(c.data ? `reading ${c.data}` : 'generating the synthetic data set');
   if (c.data) {
-    return loadDataset({ path: c.data, format: c.format, columns: c.columns, sep: c.sep, ratingThreshold: c.ratingThreshold });
+    const ds = await loadDataset({ path: c.data, format: c.format, columns: c.columns, sep: c.sep, ratingThreshold: c.ratingThreshold });
+    reportStatus(`read ${ds.nUsers} users, ${ds.nItems} items, ${ds.interactions.users.length} interactions`);
+    return ds;
   }
   return generateSynthetic({
     users: c.syntheticUsers,
@@ -117,6 +124,7 @@ export async function runTraining(given: TrainConfig, onProgress?: ProgressListe
   const started = performance.now();
   const { dataset, split, hasValidation } = await loadConfiguredSplit(given, engine.preloaded);
   const { config: c, parts } = evaluationPlan(given, hasValidation);
+  checkNegativeRoom(split, c.data ?? dataset.name, dataset.userIds);
   const config = modelConfigOf(c);
   const probeOpts = { part: 'validation' as const, protocols: ['sampled' as const], ks: c.k };
   const probeValidation = (m: Scorer): RankingResult => (hasValidation ? evaluateRanking(m, split, probeOpts) : {});
@@ -210,8 +218,10 @@ export async function runTraining(given: TrainConfig, onProgress?: ProgressListe
   const trainSeconds = history.reduce((s, h) => s + h.seconds, 0);
   const result: ResultDocument = {
     dataset: { name: dataset.name, users: dataset.nUsers, items: dataset.nItems, interactions: dataset.interactions.users.length, split: split.method },
-    config: { ...c, lr: effectiveLr(c), batch: effectiveBatch(c), selectedRound: chosen ? selection.round : history.length },
-    metrics: { test: final.test as SplitMetrics, validation: (final.validation ?? {}) as SplitMetrics },
+    fedrecVersion: FEDREC_VERSION,
+    selectedRound: chosen ? selection.round : history.length,
+    config: recordedConfig(c),
+    metrics: { test: final.test as SplitMetrics, validation: final.validation as SplitMetrics },
     baselines: {
       popularity: { test: popularity.test, validation: popularity.validation },
       random: { test: random.test, validation: random.validation },

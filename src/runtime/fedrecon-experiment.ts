@@ -26,6 +26,8 @@ import type { ResultDocument, SplitMetrics } from '../report/result.js';
 import { DpAggregator, poissonSample, withDistributedDp } from '../privacy/dp-fedavg.js';
 import { dpSettingsOf } from '../privacy/dp-config.js';
 import { ConfigError, clientOptimizerOf, effectiveBatch, effectiveLr, serverOptimizerOf, type TrainConfig } from './config.js';
+import { recordedConfig } from './config-scope.js';
+import { FEDREC_VERSION } from '../version.js';
 import { loadConfiguredDataset, modelConfigOf, splitDataset } from './experiment.js';
 import {
   allRows, explicitEvaluationUsers, federatedMeanRating, implicitEvaluationClients, rowsOfUsers, trainingClients,
@@ -105,7 +107,9 @@ export async function runFedReconTraining(c: TrainConfig, onProgress?: ProgressL
       interactions: dataset.interactions.users.length,
       split: `users ${c.userSplit.join('/')} (${users.train.length}/${users.validation.length}/${users.test.length}); ${evaluate.heldOut}`,
     },
-    config: { ...c, lr: effectiveLr(c), batch: effectiveBatch(c), clientsPerRound },
+    fedrecVersion: FEDREC_VERSION,
+    selectedRound: history.length,
+    config: recordedConfig(c),
     metrics: { test: final.test!, validation: final.validation! },
     baselines: evaluate.baselines(),
     history,

@@ -6,6 +6,7 @@
  */
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createModel } from '../models/registry.js';
+import { DataError } from '../data/errors.js';
 import type { ModelConfig, RecModel } from '../models/types.js';
 
 const MAGIC = 'FEDREC-MODEL-1\n';
@@ -23,6 +24,13 @@ export interface ModelFileHeader {
 }
 
 export function saveModelFile(path: string, model: RecModel, meta: Omit<ModelFileHeader, 'config' | 'nUsers' | 'nItems' | 'tables'>): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, encodeModelFile(model, meta));
+  renameSync(tmp, path);
+}
+
+/** The bytes of a model file (what `saveModelFile` writes). */
+export function encodeModelFile(model: RecModel, meta: Omit<ModelFileHeader, 'config' | 'nUsers' | 'nItems' | 'tables'>): Buffer {
   const tables = model.info.map((p) => ({ name: p.name, scope: p.scope, length: p.rows * p.cols }));
   const header: ModelFileHeader = { ...meta, config: model.config, nUsers: model.nUsers, nItems: model.nItems, tables };
   const headerBytes = Buffer.from(JSON.stringify(header), 'utf8');
@@ -31,9 +39,7 @@ export function saveModelFile(path: string, model: RecModel, meta: Omit<ModelFil
     const arr = (p.scope === 'local' ? model.params.local : model.params.global)[p.name];
     parts.push(float32le(arr));
   }
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, Buffer.concat(parts));
-  renameSync(tmp, path);
+  return Buffer.concat(parts);
 }
 
 export function loadModelFile(path: string): { model: RecModel; header: ModelFileHeader } {
@@ -41,23 +47,26 @@ export function loadModelFile(path: string): { model: RecModel; header: ModelFil
   try {
     buf = readFileSync(path);
   } catch (err) {
-    throw new Error(`model file ${path}: cannot read (${(err as Error).message})`);
+    const e = err as NodeJS.ErrnoException;
+    throw new DataError(path, undefined, e.code === 'ENOENT' ? 'no such model file' : `cannot read the model file (${e.code ?? e.message})`);
   }
-  if (buf.subarray(0, MAGIC.length).toString('utf8') !== MAGIC) throw new Error(`model file ${path}: not a fedrec model file (bad magic)`);
+  if (buf.length < MAGIC.length + 4 || buf.subarray(0, MAGIC.length).toString('utf8') !== MAGIC) {
+    throw new DataError(path, undefined, 'not a fedrec model file (fedrec train --save writes one)');
+  }
   const headerLength = buf.readUInt32LE(MAGIC.length);
   let offset = MAGIC.length + 4;
   let header: ModelFileHeader;
   try {
     header = JSON.parse(buf.subarray(offset, offset + headerLength).toString('utf8')) as ModelFileHeader;
   } catch {
-    throw new Error(`model file ${path}: corrupt header`);
+    throw new DataError(path, undefined, 'corrupt model file: its header is not valid JSON');
   }
   offset += headerLength;
   const global: Record<string, Float32Array> = {};
   const local: Record<string, Float32Array> = {};
   for (const t of header.tables) {
     const bytes = t.length * 4;
-    if (offset + bytes > buf.length) throw new Error(`model file ${path}: truncated in table '${t.name}'`);
+    if (offset + bytes > buf.length) throw new DataError(path, undefined, `truncated model file: table '${t.name}' is cut short`);
     const arr = new Float32Array(t.length);
     for (let k = 0; k < t.length; k++) arr[k] = buf.readFloatLE(offset + 4 * k);
     offset += bytes;

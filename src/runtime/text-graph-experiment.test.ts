@@ -44,6 +44,6 @@ test('central text-graph: the test scorer reads the trained tables of the select
   }));
   const everyEpoch = await run(1);
   const once = await run(3);
-  assert.equal(everyEpoch.result.config.selectedRound, 3, 'precondition: the last epoch is the best, so both runs report epoch 3');
+  assert.equal(everyEpoch.result.selectedRound, 3, 'precondition: the last epoch is the best, so both runs report epoch 3');
   assert.deepEqual(everyEpoch.result.metrics, once.result.metrics);
 });

@@ -39,10 +39,14 @@ import { updateBytes } from '../federated/bytes.js';
 import { buildEpochExamples } from '../train/examples.js';
 import { fitEpoch } from '../train/fit.js';
 import { createTextEncoder } from '../text/encoders.js';
+import { reportStatus } from './status.js';
+import { checkNegativeRoom } from '../data/negative-room.js';
 import { readUserTextFile, userTexts } from '../text/user-text.js';
 import type { ResultDocument, SplitMetrics } from '../report/result.js';
 import { ConfigError, clientOptimizerOf, effectiveBatch, effectiveLr, recencyOf, serverOptimizerOf, type TrainConfig } from './config.js';
 import { centralPositives, evaluateParts, evaluationPlan, loadConfiguredSplit } from './experiment.js';
+import { recordedConfig } from './config-scope.js';
+import { FEDREC_VERSION } from '../version.js';
 import { partitionClients, sampleClients } from './clients.js';
 import { selectionScore } from './selection.js';
 import type { HistoryEntry, ProgressListener } from './types.js';
@@ -56,6 +60,7 @@ export interface TextGraphRun {
 /** The users' text vectors [nUsers, textDim] per the config's encoder and ablation. */
 export async function userTextVectors(c: TrainConfig, dataset: Dataset): Promise<{ vectors: Float32Array; dim: number; encoder: string }> {
   const texts = userTexts(dataset, c.userText ? readUserTextFile(c.userText) : undefined);
+  reportStatus(`loading the '${c.encoder}' text encoder`);
   const encoder = await createTextEncoder({ kind: c.encoder, model: c.encoderModel, cacheRoot: c.cacheDir, seed: c.seed });
   const dim = encoder.dim;
   const vectors = new Float32Array(dataset.nUsers * dim);
@@ -70,6 +75,7 @@ export async function userTextVectors(c: TrainConfig, dataset: Dataset): Promise
     return { vectors, dim, encoder: `random unit vectors (${dim}-d)` };
   }
   const order = c.textAblation === 'shuffle' ? Rng.derive(c.seed, 'shuffle-text').shuffle(texts.map((_, u) => u)) : null;
+  reportStatus(`encoding ${texts.length} user texts with ${encoder.id} (cached after the first run)`);
   const encoded = await encoder.encode(order ? order.map((u) => texts[u]) : texts);
   encoded.forEach((v, u) => vectors.set(v, u * dim));
   return { vectors, dim, encoder: encoder.id };
@@ -135,6 +141,7 @@ export async function runTextGraphTraining(given: TrainConfig, onProgress?: Prog
   const started = performance.now();
   const { dataset, split, hasValidation } = await loadConfiguredSplit(given);
   const { config: c, parts } = evaluationPlan(given, hasValidation);
+  checkNegativeRoom(split, c.data ?? dataset.name, dataset.userIds);
   const text = await userTextVectors(c, dataset);
   const cfg = textGraphConfigOf(c, text.dim);
   const inputs = textInputs(cfg, text.vectors, initJointLayer(cfg, Rng.derive(c.seed, 'init-joint')));
@@ -167,8 +174,10 @@ export async function runTextGraphTraining(given: TrainConfig, onProgress?: Prog
   const trainSeconds = history.reduce((s, h) => s + h.seconds, 0);
   const result: ResultDocument = {
     dataset: { name: dataset.name, users: dataset.nUsers, items: dataset.nItems, interactions: dataset.interactions.users.length, split: split.method },
-    config: { ...c, lr: effectiveLr(c), batch: effectiveBatch(c), encoderId: text.encoder, textDim: text.dim, selectedRound: chosen?.round ?? history.length },
-    metrics: { test: final.test as SplitMetrics, validation: (final.validation ?? {}) as SplitMetrics },
+    fedrecVersion: FEDREC_VERSION,
+    selectedRound: chosen?.round ?? history.length,
+    config: { ...recordedConfig(c), encoderId: text.encoder, textDim: text.dim },
+    metrics: { test: final.test as SplitMetrics, validation: final.validation as SplitMetrics },
     baselines: {
       popularity: { test: popularity.test, validation: popularity.validation },
       random: { test: random.test, validation: random.validation },

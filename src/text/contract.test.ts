@@ -63,3 +63,9 @@ test('transformers: a missing model fails with the id, the cache dir and what to
     (err: Error) => err.message.includes(join(root, 'no-such-dir')),
   );
 });
+
+test('transformers is optional: without the package, one line says how to install it or which encoder to use', async () => {
+  const { loadTransformersPackage, MissingPackageError } = await import('./transformers.js');
+  await assert.rejects(loadTransformersPackage('@huggingface/transformers-not-installed'), (err: unknown) =>
+    err instanceof MissingPackageError && /needs the optional package @huggingface\/transformers-not-installed, which is not installed: npm install .* or use --encoder use/.test(err.message));
+});

@@ -41,6 +41,30 @@ function isLocalPath(model: string): boolean {
   return existsSync(model) && statSync(model).isDirectory();
 }
 
+/** An optional package a chosen feature needs is not installed. */
+export class MissingPackageError extends Error {
+  override name = 'MissingPackageError';
+}
+
+export const TRANSFORMERS_PACKAGE = '@huggingface/transformers';
+
+/**
+ * `@huggingface/transformers` is an optional peer dependency (with onnxruntime it weighs ~450 MB), loaded
+ * only when `--encoder transformers` is chosen; without it, one clear line says how to get it.
+ */
+export async function loadTransformersPackage(specifier: string = TRANSFORMERS_PACKAGE): Promise<typeof import('@huggingface/transformers')> {
+  try {
+    return (await import(specifier)) as typeof import('@huggingface/transformers');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'ERR_MODULE_NOT_FOUND' && code !== 'MODULE_NOT_FOUND') throw err;
+    throw new MissingPackageError(
+      `--encoder transformers needs the optional package ${specifier}, which is not installed: ` +
+        `npm install ${specifier} (about 450 MB with onnxruntime), or use --encoder use (offline, installed)`,
+    );
+  }
+}
+
 export class TransformersEncoder implements TextEncoder {
   private constructor(
     readonly id: string,
@@ -54,7 +78,7 @@ export class TransformersEncoder implements TextEncoder {
     const cacheDir = resolve(options.cacheDir ?? defaultModelCacheDir());
     const local = isLocalPath(model);
     const allowRemote = !local && (options.allowRemote ?? true);
-    const { env, pipeline } = await import('@huggingface/transformers');
+    const { env, pipeline } = await loadTransformersPackage();
     env.cacheDir = cacheDir;
     env.allowLocalModels = true;
     env.allowRemoteModels = allowRemote;

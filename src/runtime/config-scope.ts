@@ -1,0 +1,136 @@
+/**
+ * Which configuration fields a run reads: every field of the run config has a scope (the runs it
+ * applies to) and a group (where `fedrec train --help` lists it). Three things derive from this one
+ * table, so they cannot disagree: the result document records only the fields that apply to its run
+ * (`recordedConfig`), the CLI refuses a flag that does not apply (`--ssl-temp` on MF), and the help
+ * shows each flag's effective default for the chosen model/algorithm/mode.
+ * Adding a config field = one line here (a test fails until every schema field has one).
+ */
+import { effectiveBatch, effectiveLr, type TrainConfig } from './config.js';
+
+/** The part of a config that decides which fields apply. */
+export type RunShape = Pick<TrainConfig, 'model' | 'algorithm' | 'mode'> & Partial<Pick<TrainConfig, 'data' | 'encoder'>>;
+
+export interface Scope {
+  readonly applies: (c: RunShape) => boolean;
+  /** In the user's words, e.g. "model ncl" or "mode federated". */
+  readonly says: string;
+}
+
+export type FieldGroup = 'data' | 'model' | 'training' | 'federated' | 'evaluation' | 'lightgcn/ncl' | 'text-graph' | 'fedrecon';
+
+const always: Scope = { applies: () => true, says: 'every run' };
+const models = (...m: string[]): Scope => ({ applies: (c) => m.includes(c.model), says: `model ${m.join(' or ')}` });
+const notModels = (...m: string[]): Scope => ({ applies: (c) => !m.includes(c.model), says: `models other than ${m.join(' and ')}` });
+const federated: Scope = { applies: (c) => c.mode === 'federated', says: 'mode federated' };
+const central: Scope = { applies: (c) => c.mode === 'central', says: 'mode central' };
+const algorithm = (a: string): Scope => ({ applies: (c) => c.algorithm === a, says: `algorithm ${a}` });
+const both = (x: Scope, y: Scope): Scope => ({ applies: (c) => x.applies(c) && y.applies(c), says: `${x.says} with ${y.says}` });
+const unless = (x: Scope, y: Scope): Scope => ({ applies: (c) => x.applies(c) && !y.applies(c), says: `${x.says}, not ${y.says}` });
+const synthetic: Scope = { applies: (c) => c.data === undefined, says: 'the built-in synthetic data (no --data)' };
+
+const textGraph = models('text-graph');
+const graphAggregation = both(textGraph, algorithm('graph'));
+const fedrecon = algorithm('fedrecon');
+
+/** Every field of `trainConfigSchema`: its scope and help group. */
+export const FIELD_SCOPES: Readonly<Record<string, readonly [Scope, FieldGroup]>> = {
+  data: [always, 'data'],
+  format: [always, 'data'],
+  columns: [always, 'data'],
+  sep: [always, 'data'],
+  ratingThreshold: [always, 'data'],
+  syntheticUsers: [synthetic, 'data'],
+  syntheticItems: [synthetic, 'data'],
+  syntheticInteractions: [synthetic, 'data'],
+  split: [unless(always, fedrecon), 'data'],
+  model: [always, 'model'],
+  dim: [always, 'model'],
+  layers: [models('neumf', 'text-graph'), 'model'],
+  gcnLayers: [models('lightgcn', 'ncl'), 'lightgcn/ncl'],
+  regWeight: [models('lightgcn', 'ncl'), 'lightgcn/ncl'],
+  sslTemp: [models('ncl'), 'lightgcn/ncl'],
+  sslReg: [models('ncl'), 'lightgcn/ncl'],
+  sslAlpha: [models('ncl'), 'lightgcn/ncl'],
+  protoReg: [models('ncl'), 'lightgcn/ncl'],
+  hyperLayers: [models('ncl'), 'lightgcn/ncl'],
+  clusters: [models('ncl'), 'lightgcn/ncl'],
+  kmeansIterations: [models('ncl'), 'lightgcn/ncl'],
+  warmUp: [models('ncl'), 'lightgcn/ncl'],
+  mode: [always, 'training'],
+  algorithm: [always, 'training'],
+  encoder: [textGraph, 'text-graph'],
+  encoderModel: [{ applies: (c) => c.model === 'text-graph' && c.encoder === 'transformers', says: 'model text-graph with --encoder transformers' }, 'text-graph'],
+  cacheDir: [textGraph, 'text-graph'],
+  userText: [textGraph, 'text-graph'],
+  textAblation: [textGraph, 'text-graph'],
+  neighbors: [graphAggregation, 'text-graph'],
+  graphLayers: [graphAggregation, 'text-graph'],
+  lambda: [textGraph, 'text-graph'],
+  recentItems: [textGraph, 'text-graph'],
+  testHistory: [textGraph, 'text-graph'],
+  head: [textGraph, 'text-graph'],
+  norm: [graphAggregation, 'text-graph'],
+  selfLoop: [graphAggregation, 'text-graph'],
+  dpLaplace: [graphAggregation, 'text-graph'],
+  sketchDim: [graphAggregation, 'text-graph'],
+  personalRows: [graphAggregation, 'text-graph'],
+  feedback: [fedrecon, 'fedrecon'],
+  loss: [models('mf', 'neumf'), 'training'],
+  rounds: [federated, 'federated'],
+  epochs: [central, 'training'],
+  clientsPerRound: [federated, 'federated'],
+  fraction: [federated, 'federated'],
+  usersPerClient: [unless(federated, fedrecon), 'federated'],
+  workers: [both(both(federated, algorithm('fedavg')), models('mf', 'neumf')), 'federated'],
+  localEpochs: [federated, 'federated'],
+  batch: [always, 'training'],
+  lr: [always, 'training'],
+  optimizer: [always, 'training'],
+  l2: [always, 'training'],
+  serverLr: [federated, 'federated'],
+  serverMomentum: [federated, 'federated'],
+  serverOptimizer: [federated, 'federated'],
+  rowAveraging: [unless(federated, algorithm('graph')), 'federated'],
+  negatives: [notModels('lightgcn', 'ncl'), 'training'],
+  recencyWindow: [unless(models('mf', 'neumf', 'text-graph'), fedrecon), 'training'],
+  recencyWeight: [unless(models('mf', 'neumf', 'text-graph'), fedrecon), 'training'],
+  eval: [always, 'evaluation'],
+  k: [always, 'evaluation'],
+  evalEvery: [always, 'evaluation'],
+  select: [unless(always, fedrecon), 'evaluation'],
+  seed: [always, 'training'],
+  userSplit: [fedrecon, 'fedrecon'],
+  reconSplit: [fedrecon, 'fedrecon'],
+  reconOptimizer: [fedrecon, 'fedrecon'],
+  reconLr: [fedrecon, 'fedrecon'],
+  reconEpochs: [fedrecon, 'fedrecon'],
+  reconStepsMax: [fedrecon, 'fedrecon'],
+  postReconStepsMax: [fedrecon, 'fedrecon'],
+  clientWeighting: [fedrecon, 'fedrecon'],
+};
+
+/** The scope of a field; fields missing from the table apply to every run. */
+export function scopeOf(field: string): Scope {
+  return FIELD_SCOPES[field]?.[0] ?? always;
+}
+
+export function groupOf(field: string): FieldGroup | undefined {
+  return FIELD_SCOPES[field]?.[1];
+}
+
+export function appliesTo(field: string, c: RunShape): boolean {
+  return scopeOf(field).applies(c);
+}
+
+/**
+ * The config a result document records: the fields that apply to this run, with the effective
+ * learning rate and batch. Read back by `fedrec train --config`, it repeats the run exactly.
+ */
+export function recordedConfig(c: TrainConfig): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [field, value] of Object.entries(c)) {
+    if (value !== undefined && appliesTo(field, c)) out[field] = value;
+  }
+  return { ...out, lr: effectiveLr(c), batch: effectiveBatch(c) };
+}
