@@ -16,7 +16,7 @@ export async function simdParityBenchmark(): Promise<void> {
   for (const simd of [true, false]) {
     const t = performance.now();
     const { result } = await runTraining(c, undefined, { simd });
-    rows.push([simd ? 'SIMD client' : 'generic client', result.metrics.test.sampled!, Number(result.config.selectedRound), (performance.now() - t) / 1000]);
+    rows.push([simd ? 'SIMD client' : 'generic client', result.metrics.test.sampled!, Number(result.selectedRound), (performance.now() - t) / 1000]);
   }
   process.stdout.write(`FedAvg MF default run on ${data ? 'ML-100K' : 'synthetic data'}, ${c.rounds} rounds, seed ${c.seed}, 1 worker\n`);
   for (const [name, m, round, secs] of rows) {

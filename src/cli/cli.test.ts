@@ -114,13 +114,13 @@ test('--test-history: test reads train by default; train+validation is a protoco
   assert.deepEqual(train.baselines.popularity.validation, seen.baselines.popularity.validation);
   const mf = fedrec(['train', '--model', 'mf', '--test-history', 'train+validation']);
   assert.equal(mf.status, 2);
-  assert.match(mf.stderr, /testHistory: 'train\+validation' applies only to a model that reads a history at test/);
+  assert.match(mf.stderr, /--test-history: 'train\+validation' applies only to a model that reads a history at test/);
   const ratio = fedrec(['train', ...tiny, '--model', 'text-graph', '--encoder', 'hash', '--split', 'ratio:0.8,0.1,0.1', '--test-history', 'train+validation']);
   assert.equal(ratio.status, 2);
   assert.match(ratio.stderr, /needs leave-one-out by time .* this split is ratio\n$/);
   const bad = fedrec(['train', '--model', 'text-graph', '--test-history', 'all']);
   assert.equal(bad.status, 2);
-  assert.match(bad.stderr, /--test-history: expected one of train\+validation, train, got 'all'/);
+  assert.match(bad.stderr, /--test-history: expected one of train, train\+validation, got 'all'/);
 });
 
 test('a malformed data file is an error naming the file and the line', () => {

@@ -43,7 +43,7 @@ test('the summary is narrow by default and full with --full-table', () => {
   assert.match(narrow.stdout, /metrics of round [1-4] \(best validation\)/);
   assert.match(narrow.stdout, /test HR@5 .* val NDCG@5/);
   assert.doesNotMatch(narrow.stdout, /HR@20/);
-  const full = fedrec(['train', ...tiny, '--quiet', '--k', '5,10,20', '--full-table']);
+  const full = fedrec(['train', ...tiny, '--quiet', '--k', '5,10,20', '--split', 'ratio:0.8,0.1,0.1', '--full-table']);
   assert.match(full.stdout, /sampled HR@20/);
   assert.match(full.stdout, /full NDCG@20/);
 });

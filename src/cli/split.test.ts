@@ -18,7 +18,7 @@ function fedrec(args: string[]) {
   return spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 120_000 });
 }
 
-function trainJson(args: string[]): { metrics: unknown; baselines: unknown; config: Record<string, unknown>; dataset: Record<string, unknown> } {
+function trainJson(args: string[]): { metrics: unknown; baselines: unknown; selectedRound: number; config: Record<string, unknown>; dataset: Record<string, unknown> } {
   const r = fedrec(['train', ...args, '--json']);
   assert.equal(r.status, 0, r.stderr);
   return JSON.parse(r.stdout);
@@ -35,7 +35,7 @@ test('split then train --split-files reproduces the direct run exactly (federate
       const files = trainJson(['--split-files', join(dir, 'split'), ...run]);
       assert.deepEqual(files.metrics, direct.metrics);
       assert.deepEqual(files.baselines, direct.baselines);
-      assert.equal(files.config.selectedRound, direct.config.selectedRound);
+      assert.equal(files.selectedRound, direct.selectedRound);
       assert.deepEqual({ ...files.dataset, name: 'x' }, { ...direct.dataset, name: 'x' });
     }
   } finally {
@@ -58,7 +58,7 @@ test('train --split-files evaluates NCF files; without validation it reports the
     assert.equal(doc.dataset.name, 'tiny');
     assert.equal(doc.dataset.users, 50);
     assert.equal(doc.config.select, 'last');
-    assert.equal(doc.config.selectedRound, 3);
+    assert.equal(doc.selectedRound, 3);
     assert.deepEqual(doc.metrics.validation, {});
     assert.ok(doc.metrics.test.sampled['HR@10'] > 0 && doc.metrics.test.sampled['HR@10'] <= 1);
 
@@ -75,7 +75,7 @@ test('train --split-files evaluates NCF files; without validation it reports the
 test('--split-files is refused with --data and with fedrecon; split needs --out', () => {
   const both = fedrec(['train', '--split-files', '/nonexistent', '--data', 'x.csv']);
   assert.equal(both.status, 2);
-  assert.match(both.stderr, /splitFiles: give either splitFiles \(a split folder\) or data, not both/);
+  assert.match(both.stderr, /--split-files: give either --split-files \(a split folder\) or data, not both/);
   const recon = fedrec(['train', '--split-files', '/nonexistent', '--algorithm', 'fedrecon']);
   assert.equal(recon.status, 2);
   assert.match(recon.stderr, /fedrecon' evaluates unseen users/);

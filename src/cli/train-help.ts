@@ -20,6 +20,8 @@ const GROUP_TITLES: Readonly<Record<string, string>> = {
   'lightgcn/ncl': 'LightGCN / NCL',
   'text-graph': 'Text-aware graph aggregation (model text-graph)',
   fedrecon: 'Federated Reconstruction (algorithm fedrecon)',
+  ials: 'Implicit ALS (model ials)',
+  privacy: 'User-level differential privacy (DP-FedAvg)',
   other: 'Other settings',
   output: 'Output',
 };

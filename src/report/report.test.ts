@@ -16,7 +16,7 @@ import { FEDREC_BIN, tempDir } from '../server/testing.js';
 import type { ResultDocument } from './result.js';
 import { launchChromium, NO_CHROMIUM, watchedPage } from './chromium.js';
 
-const tiny = ['--synthetic-users', '60', '--synthetic-items', '300', '--synthetic-interactions', '2000', '--k', '10', '--eval', 'sampled,full', '--eval-every', '1'];
+const tiny = ['--synthetic-users', '60', '--synthetic-items', '300', '--synthetic-interactions', '2000', '--k', '10', '--split', 'ratio:0.8,0.1,0.1', '--eval', 'sampled,full', '--eval-every', '1'];
 let dir: ReturnType<typeof tempDir>;
 let browser: Browser | null = null;
 let fed: ResultDocument;
@@ -102,8 +102,8 @@ test('fedrec report: two runs overlaid; the charts hold the runs\' numbers; no c
   assert.deepEqual(errors, []);
   assert.deepEqual(requests, [pathToFileURL(out).href], 'the page requests nothing but itself');
 
-  const fedSelected = fed.config.selectedRound as number;
-  const centralSelected = central.config.selectedRound as number;
+  const fedSelected = fed.selectedRound as number;
+  const centralSelected = central.selectedRound as number;
   assert.ok(fedSelected >= 1 && fedSelected <= 4 && centralSelected >= 1 && centralSelected <= 3);
   // loss per round / epoch, both runs, each selected round marked
   assert.deepEqual(dataset(charts.loss, 'fed'), points(fed, (h) => h.loss));

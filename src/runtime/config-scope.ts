@@ -17,7 +17,7 @@ export interface Scope {
   readonly says: string;
 }
 
-export type FieldGroup = 'data' | 'model' | 'training' | 'federated' | 'evaluation' | 'lightgcn/ncl' | 'text-graph' | 'fedrecon';
+export type FieldGroup = 'data' | 'model' | 'training' | 'federated' | 'evaluation' | 'lightgcn/ncl' | 'text-graph' | 'fedrecon' | 'ials' | 'privacy';
 
 const always: Scope = { applies: () => true, says: 'every run' };
 const models = (...m: string[]): Scope => ({ applies: (c) => m.includes(c.model), says: `model ${m.join(' or ')}` });
@@ -32,6 +32,7 @@ const synthetic: Scope = { applies: (c) => c.data === undefined, says: 'the buil
 const textGraph = models('text-graph');
 const graphAggregation = both(textGraph, algorithm('graph'));
 const fedrecon = algorithm('fedrecon');
+const dp: Scope = { applies: (c) => c.mode === 'federated' && (c.algorithm === 'fedavg' || c.algorithm === 'fedrecon') && ['mf', 'neumf'].includes(c.model), says: "mode federated, algorithm fedavg or fedrecon, model mf or neumf" };
 
 /** Every field of `trainConfigSchema`: its scope and help group. */
 export const FIELD_SCOPES: Readonly<Record<string, readonly [Scope, FieldGroup]>> = {
@@ -44,6 +45,7 @@ export const FIELD_SCOPES: Readonly<Record<string, readonly [Scope, FieldGroup]>
   syntheticItems: [synthetic, 'data'],
   syntheticInteractions: [synthetic, 'data'],
   split: [unless(always, fedrecon), 'data'],
+  splitFiles: [always, 'data'],
   model: [always, 'model'],
   dim: [always, 'model'],
   layers: [models('neumf', 'text-graph'), 'model'],
@@ -68,7 +70,7 @@ export const FIELD_SCOPES: Readonly<Record<string, readonly [Scope, FieldGroup]>
   graphLayers: [graphAggregation, 'text-graph'],
   lambda: [textGraph, 'text-graph'],
   recentItems: [textGraph, 'text-graph'],
-  testHistory: [textGraph, 'text-graph'],
+  testHistory: [always, 'evaluation'],
   head: [textGraph, 'text-graph'],
   norm: [graphAggregation, 'text-graph'],
   selfLoop: [graphAggregation, 'text-graph'],
@@ -77,6 +79,17 @@ export const FIELD_SCOPES: Readonly<Record<string, readonly [Scope, FieldGroup]>
   personalRows: [graphAggregation, 'text-graph'],
   feedback: [fedrecon, 'fedrecon'],
   loss: [models('mf', 'neumf'), 'training'],
+  download: [federated, 'federated'],
+  unobservedWeight: [models('ials'), 'ials'],
+  regExponent: [models('ials'), 'ials'],
+  dpClip: [dp, 'privacy'],
+  dpNoiseMultiplier: [dp, 'privacy'],
+  dpMode: [dp, 'privacy'],
+  dpDelta: [dp, 'privacy'],
+  dpQuantile: [dp, 'privacy'],
+  dpClipLr: [dp, 'privacy'],
+  dpCountNoise: [dp, 'privacy'],
+  dpNoise: [dp, 'privacy'],
   rounds: [federated, 'federated'],
   epochs: [central, 'training'],
   clientsPerRound: [federated, 'federated'],
@@ -92,9 +105,9 @@ export const FIELD_SCOPES: Readonly<Record<string, readonly [Scope, FieldGroup]>
   serverMomentum: [federated, 'federated'],
   serverOptimizer: [federated, 'federated'],
   rowAveraging: [unless(federated, algorithm('graph')), 'federated'],
-  negatives: [notModels('lightgcn', 'ncl'), 'training'],
-  recencyWindow: [unless(models('mf', 'neumf', 'text-graph'), fedrecon), 'training'],
-  recencyWeight: [unless(models('mf', 'neumf', 'text-graph'), fedrecon), 'training'],
+  negatives: [notModels('lightgcn', 'ncl', 'ials'), 'training'],
+  recencyWindow: [unless(models('mf', 'neumf', 'text-graph', 'ials'), fedrecon), 'training'],
+  recencyWeight: [unless(models('mf', 'neumf', 'text-graph', 'ials'), fedrecon), 'training'],
   eval: [always, 'evaluation'],
   k: [always, 'evaluation'],
   evalEvery: [always, 'evaluation'],

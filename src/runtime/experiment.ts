@@ -221,7 +221,7 @@ export async function runTraining(given: TrainConfig, onProgress?: ProgressListe
     fedrecVersion: FEDREC_VERSION,
     selectedRound: chosen ? selection.round : history.length,
     config: recordedConfig(c),
-    metrics: { test: final.test as SplitMetrics, validation: final.validation as SplitMetrics },
+    metrics: { test: final.test as SplitMetrics, validation: (final.validation ?? {}) as SplitMetrics },
     baselines: {
       popularity: { test: popularity.test, validation: popularity.validation },
       random: { test: random.test, validation: random.validation },

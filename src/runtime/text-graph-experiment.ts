@@ -177,7 +177,7 @@ export async function runTextGraphTraining(given: TrainConfig, onProgress?: Prog
     fedrecVersion: FEDREC_VERSION,
     selectedRound: chosen?.round ?? history.length,
     config: { ...recordedConfig(c), encoderId: text.encoder, textDim: text.dim },
-    metrics: { test: final.test as SplitMetrics, validation: final.validation as SplitMetrics },
+    metrics: { test: final.test as SplitMetrics, validation: (final.validation ?? {}) as SplitMetrics },
     baselines: {
       popularity: { test: popularity.test, validation: popularity.validation },
       random: { test: random.test, validation: random.validation },
