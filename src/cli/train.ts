@@ -53,7 +53,7 @@ export const TRAIN_FLAGS: Record<string, FlagSpec> = {
   l2: { key: 'l2', kind: 'number', help: 'L2 weight decay on touched rows' },
   'unobserved-weight': { key: 'unobservedWeight', kind: 'number', help: 'iALS: weight α₀ of every unobserved (user, item) pair (default 0.1)' },
   'reg-exponent': { key: 'regExponent', kind: 'number', help: 'iALS: exponent ν of the frequency-scaled regularisation l2·(count + α₀·total)^ν (default 1)' },
-  download: { key: 'download', kind: 'string', help: 'model download precision: f32 | f16 | q8 (8-bit, a scale per row); item embeddings only (default f32)' },
+  download: { key: 'download', kind: 'string', help: 'model download precision: f32 | f16 | q8 (8-bit, a scale per row); item embeddings only (default f32; q8 for --algorithm ials)' },
   'server-lr': { key: 'serverLr', kind: 'number', help: 'server learning rate (default 1)' },
   'server-momentum': { key: 'serverMomentum', kind: 'number', help: 'server momentum (FedAvgM)' },
   'server-optimizer': { key: 'serverOptimizer', kind: 'string', help: 'sgd | adam: server optimiser applying the averaged update (default sgd)' },
