@@ -11,6 +11,8 @@ import { withGraphDefaults } from './graph-defaults.js';
 import { withTextGraphDefaults } from './text-graph-defaults.js';
 
 const positiveInt = z.number().int().positive();
+/** Default L2 bound of one client update (see docs/robustness.md for how it was checked). */
+export const CLIP_NORM_DEFAULT = 10;
 const probability = z.number().gt(0).lte(1);
 
 export const trainConfigSchema = z
@@ -91,7 +93,13 @@ export const trainConfigSchema = z
     reconEpochs: positiveInt.default(1),
     reconStepsMax: z.number().int().min(0).default(0),
     postReconStepsMax: z.number().int().min(0).default(0),
-    clientWeighting: z.enum(['examples', 'uniform']).default('examples'),
+    // Bounded influence (federated/bounds.ts): the server, not the client, decides an update's
+    // weight (uniform by default) and clips its L2 norm (0: no clip). Defaults checked on validation.
+    clientWeighting: z.enum(['examples', 'uniform']).default('uniform'),
+    clipNorm: z.number().min(0).default(CLIP_NORM_DEFAULT),
+    // Server aggregation rule (federated/robust.ts): FedAvg's mean, or a Byzantine-robust statistic.
+    aggregation: z.enum(['mean', 'median', 'trimmed-mean', 'norm-bounded']).default('mean'),
+    trimFraction: z.number().min(0).lt(0.5).default(0.1),
   })
   .strict()
   .refine((c) => c.algorithm !== 'graph' || c.model === 'text-graph', {
@@ -120,6 +128,10 @@ export const trainConfigSchema = z
   .refine((c) => c.feedback === 'implicit' || (c.algorithm === 'fedrecon' && c.model === 'mf'), {
     message: "feedback 'explicit' (ratings, MSE) needs algorithm 'fedrecon' with model 'mf'",
     path: ['feedback'],
+  })
+  .refine((c) => c.aggregation === 'mean' || c.workers === 1, {
+    message: 'a robust aggregation rule needs every update of a round in one place: use workers 1',
+    path: ['workers'],
   })
   .refine((c) => c.algorithm !== 'fedrecon' || c.mode === 'federated', {
     message: "algorithm 'fedrecon' runs in mode 'federated'",

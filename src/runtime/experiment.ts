@@ -14,7 +14,8 @@ import { popularityScorer, randomScorer } from '../eval/baselines.js';
 import type { RankingResult, Scorer } from '../eval/types.js';
 import { createModel, modelParamInfo } from '../models/registry.js';
 import type { LocalParams, ModelConfig, RecModel } from '../models/types.js';
-import { FedAvg } from '../federated/fedavg.js';
+import type { FedAvg } from '../federated/fedavg.js';
+import { strategyForRule } from '../federated/robust.js';
 import { clientNegativeSource, runClientRound } from '../federated/client-work.js';
 import type { ResultDocument, SplitMetrics } from '../report/result.js';
 import { ConfigError, clientOptimizerOf, effectiveBatch, effectiveLr, recencyOf, serverOptimizerOf, type TrainConfig } from './config.js';
@@ -111,10 +112,8 @@ export async function runTraining(c: TrainConfig, onProgress?: ProgressListener)
     const perRound = c.clientsPerRound ?? Math.max(1, Math.round((c.fraction ?? 1) * clients.length));
     const info = modelParamInfo(config, 0, split.nItems);
     const global = initGlobal(config, split.nItems, c.seed);
-    const strategy = new FedAvg(info, split.nItems, {
-      serverOptimizer: serverOptimizerOf(c),
-      rowAveraging: c.rowAveraging,
-    });
+    const strategyOptions = { serverOptimizer: serverOptimizerOf(c), rowAveraging: c.rowAveraging, clientWeighting: c.clientWeighting, clipNorm: c.clipNorm, trimFraction: c.trimFraction };
+    const strategy = strategyForRule(c.aggregation, info, split.nItems, strategyOptions);
     const simOptions = {
       rounds: c.rounds,
       clientsPerRound: Math.min(perRound, clients.length),
@@ -134,7 +133,7 @@ export async function runTraining(c: TrainConfig, onProgress?: ProgressListener)
     if (c.workers > 1) {
       const { global: sharedGlobal, buffers } = shareGlobal(global);
       shared = sharedGlobal;
-      const parallel = new ParallelSimulation(split, sharedGlobal, buffers, info, strategy, { ...simOptions, workers: c.workers, usersPerClient: c.usersPerClient });
+      const parallel = new ParallelSimulation(split, sharedGlobal, buffers, info, strategy as FedAvg, { ...simOptions, workers: c.workers, usersPerClient: c.usersPerClient });
       sim = parallel;
       history = await parallel.run(probe, onProgress);
     } else {

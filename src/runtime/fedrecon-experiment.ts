@@ -22,6 +22,7 @@ import { clientNegativeSource, localPositives } from '../federated/client-work.j
 import { FedRecon, reconstructLocal, runFedReconClient, type PhaseOptions, type ReconPlan, type ReconstructionPlan } from '../federated/fedrecon.js';
 import { RECON_SPLITS } from '../federated/recon-split.js';
 import type { ClientData, RoundPlan } from '../federated/types.js';
+import { strategyForRule } from '../federated/robust.js';
 import type { ResultDocument, SplitMetrics } from '../report/result.js';
 import { ConfigError, clientOptimizerOf, effectiveBatch, effectiveLr, serverOptimizerOf, type TrainConfig } from './config.js';
 import { loadConfiguredDataset, modelConfigOf, splitDataset } from './experiment.js';
@@ -64,11 +65,9 @@ export async function runFedReconTraining(c: TrainConfig, onProgress?: ProgressL
   };
   const reconstruction: PhaseOptions = { optimizer: { kind: c.reconOptimizer, lr: c.reconLr }, epochs: c.reconEpochs, stepsMax: c.reconStepsMax };
   const recon: ReconPlan = { reconstruction, postReconstructionStepsMax: c.postReconStepsMax, split: RECON_SPLITS[c.reconSplit] };
-  const strategy = new FedRecon(modelParamInfo(config, 0, nItems), nItems, {
-    serverOptimizer: serverOptimizerOf(c),
-    rowAveraging: c.rowAveraging,
-    clientWeighting: c.clientWeighting,
-  });
+  const serverInfo = modelParamInfo(config, 0, nItems);
+  const serverOptions = { serverOptimizer: serverOptimizerOf(c), rowAveraging: c.rowAveraging, clientWeighting: c.clientWeighting, clipNorm: c.clipNorm, trimFraction: c.trimFraction };
+  const strategy = strategyForRule(c.aggregation, serverInfo, nItems, serverOptions, () => new FedRecon(serverInfo, nItems, serverOptions), 'fedrecon');
   const samplers = clients.map((client) => (explicit ? null : clientNegativeSource(nItems, client)));
   const clientsPerRound = Math.min(clients.length, c.clientsPerRound ?? Math.max(1, Math.round((c.fraction ?? 1) * clients.length)));
   const sim = new FederatedSimulation(

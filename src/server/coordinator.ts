@@ -389,6 +389,10 @@ export class Coordinator {
     this.metrics.currentRound.set(0);
     this.metrics.roundUpdates.set(0);
     this.metrics.aggregationSeconds.observe((performance.now() - started) / 1000);
+    if (summary.refused) {
+      this.metrics.foldsRefused.inc();
+      this.log.error({ round: open.round, clients: summary.clients, reason: summary.refused }, 'round aggregate refused: the model and server optimiser state are kept as they were');
+    }
     this.log.info({ round: open.round, clients: summary.clients, loss: summary.loss, why }, 'round closed and checkpointed');
     this.maybeOpen();
   }

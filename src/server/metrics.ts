@@ -18,6 +18,11 @@ export class Metrics {
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
+  readonly foldsRefused = new Counter({
+    name: 'fedrec_folds_refused_total',
+    help: 'Rounds whose aggregate was refused (a non-finite value would have entered the model or the server optimiser state): alert on any',
+    registers: [this.registry],
+  });
   readonly bytesReceived = new Counter({ name: 'fedrec_bytes_received_total', help: 'Update bytes received', registers: [this.registry] });
   readonly bytesSent = new Counter({ name: 'fedrec_bytes_sent_total', help: 'Model bytes sent', registers: [this.registry] });
   readonly requestSeconds = new Histogram({

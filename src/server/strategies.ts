@@ -5,7 +5,7 @@
  * A new algorithm (FedRecon, graph aggregation) plugs in with one `registerStrategy` call; the
  * coordinator does not change.
  */
-import { FedAvg } from '../federated/fedavg.js';
+import { strategyForRule } from '../federated/robust.js';
 import { FedRecon } from '../federated/fedrecon.js';
 import type { Strategy } from '../federated/types.js';
 import type { ParamInfo } from '../models/types.js';
@@ -44,17 +44,27 @@ export function strategyNames(): string[] {
 }
 
 /**
+ * The server side of a run as the simulation builds it: server optimiser, row averaging, bounded
+ * influence (the server's weights, the clip norm) and the aggregation rule (federated/robust.ts).
+ */
+function serverOptionsOf(training: TrainConfig) {
+  return {
+    serverOptimizer: serverOptimizerOf(training),
+    rowAveraging: training.rowAveraging,
+    clientWeighting: training.clientWeighting,
+    clipNorm: training.clipNorm,
+    trimFraction: training.trimFraction,
+  };
+}
+
+/**
  * FedAvg (federated/fedavg.ts) built exactly as the simulation builds it (runtime/experiment.ts):
  * the configured server optimiser (SGD with momentum, or Adam), whose state the coordinator
  * checkpoints with the model (`Strategy.serverState`).
  */
 registerStrategy('fedavg', {
   clientWork: 'fedavg',
-  create: ({ info, nItems, training }) =>
-    new FedAvg(info, nItems, {
-      serverOptimizer: serverOptimizerOf(training),
-      rowAveraging: training.rowAveraging,
-    }),
+  create: ({ info, nItems, training }) => strategyForRule(training.aggregation, info, nItems, serverOptionsOf(training)),
 });
 
 /**
@@ -66,11 +76,7 @@ registerStrategy('fedavg', {
 registerStrategy('fedrecon', {
   clientWork: 'fedrecon',
   create: ({ info, nItems, training }) =>
-    new FedRecon(info, nItems, {
-      serverOptimizer: serverOptimizerOf(training),
-      rowAveraging: training.rowAveraging,
-      clientWeighting: training.clientWeighting,
-    }),
+    strategyForRule(training.aggregation, info, nItems, serverOptionsOf(training), () => new FedRecon(info, nItems, serverOptionsOf(training)), 'fedrecon'),
   planExtras: (training) => ({
     fedrecon: fedReconPlanSchema.parse({
       reconstruction: {
