@@ -10,6 +10,7 @@ import type { Coordinator } from './coordinator.js';
 import { DEMO_PAGE } from './demo-page.js';
 import { HttpError } from './errors.js';
 import type { Metrics } from './metrics.js';
+import { capConnections, registerHardening, registerRateLimit, serverOptions, TRANSPORT_DEFAULTS, type TransportOptions } from './hardening.js';
 import { hashToken } from './tokens.js';
 import type { ClientRecord } from './types.js';
 
@@ -25,6 +26,8 @@ export interface AppOptions {
   readonly metrics: Metrics;
   readonly bundlePath?: string;
   readonly logger?: FastifyServerOptions['logger'];
+  /** Timeouts, connection cap, rate limit, CORS, TLS (server/hardening.ts); defaults when absent. */
+  readonly transport?: TransportOptions;
 }
 
 function sendError(reply: FastifyReply, status: number, error: string, message: string): FastifyReply {
@@ -34,7 +37,10 @@ function sendError(reply: FastifyReply, status: number, error: string, message: 
 export function buildApp(opts: AppOptions): { app: FastifyInstance; coordinator: Coordinator } {
   const { metrics } = opts;
   // Per-request logs would be two JSON lines per update; rounds, rejections and errors are logged instead.
-  const app = Fastify({ logger: opts.logger ?? false, bodyLimit: 1 << 20, logController: new LogController({ disableRequestLogging: true }) });
+  const transport = opts.transport ?? TRANSPORT_DEFAULTS;
+  const app = Fastify({ logger: opts.logger ?? false, bodyLimit: 1 << 20, logController: new LogController({ disableRequestLogging: true }), ...serverOptions(transport) });
+  metrics.countConnections = capConnections(app.server, transport.maxConnections, () => metrics.connectionsEvicted.inc());
+  app.register(registerHardening, transport);
   const coordinator = opts.makeCoordinator(app.log);
   const updateLimit = coordinator.limits.maxBytes;
 
@@ -91,6 +97,7 @@ export function buildApp(opts: AppOptions): { app: FastifyInstance; coordinator:
 
   app.register(
     async (v1) => {
+      await registerRateLimit(v1, transport);
       // an early reply ends the request: done() is not called then
       v1.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
         const header = request.headers.authorization;
@@ -103,7 +110,7 @@ export function buildApp(opts: AppOptions): { app: FastifyInstance; coordinator:
         const client = coordinator.authenticate(hashToken(header.slice('Bearer '.length).trim()));
         if (!client) {
           if (isUpdate) metrics.updatesRejected.inc({ reason: 'unauthorized' });
-          sendError(reply, 401, 'unauthorized', 'unknown token: it was not issued by this coordinator');
+          sendError(reply, 401, 'unauthorized', 'unknown, revoked or expired token: ask the operator for a new one (fedrec token create)');
           return;
         }
         request.client = client;

@@ -9,6 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { ConfigError, parseTrainConfig, type TrainConfig } from '../runtime/config.js';
+import { TRANSPORT_DEFAULTS } from './hardening.js';
 
 const positiveInt = z.number().int().positive();
 
@@ -41,6 +42,20 @@ export const coordinatorSchema = z
      * coordinator never sees a rating, so the operator supplies it. Model init (≈ 0) when absent.
      */
     initialGlobalBias: z.number().finite().optional(),
+    // Hostile networks (server/hardening.ts): timeouts, connection cap, per-token rate limit, CORS, TLS.
+    maxConnections: positiveInt.default(TRANSPORT_DEFAULTS.maxConnections),
+    idleTimeoutSeconds: z.number().positive().default(TRANSPORT_DEFAULTS.idleTimeoutSeconds),
+    headersTimeoutSeconds: z.number().positive().default(TRANSPORT_DEFAULTS.headersTimeoutSeconds),
+    requestTimeoutSeconds: z.number().positive().default(TRANSPORT_DEFAULTS.requestTimeoutSeconds),
+    keepAliveTimeoutSeconds: z.number().positive().default(TRANSPORT_DEFAULTS.keepAliveTimeoutSeconds),
+    /** Requests per minute per token on /v1 (0: no limit). */
+    rateLimitPerMinute: z.number().int().min(0).default(TRANSPORT_DEFAULTS.rateLimitPerMinute),
+    /** Origins allowed to call the coordinator from another site's page (none by default). */
+    corsOrigins: z.array(z.string()).default([]),
+    tlsCert: z.string().optional(),
+    tlsKey: z.string().optional(),
+    /** A round short of its quorum at the deadline is extended at most this many times, then aborted. */
+    maxDeadlineExtensions: z.number().int().min(0).default(10),
   })
   .strict();
 

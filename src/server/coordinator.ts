@@ -62,7 +62,6 @@ export class Coordinator {
   private timer: NodeJS.Timeout | null = null;
   private closeScheduled = false;
   private stopped = false;
-  private readonly authCache = new Map<string, ClientRecord>();
   private planned: { readonly round: number; readonly plan: RoundPlan & Record<string, unknown> } | null = null;
 
   constructor(
@@ -151,14 +150,13 @@ export class Coordinator {
     });
   }
 
+  /**
+   * The client of a token. Asked of the store at every request (an indexed lookup): a token revoked
+   * or expired by another process (`fedrec token revoke`) is refused at its next request.
+   */
   authenticate(tokenHash: string): ClientRecord | null {
-    const cached = this.authCache.get(tokenHash);
-    if (cached) return cached;
     const client = this.store.clientByTokenHash(tokenHash);
-    if (client) {
-      this.authCache.set(tokenHash, client);
-      if (client.id >= this.registered) this.registered = client.id + 1;
-    }
+    if (client && client.id >= this.registered) this.registered = client.id + 1;
     return client;
   }
 

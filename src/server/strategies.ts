@@ -9,7 +9,7 @@ import { strategyForRule } from '../federated/robust.js';
 import { FedRecon } from '../federated/fedrecon.js';
 import type { Strategy } from '../federated/types.js';
 import type { ParamInfo } from '../models/types.js';
-import { serverOptimizerOf, type TrainConfig } from '../runtime/config.js';
+import { ConfigError, serverOptimizerOf, type TrainConfig } from '../runtime/config.js';
 import { fedReconPlanSchema } from '../wire/protocol.js';
 
 export interface StrategyContext {
@@ -35,7 +35,7 @@ export function registerStrategy(name: string, entry: StrategyEntry): void {
 
 export function strategyEntry(name: string): StrategyEntry {
   const entry = registry.get(name);
-  if (!entry) throw new Error(`unknown strategy '${name}'; registered: ${[...registry.keys()].join(', ')}`);
+  if (!entry) throw new ConfigError(`training.algorithm '${name}' cannot be served by the coordinator; it serves: ${[...registry.keys()].join(', ')}`);
   return entry;
 }
 
