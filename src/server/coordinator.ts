@@ -61,6 +61,8 @@ export class Coordinator {
   private readonly planExtras: Readonly<Record<string, unknown>>;
   private timer: NodeJS.Timeout | null = null;
   private closeScheduled = false;
+  /** Deadline extensions of the open round for want of a quorum (in memory: a restart starts again at 0). */
+  private extensions = 0;
   private stopped = false;
   private planned: { readonly round: number; readonly plan: RoundPlan & Record<string, unknown> } | null = null;
 
@@ -325,10 +327,41 @@ export class Coordinator {
     if (count >= expected && count > 0) return this.close(open, 'every participant answered');
     if (now < open.deadlineAt) return;
     if (count >= minClients) return this.close(open, `deadline with quorum (${count} of ${expected})`);
+    const { maxDeadlineExtensions } = this.config.coordinator;
+    if (this.extensions >= maxDeadlineExtensions) return this.abort(open, count);
     const deadlineAt = now + roundDeadlineSeconds * 1000;
     this.store.extendDeadline(open.round, deadlineAt);
     this.open = { ...open, deadlineAt };
-    this.log.warn({ round: open.round, updates: count, minClients }, 'deadline passed without quorum: deadline extended');
+    this.extensions++;
+    this.metrics.deadlineExtensions.set(this.extensions);
+    this.log.warn(
+      { round: open.round, updates: count, minClients, extension: this.extensions, maxDeadlineExtensions, deadlineAt },
+      `deadline passed without quorum (${count} of ${minClients} updates): deadline extended (${this.extensions} of ${maxDeadlineExtensions})`,
+    );
+  }
+
+  /**
+   * A round still short of its quorum after `maxDeadlineExtensions` extensions is aborted: closed
+   * without aggregation (the model and server state of before it are checkpointed as its version,
+   * its updates dropped), in the same transaction as any close; the next round opens as usual.
+   */
+  private abort(open: RoundRecord, count: number): void {
+    const bytes = encodeModel(this.global, open.round, this.names);
+    this.store.completeRound({ round: open.round, clients: 0, loss: 0, closedAt: Date.now() }, bytes, this.encodedServerState(), null);
+    this.version = open.round;
+    this.modelBytes = bytes;
+    this.open = null;
+    this.received = new Map();
+    this.extensions = 0;
+    this.metrics.roundsAborted.inc();
+    this.metrics.deadlineExtensions.set(0);
+    this.metrics.currentRound.set(0);
+    this.metrics.roundUpdates.set(0);
+    this.log.error(
+      { round: open.round, updates: count, minClients: this.config.coordinator.minClients },
+      `round ${open.round} aborted: no quorum after ${this.config.coordinator.maxDeadlineExtensions} deadline extensions; the model is unchanged`,
+    );
+    this.maybeOpen();
   }
 
   /** The strategy's server state (server optimiser) as a wire state message; null when it keeps none. */
@@ -383,6 +416,8 @@ export class Coordinator {
     this.modelBytes = bytes;
     this.open = null;
     this.received = new Map();
+    this.extensions = 0;
+    this.metrics.deadlineExtensions.set(0);
     this.metrics.roundsCompleted.inc();
     this.metrics.currentRound.set(0);
     this.metrics.roundUpdates.set(0);
