@@ -169,11 +169,11 @@ function withFedAvgDefaults(raw: unknown): unknown {
 const FEDRECON_DEFAULTS: Record<'explicit' | 'implicit', Record<string, unknown>> = {
   explicit: {
     feedback: 'explicit', rounds: 300, clientsPerRound: 50, optimizer: 'sgd', lr: 0.2, l2: 0.01, localEpochs: 1, batch: 5,
-    reconOptimizer: 'sgd', reconLr: 0.1, reconEpochs: 1, evalEvery: 25,
+    reconOptimizer: 'sgd', reconLr: 0.1, reconEpochs: 1, evalEvery: 25, clientWeighting: 'examples',
   },
   implicit: {
     feedback: 'implicit', rounds: 300, clientsPerRound: 50, optimizer: 'adam', lr: 0.01, localEpochs: 4, batch: 32,
-    reconOptimizer: 'adam', reconLr: 0.05, reconEpochs: 2, evalEvery: 50,
+    reconOptimizer: 'adam', reconLr: 0.05, reconEpochs: 2, evalEvery: 50, clientWeighting: 'examples',
   },
 };
 
@@ -228,4 +228,18 @@ export function effectiveLr(c: TrainConfig): number {
 
 export function effectiveBatch(c: TrainConfig): number {
   return c.batch ?? (c.mode === 'central' ? 256 : 32);
+}
+
+/**
+ * The largest weight an honest client can report under 'examples', from the plan alone: every
+ * local epoch trains each of its users' positives at most once per item (plus the recency copies),
+ * with its negatives (bce). The server caps claimed weights there (federated/bounds.ts). FedRecon
+ * keeps 'examples' weighting (validation RMSE 0.940 vs 0.947 uniform, explicit ML-100K).
+ */
+export function planWeightCap(c: TrainConfig, nItems: number): number {
+  const recency = recencyOf(c);
+  const positives = nItems + (recency ? (recency.weight - 1) * Math.min(recency.window, nItems) : 0);
+  const perPositive = c.feedback === 'explicit' || c.loss === 'bpr' ? 1 : 1 + c.negatives;
+  const epochs = c.algorithm === 'fedrecon' ? c.localEpochs : 1;
+  return c.usersPerClient * positives * perPositive * epochs;
 }

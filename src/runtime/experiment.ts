@@ -18,7 +18,7 @@ import type { FedAvg } from '../federated/fedavg.js';
 import { strategyForRule } from '../federated/robust.js';
 import { clientNegativeSource, runClientRound } from '../federated/client-work.js';
 import type { ResultDocument, SplitMetrics } from '../report/result.js';
-import { ConfigError, clientOptimizerOf, effectiveBatch, effectiveLr, recencyOf, serverOptimizerOf, type TrainConfig } from './config.js';
+import { ConfigError, planWeightCap, clientOptimizerOf, effectiveBatch, effectiveLr, recencyOf, serverOptimizerOf, type TrainConfig } from './config.js';
 import { repeatRecent } from '../train/recency.js';
 import type { UserPositives } from '../train/examples.js';
 import { trainRecencyOf } from '../data/recency.js';
@@ -112,7 +112,7 @@ export async function runTraining(c: TrainConfig, onProgress?: ProgressListener)
     const perRound = c.clientsPerRound ?? Math.max(1, Math.round((c.fraction ?? 1) * clients.length));
     const info = modelParamInfo(config, 0, split.nItems);
     const global = initGlobal(config, split.nItems, c.seed);
-    const strategyOptions = { serverOptimizer: serverOptimizerOf(c), rowAveraging: c.rowAveraging, clientWeighting: c.clientWeighting, clipNorm: c.clipNorm, trimFraction: c.trimFraction };
+    const strategyOptions = { weightCap: planWeightCap(c, split.nItems), serverOptimizer: serverOptimizerOf(c), rowAveraging: c.rowAveraging, clientWeighting: c.clientWeighting, clipNorm: c.clipNorm, trimFraction: c.trimFraction };
     const strategy = strategyForRule(c.aggregation, info, split.nItems, strategyOptions);
     const simOptions = {
       rounds: c.rounds,

@@ -24,7 +24,7 @@ import { RECON_SPLITS } from '../federated/recon-split.js';
 import type { ClientData, RoundPlan } from '../federated/types.js';
 import { strategyForRule } from '../federated/robust.js';
 import type { ResultDocument, SplitMetrics } from '../report/result.js';
-import { ConfigError, clientOptimizerOf, effectiveBatch, effectiveLr, serverOptimizerOf, type TrainConfig } from './config.js';
+import { ConfigError, planWeightCap, clientOptimizerOf, effectiveBatch, effectiveLr, serverOptimizerOf, type TrainConfig } from './config.js';
 import { loadConfiguredDataset, modelConfigOf, splitDataset } from './experiment.js';
 import {
   allRows, explicitEvaluationUsers, federatedMeanRating, implicitEvaluationClients, rowsOfUsers, trainingClients,
@@ -66,7 +66,7 @@ export async function runFedReconTraining(c: TrainConfig, onProgress?: ProgressL
   const reconstruction: PhaseOptions = { optimizer: { kind: c.reconOptimizer, lr: c.reconLr }, epochs: c.reconEpochs, stepsMax: c.reconStepsMax };
   const recon: ReconPlan = { reconstruction, postReconstructionStepsMax: c.postReconStepsMax, split: RECON_SPLITS[c.reconSplit] };
   const serverInfo = modelParamInfo(config, 0, nItems);
-  const serverOptions = { serverOptimizer: serverOptimizerOf(c), rowAveraging: c.rowAveraging, clientWeighting: c.clientWeighting, clipNorm: c.clipNorm, trimFraction: c.trimFraction };
+  const serverOptions = { weightCap: planWeightCap(c, nItems), serverOptimizer: serverOptimizerOf(c), rowAveraging: c.rowAveraging, clientWeighting: c.clientWeighting, clipNorm: c.clipNorm, trimFraction: c.trimFraction };
   const strategy = strategyForRule(c.aggregation, serverInfo, nItems, serverOptions, () => new FedRecon(serverInfo, nItems, serverOptions), 'fedrecon');
   const samplers = clients.map((client) => (explicit ? null : clientNegativeSource(nItems, client)));
   const clientsPerRound = Math.min(clients.length, c.clientsPerRound ?? Math.max(1, Math.round((c.fraction ?? 1) * clients.length)));

@@ -9,7 +9,7 @@ import { strategyForRule } from '../federated/robust.js';
 import { FedRecon } from '../federated/fedrecon.js';
 import type { Strategy } from '../federated/types.js';
 import type { ParamInfo } from '../models/types.js';
-import { ConfigError, serverOptimizerOf, type TrainConfig } from '../runtime/config.js';
+import { ConfigError, planWeightCap, serverOptimizerOf, type TrainConfig } from '../runtime/config.js';
 import { fedReconPlanSchema } from '../wire/protocol.js';
 
 export interface StrategyContext {
@@ -47,8 +47,9 @@ export function strategyNames(): string[] {
  * The server side of a run as the simulation builds it: server optimiser, row averaging, bounded
  * influence (the server's weights, the clip norm) and the aggregation rule (federated/robust.ts).
  */
-function serverOptionsOf(training: TrainConfig) {
+function serverOptionsOf(training: TrainConfig, nItems: number) {
   return {
+    weightCap: planWeightCap(training, nItems),
     serverOptimizer: serverOptimizerOf(training),
     rowAveraging: training.rowAveraging,
     clientWeighting: training.clientWeighting,
@@ -64,7 +65,7 @@ function serverOptionsOf(training: TrainConfig) {
  */
 registerStrategy('fedavg', {
   clientWork: 'fedavg',
-  create: ({ info, nItems, training }) => strategyForRule(training.aggregation, info, nItems, serverOptionsOf(training)),
+  create: ({ info, nItems, training }) => strategyForRule(training.aggregation, info, nItems, serverOptionsOf(training, nItems)),
 });
 
 /**
@@ -76,7 +77,7 @@ registerStrategy('fedavg', {
 registerStrategy('fedrecon', {
   clientWork: 'fedrecon',
   create: ({ info, nItems, training }) =>
-    strategyForRule(training.aggregation, info, nItems, serverOptionsOf(training), () => new FedRecon(info, nItems, serverOptionsOf(training)), 'fedrecon'),
+    strategyForRule(training.aggregation, info, nItems, serverOptionsOf(training, nItems), () => new FedRecon(info, nItems, serverOptionsOf(training, nItems)), 'fedrecon'),
   planExtras: (training) => ({
     fedrecon: fedReconPlanSchema.parse({
       reconstruction: {
