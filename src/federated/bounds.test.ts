@@ -27,7 +27,8 @@ test('clipping scales an update to the bound; weights are the server\'s', () => 
   assert.equal(serverWeight(1e6, { weighting: 'uniform' }), 1);
   assert.equal(serverWeight(0, { weighting: 'uniform' }), 0);
   assert.equal(serverWeight(1e6, { weighting: 'examples', weightCap: 500 }), 500);
-  assert.equal(boundUpdate({ ...u, loss: 1e308 }, { weighting: 'uniform', clipNorm: 10 }).loss, 0);
+  assert.equal(boundUpdate({ ...u, loss: 1e308 }, { weighting: 'uniform', clipNorm: 10 })?.loss, 0);
+  assert.equal(boundUpdate(update(1, Number.NaN), { weighting: 'uniform', clipNorm: 10 }), null);
 });
 
 test('one client of ten sending -1e30 with weight 1e6 cannot turn a bounded FedAdam model against the nine honest ones', () => {

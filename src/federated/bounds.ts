@@ -49,9 +49,15 @@ export function serverWeight(reported: number, bounds: InfluenceBounds): number 
   return bounds.weightCap !== undefined ? Math.min(reported, bounds.weightCap) : reported;
 }
 
-/** The update as the server folds it: weight decided by the server, norm clipped, loss bounded. */
-export function boundUpdate(update: GlobalUpdate, bounds: InfluenceBounds): GlobalUpdate {
-  const clipped = bounds.clipNorm ? clipUpdate(update, bounds.clipNorm).update : update;
+/**
+ * The update as the server folds it: weight decided by the server, norm clipped, loss bounded;
+ * null for an update holding a non-finite value (the coordinator refuses those at the door; a
+ * strategy drops them, so one cannot void a whole round's aggregate).
+ */
+export function boundUpdate(update: GlobalUpdate, bounds: InfluenceBounds): GlobalUpdate | null {
+  const norm = updateNorm(update);
+  if (!Number.isFinite(norm)) return null;
+  const clipped = bounds.clipNorm ? clipUpdate(update, bounds.clipNorm, norm).update : update;
   const loss = Number.isFinite(update.loss) && Math.abs(update.loss) <= LOSS_BOUND ? update.loss : 0;
   return { ...clipped, weight: serverWeight(update.weight, bounds), loss };
 }

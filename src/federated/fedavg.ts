@@ -50,7 +50,8 @@ export class FedAvg implements Strategy {
     for (const name of [...Object.keys(update.itemTables), ...Object.keys(update.denseTables)]) {
       if (!this.globalNames.has(name)) throw new Error(`update carries table '${name}', which is not a global table`);
     }
-    this.acc.add(boundUpdate(update, this.bounds));
+    const bounded = boundUpdate(update, this.bounds);
+    if (bounded) this.acc.add(bounded);
   }
 
   /** How each update is bounded before it is folded (a worker thread folding updates applies the same). */

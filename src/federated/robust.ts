@@ -62,6 +62,7 @@ export class RobustAggregation implements Strategy {
     }
     const bounded = boundUpdate(update, { weighting: this.options.clientWeighting ?? 'examples', clipNorm: this.options.clipNorm, weightCap: this.options.weightCap });
     this.clients++;
+    if (!bounded) return;
     this.lossSum += bounded.loss;
     if (bounded.weight > 0) this.updates.push(bounded);
   }

@@ -70,7 +70,8 @@ function serve(): void {
         const { update, state } = runClientRound(msg.plan, global, client, states.get(c) ?? null, sampler);
         states.set(c, state);
         bytesUp += updateBytes(update);
-        acc.add(boundUpdate(update, init.bounds));
+        const bounded = boundUpdate(update, init.bounds);
+        if (bounded) acc.add(bounded);
       }
       port.postMessage({ type: 'partial', partial: acc.partial(), bytesUp });
     } else {
