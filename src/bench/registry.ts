@@ -1,5 +1,6 @@
 /** The benchmark table: name → function printing its figures. Each capability registers its own. */
 import { dpBenchmark } from './dp.js';
+import { attacksBenchmark } from './attacks.js';
 import { engineBenchmark } from './engine.js';
 import { fedreconBenchmark } from './fedrecon.js';
 import { graphBenchmark, graphCompareBenchmark } from './graph.js';
@@ -10,6 +11,7 @@ import { textGraphBenchmark, textGraphCompareBenchmark } from './text-graph.js';
 
 export const benchmarks: Record<string, () => Promise<void>> = {
   dp: dpBenchmark,
+  attacks: attacksBenchmark,
   engine: engineBenchmark,
   fedrecon: fedreconBenchmark,
   graph: graphBenchmark,

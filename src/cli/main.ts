@@ -32,7 +32,7 @@ commands:
   train       train (federated or centralised) and evaluate
   recommend   top-K recommendations from a saved model, or on-device from a coordinator (--server)
   serve       run the federated coordinator (--config FILE [--port] [--db PATH])
-  token       token create [--db PATH]: issue a client token; token operator [--db PATH]: the dashboard's operator token
+  token       token create [--db PATH] [--expires-in 30d]: issue client tokens; token revoke (--id N | --token T); token operator [--db PATH]: the dashboard's operator token
   join        take part in training (--server URL --token T --data FILE)
   partition   write one client data file per federated client of a data set
   report      an HTML report of result JSON files (RUN.json … --out report.html)

@@ -11,13 +11,15 @@ export const SERVE_FLAGS: Record<string, FlagSpec> = {
   port: { key: 'port', kind: 'integer', help: 'port (0: any free port; default from config, 8787)' },
   host: { key: 'host', kind: 'string', help: 'address to listen on (default 127.0.0.1)' },
   db: { key: 'db', kind: 'string', help: 'SQLite file (default fedrec.db)' },
+  'tls-cert': { key: 'tlsCert', kind: 'string', help: 'serve HTTPS with this certificate (PEM; needs --tls-key)' },
+  'tls-key': { key: 'tlsKey', kind: 'string', help: 'the private key (PEM) of --tls-cert' },
 };
 
 export async function serveCommand(argv: readonly string[]): Promise<number> {
-  const f = parseFlags(argv, SERVE_FLAGS) as { config?: string; port?: number; host?: string; db?: string };
+  const f = parseFlags(argv, SERVE_FLAGS) as { config?: string; port?: number; host?: string; db?: string; tlsCert?: string; tlsKey?: string };
   if (!f.config) throw new UsageError('--config FILE is required');
   const config = readServerConfig(f.config);
-  const running = await startCoordinator({ config, dbPath: f.db ?? 'fedrec.db', port: f.port, host: f.host, logger: { level: 'info' } });
+  const running = await startCoordinator({ config, dbPath: f.db ?? 'fedrec.db', port: f.port, host: f.host, logger: { level: 'info' }, tlsCert: f.tlsCert, tlsKey: f.tlsKey });
   process.stderr.write(`fedrec serve: listening on ${running.url}\n`);
   await new Promise<void>((resolve) => {
     const stop = () => resolve();

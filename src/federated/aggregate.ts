@@ -8,6 +8,7 @@ import { createOptimizer } from '../optim/registry.js';
 import type { Optimizer, OptimizerConfig, OptimizerState } from '../optim/types.js';
 import type { Grads, GlobalParams, ParamInfo } from '../models/types.js';
 import type { GlobalUpdate } from './types.js';
+import { allFinite } from './bounds.js';
 
 export type RowAveraging = 'touched' | 'all';
 
@@ -142,10 +143,25 @@ export class ServerUpdater {
     this.optimizer = createOptimizer(config);
   }
 
-  apply(global: GlobalParams, acc: UpdateAccumulator): void {
-    if (acc.count === 0) return;
+  /**
+   * Apply the round's average. Guarded: a non-finite value may never enter the model or the
+   * optimiser state (a server Adam whose second moment turns Inf freezes the model for good), so
+   * when the average, the stepped tables or the stepped state hold one, the step is undone and the
+   * reason returned; null when applied.
+   */
+  apply(global: GlobalParams, acc: UpdateAccumulator): string | null {
+    if (acc.count === 0) return null;
     const names = this.info.filter((p) => p.scope === 'global').map((p) => p.name);
-    this.optimizer.step(global, acc.averagedPseudoGradient(this.averaging), names);
+    const grads = acc.averagedPseudoGradient(this.averaging);
+    if (!allFinite(grads.values)) return 'the averaged update holds a non-finite value';
+    const stateBefore = this.optimizer.exportState();
+    const tablesBefore = Object.fromEntries(names.map((n) => [n, global[n].slice()]));
+    this.optimizer.step(global, grads, names);
+    const tablesOk = allFinite(Object.fromEntries(names.map((n) => [n, global[n]])));
+    if (tablesOk && allFinite(this.optimizer.exportState().tables)) return null;
+    for (const n of names) global[n].set(tablesBefore[n]);
+    this.optimizer.importState(stateBefore);
+    return tablesOk ? 'the server optimiser state would hold a non-finite value' : 'the model would hold a non-finite value';
   }
 
   /** A copy of the server optimiser's state (Adam moments, momentum), to checkpoint with the model. */

@@ -2,7 +2,8 @@
  * FedAvg (McMahan et al., AISTATS 2017) server strategy for recommendation.
  * Round:
  *  1. the runtime samples clients and sends each the global tables with a RoundPlan;
- *  2. every returned update is folded into a weighted running sum (weight = examples);
+ *  2. every returned update is bounded (federated/bounds.ts: the server decides its weight, its
+ *     L2 norm is clipped) and folded into a weighted running sum;
  *  3. at the end, item rows are averaged over the clients that touched them (or all clients),
  *     dense layers over all clients, and a server optimiser applies the average (SGD, lr = server
  *     lr; momentum gives FedAvgM; Adam gives FedAdam).
@@ -10,16 +11,20 @@
 import type { GlobalParams, ParamInfo } from '../models/types.js';
 import type { OptimizerConfig, OptimizerState } from '../optim/types.js';
 import { ServerUpdater, UpdateAccumulator, type PartialAggregate, type RowAveraging } from './aggregate.js';
+import { boundUpdate, type ClientWeighting, type InfluenceBounds } from './bounds.js';
 import type { GlobalUpdate, RoundSummary, Strategy } from './types.js';
 
-/** How the server weights each client's update: by its training examples, or equally. */
-export type ClientWeighting = 'examples' | 'uniform';
+export type { ClientWeighting } from './bounds.js';
 
 export interface FedAvgOptions {
   readonly serverOptimizer: OptimizerConfig;
   readonly rowAveraging: RowAveraging;
   /** Default 'examples'. */
   readonly clientWeighting?: ClientWeighting;
+  /** L2 bound each update is clipped to before it is folded; 0 or absent: none. */
+  readonly clipNorm?: number;
+  /** Largest weight under 'examples'; absent: none. */
+  readonly weightCap?: number;
 }
 
 export class FedAvg implements Strategy {
@@ -45,8 +50,13 @@ export class FedAvg implements Strategy {
     for (const name of [...Object.keys(update.itemTables), ...Object.keys(update.denseTables)]) {
       if (!this.globalNames.has(name)) throw new Error(`update carries table '${name}', which is not a global table`);
     }
-    const uniform = this.options.clientWeighting === 'uniform' && update.weight > 0;
-    this.acc.add(uniform ? { ...update, weight: 1 } : update);
+    const bounded = boundUpdate(update, this.bounds);
+    if (bounded) this.acc.add(bounded);
+  }
+
+  /** How each update is bounded before it is folded (a worker thread folding updates applies the same). */
+  get bounds(): InfluenceBounds {
+    return { weighting: this.options.clientWeighting ?? 'examples', clipNorm: this.options.clipNorm, weightCap: this.options.weightCap };
   }
 
   /** Fold in the partial sums of several updates (folded elsewhere, e.g. in a worker thread). */
@@ -56,8 +66,8 @@ export class FedAvg implements Strategy {
 
   endRound(global: GlobalParams): RoundSummary {
     const summary = { round: this.round, clients: this.acc.count, loss: this.acc.meanLoss };
-    this.updater.apply(global, this.acc);
-    return summary;
+    const refused = this.updater.apply(global, this.acc);
+    return refused ? { ...summary, refused } : summary;
   }
 
   serverState(): OptimizerState {

@@ -72,6 +72,8 @@ export interface RoundSummary {
   readonly round: number;
   readonly clients: number;
   readonly loss: number;
+  /** Why the round's aggregate was not applied (the model and server state kept as they were); absent when applied. */
+  readonly refused?: string;
 }
 
 /** Server-side algorithm (FedAvg, FedRecon, graph aggregation, ...). */

@@ -32,6 +32,8 @@ const synthetic: Scope = { applies: (c) => c.data === undefined, says: 'the buil
 const textGraph = models('text-graph');
 const graphAggregation = both(textGraph, algorithm('graph'));
 const fedrecon = algorithm('fedrecon');
+/** Runs whose server folds a (weighted) sum of updates: FedAvg and FedRecon (bounds, robust rules). */
+const sumServer: Scope = { applies: (c) => c.mode === 'federated' && (c.algorithm === 'fedavg' || c.algorithm === 'fedrecon'), says: 'mode federated with algorithm fedavg or fedrecon' };
 const dp: Scope = { applies: (c) => c.mode === 'federated' && (c.algorithm === 'fedavg' || c.algorithm === 'fedrecon') && ['mf', 'neumf'].includes(c.model), says: "mode federated, algorithm fedavg or fedrecon, model mf or neumf" };
 
 /** Every field of `trainConfigSchema`: its scope and help group. */
@@ -120,7 +122,10 @@ export const FIELD_SCOPES: Readonly<Record<string, readonly [Scope, FieldGroup]>
   reconEpochs: [fedrecon, 'fedrecon'],
   reconStepsMax: [fedrecon, 'fedrecon'],
   postReconStepsMax: [fedrecon, 'fedrecon'],
-  clientWeighting: [fedrecon, 'fedrecon'],
+  clientWeighting: [federated, 'federated'],
+  clipNorm: [sumServer, 'federated'],
+  aggregation: [sumServer, 'federated'],
+  trimFraction: [sumServer, 'federated'],
 };
 
 /** The scope of a field; fields missing from the table apply to every run. */

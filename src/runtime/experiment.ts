@@ -15,10 +15,11 @@ import { popularityScorer, randomScorer } from '../eval/baselines.js';
 import type { RankingResult, Scorer } from '../eval/types.js';
 import { createModel, modelParamInfo } from '../models/registry.js';
 import type { LocalParams, ModelConfig, RecModel } from '../models/types.js';
-import { FedAvg } from '../federated/fedavg.js';
+import type { FedAvg } from '../federated/fedavg.js';
+import { strategyForRule } from '../federated/robust.js';
 import { clientNegativeSource, runClientRound } from '../federated/client-work.js';
 import type { ResultDocument, SplitMetrics } from '../report/result.js';
-import { ConfigError, clientOptimizerOf, effectiveBatch, recencyOf, serverOptimizerOf, type TrainConfig } from './config.js';
+import { ConfigError, planWeightCap, clientOptimizerOf, effectiveBatch, recencyOf, serverOptimizerOf, type TrainConfig } from './config.js';
 import { recordedConfig } from './config-scope.js';
 import { FEDREC_VERSION } from '../version.js';
 import { repeatRecent } from '../train/recency.js';
@@ -166,13 +167,11 @@ export async function runTraining(given: TrainConfig, onProgress?: ProgressListe
     const perRound = c.clientsPerRound ?? Math.max(1, Math.round((c.fraction ?? 1) * clients.length));
     const info = modelParamInfo(config, 0, split.nItems);
     const global = initGlobal(config, split.nItems, c.seed);
-    const fedavg = new FedAvg(info, split.nItems, {
-      serverOptimizer: serverOptimizerOf(c),
-      rowAveraging: c.rowAveraging,
-    });
+    const strategyOptions = { weightCap: planWeightCap(c, split.nItems), serverOptimizer: serverOptimizerOf(c), rowAveraging: c.rowAveraging, clientWeighting: c.clientWeighting, clipNorm: c.clipNorm, trimFraction: c.trimFraction };
+    const inner = strategyForRule(c.aggregation, info, split.nItems, strategyOptions);
     const dpSettings = dpSettingsOf(c, clients.length);
-    const dp = dpSettings ? new DpAggregator(fedavg, info, split.nItems, dpSettings, () => clients.length) : null;
-    const strategy = dp ?? fedavg;
+    const dp = dpSettings ? new DpAggregator(inner, info, split.nItems, dpSettings, () => clients.length) : null;
+    const strategy = dp ?? inner;
     const simOptions = {
       rounds: c.rounds,
       clientsPerRound: Math.min(perRound, clients.length),
@@ -195,7 +194,7 @@ export async function runTraining(given: TrainConfig, onProgress?: ProgressListe
     if (c.workers > 1) {
       const { global: sharedGlobal, buffers } = shareGlobal(global);
       shared = sharedGlobal;
-      const parallel = new ParallelSimulation(split, sharedGlobal, buffers, info, fedavg, { ...simOptions, workers: c.workers, usersPerClient: c.usersPerClient });
+      const parallel = new ParallelSimulation(split, sharedGlobal, buffers, info, inner as FedAvg, { ...simOptions, workers: c.workers, usersPerClient: c.usersPerClient });
       sim = parallel;
       history = await parallel.run(probe, onProgress);
     } else {

@@ -22,10 +22,11 @@ import { clientNegativeSource, localPositives } from '../federated/client-work.j
 import { FedRecon, reconstructLocal, runFedReconClient, type PhaseOptions, type ReconPlan, type ReconstructionPlan } from '../federated/fedrecon.js';
 import { RECON_SPLITS } from '../federated/recon-split.js';
 import type { ClientData, RoundPlan } from '../federated/types.js';
+import { strategyForRule } from '../federated/robust.js';
 import type { ResultDocument, SplitMetrics } from '../report/result.js';
 import { DpAggregator, poissonSample, withDistributedDp } from '../privacy/dp-fedavg.js';
 import { dpSettingsOf } from '../privacy/dp-config.js';
-import { ConfigError, clientOptimizerOf, effectiveBatch, effectiveLr, serverOptimizerOf, type TrainConfig } from './config.js';
+import { ConfigError, planWeightCap, clientOptimizerOf, effectiveBatch, effectiveLr, serverOptimizerOf, type TrainConfig } from './config.js';
 import { recordedConfig } from './config-scope.js';
 import { FEDREC_VERSION } from '../version.js';
 import { loadConfiguredDataset, modelConfigOf, splitDataset } from './experiment.js';
@@ -68,15 +69,12 @@ export async function runFedReconTraining(c: TrainConfig, onProgress?: ProgressL
   };
   const reconstruction: PhaseOptions = { optimizer: { kind: c.reconOptimizer, lr: c.reconLr }, epochs: c.reconEpochs, stepsMax: c.reconStepsMax };
   const recon: ReconPlan = { reconstruction, postReconstructionStepsMax: c.postReconStepsMax, split: RECON_SPLITS[c.reconSplit] };
-  const info = modelParamInfo(config, 0, nItems);
-  const fedrecon = new FedRecon(info, nItems, {
-    serverOptimizer: serverOptimizerOf(c),
-    rowAveraging: c.rowAveraging,
-    clientWeighting: c.clientWeighting,
-  });
+  const serverInfo = modelParamInfo(config, 0, nItems);
+  const serverOptions = { weightCap: planWeightCap(c, nItems), serverOptimizer: serverOptimizerOf(c), rowAveraging: c.rowAveraging, clientWeighting: c.clientWeighting, clipNorm: c.clipNorm, trimFraction: c.trimFraction };
+  const inner = strategyForRule(c.aggregation, serverInfo, nItems, serverOptions, () => new FedRecon(serverInfo, nItems, serverOptions), 'fedrecon');
   const dpSettings = dpSettingsOf(c, clients.length);
-  const dp = dpSettings ? new DpAggregator(fedrecon, info, nItems, dpSettings, () => clients.length) : null;
-  const strategy = dp ?? fedrecon;
+  const dp = dpSettings ? new DpAggregator(inner, serverInfo, nItems, dpSettings, () => clients.length) : null;
+  const strategy = dp ?? inner;
   const work = withDistributedDp((roundPlan, g, client) => runFedReconClient(roundPlan, recon, g, client, samplers[client.clientId]));
   const dummySampler = { nItems, sample: () => undefined };
   const samplers = clients.map((client) => (explicit ? null : clientNegativeSource(nItems, client)));

@@ -88,7 +88,7 @@ export class ParallelSimulation {
   async run(probe: ValidationProbe, onProgress?: ProgressListener): Promise<HistoryEntry[]> {
     try {
       const ready = await Promise.all(this.workers.map((w) => w.request<{ clients: number }>({
-        type: 'init', split: this.split, usersPerClient: this.options.usersPerClient, seed: this.options.seed, info: this.info, shared: this.buffers,
+        type: 'init', split: this.split, usersPerClient: this.options.usersPerClient, seed: this.options.seed, info: this.info, shared: this.buffers, bounds: this.strategy.bounds,
       })));
       this.clientCount = ready[0].clients;
       const { rounds, clientsPerRound, evalEvery, seed } = this.options;

@@ -9,6 +9,7 @@ import type { GlobalParams, LocalParams, ParamInfo } from '../models/types.js';
 import { UpdateAccumulator } from '../federated/aggregate.js';
 import { clientNegativeSource, runClientRound } from '../federated/client-work.js';
 import { updateBytes } from '../federated/bytes.js';
+import { boundUpdate, type InfluenceBounds } from '../federated/bounds.js';
 import type { ClientState, RoundPlan } from '../federated/types.js';
 import { partitionClients } from './clients.js';
 
@@ -19,6 +20,8 @@ export interface WorkerInit {
   readonly seed: number;
   readonly info: readonly ParamInfo[];
   readonly shared: { readonly [name: string]: SharedArrayBuffer };
+  /** How the server bounds each update before folding it (the strategy's `bounds`). */
+  readonly bounds: InfluenceBounds;
 }
 
 export interface WorkerRound {
@@ -67,7 +70,8 @@ function serve(): void {
         const { update, state } = runClientRound(msg.plan, global, client, states.get(c) ?? null, sampler);
         states.set(c, state);
         bytesUp += updateBytes(update);
-        acc.add(update);
+        const bounded = boundUpdate(update, init.bounds);
+        if (bounded) acc.add(bounded);
       }
       port.postMessage({ type: 'partial', partial: acc.partial(), bytesUp });
     } else {

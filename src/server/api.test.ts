@@ -87,7 +87,7 @@ test('bad updates are refused with the right status and message; nothing changes
   const good = encodeUpdate(update(2));
   const cases: { name: string; body: Uint8Array; token: string | null; status: number; error: string; message: RegExp; type?: string }[] = [
     { name: 'missing token', body: good, token: null, status: 401, error: 'unauthorized', message: /missing token/ },
-    { name: 'wrong token', body: good, token: 'frt_not-a-real-token', status: 401, error: 'unauthorized', message: /unknown token/ },
+    { name: 'wrong token', body: good, token: 'frt_not-a-real-token', status: 401, error: 'unauthorized', message: /unknown, revoked or expired token/ },
     { name: 'NaN', body: encodeUpdate(nan), token: tokens[0], status: 422, error: 'not-finite', message: /itemEmb.*\[5\] is NaN/ },
     {
       name: 'wrong shape',

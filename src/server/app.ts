@@ -11,6 +11,7 @@ import { registerDashboard } from './dashboard.js';
 import { DEMO_PAGE } from './demo-page.js';
 import { HttpError } from './errors.js';
 import type { Metrics } from './metrics.js';
+import { capConnections, registerHardening, registerRateLimit, serverOptions, TRANSPORT_DEFAULTS, type TransportOptions } from './hardening.js';
 import { hashToken } from './tokens.js';
 import type { ClientRecord, Store } from './types.js';
 
@@ -28,6 +29,8 @@ export interface AppOptions {
   readonly logger?: FastifyServerOptions['logger'];
   /** The coordinator's store: the operator dashboard (/dashboard) is served when given. */
   readonly store?: Store;
+  /** Timeouts, connection cap, rate limit, CORS, TLS (server/hardening.ts); defaults when absent. */
+  readonly transport?: TransportOptions;
 }
 
 function sendError(reply: FastifyReply, status: number, error: string, message: string): FastifyReply {
@@ -37,7 +40,10 @@ function sendError(reply: FastifyReply, status: number, error: string, message: 
 export function buildApp(opts: AppOptions): { app: FastifyInstance; coordinator: Coordinator } {
   const { metrics } = opts;
   // Per-request logs would be two JSON lines per update; rounds, rejections and errors are logged instead.
-  const app = Fastify({ logger: opts.logger ?? false, bodyLimit: 1 << 20, logController: new LogController({ disableRequestLogging: true }) });
+  const transport = opts.transport ?? TRANSPORT_DEFAULTS;
+  const app = Fastify({ logger: opts.logger ?? false, bodyLimit: 1 << 20, logController: new LogController({ disableRequestLogging: true }), ...serverOptions(transport) });
+  metrics.countConnections = capConnections(app.server, transport.maxConnections, () => metrics.connectionsEvicted.inc());
+  app.register(registerHardening, transport);
   const coordinator = opts.makeCoordinator(app.log);
   const updateLimit = coordinator.limits.maxBytes;
 
@@ -96,6 +102,7 @@ export function buildApp(opts: AppOptions): { app: FastifyInstance; coordinator:
 
   app.register(
     async (v1) => {
+      await registerRateLimit(v1, transport);
       // an early reply ends the request: done() is not called then
       v1.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
         const header = request.headers.authorization;
@@ -108,7 +115,7 @@ export function buildApp(opts: AppOptions): { app: FastifyInstance; coordinator:
         const client = coordinator.authenticate(hashToken(header.slice('Bearer '.length).trim()));
         if (!client) {
           if (isUpdate) metrics.updatesRejected.inc({ reason: 'unauthorized' });
-          sendError(reply, 401, 'unauthorized', 'unknown token: it was not issued by this coordinator');
+          sendError(reply, 401, 'unauthorized', 'unknown, revoked or expired token: ask the operator for a new one (fedrec token create)');
           return;
         }
         request.client = client;

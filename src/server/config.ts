@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { ConfigError, parseTrainConfig, type TrainConfig } from '../runtime/config.js';
 import { epsilonOf } from '../privacy/rdp-accountant.js';
+import { TRANSPORT_DEFAULTS } from './hardening.js';
 
 const positiveInt = z.number().int().positive();
 
@@ -47,6 +48,20 @@ export const coordinatorSchema = z
      * round that would exceed it is not opened and training ends there. No budget when absent.
      */
     dpEpsilonBudget: z.number().positive().optional(),
+    // Hostile networks (server/hardening.ts): timeouts, connection cap, per-token rate limit, CORS, TLS.
+    maxConnections: positiveInt.default(TRANSPORT_DEFAULTS.maxConnections),
+    idleTimeoutSeconds: z.number().positive().default(TRANSPORT_DEFAULTS.idleTimeoutSeconds),
+    headersTimeoutSeconds: z.number().positive().default(TRANSPORT_DEFAULTS.headersTimeoutSeconds),
+    requestTimeoutSeconds: z.number().positive().default(TRANSPORT_DEFAULTS.requestTimeoutSeconds),
+    keepAliveTimeoutSeconds: z.number().positive().default(TRANSPORT_DEFAULTS.keepAliveTimeoutSeconds),
+    /** Requests per minute per token on /v1 (0: no limit). */
+    rateLimitPerMinute: z.number().int().min(0).default(TRANSPORT_DEFAULTS.rateLimitPerMinute),
+    /** Origins allowed to call the coordinator from another site's page (none by default). */
+    corsOrigins: z.array(z.string()).default([]),
+    tlsCert: z.string().optional(),
+    tlsKey: z.string().optional(),
+    /** A round short of its quorum at the deadline is extended at most this many times, then aborted. */
+    maxDeadlineExtensions: z.number().int().min(0).default(10),
   })
   .strict();
 

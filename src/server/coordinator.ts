@@ -68,8 +68,9 @@ export class Coordinator {
   private readonly planExtras: Readonly<Record<string, unknown>>;
   private timer: NodeJS.Timeout | null = null;
   private closeScheduled = false;
+  /** Deadline extensions of the open round for want of a quorum (in memory: a restart starts again at 0). */
+  private extensions = 0;
   private stopped = false;
-  private readonly authCache = new Map<string, ClientRecord>();
   private planned: { readonly round: number; readonly plan: RoundPlan & Record<string, unknown> } | null = null;
   /** User-level DP (privacy/dp-fedavg.ts) wrapping the strategy, or null. */
   private readonly dp: DpAggregator | null;
@@ -170,14 +171,13 @@ export class Coordinator {
     });
   }
 
+  /**
+   * The client of a token. Asked of the store at every request (an indexed lookup): a token revoked
+   * or expired by another process (`fedrec token revoke`) is refused at its next request.
+   */
   authenticate(tokenHash: string): ClientRecord | null {
-    const cached = this.authCache.get(tokenHash);
-    if (cached) return cached;
     const client = this.store.clientByTokenHash(tokenHash);
-    if (client) {
-      this.authCache.set(tokenHash, client);
-      if (client.id >= this.registered) this.registered = client.id + 1;
-    }
+    if (client && client.id >= this.registered) this.registered = client.id + 1;
     return client;
   }
 
@@ -368,10 +368,41 @@ export class Coordinator {
     if (count >= expected && (count > 0 || open.selected?.length === 0)) return this.close(open, count > 0 ? 'every participant answered' : 'no client sampled (the noise alone is applied)');
     if (now < open.deadlineAt) return;
     if (count >= minClients) return this.close(open, `deadline with quorum (${count} of ${expected})`);
+    const { maxDeadlineExtensions } = this.config.coordinator;
+    if (this.extensions >= maxDeadlineExtensions) return this.abort(open, count);
     const deadlineAt = now + roundDeadlineSeconds * 1000;
     this.store.extendDeadline(open.round, deadlineAt);
     this.open = { ...open, deadlineAt };
-    this.log.warn({ round: open.round, updates: count, minClients }, 'deadline passed without quorum: deadline extended');
+    this.extensions++;
+    this.metrics.deadlineExtensions.set(this.extensions);
+    this.log.warn(
+      { round: open.round, updates: count, minClients, extension: this.extensions, maxDeadlineExtensions, deadlineAt },
+      `deadline passed without quorum (${count} of ${minClients} updates): deadline extended (${this.extensions} of ${maxDeadlineExtensions})`,
+    );
+  }
+
+  /**
+   * A round still short of its quorum after `maxDeadlineExtensions` extensions is aborted: closed
+   * without aggregation (the model and server state of before it are checkpointed as its version,
+   * its updates dropped), in the same transaction as any close; the next round opens as usual.
+   */
+  private abort(open: RoundRecord, count: number): void {
+    const bytes = encodeModel(this.global, open.round, this.names);
+    this.store.completeRound({ round: open.round, clients: 0, loss: 0, closedAt: Date.now() }, bytes, this.encodedServerState(), null);
+    this.version = open.round;
+    this.modelBytes = bytes;
+    this.open = null;
+    this.received = new Map();
+    this.extensions = 0;
+    this.metrics.roundsAborted.inc();
+    this.metrics.deadlineExtensions.set(0);
+    this.metrics.currentRound.set(0);
+    this.metrics.roundUpdates.set(0);
+    this.log.error(
+      { round: open.round, updates: count, minClients: this.config.coordinator.minClients },
+      `round ${open.round} aborted: no quorum after ${this.config.coordinator.maxDeadlineExtensions} deadline extensions; the model is unchanged`,
+    );
+    this.maybeOpen();
   }
 
   /** ε spent by `rounds` rounds under the configured DP (RDP accountant), or null without DP. */
@@ -460,11 +491,17 @@ export class Coordinator {
     this.downloadBytes = null;
     this.open = null;
     this.received = new Map();
+    this.extensions = 0;
+    this.metrics.deadlineExtensions.set(0);
     this.metrics.roundsCompleted.inc();
     this.metrics.currentRound.set(0);
     this.metrics.roundUpdates.set(0);
     this.metrics.aggregationSeconds.observe((performance.now() - started) / 1000);
     this.reportPrivacy();
+    if (summary.refused) {
+      this.metrics.foldsRefused.inc();
+      this.log.error({ round: open.round, clients: summary.clients, reason: summary.refused }, 'round aggregate refused: the model and server optimiser state are kept as they were');
+    }
     this.log.info({ round: open.round, clients: summary.clients, loss: summary.loss, why }, 'round closed and checkpointed');
     this.maybeOpen();
   }

@@ -18,6 +18,26 @@ export class Metrics {
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
+  readonly foldsRefused = new Counter({
+    name: 'fedrec_folds_refused_total',
+    help: 'Rounds whose aggregate was refused (a non-finite value would have entered the model or the server optimiser state): alert on any',
+    registers: [this.registry],
+  });
+  readonly connectionsEvicted = new Counter({ name: 'fedrec_connections_evicted_total', help: 'Connections closed to stay within maxConnections (oldest idle first)', registers: [this.registry] });
+  /** What `fedrec_connections_open` reads at each scrape (set by the app). */
+  countConnections: () => number = () => 0;
+  readonly openConnections: Gauge = new Gauge({
+    name: 'fedrec_connections_open',
+    help: 'Open TCP connections',
+    registers: [this.registry],
+    collect: (): void => this.openConnections.set(this.countConnections()),
+  });
+  readonly deadlineExtensions = new Gauge({
+    name: 'fedrec_round_deadline_extensions',
+    help: 'Times the open round\'s deadline was extended for want of a quorum (a stuck quorum keeps it above 0)',
+    registers: [this.registry],
+  });
+  readonly roundsAborted = new Counter({ name: 'fedrec_rounds_aborted_total', help: 'Rounds aborted after maxDeadlineExtensions without a quorum', registers: [this.registry] });
   readonly bytesReceived = new Counter({ name: 'fedrec_bytes_received_total', help: 'Update bytes received', registers: [this.registry] });
   readonly bytesSent = new Counter({ name: 'fedrec_bytes_sent_total', help: 'Model bytes sent', registers: [this.registry] });
   readonly requestSeconds = new Histogram({

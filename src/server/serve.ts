@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import { loadConfiguredDataset } from '../runtime/experiment.js';
+import { ConfigError } from '../runtime/config.js';
 import { buildApp } from './app.js';
 import { catalogueOf } from './catalogue.js';
 import type { ServerConfig } from './config.js';
@@ -33,6 +34,9 @@ export interface StartOptions {
   readonly logger?: FastifyServerOptions['logger'];
   /** Build the browser bundle when it is missing (needs esbuild). Default true. */
   readonly buildBundle?: boolean;
+  /** TLS certificate and key files (PEM); override the config's tlsCert / tlsKey. */
+  readonly tlsCert?: string;
+  readonly tlsKey?: string;
 }
 
 export async function startCoordinator(opts: StartOptions): Promise<RunningCoordinator> {
@@ -48,25 +52,34 @@ export async function startCoordinator(opts: StartOptions): Promise<RunningCoord
       process.stderr.write(`fedrec serve: browser bundle not built (${(err as Error).message}); the demo page will not work\n`);
     }
   }
-  const store = new SqliteStore(opts.dbPath, { keepCheckpoints: config.coordinator.keepCheckpoints });
+  const store = new SqliteStore(opts.dbPath, { keepCheckpoints: config.coordinator.keepCheckpoints, checkIntegrity: true });
   const metrics = new Metrics();
   let built;
   try {
-    built = buildApp({ makeCoordinator: (log) => new Coordinator(store, config, catalogue, metrics, log), metrics, bundlePath, logger: opts.logger, store });
+    const c = config.coordinator;
+    const transport = { ...c, tlsCert: opts.tlsCert ?? c.tlsCert, tlsKey: opts.tlsKey ?? c.tlsKey };
+    built = buildApp({ makeCoordinator: (log) => new Coordinator(store, config, catalogue, metrics, log), metrics, bundlePath, logger: opts.logger, transport, store });
   } catch (err) {
     store.close();
     throw err;
   }
   const { app: real, coordinator } = built;
+  const transport = { tlsCert: opts.tlsCert ?? config.coordinator.tlsCert };
   const host = opts.host ?? config.coordinator.host;
   const port = opts.port ?? config.coordinator.port;
-  await real.listen({ host, port });
+  try {
+    await real.listen({ host, port });
+  } catch (err) {
+    await real.close().catch(() => undefined);
+    store.close();
+    throw listenError(err as NodeJS.ErrnoException, host, port);
+  }
   const checkpointer = new WalCheckpointer(opts.dbPath, (err) => real.log.warn({ err }, 'background WAL checkpoint failed'));
   const address = real.server.address();
   const actualPort = typeof address === 'object' && address ? address.port : port;
   coordinator.start();
   return {
-    url: `http://${host}:${actualPort}`,
+    url: `${transport.tlsCert ? 'https' : 'http'}://${host}:${actualPort}`,
     app: real,
     coordinator,
     store,
@@ -77,4 +90,13 @@ export async function startCoordinator(opts: StartOptions): Promise<RunningCoord
       store.close();
     },
   };
+}
+
+/** A listen failure as one clear line (port taken, address not on this machine, no permission). */
+function listenError(err: NodeJS.ErrnoException, host: string, port: number): Error {
+  const where = `${host}:${port}`;
+  if (err.code === 'EADDRINUSE') return new ConfigError(`cannot listen on ${where}: the port is already in use (stop the other process or pass --port)`);
+  if (err.code === 'EADDRNOTAVAIL') return new ConfigError(`cannot listen on ${where}: the address is not one of this machine's (--host)`);
+  if (err.code === 'EACCES') return new ConfigError(`cannot listen on ${where}: permission denied (ports below 1024 need privileges)`);
+  return err;
 }

@@ -7,6 +7,7 @@
  * Several processes may open the same file (`fedrec token create` while the coordinator runs).
  */
 import Database from 'better-sqlite3';
+import { ConfigError } from '../runtime/config.js';
 import type { AddUpdateResult, Checkpoint, ClientRecord, ClosedRound, RoundRecord, Store, StoredUpdate } from './types.js';
 
 const SCHEMA = `
@@ -47,9 +48,26 @@ export class SqliteStore implements Store {
   private readonly statements = new Map<string, Database.Statement>();
   private readonly addUpdateTx: Database.Transaction<(round: number, clientId: number, body: Uint8Array) => AddUpdateResult>;
 
-  constructor(path: string, options: { keepCheckpoints?: number } = {}) {
-    this.db = new Database(path);
-    this.db.pragma('journal_mode = WAL');
+  constructor(path: string, options: { keepCheckpoints?: number; checkIntegrity?: boolean } = {}) {
+    let db: Database.Database | undefined;
+    try {
+      db = new Database(path);
+      db.pragma('journal_mode = WAL');
+      // a truncated or overwritten file fails here or in the integrity check, never later mid-round
+      if (options.checkIntegrity) {
+        const rows = db.pragma('integrity_check') as { integrity_check: string }[];
+        const problems = rows.map((r) => r.integrity_check).filter((m) => m !== 'ok');
+        if (problems.length > 0) throw new Error(`integrity check failed: ${problems.slice(0, 3).join('; ')}${problems.length > 3 ? ` (and ${problems.length - 3} more)` : ''}`);
+      }
+    } catch (err) {
+      try {
+        db?.close();
+      } catch {
+        // closing a connection to a damaged file may fail too: nothing more to release
+      }
+      throw new ConfigError(`${path}: the database is damaged or not a fedrec database (${(err as Error).message}); restore it from a backup or start on a fresh --db`);
+    }
+    this.db = db;
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
     // Checkpoints copy every update's pages into the main file (80 KB each, with fsyncs): the
@@ -57,6 +75,10 @@ export class SqliteStore implements Store {
     // of some request, only when the WAL passes 128 MB (a store without that worker).
     this.db.pragma('wal_autocheckpoint = 32768');
     this.db.exec(SCHEMA);
+    // token expiry and revocation (added after the first release: old databases gain the columns)
+    const clientColumns = (this.db.pragma('table_info(clients)') as { name: string }[]).map((c) => c.name);
+    if (!clientColumns.includes('expires_at')) this.db.exec('ALTER TABLE clients ADD COLUMN expires_at INTEGER');
+    if (!clientColumns.includes('revoked_at')) this.db.exec('ALTER TABLE clients ADD COLUMN revoked_at INTEGER');
     const columns = (this.db.pragma('table_info(checkpoints)') as { name: string }[]).map((c) => c.name);
     if (!columns.includes('server_state')) {
       this.db.close();
@@ -76,18 +98,38 @@ export class SqliteStore implements Store {
     });
   }
 
-  createClient(tokenHash: string, label: string): ClientRecord {
+  createClient(tokenHash: string, label: string, expiresAt: number | null = null): ClientRecord {
     const tx = this.db.transaction(() => {
       const { next } = this.sql('SELECT COALESCE(MAX(id) + 1, 0) AS next FROM clients').get() as { next: number };
-      this.sql('INSERT INTO clients (id, token_hash, label, created_at) VALUES (?, ?, ?, ?)').run(next, tokenHash, label, Date.now());
+      this.sql('INSERT INTO clients (id, token_hash, label, created_at, expires_at) VALUES (?, ?, ?, ?, ?)').run(next, tokenHash, label, Date.now(), expiresAt);
       return { id: next, label };
     });
     return tx.immediate();
   }
 
+  /** The client of a token, or null when unknown, revoked or expired (read at every request: a revocation counts at once). */
   clientByTokenHash(tokenHash: string): ClientRecord | null {
-    const row = this.sql('SELECT id, label FROM clients WHERE token_hash = ?').get(tokenHash) as ClientRecord | undefined;
+    const row = this.sql('SELECT id, label FROM clients WHERE token_hash = ? AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)').get(tokenHash, Date.now()) as
+      | ClientRecord
+      | undefined;
     return row ?? null;
+  }
+
+  /** Revoke the token of client `id` (it keeps its id: selection and aggregation order do not change). False when no such client. */
+  revokeClient(id: number): boolean {
+    return this.sql('UPDATE clients SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(Date.now(), id).changes === 1 || this.hasClient(id);
+  }
+
+  /** Revoke the client holding a token (by its hash); its id, or null when the token is unknown. */
+  revokeToken(tokenHash: string): number | null {
+    const row = this.sql('SELECT id FROM clients WHERE token_hash = ?').get(tokenHash) as { id: number } | undefined;
+    if (!row) return null;
+    this.revokeClient(row.id);
+    return row.id;
+  }
+
+  private hasClient(id: number): boolean {
+    return this.sql('SELECT 1 FROM clients WHERE id = ?').get(id) !== undefined;
   }
 
   clientCount(): number {

@@ -5,11 +5,11 @@
  * A new algorithm (FedRecon, graph aggregation) plugs in with one `registerStrategy` call; the
  * coordinator does not change.
  */
-import { FedAvg } from '../federated/fedavg.js';
+import { strategyForRule } from '../federated/robust.js';
 import { FedRecon } from '../federated/fedrecon.js';
 import type { Strategy } from '../federated/types.js';
 import type { ParamInfo } from '../models/types.js';
-import { serverOptimizerOf, type TrainConfig } from '../runtime/config.js';
+import { ConfigError, planWeightCap, serverOptimizerOf, type TrainConfig } from '../runtime/config.js';
 import { fedReconPlanSchema } from '../wire/protocol.js';
 import { IalsStrategy } from '../federated/ials.js';
 import { ialsHyperOf } from '../runtime/ials-experiment.js';
@@ -38,12 +38,27 @@ export function registerStrategy(name: string, entry: StrategyEntry): void {
 
 export function strategyEntry(name: string): StrategyEntry {
   const entry = registry.get(name);
-  if (!entry) throw new Error(`unknown strategy '${name}'; registered: ${[...registry.keys()].join(', ')}`);
+  if (!entry) throw new ConfigError(`training.algorithm '${name}' cannot be served by the coordinator; it serves: ${[...registry.keys()].join(', ')}`);
   return entry;
 }
 
 export function strategyNames(): string[] {
   return [...registry.keys()];
+}
+
+/**
+ * The server side of a run as the simulation builds it: server optimiser, row averaging, bounded
+ * influence (the server's weights, the clip norm) and the aggregation rule (federated/robust.ts).
+ */
+function serverOptionsOf(training: TrainConfig, nItems: number) {
+  return {
+    weightCap: planWeightCap(training, nItems),
+    serverOptimizer: serverOptimizerOf(training),
+    rowAveraging: training.rowAveraging,
+    clientWeighting: training.clientWeighting,
+    clipNorm: training.clipNorm,
+    trimFraction: training.trimFraction,
+  };
 }
 
 /**
@@ -53,11 +68,7 @@ export function strategyNames(): string[] {
  */
 registerStrategy('fedavg', {
   clientWork: 'fedavg',
-  create: ({ info, nItems, training }) =>
-    new FedAvg(info, nItems, {
-      serverOptimizer: serverOptimizerOf(training),
-      rowAveraging: training.rowAveraging,
-    }),
+  create: ({ info, nItems, training }) => strategyForRule(training.aggregation, info, nItems, serverOptionsOf(training, nItems)),
 });
 
 /**
@@ -69,11 +80,7 @@ registerStrategy('fedavg', {
 registerStrategy('fedrecon', {
   clientWork: 'fedrecon',
   create: ({ info, nItems, training }) =>
-    new FedRecon(info, nItems, {
-      serverOptimizer: serverOptimizerOf(training),
-      rowAveraging: training.rowAveraging,
-      clientWeighting: training.clientWeighting,
-    }),
+    strategyForRule(training.aggregation, info, nItems, serverOptionsOf(training, nItems), () => new FedRecon(info, nItems, serverOptionsOf(training, nItems)), 'fedrecon'),
   planExtras: (training) => ({
     fedrecon: fedReconPlanSchema.parse({
       reconstruction: {

@@ -49,8 +49,9 @@ export interface ClosedRound {
 export type AddUpdateResult = 'added' | 'duplicate' | 'round-not-open';
 
 export interface Store {
-  /** Register a client; the token is stored as its hash only. Ids are 0, 1, 2, … in creation order. */
-  createClient(tokenHash: string, label: string): ClientRecord;
+  /** Register a client; the token is stored as its hash only. Ids are 0, 1, 2, … in creation order. Optional expiry (ms since the epoch). */
+  createClient(tokenHash: string, label: string, expiresAt?: number | null): ClientRecord;
+  /** The client of a token; null when unknown, revoked or expired. Asked at every request (never cached). */
   clientByTokenHash(tokenHash: string): ClientRecord | null;
   clientCount(): number;
 

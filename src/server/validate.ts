@@ -3,18 +3,19 @@
  *  1. tables: exactly the model's global tables, item tables as 'item', dense as 'dense';
  *  2. shape: item tables hold rows.length × cols values, dense tables rows × cols;
  *  3. index range: rows strictly ascending, each in [0, nItems);
- *  4. values: every delta finite, weight finite in [0, maxWeight], loss finite;
+ *  4. values: every delta finite, weight finite in [0, maxWeight], loss finite with |loss| ≤ LOSS_BOUND;
  *  5. norm: the L2 norm of all deltas within `normBound` — else rejected, or scaled down to the
  *     bound ('clip', the DP-FedAvg convention).
  * A failure throws `InvalidUpdate` whose message names the table, position and value.
  */
 import type { GlobalUpdate } from '../federated/types.js';
 import type { ParamInfo } from '../models/types.js';
+import { clipUpdate, LOSS_BOUND } from '../federated/bounds.js';
 
 export class InvalidUpdate extends Error {
   override name = 'InvalidUpdate';
   constructor(
-    readonly reason: 'shape' | 'index' | 'not-finite' | 'weight' | 'norm',
+    readonly reason: 'shape' | 'index' | 'not-finite' | 'weight' | 'norm' | 'loss',
     message: string,
   ) {
     super(message);
@@ -76,17 +77,11 @@ export function validateUpdate(update: GlobalUpdate, info: readonly ParamInfo[],
     throw new InvalidUpdate('weight', `weight ${update.weight} must be finite, ≥ 0 and ≤ ${opts.maxWeight}`);
   }
   if (!Number.isFinite(update.loss)) throw new InvalidUpdate('not-finite', `loss ${update.loss} must be finite`);
+  if (Math.abs(update.loss) > LOSS_BOUND) throw new InvalidUpdate('loss', `loss ${update.loss} is outside [-${LOSS_BOUND}, ${LOSS_BOUND}]`);
   const norm = Math.sqrt(sq);
   if (opts.normBound === undefined || norm <= opts.normBound) return { update, clipped: false, norm };
   if (opts.normMode === 'reject') {
     throw new InvalidUpdate('norm', `update L2 norm ${norm.toPrecision(6)} exceeds the bound ${opts.normBound}`);
   }
-  const scale = opts.normBound / norm;
-  const scaled = (tables: { readonly [n: string]: Float32Array }) =>
-    Object.fromEntries(Object.entries(tables).map(([n, t]) => [n, t.map((v) => v * scale)]));
-  return {
-    update: { ...update, itemTables: scaled(update.itemTables), denseTables: scaled(update.denseTables) },
-    clipped: true,
-    norm,
-  };
+  return clipUpdate(update, opts.normBound, norm);
 }

@@ -1,0 +1,170 @@
+/**
+ * Attack bench (issue 19): honest clients' test HR@10 (sampled protocol, ML-100K leave-one-out)
+ * with 0, 1 and 10 % of clients attacking, per attack and per server aggregation rule (mean —
+ * the default, with server-decided uniform weights and the default clip —, coordinate-wise median,
+ * trimmed mean, norm-bounded mean; federated/robust.ts). Attackers are clients of the same
+ * simulation whose update is crafted from what they receive (the global tables) and from the
+ * update they would have sent honestly; it goes through the same Strategy as every update:
+ *  - scaled:    the honest update × 1e30;
+ *  - weight:    +1 on every row of every table, claiming weight 10⁶;
+ *  - nonfinite: the honest update's values all NaN;
+ *  - signflip:  the honest update × −100 (boosted sign flip / model replacement);
+ *  - targeted:  one unpopular item pushed toward the most popular items' embedding (×10, bias
+ *               +10, weight 10⁶); its row is the item's hit rate in honest users' full top-10.
+ * `npm run bench -- attacks`; FEDREC_ATTACK_ROUNDS (default 30) and FEDREC_ATTACK_RULES
+ * (comma-separated) shorten it.
+ */
+import { createModel, modelParamInfo } from '../models/registry.js';
+import type { GlobalParams } from '../models/types.js';
+import { evaluateRanking } from '../eval/ranking.js';
+import { rowOf } from '../data/user-items.js';
+import type { ImplicitSplit } from '../data/types.js';
+import { Rng } from '../math/rng.js';
+import { clientNegativeSource, runClientRound } from '../federated/client-work.js';
+import { strategyForRule, type AggregationRule } from '../federated/robust.js';
+import type { GlobalUpdate } from '../federated/types.js';
+import { clientOptimizerOf, effectiveBatch, parseTrainConfig, planWeightCap, recencyOf, serverOptimizerOf } from '../runtime/config.js';
+import { loadConfiguredDataset, modelConfigOf, splitDataset } from '../runtime/experiment.js';
+import { partitionClients } from '../runtime/clients.js';
+import { FederatedSimulation, initGlobal } from '../runtime/simulation.js';
+import { ml100kPath } from './util.js';
+
+export type AttackKind = 'none' | 'scaled' | 'weight' | 'nonfinite' | 'signflip' | 'targeted';
+export const ATTACKS: readonly AttackKind[] = ['scaled', 'weight', 'nonfinite', 'signflip', 'targeted'];
+
+const map = (tables: { readonly [n: string]: Float32Array }, f: (v: number) => number) =>
+  Object.fromEntries(Object.entries(tables).map(([n, t]) => [n, t.map(f)]));
+
+/** The most popular direction an attacker can read off the global tables: mean embedding of the 20 items of highest bias. */
+function popularDirection(global: GlobalParams, dim: number): Float32Array {
+  const bias = global.itemBias;
+  const top = Array.from(bias.keys()).sort((a, b) => bias[b] - bias[a]).slice(0, 20);
+  const out = new Float32Array(dim);
+  for (const i of top) for (let f = 0; f < dim; f++) out[f] += global.itemEmb[i * dim + f] / top.length;
+  return out;
+}
+
+/** An attacker's update for `kind`, from the honest update it would have sent and the global tables it received. */
+export function craftUpdate(kind: AttackKind, honest: GlobalUpdate, global: GlobalParams, nItems: number, target: number): GlobalUpdate {
+  switch (kind) {
+    case 'none':
+      return honest;
+    case 'scaled':
+      return { ...honest, itemTables: map(honest.itemTables, (v) => v * 1e30), denseTables: map(honest.denseTables, (v) => v * 1e30) };
+    case 'nonfinite':
+      return { ...honest, itemTables: map(honest.itemTables, () => Number.NaN), denseTables: map(honest.denseTables, () => Number.NaN) };
+    case 'signflip':
+      return { ...honest, itemTables: map(honest.itemTables, (v) => -100 * v), denseTables: map(honest.denseTables, (v) => -100 * v) };
+    case 'weight': {
+      const rows = Int32Array.from({ length: nItems }, (_, i) => i);
+      const itemTables = Object.fromEntries(Object.entries(honest.itemTables).map(([n, t]) => [n, new Float32Array((t.length / Math.max(1, honest.rows.length)) * nItems).fill(1)]));
+      return { ...honest, weight: 1e6, rows, itemTables, denseTables: map(honest.denseTables, () => 1) };
+    }
+    case 'targeted': {
+      const dim = global.itemEmb.length / nItems;
+      const p = popularDirection(global, dim);
+      const emb = Float32Array.from(p, (v, f) => 10 * (v - global.itemEmb[target * dim + f]));
+      return {
+        ...honest,
+        weight: 1e6,
+        rows: Int32Array.from([target]),
+        itemTables: { itemEmb: emb, itemBias: Float32Array.from([10]) },
+        denseTables: map(honest.denseTables, () => 0),
+      };
+    }
+  }
+}
+
+/** An unpopular item (the 75th percentile of train popularity, fewest first), fixed by the split. */
+export function targetItem(split: ImplicitSplit): number {
+  const count = new Int32Array(split.nItems);
+  for (let u = 0; u < split.nUsers; u++) for (const i of rowOf(split.train, u)) count[i]++;
+  const seen = Array.from(count.keys()).filter((i) => count[i] > 0).sort((a, b) => count[a] - count[b] || a - b);
+  return seen[Math.floor(seen.length * 0.25)];
+}
+
+export interface AttackResult {
+  readonly honestHr10: number;
+  /** Share of honest users with the target item in their full-ranking top 10 (unseen items). */
+  readonly targetHitRate: number;
+  readonly attackers: number;
+  readonly clients: number;
+}
+
+export interface AttackRun {
+  readonly rule: AggregationRule;
+  readonly kind: AttackKind;
+  readonly fraction: number;
+  readonly rounds: number;
+  readonly usersPerClient: number;
+}
+
+export async function runAttack(data: string | undefined, run: AttackRun): Promise<AttackResult> {
+  const c = parseTrainConfig({ ...(data ? { data } : {}), rounds: run.rounds, usersPerClient: run.usersPerClient, aggregation: run.rule, eval: ['sampled'], k: [10] });
+  const split = splitDataset(await loadConfiguredDataset(c), c.split, c.seed);
+  const clients = partitionClients(split, c.usersPerClient, c.seed);
+  const nAttackers = run.fraction > 0 ? Math.max(1, Math.round(run.fraction * clients.length)) : 0;
+  const order = Rng.derive(c.seed, 'attackers').shuffle(Int32Array.from(clients.keys()));
+  const attackers = new Set(order.subarray(0, nAttackers));
+  const target = targetItem(split);
+  const model = modelConfigOf(c);
+  const global = initGlobal(model, split.nItems, c.seed);
+  const options = { weightCap: planWeightCap(c, split.nItems), serverOptimizer: serverOptimizerOf(c), rowAveraging: c.rowAveraging, clientWeighting: c.clientWeighting, clipNorm: c.clipNorm, trimFraction: c.trimFraction };
+  const strategy = strategyForRule(c.aggregation, modelParamInfo(model, 0, split.nItems), split.nItems, options);
+  const samplers = clients.map((client) => clientNegativeSource(split.nItems, client));
+  const sim = new FederatedSimulation(clients, global, strategy, (plan, g, client, state) => {
+    const honest = runClientRound(plan, g, client, state, samplers[client.clientId]);
+    if (!attackers.has(client.clientId)) return honest;
+    return { update: craftUpdate(run.kind, honest.update, g, split.nItems, target), state: honest.state };
+  }, {
+    rounds: c.rounds,
+    clientsPerRound: clients.length,
+    evalEvery: c.rounds + 1,
+    seed: c.seed,
+    plan: { model, loss: c.loss, localEpochs: c.localEpochs, batch: effectiveBatch(c), negatives: c.negatives, optimizer: clientOptimizerOf(c), recency: recencyOf(c) },
+  });
+  sim.run(() => ({}));
+  const scorer = createModel(model, split.nUsers, split.nItems, { global, local: sim.assembleLocal(split.nUsers) });
+  const honestUsers = Int32Array.from(clients.filter((cl) => !attackers.has(cl.clientId)).flatMap((cl) => [...cl.users]));
+  const hr = evaluateRanking(scorer, split, { part: 'test', protocols: ['sampled'], ks: [10], users: honestUsers }).sampled?.['HR@10'] ?? Number.NaN;
+  return { honestHr10: hr, targetHitRate: targetHits(scorer, split, honestUsers, target), attackers: nAttackers, clients: clients.length };
+}
+
+function targetHits(scorer: { scoreItems(u: number, items: Int32Array, out: Float32Array): void }, split: ImplicitSplit, users: Int32Array, target: number): number {
+  const items = Int32Array.from({ length: split.nItems }, (_, i) => i);
+  const scores = new Float32Array(split.nItems);
+  let hits = 0;
+  for (const u of users) {
+    scorer.scoreItems(u, items, scores);
+    const seen = rowOf(split.train, u);
+    for (const i of seen) scores[i] = Number.NEGATIVE_INFINITY;
+    if (seen.includes(target)) continue;
+    const t = scores[target];
+    let above = 0;
+    for (let i = 0; i < scores.length && above < 10; i++) if (scores[i] > t) above++;
+    if (above < 10) hits++;
+  }
+  return hits / users.length;
+}
+
+export async function attacksBenchmark(): Promise<void> {
+  const data = ml100kPath() ?? undefined;
+  const rounds = Number(process.env.FEDREC_ATTACK_ROUNDS ?? 30);
+  const rules = (process.env.FEDREC_ATTACK_RULES ?? 'mean,median,trimmed-mean,norm-bounded').split(',') as AggregationRule[];
+  const usersPerClient = 10;
+  process.stdout.write(`ML-100K, FedAvg MF defaults (uniform server weights, clip 10), ${usersPerClient} users per client, every client every round, ${rounds} rounds; ` +
+    `honest clients' test HR@10 (sampled) | target item's hit rate in honest full top-10\n`);
+  const header = `| rule | no attack | ${ATTACKS.flatMap((a) => [`${a} 1 %`, `${a} 10 %`]).join(' | ')} |`;
+  process.stdout.write(`${header}\n|${'---|'.repeat(2 + 2 * ATTACKS.length)}\n`);
+  for (const rule of rules) {
+    const clean = await runAttack(data, { rule, kind: 'none', fraction: 0, rounds, usersPerClient });
+    const cells = [`${clean.honestHr10.toFixed(3)} (t ${clean.targetHitRate.toFixed(3)})`];
+    for (const kind of ATTACKS) {
+      for (const fraction of [0.01, 0.1]) {
+        const r = await runAttack(data, { rule, kind, fraction, rounds, usersPerClient });
+        cells.push(kind === 'targeted' ? `${r.honestHr10.toFixed(3)} (t ${r.targetHitRate.toFixed(3)})` : r.honestHr10.toFixed(3));
+      }
+    }
+    process.stdout.write(`| ${rule} | ${cells.join(' | ')} |\n`);
+  }
+}

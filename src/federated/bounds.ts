@@ -1,0 +1,69 @@
+/**
+ * Bounded influence of one client update on the server's aggregate, applied by the server (the
+ * simulation's strategies and the coordinator alike), whatever the client claims:
+ *  - weight: the server decides it — 'uniform' (every update with something to train counts 1)
+ *    or 'examples' (the self-reported example count, capped at `weightCap`);
+ *  - norm: the L2 norm of all deltas is clipped to `clipNorm` (the DP-FedAvg / norm-bounding
+ *    convention, Sun et al. 2019 "Can you really backdoor federated learning?");
+ *  - loss: a reported scalar, kept only when finite and within `LOSS_BOUND`.
+ * With both, one client moves a row's mean by at most clipNorm × (its weight / the row's total).
+ */
+import type { GlobalUpdate } from './types.js';
+
+/** How the server weights each client's update: equally, or by its (capped) example count. */
+export type ClientWeighting = 'examples' | 'uniform';
+
+export interface InfluenceBounds {
+  readonly weighting: ClientWeighting;
+  /** L2 bound on a whole update; 0 or absent: none. */
+  readonly clipNorm?: number;
+  /** Largest weight an update may carry under 'examples'; absent: no cap. */
+  readonly weightCap?: number;
+}
+
+/** Largest |loss| a client may report (losses of every model here are far below it). */
+export const LOSS_BOUND = 1e6;
+
+/** L2 norm of all deltas of an update (float64 sum of squares: finite for any finite float32). */
+export function updateNorm(update: GlobalUpdate): number {
+  let sq = 0;
+  for (const tables of [update.itemTables, update.denseTables]) {
+    for (const t of Object.values(tables)) for (let k = 0; k < t.length; k++) sq += t[k] * t[k];
+  }
+  return Math.sqrt(sq);
+}
+
+/** The update scaled down to L2 norm `bound` (unchanged when within it). */
+export function clipUpdate(update: GlobalUpdate, bound: number, norm = updateNorm(update)): { update: GlobalUpdate; clipped: boolean; norm: number } {
+  if (!(bound > 0) || norm <= bound) return { update, clipped: false, norm };
+  const scale = bound / norm;
+  const scaled = (tables: { readonly [n: string]: Float32Array }) =>
+    Object.fromEntries(Object.entries(tables).map(([n, t]) => [n, t.map((v) => v * scale)]));
+  return { update: { ...update, itemTables: scaled(update.itemTables), denseTables: scaled(update.denseTables) }, clipped: true, norm };
+}
+
+/** The weight the server gives an update (0 stays 0: a client with nothing to train changes nothing). */
+export function serverWeight(reported: number, bounds: InfluenceBounds): number {
+  if (!Number.isFinite(reported) || reported <= 0) return 0;
+  if (bounds.weighting === 'uniform') return 1;
+  return bounds.weightCap !== undefined ? Math.min(reported, bounds.weightCap) : reported;
+}
+
+/**
+ * The update as the server folds it: weight decided by the server, norm clipped, loss bounded;
+ * null for an update holding a non-finite value (the coordinator refuses those at the door; a
+ * strategy drops them, so one cannot void a whole round's aggregate).
+ */
+export function boundUpdate(update: GlobalUpdate, bounds: InfluenceBounds): GlobalUpdate | null {
+  const norm = updateNorm(update);
+  if (!Number.isFinite(norm)) return null;
+  const clipped = bounds.clipNorm ? clipUpdate(update, bounds.clipNorm, norm).update : update;
+  const loss = Number.isFinite(update.loss) && Math.abs(update.loss) <= LOSS_BOUND ? update.loss : 0;
+  return { ...clipped, weight: serverWeight(update.weight, bounds), loss };
+}
+
+/** True when every value of every table is finite. */
+export function allFinite(tables: { readonly [name: string]: Float32Array }): boolean {
+  for (const t of Object.values(tables)) for (let k = 0; k < t.length; k++) if (!Number.isFinite(t[k])) return false;
+  return true;
+}
