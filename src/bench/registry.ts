@@ -2,6 +2,7 @@
 import { engineBenchmark } from './engine.js';
 import { fedreconBenchmark } from './fedrecon.js';
 import { graphBenchmark, graphCompareBenchmark } from './graph.js';
+import { privacyBenchmark } from './privacy.js';
 import { serverBenchmark } from './server.js';
 import { textGraphBenchmark, textGraphCompareBenchmark } from './text-graph.js';
 
@@ -10,6 +11,7 @@ export const benchmarks: Record<string, () => Promise<void>> = {
   fedrecon: fedreconBenchmark,
   graph: graphBenchmark,
   'graph-compare': graphCompareBenchmark,
+  privacy: privacyBenchmark,
   server: serverBenchmark,
   'text-graph': textGraphBenchmark,
   'text-graph-compare': textGraphCompareBenchmark,

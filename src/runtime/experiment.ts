@@ -15,6 +15,8 @@ import type { RankingResult, Scorer } from '../eval/types.js';
 import { createModel, modelParamInfo } from '../models/registry.js';
 import type { LocalParams, ModelConfig, RecModel } from '../models/types.js';
 import { FedAvg } from '../federated/fedavg.js';
+import { tableSlots } from '../secagg/fixed-point.js';
+import { SecureSum } from '../secagg/secure-sum.js';
 import { clientNegativeSource, runClientRound } from '../federated/client-work.js';
 import type { ResultDocument, SplitMetrics } from '../report/result.js';
 import { ConfigError, clientOptimizerOf, effectiveBatch, effectiveLr, recencyOf, serverOptimizerOf, type TrainConfig } from './config.js';
@@ -73,7 +75,16 @@ export function centralPositives(split: ImplicitSplit, c: TrainConfig): UserPosi
   return Array.from({ length: split.nUsers }, (_, u) => ({ user: u, items: repeatRecent(rowOf(split.train, u), trainRecencyOf(split, u), recencyOf(c)) }));
 }
 
-export async function runTraining(c: TrainConfig, onProgress?: ProgressListener): Promise<TrainedRun> {
+/**
+ * Simulation options outside the training config. `secureSum`: fold each round through the
+ * fixed-point ring sum a secure-aggregation round computes (secagg/secure-sum.ts; no cryptography
+ * in simulation), with this per-value clip.
+ */
+export interface RunOptions {
+  readonly secureSum?: { readonly clip: number };
+}
+
+export async function runTraining(c: TrainConfig, onProgress?: ProgressListener, options: RunOptions = {}): Promise<TrainedRun> {
   if (c.algorithm === 'fedrecon') throw new ConfigError("algorithm 'fedrecon' runs through runFedReconTraining (runtime/fedrecon-experiment.ts)");
   const started = performance.now();
   const dataset = await loadConfiguredDataset(c);
@@ -131,6 +142,7 @@ export async function runTraining(c: TrainConfig, onProgress?: ProgressListener)
     let sim: { assembleLocal(nUsers: number): LocalParams };
     let shared = global;
     const assembled = () => createModel(config, split.nUsers, split.nItems, { global: shared, local: sim.assembleLocal(split.nUsers) });
+    if (c.workers > 1 && options.secureSum) throw new ConfigError('a secure-sum simulation runs with workers 1');
     if (c.workers > 1) {
       const { global: sharedGlobal, buffers } = shareGlobal(global);
       shared = sharedGlobal;
@@ -139,7 +151,10 @@ export async function runTraining(c: TrainConfig, onProgress?: ProgressListener)
       history = await parallel.run(probe, onProgress);
     } else {
       const samplers = clients.map((client) => clientNegativeSource(split.nItems, client));
-      const sequential = new FederatedSimulation(clients, global, strategy,
+      const folding = options.secureSum
+      ? new SecureSum(strategy, { tables: tableSlots(info), nItems: split.nItems, participants: simOptions.clientsPerRound, clip: options.secureSum.clip, weighting: 'examples' })
+      : strategy;
+    const sequential = new FederatedSimulation(clients, global, folding,
         (plan, g, client, state) => runClientRound(plan, g, client, state, samplers[client.clientId]), simOptions);
       sim = sequential;
       history = sequential.run(probe, onProgress);

@@ -24,7 +24,9 @@ import { RECON_SPLITS } from '../federated/recon-split.js';
 import type { ClientData, RoundPlan } from '../federated/types.js';
 import type { ResultDocument, SplitMetrics } from '../report/result.js';
 import { ConfigError, clientOptimizerOf, effectiveBatch, effectiveLr, serverOptimizerOf, type TrainConfig } from './config.js';
-import { loadConfiguredDataset, modelConfigOf, splitDataset } from './experiment.js';
+import { loadConfiguredDataset, modelConfigOf, splitDataset, type RunOptions } from './experiment.js';
+import { tableSlots } from '../secagg/fixed-point.js';
+import { SecureSum } from '../secagg/secure-sum.js';
 import {
   allRows, explicitEvaluationUsers, federatedMeanRating, implicitEvaluationClients, rowsOfUsers, trainingClients,
 } from './fedrecon-data.js';
@@ -38,7 +40,7 @@ export interface FedReconRun {
   readonly global: GlobalParams;
 }
 
-export async function runFedReconTraining(c: TrainConfig, onProgress?: ProgressListener): Promise<FedReconRun> {
+export async function runFedReconTraining(c: TrainConfig, onProgress?: ProgressListener, options: RunOptions = {}): Promise<FedReconRun> {
   if (c.algorithm !== 'fedrecon') throw new ConfigError(`runFedReconTraining runs algorithm 'fedrecon', got '${c.algorithm}'`);
   const started = performance.now();
   const dataset = await loadConfiguredDataset(c);
@@ -71,10 +73,14 @@ export async function runFedReconTraining(c: TrainConfig, onProgress?: ProgressL
   });
   const samplers = clients.map((client) => (explicit ? null : clientNegativeSource(nItems, client)));
   const clientsPerRound = Math.min(clients.length, c.clientsPerRound ?? Math.max(1, Math.round((c.fraction ?? 1) * clients.length)));
+  const info = modelParamInfo(config, 0, nItems);
+  const folding = options.secureSum
+    ? new SecureSum(strategy, { tables: tableSlots(info), nItems, participants: clientsPerRound, clip: options.secureSum.clip, weighting: c.clientWeighting })
+    : strategy;
   const sim = new FederatedSimulation(
     clients,
     global,
-    strategy,
+    folding,
     (roundPlan, g, client) => runFedReconClient(roundPlan, recon, g, client, samplers[client.clientId]),
     { rounds: c.rounds, clientsPerRound, evalEvery: c.evalEvery, seed: c.seed, plan },
   );

@@ -1,19 +1,20 @@
 /**
- * Fixed-point encoding of a client update into the ring Z_2^32, the space secure aggregation masks
- * and sums in (Bonawitz et al., CCS 2017, §3: inputs are vectors over Z_R). The vector is dense — every
+ * Fixed-point encoding of a client update into the ring Z_2^64, the space secure aggregation masks
+ * and sums in (Bonawitz et al., CCS 2017, §3: inputs are vectors over Z_R). Each value takes two
+ * 32-bit words (low, high; two's complement), a vector of 2·slots words. The vector is dense — every
  * row of every item table, so the masked vector cannot say which rows a client touched:
  *
  *   [ w·Δ of each global table in layout order, item tables over all nItems rows (untouched rows 0) ]
  *   [ per-item row weight: w where the client touched the row, else 0 ]   (for 'touched' averaging)
- *   [ w ] [ clipped loss ] [ 1 ]                                         (total weight, loss, clients)
+ *   [ w ] [ w·loss ] [ 1 ]                                               (total weight, loss, clients)
  *
- * w is the client's aggregation weight (its examples, or 1 with uniform weighting), a whole number
- * at most `maxWeight` = ⌊(2^32 − 1) / n⌋. Each w·Δ value is clipped to [−clip, clip] and encoded
- * as round(v · scale) mod 2^32 with scale = 2^⌊log2((2^31 − 1) / (n · clip))⌋, so the sum of n
- * clients stays inside the signed 32-bit range and decodes exactly: the secure sum equals the sum
- * of the rounded values, and differs from the float sum by at most n / (2 · scale) per value.
- * The loss is clipped to [0, LOSS_CLIP] with its own scale; a secure round reports the clients'
- * unweighted mean loss.
+ * Why 64 bits: w (a client's examples, up to ~4000 on ML-100K) times a bias delta (up to ~1) reaches
+ * ~2300 while embedding deltas are ~1e-3: with n ≈ 1000 clients a 32-bit ring would leave ~9 bits
+ * of resolution at a bound covering the biases. Each w·Δ (and w·loss) is clipped to [−clip, clip]
+ * and encoded as round(v · scale) with scale = 2^⌊log2(min(2^63 / (n · clip), 2^53 / clip))⌋, so
+ * the sum of n clients stays inside the signed 64-bit range (no overflow) and every encoded value is
+ * an exact double: the secure sum equals the sum of the rounded values, and differs from the float
+ * sum by at most n / (2 · scale) per value. w is a whole number (uniform weighting: 1).
  */
 import type { ParamInfo } from '../models/types.js';
 import type { PartialAggregate } from '../federated/aggregate.js';
@@ -38,34 +39,33 @@ export interface Encoding {
   readonly weighting: 'examples' | 'uniform';
 }
 
-export const LOSS_CLIP = 64;
 const TWO32 = 4294967296;
 
 export function tableSlots(info: readonly ParamInfo[]): TableSlot[] {
   return info.filter((p) => p.scope === 'global').map((p) => ({ name: p.name, rows: p.rows, cols: p.cols, item: p.index === 'item' }));
 }
 
-/** Length of the encoded vector in 32-bit words. */
-export function vectorLength(e: Encoding): number {
+/** Values in the vector (each two 32-bit words). */
+export function slotCount(e: Encoding): number {
   return e.tables.reduce((n, t) => n + t.rows * t.cols, 0) + e.nItems + 3;
 }
 
+/** Length of the encoded vector in 32-bit words. */
+export function vectorLength(e: Encoding): number {
+  return 2 * slotCount(e);
+}
+
 export function valueScale(e: Encoding): number {
-  return 2 ** Math.floor(Math.log2((2 ** 31 - 1) / (e.participants * e.clip)));
+  return 2 ** Math.floor(Math.log2(Math.min(2 ** 63 / (e.participants * e.clip), 2 ** 53 / e.clip)));
 }
 
-export function lossScale(e: Encoding): number {
-  return 2 ** Math.floor(Math.log2((TWO32 - 1) / (e.participants * LOSS_CLIP)));
-}
-
-export function maxWeight(e: Encoding): number {
-  return Math.floor((TWO32 - 1) / e.participants);
-}
+/** Largest weight a client may carry (the sum of n weights stays far inside 2^53). */
+export const MAX_WEIGHT = 2 ** 31;
 
 /** The weight a client's update carries in the sum (whole, bounded). */
 export function encodedWeight(e: Encoding, weight: number): number {
   const w = e.weighting === 'uniform' ? (weight > 0 ? 1 : 0) : Math.round(weight);
-  return Math.max(0, Math.min(maxWeight(e), w));
+  return Math.max(0, Math.min(MAX_WEIGHT, w));
 }
 
 export interface Encoded {
@@ -83,7 +83,7 @@ export function encodeUpdate(e: Encoding, update: GlobalUpdate): Encoded {
     let x = w * v;
     if (x > e.clip) (x = e.clip), clipped++;
     else if (x < -e.clip) (x = -e.clip), clipped++;
-    out[at] = Math.round(x * scale) >>> 0;
+    setInt(out, at, Math.round(x * scale));
   };
   let base = 0;
   for (const t of e.tables) {
@@ -105,27 +105,45 @@ export function encodeUpdate(e: Encoding, update: GlobalUpdate): Encoded {
     }
     base += t.rows * t.cols;
   }
-  for (const row of update.rows) out[base + row] = w;
+  for (const row of update.rows) setInt(out, base + row, w);
   base += e.nItems;
-  out[base] = w;
-  out[base + 1] = Math.round(Math.min(LOSS_CLIP, Math.max(0, Number.isFinite(update.loss) ? update.loss : LOSS_CLIP)) * lossScale(e)) >>> 0;
-  out[base + 2] = 1;
+  setInt(out, base, w);
+  put(base + 1, Number.isFinite(update.loss) ? update.loss : 0);
+  setInt(out, base + 2, 1);
   return { vector: out, clipped };
 }
 
-/** acc += v (mod 2^32), in place. */
+/** Slot `at` := the integer v (|v| ≤ 2^53) in two's complement over two words. */
+function setInt(out: Uint32Array, at: number, v: number): void {
+  out[2 * at] = v >>> 0;
+  out[2 * at + 1] = Math.floor(v / TWO32) >>> 0;
+}
+
+/** The signed value of slot `at` (exact below 2^53). */
+export function slotValue(v: Uint32Array, at: number): number {
+  const hi = v[2 * at + 1];
+  return (hi >= 2 ** 31 ? hi - TWO32 : hi) * TWO32 + v[2 * at];
+}
+
+/** acc += v (mod 2^64 per (low, high) word pair), in place. */
 export function addInto(acc: Uint32Array, v: Uint32Array): void {
-  if (acc.length !== v.length) throw new Error(`vectors of ${acc.length} and ${v.length} words`);
-  for (let k = 0; k < acc.length; k++) acc[k] = (acc[k] + v[k]) >>> 0;
+  if (acc.length !== v.length || acc.length % 2 !== 0) throw new Error(`vectors of ${acc.length} and ${v.length} words`);
+  for (let k = 0; k < acc.length; k += 2) {
+    const lo = acc[k] + v[k];
+    acc[k] = lo; // stored mod 2^32
+    acc[k + 1] = acc[k + 1] + v[k + 1] + (lo >= TWO32 ? 1 : 0);
+  }
 }
 
-/** acc −= v (mod 2^32), in place. */
+/** acc −= v (mod 2^64 per word pair), in place. */
 export function subtractInto(acc: Uint32Array, v: Uint32Array): void {
-  if (acc.length !== v.length) throw new Error(`vectors of ${acc.length} and ${v.length} words`);
-  for (let k = 0; k < acc.length; k++) acc[k] = (acc[k] - v[k]) >>> 0;
+  if (acc.length !== v.length || acc.length % 2 !== 0) throw new Error(`vectors of ${acc.length} and ${v.length} words`);
+  for (let k = 0; k < acc.length; k += 2) {
+    const lo = acc[k] - v[k];
+    acc[k] = lo;
+    acc[k + 1] = acc[k + 1] - v[k + 1] - (lo < 0 ? 1 : 0);
+  }
 }
-
-const signed = (x: number): number => (x >= 2 ** 31 ? x - TWO32 : x);
 
 /** The sums a FedAvg-style strategy folds (`FedAvg.acceptPartial`), from the decoded ring sum. */
 export function decodeSum(e: Encoding, sum: Uint32Array): PartialAggregate {
@@ -135,15 +153,12 @@ export function decodeSum(e: Encoding, sum: Uint32Array): PartialAggregate {
   let base = 0;
   for (const t of e.tables) {
     const s = new Float64Array(t.rows * t.cols);
-    for (let k = 0; k < s.length; k++) s[k] = signed(sum[base + k]) / scale;
+    for (let k = 0; k < s.length; k++) s[k] = slotValue(sum, base + k) / scale;
     sums[t.name] = s;
     base += s.length;
   }
   const rowWeight = new Float64Array(e.nItems);
-  for (let r = 0; r < e.nItems; r++) rowWeight[r] = sum[base + r];
+  for (let r = 0; r < e.nItems; r++) rowWeight[r] = slotValue(sum, base + r);
   base += e.nItems;
-  const totalWeight = sum[base];
-  const clients = sum[base + 2];
-  const meanLoss = clients > 0 ? sum[base + 1] / lossScale(e) / clients : 0;
-  return { sums, rowWeight, totalWeight, lossSum: meanLoss * totalWeight, clients };
+  return { sums, rowWeight, totalWeight: slotValue(sum, base), lossSum: slotValue(sum, base + 1) / scale, clients: slotValue(sum, base + 2) };
 }

@@ -25,7 +25,7 @@ function plainSum(inputs: ReadonlyMap<number, Uint32Array>, ids: readonly number
 }
 
 const ids = Array.from({ length: 10 }, (_, k) => k * 3 + 1);
-const WORDS = 257;
+const WORDS = 514;
 
 for (const neighbours of [null, 4] as const) {
   const n = neighbours === null ? ids.length : 14;
@@ -57,8 +57,8 @@ for (const neighbours of [null, 4] as const) {
 }
 
 test('fewer than t survivors: the round aborts with a reason, no sum', async () => {
-  const settings: SecAggSettings = { round: 3, threshold: 6, neighbours: null, vectorLength: 16 };
-  const inputs = randomInputs(ids, 16, 3);
+  const settings: SecAggSettings = { round: 3, threshold: 6, neighbours: null, vectorLength: 32 };
+  const inputs = randomInputs(ids, 32, 3);
   for (const phase of PHASES) {
     const r = await runLocalRound(settings, inputs, new Map(ids.slice(0, 5).map((id) => [id, phase])));
     assert.equal(r.sum, null);
@@ -127,5 +127,5 @@ test('fixed point: the decoded sum is within n / (2·scale) of the float sum; cl
   assert.deepEqual([...d.rowWeight], [3, 0, 0, 5, 0]);
   assert.equal(d.totalWeight, 5);
   assert.equal(d.clients, 2);
-  assert.ok(Math.abs(d.lossSum / d.totalWeight - 0.6) < 1e-4, 'unweighted mean loss');
+  assert.ok(Math.abs(d.lossSum / d.totalWeight - 0.62) < 1e-6, 'weighted mean loss');
 });

@@ -23,15 +23,18 @@ export class SecureSum implements Strategy {
   ) {
     this.name = `${inner.name}+secure-sum`;
     this.encoding = encoding;
-    this.sum = new Uint32Array(vectorLength(encoding));
+    this.sum = new Uint32Array(vectorLength(this.encoding));
   }
 
-  /** Start a round planned for `participants` clients (the bound the fixed-point scale comes from). */
-  beginRound(round: number, participants = this.encoding.participants): void {
-    this.encoding = { ...this.encoding, participants };
+  beginRound(round: number): void {
     this.sum = new Uint32Array(vectorLength(this.encoding));
     this.clipped = 0;
     this.inner.beginRound(round);
+  }
+
+  /** The clients the round was planned for (the bound the fixed-point scale comes from). */
+  setParticipants(participants: number): void {
+    this.encoding = { ...this.encoding, participants };
   }
 
   get currentEncoding(): Encoding {

@@ -10,6 +10,7 @@ import type { Coordinator } from './coordinator.js';
 import { DEMO_PAGE } from './demo-page.js';
 import { HttpError } from './errors.js';
 import type { Metrics } from './metrics.js';
+import { registerSecureRoutes } from './secure-routes.js';
 import { hashToken } from './tokens.js';
 import type { ClientRecord } from './types.js';
 
@@ -128,6 +129,8 @@ export function buildApp(opts: AppOptions): { app: FastifyInstance; coordinator:
         }
         return coordinator.submit(request.client as ClientRecord, new Uint8Array(body.buffer, body.byteOffset, body.byteLength));
       });
+
+      registerSecureRoutes(v1, coordinator);
     },
     { prefix: '/v1' },
   );

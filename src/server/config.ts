@@ -9,6 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { ConfigError, parseTrainConfig, type TrainConfig } from '../runtime/config.js';
+import { secureAggregationSchema } from '../secagg/settings.js';
 
 const positiveInt = z.number().int().positive();
 
@@ -41,6 +42,8 @@ export const coordinatorSchema = z
      * coordinator never sees a rating, so the operator supplies it. Model init (≈ 0) when absent.
      */
     initialGlobalBias: z.number().finite().optional(),
+    /** Secure aggregation (secagg/settings.ts, docs/secure-aggregation.md); absent: updates arrive in the clear. */
+    secureAggregation: secureAggregationSchema.optional(),
   })
   .strict();
 
