@@ -13,7 +13,8 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { HttpTransport } from '../client/http-transport.js';
 import { toLocalData } from '../client/local-data.js';
-import { readClientDataFile, writeClientFiles } from '../client/data-file.js';
+import { readClientDataFile, writeClientFiles, writeFedReconClientFiles } from '../client/data-file.js';
+import { runFedReconTraining } from '../runtime/fedrecon-experiment.js';
 import { Participant } from '../client/participant.js';
 import { parseTrainConfig } from '../runtime/config.js';
 import { loadConfiguredDataset, runTraining, splitDataset } from '../runtime/experiment.js';
@@ -37,23 +38,25 @@ const TRAINING = {
 };
 const CLIENTS = 20;
 
-async function deploy(name: string, training: Record<string, unknown>, secure: Record<string, unknown>, deadline = 120) {
+async function deploy(name: string, training: Record<string, unknown>, secure: Record<string, unknown> | undefined, deadline = 120) {
   const dir = tempDir(`secure-${name}`);
   dirs.push(dir);
   const c = parseTrainConfig(training);
+  const ds = await loadConfiguredDataset(c);
+  const files = c.algorithm === 'fedrecon'
+    ? writeFedReconClientFiles(ds, c.userSplit, c.seed, join(dir.path, 'clients'))
+    : writeClientFiles(ds, splitDataset(ds, c.split, c.seed), c.usersPerClient, c.seed, join(dir.path, 'clients'));
+  if (c.algorithm !== 'fedrecon') assert.equal(files.length, CLIENTS);
   const server = await startCoordinator({
-    config: parseServerConfig({ training, coordinator: { minClients: CLIENTS, roundDeadlineSeconds: deadline, tickMs: 50, retryAfterMs: 50, secureAggregation: secure } }),
+    config: parseServerConfig({ training, coordinator: { minClients: files.length, ...(c.clientsPerRound ? { clientsPerRound: c.clientsPerRound } : {}), roundDeadlineSeconds: deadline, tickMs: 50, retryAfterMs: 50, secureAggregation: secure } }),
     dbPath: join(dir.path, 'c.db'),
     port: 0,
     buildBundle: false,
     logger: process.env.FEDREC_TEST_LOG ? { level: 'info' } : false,
   });
   servers.push(server);
-  const tokens = Array.from({ length: CLIENTS }, () => issueToken(server.store).token);
+  const tokens = files.map(() => issueToken(server.store).token);
   server.coordinator.tick();
-  const ds = await loadConfiguredDataset(c);
-  const files = writeClientFiles(ds, splitDataset(ds, c.split, c.seed), c.usersPerClient, c.seed, join(dir.path, 'clients'));
-  assert.equal(files.length, CLIENTS);
   const participants = await Promise.all(tokens.map(async (token, k) => {
     const transport = new HttpTransport({ server: server.url, token });
     const catalogue = await transport.catalogue();
@@ -122,4 +125,31 @@ test('secure round: 9 of 20 vanish before masked input (t = 12): round 1 aborts 
   assert.match(metrics, /fedrec_secure_rounds_total\{outcome="aborted"\} 1/);
   const after2 = await fetchModel(server.url, tokens[0]);
   assert.ok(maxAbsDiff(after2.global, before.global) > 0, 'round 2 changed the model');
+});
+
+test('secure NeuMF equals the secure-sum simulation bit for bit; secure FedRecon equals plain FedRecon (deployed and simulated) bit for bit', { timeout: 180_000 }, async () => {
+  const neumf = { ...TRAINING, model: 'neumf', rounds: 1 };
+  {
+    const { c, server, tokens, participants } = await deploy('neumf', neumf, { threshold: 0.6 });
+    await runAll(participants);
+    const model = await fetchModel(server.url, tokens[0]);
+    const sim = await runTraining(c, undefined, { secureSum: { clip: DEFAULT_CLIP } });
+    assert.equal(maxAbsDiff(model.global, sim.model.params.global as Record<string, Float32Array>), 0, 'NeuMF');
+  }
+  {
+    // 25 users, 80 % training users: 19 FedRecon clients, all in each round. The secure deployment
+    // equals the plain deployment, and the secure-sum simulation the plain simulation, bit for bit.
+    const recon = { syntheticUsers: 25, syntheticItems: 400, syntheticInteractions: 900, algorithm: 'fedrecon', dim: 8, rounds: 2, clientsPerRound: 19, seed: 8, eval: ['sampled'], k: [10], evalEvery: 1000 };
+    const secure = await deploy('fedrecon', recon, { threshold: 0.6 });
+    await runAll(secure.participants);
+    const plain = await deploy('fedrecon-plain', recon, undefined);
+    await runAll(plain.participants);
+    const secureModel = await fetchModel(secure.server.url, secure.tokens[0]);
+    const plainModel = await fetchModel(plain.server.url, plain.tokens[0]);
+    assert.equal(secureModel.version, 2);
+    assert.equal(maxAbsDiff(secureModel.global, plainModel.global), 0, 'FedRecon deployed: secure vs plain');
+    const sim = await runFedReconTraining(secure.c, undefined, { secureSum: { clip: DEFAULT_CLIP } });
+    const plainSim = await runFedReconTraining(secure.c);
+    assert.equal(maxAbsDiff(sim.global as Record<string, Float32Array>, plainSim.global as Record<string, Float32Array>), 0, 'FedRecon simulated: secure sum vs plain');
+  }
 });
