@@ -153,3 +153,28 @@ test('secure NeuMF equals the secure-sum simulation bit for bit; secure FedRecon
     assert.equal(maxAbsDiff(sim.global as Record<string, Float32Array>, plainSim.global as Record<string, Float32Array>), 0, 'FedRecon simulated: secure sum vs plain');
   }
 });
+
+test('secure round: the coordinator stops mid-protocol (after the shares phase) and restarts on the same database; the round resumes and equals the simulation', { timeout: 180_000 }, async () => {
+  const { c, server, tokens, participants } = await deploy('restart', { ...TRAINING, rounds: 1 }, { threshold: 0.6, phaseSeconds: 20 });
+  const port = Number(new URL(server.url).port);
+  const dbPath = join(dirs[dirs.length - 1].path, 'c.db');
+  const running = runAll(participants);
+  // wait until the shares phase has closed (the masked phase is open), then stop the coordinator
+  for (let k = 0; k < 600; k++) {
+    if (/fedrec_secure_phase 3/.test(await (await fetch(`${server.url}/metrics`)).text())) break;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  await server.close();
+  servers.splice(servers.indexOf(server), 1);
+  const restarted = await startCoordinator({
+    config: parseServerConfig({ training: { ...TRAINING, rounds: 1 }, coordinator: { minClients: CLIENTS, roundDeadlineSeconds: 120, tickMs: 50, retryAfterMs: 50, secureAggregation: { threshold: 0.6, phaseSeconds: 20 } } }),
+    dbPath, port, buildBundle: false, logger: false,
+  });
+  servers.push(restarted);
+  const last = await running;
+  assert.ok(last.every((i) => i.status === 'done'));
+  assert.equal(JSON.parse(restarted.store.getMeta('secure-round/1') as string).outcome, 'aggregated');
+  const model = await fetchModel(restarted.url, tokens[0]);
+  const sim = await runTraining(c, undefined, { secureSum: { clip: DEFAULT_CLIP } });
+  assert.equal(maxAbsDiff(model.global, sim.model.params.global as Record<string, Float32Array>), 0);
+});
