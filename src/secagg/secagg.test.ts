@@ -42,7 +42,7 @@ for (const neighbours of [null, 4] as const) {
   });
 
   for (const phase of PHASES) {
-    test(`${label}: 30 % drop out before the ${phase} phase, the sum holds exactly the survivors' inputs`, async () => {
+    test(`${label}: ${neighbours === null ? '3 of 10 (30 %)' : '3 of 14 (21 %), at most 2 of a neighbourhood of 5'} drop out before the ${phase} phase, the sum holds exactly the survivors' inputs`, async () => {
       const inputs = randomInputs(all, WORDS, 2);
       const dropping = neighbours === null ? all.filter((_, k) => k % 3 === 1) : all.filter((_, k) => k % 4 === 2);
       assert.ok(dropping.length >= Math.floor(0.28 * all.length), `${dropping.length} of ${all.length} drop`);
