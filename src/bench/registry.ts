@@ -5,6 +5,7 @@ import { engineBenchmark } from './engine.js';
 import { fedreconBenchmark } from './fedrecon.js';
 import { graphBenchmark, graphCompareBenchmark } from './graph.js';
 import { looFullBenchmark } from './loo-full.js';
+import { privacyBenchmark } from './privacy.js';
 import { serverBenchmark } from './server.js';
 import { simdParityBenchmark } from './simd-parity.js';
 import { textGraphBenchmark, textGraphCompareBenchmark } from './text-graph.js';
@@ -17,6 +18,7 @@ export const benchmarks: Record<string, () => Promise<void>> = {
   graph: graphBenchmark,
   'graph-compare': graphCompareBenchmark,
   'loo-full': looFullBenchmark,
+  privacy: privacyBenchmark,
   server: serverBenchmark,
   'simd-parity': simdParityBenchmark,
   'text-graph': textGraphBenchmark,

@@ -7,6 +7,8 @@ import { catalogueSchema, roundInfoSchema, updateAckSchema, type Catalogue, type
 import type { GlobalParams } from '../models/types.js';
 import { TransportError, type Transport } from './types.js';
 import type { ZodType } from 'zod';
+import type { SecAggPhase } from '../secagg/types.js';
+import { viewSchema, type ViewBody } from '../secagg/wire.js';
 
 export interface HttpTransportOptions {
   readonly server: string;
@@ -46,6 +48,21 @@ export class HttpTransport implements Transport {
       body: update as unknown as BodyInit,
     });
     return this.parse('/v1/update', res, updateAckSchema);
+  }
+
+  async secureView(): Promise<ViewBody> {
+    return this.json('/v1/secagg', viewSchema);
+  }
+
+  async secureSend(phase: SecAggPhase, body: Uint8Array, round: number): Promise<void> {
+    const binary = phase === 'masked';
+    const path = binary ? `/v1/secagg/masked?round=${round}` : `/v1/secagg/${phase}`;
+    const res = await this.request(path, {
+      method: 'POST',
+      headers: { 'content-type': binary ? 'application/octet-stream' : 'application/json' },
+      body: body as unknown as BodyInit,
+    });
+    await res.arrayBuffer();
   }
 
   private async json<T>(path: string, schema: ZodType<T>): Promise<T> {

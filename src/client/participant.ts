@@ -20,6 +20,8 @@ import type { LocalData } from './local-data.js';
 import { sleep, withRetries, type RetryOptions } from './retry.js';
 import { TransportError, type ClientEvent, type Transport } from './types.js';
 import { clientWork } from './works.js';
+import { secureRound } from './secure-round.js';
+import type { SecAggPhase } from '../secagg/types.js';
 
 export interface ParticipantOptions {
   readonly maxRounds?: number;
@@ -28,6 +30,8 @@ export interface ParticipantOptions {
   readonly onEvent?: (event: ClientEvent) => void;
   /** Fault injection for tests: wait this long between training and sending, ms. */
   readonly pauseBeforeSubmitMs?: number;
+  /** Fault injection for tests: in a secure round, vanish from it just before the phase named for that round. */
+  readonly secureDropBefore?: (round: number) => SecAggPhase | undefined;
 }
 
 export interface FinalModel {
@@ -105,6 +109,19 @@ export class Participant {
     const data = this.data();
     this.sampler ??= clientNegativeSource(info.nItems, data);
     const result = clientWork(info.algorithm)(info.plan, global, data, this.state, this.sampler);
+    const secure = (info.plan as Record<string, unknown>).secure;
+    if (secure !== undefined) {
+      emit({ type: 'trained', round: info.round, loss: result.update.loss, bytes: 0 });
+      const outcome = await secureRound(this.transport, info.clientId, info.round, secure, result.update, { retry, dropBefore: opts.secureDropBefore?.(info.round) });
+      if (outcome === 'skipped') {
+        emit({ type: 'skipped', round: info.round, reason: 'left the secure round before its masked input counted' });
+        return 'skipped';
+      }
+      this.state = result.state;
+      this.roundsSent++;
+      emit({ type: 'accepted', round: info.round, clipped: false });
+      return 'accepted';
+    }
     const bytes = encodeUpdate(result.update);
     emit({ type: 'trained', round: info.round, loss: result.update.loss, bytes: bytes.length });
     if (opts.pauseBeforeSubmitMs) await sleep(opts.pauseBeforeSubmitMs);

@@ -5,12 +5,18 @@
  */
 import type { GlobalParams } from '../models/types.js';
 import type { Catalogue, RoundInfo, UpdateAck } from '../wire/protocol.js';
+import type { SecAggPhase } from '../secagg/types.js';
+import type { ViewBody } from '../secagg/wire.js';
 
 export interface Transport {
   round(): Promise<RoundInfo>;
   model(): Promise<{ version: number; global: GlobalParams }>;
   submit(update: Uint8Array): Promise<UpdateAck>;
   catalogue(): Promise<Catalogue>;
+  /** Secure aggregation (client/secure-round.ts): the client's next step in the open secure round. */
+  secureView?(): Promise<ViewBody>;
+  /** Send one secure-aggregation message (JSON bodies; the masked vector as binary). */
+  secureSend?(phase: SecAggPhase, body: Uint8Array, round: number): Promise<void>;
 }
 
 export class TransportError extends Error {

@@ -15,8 +15,10 @@ import { popularityScorer, randomScorer } from '../eval/baselines.js';
 import type { RankingResult, Scorer } from '../eval/types.js';
 import { createModel, modelParamInfo } from '../models/registry.js';
 import type { LocalParams, ModelConfig, RecModel } from '../models/types.js';
-import type { FedAvg } from '../federated/fedavg.js';
+import { FedAvg } from '../federated/fedavg.js';
 import { strategyForRule } from '../federated/robust.js';
+import { tableSlots } from '../secagg/fixed-point.js';
+import { SecureSum, secureInner } from '../secagg/secure-sum.js';
 import { clientNegativeSource, runClientRound } from '../federated/client-work.js';
 import type { ResultDocument, SplitMetrics } from '../report/result.js';
 import { ConfigError, planWeightCap, clientOptimizerOf, effectiveBatch, recencyOf, serverOptimizerOf, type TrainConfig } from './config.js';
@@ -118,7 +120,15 @@ export interface EngineOptions {
   readonly simd?: boolean;
   /** A data set built in memory (benchmarks) instead of the one the config names. */
   readonly preloaded?: Dataset;
+  /**
+   * Fold each round through the fixed-point ring sum a secure-aggregation round computes
+   * (secagg/secure-sum.ts; no cryptography in simulation), with this per-value clip.
+   */
+  readonly secureSum?: { readonly clip: number };
 }
+
+/** Simulation options outside the training config. */
+export type RunOptions = EngineOptions;
 
 export async function runTraining(given: TrainConfig, onProgress?: ProgressListener, engine: EngineOptions = {}): Promise<TrainedRun> {
   if (given.algorithm === 'fedrecon') throw new ConfigError("algorithm 'fedrecon' runs through runFedReconTraining (runtime/fedrecon-experiment.ts)");
@@ -191,6 +201,7 @@ export async function runTraining(given: TrainConfig, onProgress?: ProgressListe
     let shared = global;
     // evaluated with the item tables as the devices decode them (the same arrays at f32)
     const assembled = () => createModel(config, split.nUsers, split.nItems, { global: downloadedModel(shared, info, c.download), local: sim.assembleLocal(split.nUsers) });
+    if (c.workers > 1 && engine.secureSum) throw new ConfigError('a secure-sum simulation runs with workers 1');
     if (c.workers > 1) {
       const { global: sharedGlobal, buffers } = shareGlobal(global);
       shared = sharedGlobal;
@@ -200,7 +211,10 @@ export async function runTraining(given: TrainConfig, onProgress?: ProgressListe
     } else {
       const samplers = clients.map((client) => clientNegativeSource(split.nItems, client));
       const work = withDistributedDp((plan, g, client, state, sampler) => runClientRound(plan, g, client, state, sampler, { simd: engine.simd }));
-      const sequential = new FederatedSimulation(clients, global, strategy,
+      const folding = engine.secureSum
+        ? new SecureSum(secureInner(strategy), { tables: tableSlots(info), nItems: split.nItems, participants: simOptions.clientsPerRound, clip: engine.secureSum.clip, weighting: c.clientWeighting })
+        : strategy;
+      const sequential = new FederatedSimulation(clients, global, folding,
         (plan, g, client, state) => work(plan, g, client, state, samplers[client.clientId]), simOptions);
       sim = sequential;
       history = sequential.run(probe, onProgress);

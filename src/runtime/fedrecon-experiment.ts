@@ -29,7 +29,9 @@ import { dpSettingsOf } from '../privacy/dp-config.js';
 import { ConfigError, planWeightCap, clientOptimizerOf, effectiveBatch, effectiveLr, serverOptimizerOf, type TrainConfig } from './config.js';
 import { recordedConfig } from './config-scope.js';
 import { FEDREC_VERSION } from '../version.js';
-import { loadConfiguredDataset, modelConfigOf, splitDataset } from './experiment.js';
+import { loadConfiguredDataset, modelConfigOf, splitDataset, type RunOptions } from './experiment.js';
+import { tableSlots } from '../secagg/fixed-point.js';
+import { SecureSum, secureInner } from '../secagg/secure-sum.js';
 import {
   allRows, explicitEvaluationUsers, federatedMeanRating, implicitEvaluationClients, rowsOfUsers, trainingClients,
 } from './fedrecon-data.js';
@@ -43,7 +45,7 @@ export interface FedReconRun {
   readonly global: GlobalParams;
 }
 
-export async function runFedReconTraining(c: TrainConfig, onProgress?: ProgressListener): Promise<FedReconRun> {
+export async function runFedReconTraining(c: TrainConfig, onProgress?: ProgressListener, options: RunOptions = {}): Promise<FedReconRun> {
   if (c.algorithm !== 'fedrecon') throw new ConfigError(`runFedReconTraining runs algorithm 'fedrecon', got '${c.algorithm}'`);
   const started = performance.now();
   const dataset = await loadConfiguredDataset(c);
@@ -79,10 +81,14 @@ export async function runFedReconTraining(c: TrainConfig, onProgress?: ProgressL
   const dummySampler = { nItems, sample: () => undefined };
   const samplers = clients.map((client) => (explicit ? null : clientNegativeSource(nItems, client)));
   const clientsPerRound = Math.min(clients.length, c.clientsPerRound ?? Math.max(1, Math.round((c.fraction ?? 1) * clients.length)));
+  const info = modelParamInfo(config, 0, nItems);
+  const folding = options.secureSum
+    ? new SecureSum(secureInner(strategy), { tables: tableSlots(info), nItems, participants: clientsPerRound, clip: options.secureSum.clip, weighting: c.clientWeighting })
+    : strategy;
   const sim = new FederatedSimulation(
     clients,
     global,
-    strategy,
+    folding,
     (roundPlan, g, client, state) => work(roundPlan, g, client, state, samplers[client.clientId] ?? dummySampler),
     {
       rounds: c.rounds, clientsPerRound, evalEvery: c.evalEvery, seed: c.seed, plan: { ...plan, dp: dp?.clientPlan() },

@@ -12,6 +12,7 @@ import { DEMO_PAGE } from './demo-page.js';
 import { HttpError } from './errors.js';
 import type { Metrics } from './metrics.js';
 import { capConnections, registerHardening, registerRateLimit, serverOptions, TRANSPORT_DEFAULTS, type TransportOptions } from './hardening.js';
+import { registerSecureRoutes } from './secure-routes.js';
 import { hashToken } from './tokens.js';
 import type { ClientRecord, Store } from './types.js';
 
@@ -143,6 +144,8 @@ export function buildApp(opts: AppOptions): { app: FastifyInstance; coordinator:
         }
         return coordinator.submit(request.client as ClientRecord, new Uint8Array(body.buffer, body.byteOffset, body.byteLength));
       });
+
+      registerSecureRoutes(v1, coordinator);
     },
     { prefix: '/v1' },
   );

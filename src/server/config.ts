@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { ConfigError, parseTrainConfig, type TrainConfig } from '../runtime/config.js';
 import { epsilonOf } from '../privacy/rdp-accountant.js';
 import { TRANSPORT_DEFAULTS } from './hardening.js';
+import { secureAggregationSchema } from '../secagg/settings.js';
 
 const positiveInt = z.number().int().positive();
 
@@ -62,6 +63,8 @@ export const coordinatorSchema = z
     tlsKey: z.string().optional(),
     /** A round short of its quorum at the deadline is extended at most this many times, then aborted. */
     maxDeadlineExtensions: z.number().int().min(0).default(10),
+    /** Secure aggregation (secagg/settings.ts, docs/secure-aggregation.md); absent: updates arrive in the clear. */
+    secureAggregation: secureAggregationSchema.optional(),
   })
   .strict();
 

@@ -37,6 +37,12 @@ import { InvalidUpdate, validateUpdate } from './validate.js';
 import { DpAggregator, poissonSample } from '../privacy/dp-fedavg.js';
 import { dpSettingsOf } from '../privacy/dp-config.js';
 import { epsilonOf } from '../privacy/rdp-accountant.js';
+import { FedAvg } from '../federated/fedavg.js';
+import { SecureSum } from '../secagg/secure-sum.js';
+import { tableSlots, vectorLength, type Encoding } from '../secagg/fixed-point.js';
+import type { SecAggPhase } from '../secagg/types.js';
+import type { ViewBody } from '../secagg/wire.js';
+import { SecureRounds } from './secure-round.js';
 
 export interface CoordinatorStatus {
   readonly completedRounds: number;
@@ -45,6 +51,8 @@ export interface CoordinatorStatus {
   readonly updatesInRound: number;
   readonly registeredClients: number;
   readonly done: boolean;
+  /** Rounds run secure aggregation (coordinator.secureAggregation): the coordinator sees only sums. */
+  readonly secure: boolean;
 }
 
 export class Coordinator {
@@ -78,6 +86,8 @@ export class Coordinator {
   private population = 0;
   /** Set when the next round would exceed the DP ε budget: training ends. */
   private budgetExhausted = false;
+  /** Secure aggregation (server/secure-round.ts), or null: updates arrive in the clear. */
+  private readonly secure: SecureRounds | null = null;
 
   constructor(
     private readonly store: Store,
@@ -99,7 +109,18 @@ export class Coordinator {
     const dpSettings = dpSettingsOf(t, 1);
     if (dpSettings && !['fedavg', 'fedrecon'].includes(t.algorithm)) throw new ConfigError(`training.dpClip: user-level DP needs algorithm 'fedavg' or 'fedrecon', not '${t.algorithm}'`);
     this.dp = dpSettings ? new DpAggregator(inner, this.info, nItems, { ...dpSettings, delta: t.dpDelta as number }, () => this.population) : null;
-    this.strategy = this.dp ?? inner;
+    const sa = config.coordinator.secureAggregation;
+    if (sa) {
+      if (this.dp) throw new ConfigError('coordinator.secureAggregation: combining secure aggregation with user-level DP (training.dpClip) is not supported yet');
+      if (!(inner instanceof FedAvg)) throw new ConfigError(`coordinator.secureAggregation: algorithm '${t.algorithm}' does not aggregate by a weighted sum`);
+      const weighting = t.clientWeighting;
+      this.strategy = new SecureSum(inner, { tables: tableSlots(this.info), nItems, participants: 1, clip: sa.clip, weighting });
+      const phaseMs = (sa.phaseSeconds ?? config.coordinator.roundDeadlineSeconds) * 1000;
+      this.secure = new SecureRounds(store, sa, this.info, nItems, weighting, phaseMs, {
+        aggregate: (open, sum, encoding, contributors) => this.safely(() => this.closeSecure(open, sum, encoding, contributors)),
+        abort: (open, reason) => this.safely(() => this.abortSecure(open, reason)),
+      }, metrics, log);
+    } else this.strategy = this.dp ?? inner;
     const denseBytes = this.info.reduce((n, p) => n + p.rows * p.cols * 4, 0) + nItems * 4;
     this.limits = { maxBytes: config.coordinator.maxUpdateBytes ?? denseBytes + (64 << 10), maxHeaderBytes: 64 << 10 };
 
@@ -189,6 +210,7 @@ export class Coordinator {
       updatesInRound: this.received.size,
       registeredClients: this.registered,
       done: this.done,
+      secure: this.secure !== null,
     };
   }
 
@@ -200,8 +222,10 @@ export class Coordinator {
 
   private makePlan(round: number): RoundPlan & Record<string, unknown> {
     const t = this.config.training;
+    const open = this.open;
     return {
       ...this.planExtras,
+      ...(this.secure && open?.round === round ? { secure: this.secure.planField(open, this.registered) } : {}),
       round,
       model: modelConfigOf(t),
       loss: t.feedback === 'explicit' ? 'mse' : t.loss,
@@ -231,6 +255,9 @@ export class Coordinator {
     }
     if (this.received.has(client.id)) {
       return { status: 'wait', clientId: client.id, round: open.round, reason: `update received; round ${open.round} has not closed yet`, retryAfterMs };
+    }
+    if (this.secure?.joined(open, this.registered, client.id)) {
+      return { status: 'wait', clientId: client.id, round: open.round, reason: `secure aggregation of round ${open.round} in progress (GET /v1/secagg)`, retryAfterMs };
     }
     return {
       status: 'train',
@@ -271,6 +298,7 @@ export class Coordinator {
       this.metrics.updatesRejected.inc({ reason });
       throw new HttpError(status, reason, message);
     };
+    if (this.secure) return reject(409, 'secure-round', 'this coordinator runs secure aggregation: updates arrive masked through /v1/secagg, never in the clear');
     let update;
     try {
       // views into the request body, which nothing else writes: kept until the round closes
@@ -355,12 +383,14 @@ export class Coordinator {
     this.received = new Map();
     this.metrics.currentRound.set(round);
     this.metrics.roundUpdates.set(0);
+    this.secure?.planField(record, this.registered);
     this.log.info({ round, participants: selected?.length ?? this.registered, deadlineAt: record.deadlineAt }, 'round opened');
   }
 
   private maybeClose(): void {
     const open = this.open;
     if (!open) return;
+    if (this.secure) return this.secure.tick(open, this.registered, Date.now());
     const count = this.received.size;
     const expected = open.selected ? open.selected.length : this.registered;
     const { minClients, roundDeadlineSeconds } = this.config.coordinator;
@@ -466,7 +496,62 @@ export class Coordinator {
     }
   }
 
-  private close(open: RoundRecord, why: string): void {
+  /** Bytes of a masked vector (the body limit of POST /v1/secagg/masked). */
+  secureVectorBytes(): number {
+    return (this.strategy as SecureSum).currentEncoding ? vectorLength((this.strategy as SecureSum).currentEncoding) * 4 : 0;
+  }
+
+  /** What client `client` must do next in the open secure round (GET /v1/secagg). */
+  secureView(client: ClientRecord): ViewBody {
+    if (!this.secure) throw new HttpError(404, 'not-secure', 'this coordinator does not run secure aggregation');
+    return this.secure.view(this.open, this.registered, client.id, this.version);
+  }
+
+  /** One secure-aggregation message (POST /v1/secagg/:phase); the phase may close right after. */
+  secureSubmit(client: ClientRecord, phase: SecAggPhase, body: Uint8Array, round: number | null): { accepted: true; round: number; phase: SecAggPhase } {
+    if (!this.secure) throw new HttpError(404, 'not-secure', 'this coordinator does not run secure aggregation');
+    const ack = this.secure.receive(this.open, this.registered, client.id, phase, body, round);
+    if (phase === 'masked') this.metrics.bytesReceived.inc(body.length);
+    if (!this.closeScheduled) {
+      this.closeScheduled = true;
+      setImmediate(() => {
+        this.closeScheduled = false;
+        this.safely(() => this.maybeClose());
+      });
+    }
+    return ack;
+  }
+
+  private closeSecure(open: RoundRecord, sum: Uint32Array, encoding: Encoding, contributors: readonly number[]): void {
+    if (this.open?.round !== open.round) return;
+    this.store.setMeta(`secure-round/${open.round}`, JSON.stringify({ outcome: 'aggregated', contributors: contributors.length, participants: encoding.participants }));
+    this.close(open, `secure aggregation of ${contributors.length} clients`, (strategy) => {
+      const secureSum = strategy as SecureSum;
+      secureSum.setParticipants(encoding.participants);
+      secureSum.acceptSum(sum);
+    });
+    this.secure?.recordOutcome('aggregated');
+  }
+
+  /** Fewer than t clients left: close the round with the model (and server state) unchanged. */
+  private abortSecure(open: RoundRecord, reason: string): void {
+    if (this.open?.round !== open.round) return;
+    this.store.setMeta(`secure-round/${open.round}`, JSON.stringify({ outcome: 'aborted', reason }));
+    const bytes = encodeModel(this.global, open.round, this.names);
+    this.store.completeRound({ round: open.round, clients: 0, loss: 0, closedAt: Date.now() }, bytes, this.encodedServerState(), null);
+    this.version = open.round;
+    this.modelBytes = bytes;
+    this.open = null;
+    this.received = new Map();
+    this.metrics.roundsCompleted.inc();
+    this.metrics.currentRound.set(0);
+    this.metrics.roundUpdates.set(0);
+    this.secure?.recordOutcome('aborted');
+    this.log.warn({ round: open.round, reason }, 'secure round aborted: model unchanged, next round');
+    this.maybeOpen();
+  }
+
+  private close(open: RoundRecord, why: string, fold?: (strategy: Strategy) => void): void {
     const started = performance.now();
     const next: Record<string, Float32Array> = {};
     for (const [name, t] of Object.entries(this.global)) next[name] = t.slice();
@@ -476,7 +561,8 @@ export class Coordinator {
     let summary, bytes;
     try {
       this.strategy.beginRound(open.round);
-      for (const id of [...this.received.keys()].sort((a, b) => a - b)) this.strategy.accept(this.received.get(id) as GlobalUpdate);
+      if (fold) fold(this.strategy);
+      else for (const id of [...this.received.keys()].sort((a, b) => a - b)) this.strategy.accept(this.received.get(id) as GlobalUpdate);
       summary = this.strategy.endRound(next);
       bytes = encodeModel(next, open.round, this.names);
       const state = this.encodedServerState();

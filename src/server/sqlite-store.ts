@@ -8,7 +8,7 @@
  */
 import Database from 'better-sqlite3';
 import { ConfigError } from '../runtime/config.js';
-import type { AddUpdateResult, Checkpoint, ClientRecord, ClosedRound, RoundRecord, Store, StoredUpdate } from './types.js';
+import type { AddUpdateResult, Checkpoint, ClientRecord, ClosedRound, ProtocolMessage, RoundRecord, Store, StoredUpdate } from './types.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -24,6 +24,9 @@ CREATE UNIQUE INDEX IF NOT EXISTS one_open_round ON rounds (status) WHERE status
 CREATE TABLE IF NOT EXISTS updates (
   round INTEGER NOT NULL, client_id INTEGER NOT NULL, body BLOB NOT NULL, received_at INTEGER NOT NULL,
   PRIMARY KEY (round, client_id));
+CREATE TABLE IF NOT EXISTS protocol_messages (
+  round INTEGER NOT NULL, phase TEXT NOT NULL, client_id INTEGER NOT NULL, body BLOB NOT NULL, received_at INTEGER NOT NULL,
+  PRIMARY KEY (round, phase, client_id));
 `;
 
 interface RoundRow {
@@ -47,6 +50,7 @@ export class SqliteStore implements Store {
   private readonly keepCheckpoints: number;
   private readonly statements = new Map<string, Database.Statement>();
   private readonly addUpdateTx: Database.Transaction<(round: number, clientId: number, body: Uint8Array) => AddUpdateResult>;
+  private readonly addMessageTx: Database.Transaction<(round: number, phase: string, clientId: number, body: Uint8Array) => AddUpdateResult>;
 
   constructor(path: string, options: { keepCheckpoints?: number; checkIntegrity?: boolean } = {}) {
     let db: Database.Database | undefined;
@@ -70,6 +74,8 @@ export class SqliteStore implements Store {
     this.db = db;
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
+    // Deleted updates and protocol messages are overwritten with zeros, not left in free pages.
+    this.db.pragma('secure_delete = ON');
     // Checkpoints copy every update's pages into the main file (80 KB each, with fsyncs): the
     // coordinator runs them on a worker thread (WalCheckpointer); an automatic one, in the middle
     // of some request, only when the WAL passes 128 MB (a store without that worker).
@@ -94,6 +100,14 @@ export class SqliteStore implements Store {
       const info = this
         .sql('INSERT INTO updates (round, client_id, body, received_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING')
         .run(round, clientId, toBuffer(body), Date.now());
+      return info.changes === 1 ? 'added' : 'duplicate';
+    });
+    this.addMessageTx = this.db.transaction((round: number, phase: string, clientId: number, body: Uint8Array): AddUpdateResult => {
+      const open = this.sql("SELECT 1 FROM rounds WHERE round = ? AND status = 'open'").get(round);
+      if (!open) return 'round-not-open';
+      const info = this
+        .sql('INSERT INTO protocol_messages (round, phase, client_id, body, received_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING')
+        .run(round, phase, clientId, toBuffer(body), Date.now());
       return info.changes === 1 ? 'added' : 'duplicate';
     });
   }
@@ -205,9 +219,19 @@ export class SqliteStore implements Store {
       this.sql('INSERT INTO checkpoints (version, model, server_state, created_at) VALUES (?, ?, ?, ?)')
         .run(closed.round, toBuffer(model), serverState && toBuffer(serverState), closed.closedAt);
       this.sql('DELETE FROM updates WHERE round <= ?').run(closed.round);
+      this.sql('DELETE FROM protocol_messages WHERE round <= ?').run(closed.round);
       this.sql('DELETE FROM checkpoints WHERE version <= ?').run(closed.round - this.keepCheckpoints);
       if (next) this.insertRoundRow(next);
     }).immediate();
+  }
+
+  putProtocolMessage(round: number, phase: string, clientId: number, body: Uint8Array): AddUpdateResult {
+    return this.addMessageTx.immediate(round, phase, clientId, body);
+  }
+
+  protocolMessages(round: number, phase: string): ProtocolMessage[] {
+    const rows = this.sql('SELECT client_id, body FROM protocol_messages WHERE round = ? AND phase = ? ORDER BY client_id').all(round, phase) as { client_id: number; body: Buffer }[];
+    return rows.map((r) => ({ clientId: r.client_id, body: toBytes(r.body) }));
   }
 
   closedRounds(): ClosedRound[] {

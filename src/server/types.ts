@@ -48,6 +48,12 @@ export interface ClosedRound {
 
 export type AddUpdateResult = 'added' | 'duplicate' | 'round-not-open';
 
+/** One stored message of a multi-phase round protocol (secure aggregation, server/secure-round.ts). */
+export interface ProtocolMessage {
+  readonly clientId: number;
+  readonly body: Uint8Array;
+}
+
 export interface Store {
   /** Register a client; the token is stored as its hash only. Ids are 0, 1, 2, … in creation order. Optional expiry (ms since the epoch). */
   createClient(tokenHash: string, label: string, expiresAt?: number | null): ClientRecord;
@@ -83,6 +89,16 @@ export interface Store {
    */
   completeRound(closed: ClosedRound, model: Uint8Array, serverState: Uint8Array | null, next: RoundRecord | null): void;
   closedRounds(): ClosedRound[];
+
+  /**
+   * Messages of a round protocol with several phases (secure aggregation), keyed by (round, phase,
+   * client): stored only while `round` is open, one per key ('duplicate' otherwise), dropped by
+   * `completeRound` with the round's updates. Optional: a coordinator configured for secure
+   * aggregation refuses to start on a store without them.
+   */
+  putProtocolMessage?(round: number, phase: string, clientId: number, body: Uint8Array): AddUpdateResult;
+  /** The messages of (round, phase) ordered by client id. */
+  protocolMessages?(round: number, phase: string): ProtocolMessage[];
 
   close(): void;
 }

@@ -1,0 +1,73 @@
+/**
+ * A FedAvg-family strategy (FedAvg, FedRecon) fed through the secure sum: each update is encoded
+ * in fixed point (fixed-point.ts) and added mod 2^32; at the round's end the ring sum is decoded
+ * and folded into the inner strategy in one piece. The simulation uses it without the cryptography
+ * (`accept`); the coordinator hands it the unmasked sum of a secure round (`acceptSum`). Both
+ * decode the same ring sum, so a deployed secure round equals the simulated one bit for bit.
+ */
+import type { OptimizerState } from '../optim/types.js';
+import { FedAvg } from '../federated/fedavg.js';
+import type { GlobalParams } from '../models/types.js';
+import type { GlobalUpdate, RoundSummary, Strategy } from '../federated/types.js';
+import { addInto, decodeSum, encodeUpdate, vectorLength, type Encoding } from './fixed-point.js';
+
+export class SecureSum implements Strategy {
+  readonly name: string;
+  private sum: Uint32Array;
+  private encoding: Encoding;
+  clipped = 0;
+
+  constructor(
+    private readonly inner: FedAvg,
+    encoding: Encoding,
+  ) {
+    this.name = `${inner.name}+secure-sum`;
+    this.encoding = encoding;
+    this.sum = new Uint32Array(vectorLength(this.encoding));
+  }
+
+  beginRound(round: number): void {
+    this.sum = new Uint32Array(vectorLength(this.encoding));
+    this.clipped = 0;
+    this.inner.beginRound(round);
+  }
+
+  /** The clients the round was planned for (the bound the fixed-point scale comes from). */
+  setParticipants(participants: number): void {
+    this.encoding = { ...this.encoding, participants };
+  }
+
+  get currentEncoding(): Encoding {
+    return this.encoding;
+  }
+
+  accept(update: GlobalUpdate): void {
+    const { vector, clipped } = encodeUpdate(this.encoding, update);
+    this.clipped += clipped;
+    addInto(this.sum, vector);
+  }
+
+  /** The whole round's sum at once (the unmasked result of a secure round). */
+  acceptSum(sum: Uint32Array): void {
+    addInto(this.sum, sum);
+  }
+
+  endRound(global: GlobalParams): RoundSummary {
+    this.inner.acceptPartial(decodeSum(this.encoding, this.sum));
+    return this.inner.endRound(global);
+  }
+
+  serverState(): OptimizerState {
+    return this.inner.serverState();
+  }
+
+  restoreServerState(state: OptimizerState): void {
+    this.inner.restoreServerState(state);
+  }
+}
+
+/** The plain FedAvg-family strategy a secure sum folds into; DP and robust rules need what the ring sum hides. */
+export function secureInner(strategy: Strategy): FedAvg {
+  if (!(strategy instanceof FedAvg)) throw new RangeError(`secure aggregation needs the plain weighted mean, not '${strategy.name}' (no DP, aggregation mean)`);
+  return strategy;
+}
