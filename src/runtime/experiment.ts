@@ -135,7 +135,7 @@ export async function runTraining(given: TrainConfig, onProgress?: ProgressListe
   const started = performance.now();
   const { dataset, split, hasValidation } = await loadConfiguredSplit(given, engine.preloaded);
   const { config: c, parts } = evaluationPlan(given, hasValidation);
-  checkNegativeRoom(split, c.data ?? dataset.name, dataset.userIds);
+  if (c.model !== 'ials') checkNegativeRoom(split, c.data ?? dataset.name, dataset.userIds); // iALS weighs every unobserved item; it samples no negatives
   const config = modelConfigOf(c);
   const probeOpts = { part: 'validation' as const, protocols: ['sampled' as const], ks: c.k };
   const probeValidation = (m: Scorer): RankingResult => (hasValidation ? evaluateRanking(m, split, probeOpts) : {});
