@@ -345,14 +345,18 @@ export class Coordinator {
     if (checked.clipped) this.metrics.updatesClipped.inc();
     const ack: UpdateAck = { accepted: true, round: open.round, clipped: checked.clipped, updatesInRound: this.received.size };
     // The update is durable: answer first, aggregate right after (off this request's latency).
-    if (!this.closeScheduled) {
-      this.closeScheduled = true;
-      setImmediate(() => {
-        this.closeScheduled = false;
-        this.safely(() => this.maybeClose());
-      });
-    }
+    this.scheduleClose();
     return ack;
+  }
+
+  /** Try to close the round once the current request has been answered (at most one pending try). */
+  private scheduleClose(): void {
+    if (this.closeScheduled) return;
+    this.closeScheduled = true;
+    setImmediate(() => {
+      this.closeScheduled = false;
+      this.safely(() => this.maybeClose());
+    });
   }
 
   /** Run coordinator work outside a request (timer, after an update): a failure is logged, the server keeps serving. */
@@ -512,13 +516,7 @@ export class Coordinator {
     if (!this.secure) throw new HttpError(404, 'not-secure', 'this coordinator does not run secure aggregation');
     const ack = this.secure.receive(this.open, this.registered, client.id, phase, body, round);
     if (phase === 'masked') this.metrics.bytesReceived.inc(body.length);
-    if (!this.closeScheduled) {
-      this.closeScheduled = true;
-      setImmediate(() => {
-        this.closeScheduled = false;
-        this.safely(() => this.maybeClose());
-      });
-    }
+    this.scheduleClose();
     return ack;
   }
 
