@@ -1,5 +1,5 @@
 /**
- * `fedrec serve --config FILE [--port N] [--host H] [--db PATH]`: run the coordinator until SIGINT /
+ * `fedrec serve --config FILE [--port N] [--host H] [--db PATH | --store postgres://…]`: run the coordinator until SIGINT /
  * SIGTERM. Logs are structured JSON (pino) on stdout; one plain line on stderr gives the URL.
  */
 import { readServerConfig } from '../server/config.js';
@@ -11,13 +11,15 @@ export const SERVE_FLAGS: Record<string, FlagSpec> = {
   port: { key: 'port', kind: 'integer', help: 'port (0: any free port; default from config, 8787)' },
   host: { key: 'host', kind: 'string', help: 'address to listen on (default 127.0.0.1)' },
   db: { key: 'db', kind: 'string', help: 'SQLite file (default fedrec.db)' },
+  store: { key: 'store', kind: 'string', help: 'the store instead of --db: a SQLite file or a postgres:// URL (replicas may share one PostgreSQL database)' },
 };
 
 export async function serveCommand(argv: readonly string[]): Promise<number> {
-  const f = parseFlags(argv, SERVE_FLAGS) as { config?: string; port?: number; host?: string; db?: string };
+  const f = parseFlags(argv, SERVE_FLAGS) as { config?: string; port?: number; host?: string; db?: string; store?: string };
   if (!f.config) throw new UsageError('fedrec serve: --config FILE is required');
+  if (f.db && f.store) throw new UsageError('fedrec serve: give --db or --store, not both');
   const config = readServerConfig(f.config);
-  const running = await startCoordinator({ config, dbPath: f.db ?? 'fedrec.db', port: f.port, host: f.host, logger: { level: 'info' } });
+  const running = await startCoordinator({ config, dbPath: f.store ?? f.db ?? 'fedrec.db', port: f.port, host: f.host, logger: { level: 'info' } });
   process.stderr.write(`fedrec serve: listening on ${running.url}\n`);
   await new Promise<void>((resolve) => {
     const stop = () => resolve();

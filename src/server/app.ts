@@ -100,14 +100,23 @@ export function buildApp(opts: AppOptions): { app: FastifyInstance; coordinator:
           sendError(reply, 401, 'unauthorized', 'missing token: send Authorization: Bearer <token> (issued by fedrec token create)');
           return;
         }
-        const client = coordinator.authenticate(hashToken(header.slice('Bearer '.length).trim()));
-        if (!client) {
-          if (isUpdate) metrics.updatesRejected.inc({ reason: 'unauthorized' });
-          sendError(reply, 401, 'unauthorized', 'unknown token: it was not issued by this coordinator');
-          return;
-        }
-        request.client = client;
-        done();
+        const hash = hashToken(header.slice('Bearer '.length).trim());
+        const admit = (client: ClientRecord | null | undefined): void => {
+          if (!client) {
+            if (isUpdate) metrics.updatesRejected.inc({ reason: 'unauthorized' });
+            sendError(reply, 401, 'unauthorized', 'unknown token: it was not issued by this coordinator');
+            return;
+          }
+          request.client = client;
+          done();
+        };
+        // a known token costs no promise; an unknown one is looked up in the store
+        const cached = coordinator.cachedClient(hash);
+        if (cached) return admit(cached);
+        coordinator.authenticate(hash).then(admit, (err: Error) => {
+          request.log.error({ err }, 'token lookup failed');
+          sendError(reply, 503, 'unavailable', 'the coordinator cannot reach its store right now; retry');
+        });
       });
 
       v1.get('/round', async (request) => coordinator.roundInfo(request.client as ClientRecord));

@@ -15,6 +15,13 @@
  * State lives in the Store; after a crash the coordinator restarts from the last checkpoint and the
  * open round's stored updates, the server optimiser restored with the model: nothing accepted is
  * lost, no round is aggregated twice, and the rounds that follow equal an uninterrupted run's.
+ * The fold reads the round's updates from the store inside `Store.closeRound`'s transaction, so an
+ * update is either folded or refused, never acknowledged and dropped.
+ * Replicas (a `shared` store, PostgreSQL): several coordinators serve the same rounds; each one
+ * reads the round, the update count and the checkpoint version from the database (`sync`, on
+ * every tick and whenever a request disagrees with its view), the database decides who opens and
+ * who closes a round, and the others load the new checkpoint. The local view only ever lags:
+ * round r is offered only with the model of version r − 1.
  */
 import type { FastifyBaseLogger } from 'fastify';
 import type { GlobalParams, ParamInfo } from '../models/types.js';
@@ -52,10 +59,14 @@ export class Coordinator {
   private global: GlobalParams;
   private version: number;
   private modelBytes: Uint8Array;
-  private open: RoundRecord | null;
-  /** The open round's accepted updates by client id, as stored: folded in client-id order at close. */
-  private received = new Map<number, GlobalUpdate>();
-  private registered: number;
+  private open: RoundRecord | null = null;
+  /** Ids of the clients whose update for the open round this process accepted (or found stored at start). */
+  private received = new Set<number>();
+  /** Updates stored for the open round: `received.size` on a store of one's own, the database's count for replicas. */
+  private roundCount = 0;
+  private registered = 0;
+  /** Coordinator work (ticks, opening, closing) runs one piece at a time, in order. */
+  private queue: Promise<void> = Promise.resolve();
   private readonly strategy: Strategy;
   private readonly clientWork: string;
   private readonly planExtras: Readonly<Record<string, unknown>>;
@@ -65,6 +76,7 @@ export class Coordinator {
   private readonly authCache = new Map<string, ClientRecord>();
   private planned: { readonly round: number; readonly plan: RoundPlan & Record<string, unknown> } | null = null;
 
+  /** Call `load()` before serving: the constructor only checks the configuration. */
   constructor(
     private readonly store: Store,
     readonly config: ServerConfig,
@@ -84,42 +96,99 @@ export class Coordinator {
     this.strategy = entry.create({ info: this.info, nItems, training: t });
     const denseBytes = this.info.reduce((n, p) => n + p.rows * p.cols * 4, 0) + nItems * 4;
     this.limits = { maxBytes: config.coordinator.maxUpdateBytes ?? denseBytes + (64 << 10), maxHeaderBytes: 64 << 10 };
+    // the initial model (used only when the store holds none): seeded, so every replica builds the same
+    this.global = initGlobal(modelConfig, nItems, t.seed);
+    const bias = config.coordinator.initialGlobalBias;
+    if (bias !== undefined) {
+      if (!this.global.globalBias) throw new ConfigError(`coordinator.initialGlobalBias: model '${modelConfig.kind}' has no globalBias table`);
+      this.global.globalBias[0] = bias;
+    }
+    this.version = 0;
+    this.modelBytes = encodeModel(this.global, 0, this.names);
+  }
 
-    const identity = JSON.stringify({ model: modelConfig, nItems, algorithm: t.algorithm, seed: t.seed });
-    const stored = store.getMeta('identity');
-    if (stored === null) store.setMeta('identity', identity);
-    else if (stored !== identity) {
+  /** Restore (or initialise) the model and the open round from the store, then open / close what is due. */
+  async load(): Promise<void> {
+    const t = this.config.training;
+    const identity = JSON.stringify({ model: modelConfigOf(t), nItems: this.catalogue.nItems, algorithm: t.algorithm, seed: t.seed });
+    const stored = await this.store.setMetaOnce('identity', identity);
+    if (stored !== identity) {
       throw new ConfigError(`the database was created for ${stored}, but the configuration asks for ${identity}: use a fresh --db or the original config`);
     }
-    const checkpoint = store.latestCheckpoint();
-    if (checkpoint) {
-      const decoded = decodeModel(checkpoint.model);
-      this.global = decoded.global;
-      this.version = checkpoint.version;
-      this.modelBytes = checkpoint.model;
-      this.restoreServerState(checkpoint);
-    } else {
-      this.global = initGlobal(modelConfig, nItems, t.seed);
-      const bias = config.coordinator.initialGlobalBias;
-      if (bias !== undefined) {
-        if (!this.global.globalBias) throw new ConfigError(`coordinator.initialGlobalBias: model '${modelConfig.kind}' has no globalBias table`);
-        this.global.globalBias[0] = bias;
-      }
-      this.version = 0;
-      this.modelBytes = encodeModel(this.global, 0, this.names);
-      store.initialise(this.modelBytes, this.encodedServerState(), null);
+    if (!(await this.store.initialise(this.modelBytes, this.encodedServerState(), null))) {
+      const checkpoint = await this.store.latestCheckpoint();
+      if (!checkpoint) throw new Error('store is inconsistent: it was initialised but holds no checkpoint');
+      this.loadCheckpoint(checkpoint);
     }
-    this.open = store.openRound();
-    if (this.open && this.open.round !== this.version + 1) {
+    this.open = await this.store.openRound();
+    if (this.open && this.open.round !== this.version + 1 && !this.store.shared) {
       throw new Error(`store is inconsistent: round ${this.open.round} is open but the last checkpoint is version ${this.version}`);
     }
-    this.registered = store.clientCount();
-    if (this.open) for (const u of store.updatesOf(this.open.round)) this.received.set(u.clientId, decodeUpdate(u.body, this.limits));
-    this.log.info({ version: this.version, openRound: this.open?.round ?? null, updates: this.received.size, clients: this.registered }, 'coordinator state loaded');
+    if (this.open?.round !== this.version + 1) this.open = null;
+    this.registered = await this.store.clientCount();
+    if (this.open) for (const u of await this.store.updatesOf(this.open.round)) this.received.add(u.clientId);
+    this.roundCount = this.received.size;
+    this.log.info({ version: this.version, openRound: this.open?.round ?? null, updates: this.received.size, clients: this.registered, shared: this.store.shared }, 'coordinator state loaded');
     this.metrics.currentRound.set(this.open?.round ?? 0);
-    this.metrics.roundUpdates.set(this.received.size);
-    this.maybeOpen();
-    this.maybeClose();
+    this.metrics.roundUpdates.set(this.roundCount);
+    await this.serial(async () => {
+      await this.maybeOpen();
+      await this.maybeClose();
+    });
+  }
+
+  private loadCheckpoint(checkpoint: Checkpoint): void {
+    this.restoreServerState(checkpoint);
+    this.global = decodeModel(checkpoint.model).global;
+    this.version = checkpoint.version;
+    this.modelBytes = checkpoint.model;
+  }
+
+  /**
+   * Replicas: catch up with the database (another replica may have opened or closed a round).
+   * Only moves forward, and offers round r only together with the model of version r − 1.
+   */
+  private async sync(): Promise<void> {
+    this.registered = Math.max(this.registered, await this.store.clientCount());
+    if (!this.store.shared) return;
+    const version = await this.store.checkpointVersion();
+    if (version !== null && version > this.version) {
+      const checkpoint = await this.store.latestCheckpoint();
+      if (checkpoint && checkpoint.version > this.version) {
+        this.loadCheckpoint(checkpoint);
+        this.open = null;
+        this.received = new Set();
+        this.roundCount = 0;
+        this.metrics.roundsCompleted.inc();
+        this.log.info({ version: this.version }, 'checkpoint loaded (closed by another replica)');
+      }
+    }
+    const open = await this.store.openRound();
+    if (open && open.round === this.version + 1) {
+      if (this.open?.round !== open.round) this.received = new Set();
+      this.open = open;
+      this.roundCount = Math.max(this.received.size, await this.store.updateCount(open.round));
+    } else if (this.open && (!open || open.round > this.open.round)) {
+      this.open = null; // closed elsewhere; its checkpoint is loaded on a later sync
+      this.received = new Set();
+      this.roundCount = 0;
+    }
+    this.metrics.currentRound.set(this.open?.round ?? 0);
+    this.metrics.roundUpdates.set(this.roundCount);
+  }
+
+  /** Queue coordinator work behind the work already queued; a failure is logged, the server keeps serving. */
+  private serial(work: () => Promise<void>): Promise<void> {
+    const run = this.queue.then(async () => {
+      if (this.stopped) return;
+      try {
+        await work();
+      } catch (err) {
+        this.log.error({ err }, 'coordinator tick failed');
+      }
+    });
+    this.queue = run;
+    return run;
   }
 
   get totalRounds(): number {
@@ -132,29 +201,41 @@ export class Coordinator {
 
   start(): void {
     if (this.timer) return;
-    this.timer = setInterval(() => this.tick(), this.config.coordinator.tickMs);
+    let ticking = false;
+    this.timer = setInterval(() => {
+      if (ticking) return; // a slow tick (a fold, a slow database) is not stacked
+      ticking = true;
+      void this.tick().finally(() => (ticking = false));
+    }, this.config.coordinator.tickMs);
     this.timer.unref();
   }
 
-  stop(): void {
+  /** Stop the timer and wait for the work in progress (a fold being committed) to finish. */
+  async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    await this.queue;
   }
 
-  /** Periodic work: notice new registrations, open rounds, close complete rounds, enforce deadlines. */
-  tick(): void {
-    this.safely(() => {
-      this.registered = this.store.clientCount();
-      this.maybeOpen();
-      this.maybeClose();
+  /** Periodic work: notice new registrations (and, for replicas, the others' rounds), open rounds, close complete rounds, enforce deadlines. */
+  tick(): Promise<void> {
+    return this.serial(async () => {
+      await this.sync();
+      await this.maybeOpen();
+      await this.maybeClose();
     });
   }
 
-  authenticate(tokenHash: string): ClientRecord | null {
+  /** A client from the cache (no I/O), or undefined when the store must be asked (`authenticate`). */
+  cachedClient(tokenHash: string): ClientRecord | undefined {
+    return this.authCache.get(tokenHash);
+  }
+
+  async authenticate(tokenHash: string): Promise<ClientRecord | null> {
     const cached = this.authCache.get(tokenHash);
     if (cached) return cached;
-    const client = this.store.clientByTokenHash(tokenHash);
+    const client = await this.store.clientByTokenHash(tokenHash);
     if (client) {
       this.authCache.set(tokenHash, client);
       if (client.id >= this.registered) this.registered = client.id + 1;
@@ -167,7 +248,7 @@ export class Coordinator {
       completedRounds: this.version,
       totalRounds: this.totalRounds,
       openRound: this.open?.round ?? null,
-      updatesInRound: this.received.size,
+      updatesInRound: this.roundCount,
       registeredClients: this.registered,
       done: this.done,
     };
@@ -195,7 +276,9 @@ export class Coordinator {
     };
   }
 
-  roundInfo(client: ClientRecord): RoundInfo {
+  async roundInfo(client: ClientRecord): Promise<RoundInfo> {
+    // a replica that has no round to offer asks the database first (another replica may have opened it)
+    if (this.store.shared && !this.open && !this.done) await this.sync();
     const retryAfterMs = this.config.coordinator.retryAfterMs;
     const nItems = this.catalogue.nItems;
     if (this.done) {
@@ -229,7 +312,7 @@ export class Coordinator {
     return { version: this.version, bytes: this.modelBytes };
   }
 
-  submit(client: ClientRecord, body: Uint8Array): UpdateAck {
+  async submit(client: ClientRecord, body: Uint8Array): Promise<UpdateAck> {
     const reject = (status: number, reason: string, message: string): never => {
       this.metrics.updatesRejected.inc({ reason });
       throw new HttpError(status, reason, message);
@@ -242,6 +325,8 @@ export class Coordinator {
       if (err instanceof WireError) return reject(400, 'malformed', `malformed update: ${err.message}`);
       throw err;
     }
+    // a replica behind the database (the client heard of the round elsewhere) catches up before refusing
+    if (this.store.shared && update.round !== this.open?.round) await this.sync();
     const open = this.open;
     if (!open) {
       const why = this.done ? `training finished after ${this.version} rounds` : 'no round is open';
@@ -270,37 +355,34 @@ export class Coordinator {
       throw err;
     }
     const stored = checked.clipped ? encodeUpdate(checked.update) : body;
-    const added = this.store.addUpdate(open.round, client.id, stored);
+    const added = await this.store.addUpdate(open.round, client.id, stored);
     if (added === 'duplicate') return reject(409, 'duplicate', `client ${client.id} already sent its update for round ${open.round}`);
     if (added === 'round-not-open') return reject(409, 'round-closed', `round ${open.round} closed before the update was stored`);
-    this.received.set(client.id, checked.update);
+    if (this.open?.round === open.round && !this.received.has(client.id)) {
+      this.received.add(client.id);
+      this.roundCount++;
+    }
     this.metrics.updatesAccepted.inc();
     this.metrics.bytesReceived.inc(body.length);
-    this.metrics.roundUpdates.set(this.received.size);
+    this.metrics.roundUpdates.set(this.roundCount);
     if (checked.clipped) this.metrics.updatesClipped.inc();
-    const ack: UpdateAck = { accepted: true, round: open.round, clipped: checked.clipped, updatesInRound: this.received.size };
+    const ack: UpdateAck = { accepted: true, round: open.round, clipped: checked.clipped, updatesInRound: this.roundCount };
     // The update is durable: answer first, aggregate right after (off this request's latency).
+    // (one check queued at a time: the updates that arrive meanwhile are counted by it)
     if (!this.closeScheduled) {
       this.closeScheduled = true;
       setImmediate(() => {
-        this.closeScheduled = false;
-        this.safely(() => this.maybeClose());
+        void this.serial(async () => {
+          this.closeScheduled = false;
+          if (this.store.shared && this.open) this.roundCount = Math.max(this.roundCount, await this.store.updateCount(this.open.round));
+          await this.maybeClose();
+        });
       });
     }
     return ack;
   }
 
-  /** Run coordinator work outside a request (timer, after an update): a failure is logged, the server keeps serving. */
-  private safely(work: () => void): void {
-    if (this.stopped) return;
-    try {
-      work();
-    } catch (err) {
-      this.log.error({ err }, 'coordinator tick failed');
-    }
-  }
-
-  private maybeOpen(): void {
+  private async maybeOpen(): Promise<void> {
     if (this.open || this.done) return;
     const { minClients, clientsPerRound, roundDeadlineSeconds } = this.config.coordinator;
     if (this.registered < minClients) return;
@@ -309,18 +391,22 @@ export class Coordinator {
     const selected = clientsPerRound === undefined ? null : Array.from(sampleClients(this.registered, clientsPerRound, seed, round));
     const now = Date.now();
     const record: RoundRecord = { round, seed: hashRoundSeed(seed, round), selected, openedAt: now, deadlineAt: now + roundDeadlineSeconds * 1000 };
-    this.store.insertRound(record);
+    if (!(await this.store.insertRound(record))) {
+      await this.sync(); // another replica opened it (or a round is open that this process has not seen)
+      return;
+    }
     this.open = record;
-    this.received = new Map();
+    this.received = new Set();
+    this.roundCount = 0;
     this.metrics.currentRound.set(round);
     this.metrics.roundUpdates.set(0);
     this.log.info({ round, participants: selected?.length ?? this.registered, deadlineAt: record.deadlineAt }, 'round opened');
   }
 
-  private maybeClose(): void {
+  private async maybeClose(): Promise<void> {
     const open = this.open;
     if (!open) return;
-    const count = this.received.size;
+    const count = this.roundCount;
     const expected = open.selected ? open.selected.length : this.registered;
     const { minClients, roundDeadlineSeconds } = this.config.coordinator;
     const now = Date.now();
@@ -328,7 +414,7 @@ export class Coordinator {
     if (now < open.deadlineAt) return;
     if (count >= minClients) return this.close(open, `deadline with quorum (${count} of ${expected})`);
     const deadlineAt = now + roundDeadlineSeconds * 1000;
-    this.store.extendDeadline(open.round, deadlineAt);
+    await this.store.extendDeadline(open.round, deadlineAt);
     this.open = { ...open, deadlineAt };
     this.log.warn({ round: open.round, updates: count, minClients }, 'deadline passed without quorum: deadline extended');
   }
@@ -361,35 +447,48 @@ export class Coordinator {
     }
   }
 
-  private close(open: RoundRecord, why: string): void {
+  private async close(open: RoundRecord, why: string): Promise<void> {
     const started = performance.now();
     const next: Record<string, Float32Array> = {};
-    for (const [name, t] of Object.entries(this.global)) next[name] = t.slice();
     // endRound advances the server optimiser in place: if the checkpoint is not written the round
     // stays open and is aggregated again later, from the state of before it
     const before = this.strategy.serverState?.() ?? null;
-    let summary, bytes;
+    let summary: { clients: number; loss: number } | undefined;
+    let bytes: Uint8Array | undefined;
+    let result;
     try {
-      this.strategy.beginRound(open.round);
-      for (const id of [...this.received.keys()].sort((a, b) => a - b)) this.strategy.accept(this.received.get(id) as GlobalUpdate);
-      summary = this.strategy.endRound(next);
-      bytes = encodeModel(next, open.round, this.names);
-      const state = this.encodedServerState();
-      this.store.completeRound({ round: open.round, clients: summary.clients, loss: summary.loss, closedAt: Date.now() }, bytes, state, null);
+      result = await this.store.closeRound(open.round, (updates) => {
+        for (const [name, t] of Object.entries(this.global)) next[name] = t.slice();
+        this.strategy.beginRound(open.round);
+        // stored updates in client-id order: the fixed aggregation order
+        for (const u of updates) this.strategy.accept(decodeUpdate(u.body, this.limits) as GlobalUpdate);
+        summary = this.strategy.endRound(next);
+        bytes = encodeModel(next, open.round, this.names);
+        const closed = { round: open.round, clients: summary.clients, loss: summary.loss, closedAt: Date.now() };
+        return { closed, model: bytes, serverState: this.encodedServerState(), next: null };
+      });
     } catch (err) {
       if (before) this.strategy.restoreServerState?.(before);
       throw err;
+    }
+    if (result !== 'closed' || !summary || !bytes) {
+      if (before) this.strategy.restoreServerState?.(before);
+      if (result === 'not-open' && !this.store.shared) throw new Error(`round ${open.round} is not open in the store: cannot close it`);
+      this.log.info({ round: open.round, result }, 'round closed by another replica');
+      await this.sync();
+      return;
     }
     this.global = next;
     this.version = open.round;
     this.modelBytes = bytes;
     this.open = null;
-    this.received = new Map();
+    this.received = new Set();
+    this.roundCount = 0;
     this.metrics.roundsCompleted.inc();
     this.metrics.currentRound.set(0);
     this.metrics.roundUpdates.set(0);
     this.metrics.aggregationSeconds.observe((performance.now() - started) / 1000);
     this.log.info({ round: open.round, clients: summary.clients, loss: summary.loss, why }, 'round closed and checkpointed');
-    this.maybeOpen();
+    await this.maybeOpen();
   }
 }

@@ -14,8 +14,8 @@ export function hashToken(token: string): string {
 }
 
 /** Issue a token for a new client; the plain token is returned once and never stored. */
-export function issueToken(store: Store, label = ''): { token: string; client: ClientRecord } {
+export async function issueToken(store: Store, label = ''): Promise<{ token: string; client: ClientRecord }> {
   const token = newToken();
-  const client = store.createClient(hashToken(token), label);
+  const client = await store.createClient(hashToken(token), label);
   return { token, client };
 }
