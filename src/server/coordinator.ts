@@ -65,6 +65,9 @@ export class Coordinator {
   /** Updates stored for the open round: `received.size` on a store of one's own, the database's count for replicas. */
   private roundCount = 0;
   private registered = 0;
+  /** Replicas: the database read in flight (requests share it) and when the last one ended. */
+  private syncing: Promise<void> | null = null;
+  private syncedAt = 0;
   /** Coordinator work (ticks, opening, closing) runs one piece at a time, in order. */
   private queue: Promise<void> = Promise.resolve();
   private readonly strategy: Strategy;
@@ -177,6 +180,17 @@ export class Coordinator {
     this.metrics.roundUpdates.set(this.roundCount);
   }
 
+  /** Replicas: sync unless the last sync ended less than `maxAgeMs` ago; concurrent callers share one. */
+  private refresh(maxAgeMs: number): Promise<void> {
+    if (this.syncing) return this.syncing;
+    if (Date.now() - this.syncedAt < maxAgeMs) return Promise.resolve();
+    this.syncing = this.sync().finally(() => {
+      this.syncing = null;
+      this.syncedAt = Date.now();
+    });
+    return this.syncing;
+  }
+
   /** Queue coordinator work behind the work already queued; a failure is logged, the server keeps serving. */
   private serial(work: () => Promise<void>): Promise<void> {
     const run = this.queue.then(async () => {
@@ -221,7 +235,7 @@ export class Coordinator {
   /** Periodic work: notice new registrations (and, for replicas, the others' rounds), open rounds, close complete rounds, enforce deadlines. */
   tick(): Promise<void> {
     return this.serial(async () => {
-      await this.sync();
+      await this.refresh(0);
       await this.maybeOpen();
       await this.maybeClose();
     });
@@ -277,8 +291,8 @@ export class Coordinator {
   }
 
   async roundInfo(client: ClientRecord): Promise<RoundInfo> {
-    // a replica that has no round to offer asks the database first (another replica may have opened it)
-    if (this.store.shared && !this.open && !this.done) await this.sync();
+    // a replica reads the round from the database (another replica may have closed or opened one), at most every 50 ms
+    if (this.store.shared && !this.done) await this.refresh(50);
     const retryAfterMs = this.config.coordinator.retryAfterMs;
     const nItems = this.catalogue.nItems;
     if (this.done) {
@@ -326,7 +340,13 @@ export class Coordinator {
       throw err;
     }
     // a replica behind the database (the client heard of the round elsewhere) catches up before refusing
-    if (this.store.shared && update.round !== this.open?.round) await this.sync();
+    if (this.store.shared && update.round !== this.open?.round) {
+      await this.refresh(0);
+      if (update.round > this.version + 1 || (update.round === this.version + 1 && !this.open)) {
+        // the client is ahead of this replica's view: a transient state, so a retryable answer (the client's retry may go to another replica)
+        throw new HttpError(503, 'replica-behind', `update for round ${update.round}: this replica has not seen that round yet; retry`);
+      }
+    }
     const open = this.open;
     if (!open) {
       const why = this.done ? `training finished after ${this.version} rounds` : 'no round is open';

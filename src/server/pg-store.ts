@@ -38,7 +38,11 @@ CREATE TABLE IF NOT EXISTS updates (
   PRIMARY KEY (round, client_id));
 `;
 
-/** BIGINT (int8) columns and COUNT(*) hold milliseconds and counts: well inside a double. */
+/**
+ * BIGINT (int8) columns and COUNT(*) hold milliseconds and counts: well inside a double. Results stay
+ * in text format (bytea as hex, decoded natively): node-postgres' per-query `binary` mode hands
+ * bytea over as a UTF-8 string, which corrupts it.
+ */
 const types = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
     oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,

@@ -6,7 +6,7 @@
  * the server runs as the `postgres` user (PostgreSQL refuses to run as root).
  */
 import { execFileSync } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +19,8 @@ export interface TestPostgres {
   database(): Promise<string>;
   /** Kill the server connections of a database (pg_terminate_backend), as a network cut would. */
   terminateConnections(url: string): Promise<number>;
+  /** CPU seconds (user + system) used so far by the server's processes (postmaster and backends, reaped ones included). */
+  cpuSeconds(): number;
   stop(): void;
 }
 
@@ -96,6 +98,30 @@ export async function startTestPostgres(opts: { fsync?: boolean; maxConnections?
         const r = await c.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [name]);
         return r.rowCount ?? 0;
       });
+    },
+    cpuSeconds() {
+      const tick = 100; // USER_HZ on Linux
+      const postmaster = Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
+      const fields = (pid: number): string[] | null => {
+        try {
+          const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+          return stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields from 3 (state) on
+        } catch {
+          return null;
+        }
+      };
+      let total = 0;
+      for (const entry of readdirSync('/proc')) {
+        if (!/^\d+$/.test(entry)) continue;
+        const f = fields(Number(entry));
+        if (!f) continue;
+        const pid = Number(entry);
+        const ppid = Number(f[1]);
+        if (pid !== postmaster && ppid !== postmaster) continue;
+        total += Number(f[11]) + Number(f[12]); // utime, stime
+        if (pid === postmaster) total += Number(f[13]) + Number(f[14]); // cutime, cstime: exited backends
+      }
+      return total / tick;
     },
     stop() {
       if (stopped) return;
