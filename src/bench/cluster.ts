@@ -1,13 +1,17 @@
 /**
  * Cluster benchmark (`npm run bench -- cluster`): the coordinator on SQLite (one process) and on
  * PostgreSQL with 1, 2 and 3 replicas sharing one database (a throwaway PostgreSQL 15 from
- * Debian's packages, fsync on), at N = 1 000 and N = 10 000 clients per round. Each client asks for
+ * Debian's packages), at N = 1 000 and N = 10 000 clients per round. Each client asks for
  * the round and sends one sparse MF update of ML-100K size (600 item rows × 33 values ≈ 82 KB, as
  * `bench -- server`) the moment its round opens (a burst: updates/s is the capacity, including each
  * round's close: reading the updates, folding, checkpointing); client k talks to replica k mod R
  * (a load balancer's round robin). Printed per row: updates/s, p50 / p99 update latency, CPU per
  * update of each replica (its /metrics), of the database server (its processes' /proc CPU) and of
  * the load generator, and each replica's peak RSS. The machine is shared: figures are indicative.
+ * PostgreSQL runs with fsync off by default (FEDREC_BENCH_CLUSTER_FSYNC=on to turn it on): a commit
+ * is then written to the OS before it is acknowledged, so it survives any process being killed but
+ * not a power loss — the guarantee of the SQLite store (WAL, synchronous=NORMAL), so the rows
+ * compare like with like. With fsync on every commit waits for the disk.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -138,9 +142,10 @@ export async function clusterBenchmark(): Promise<void> {
     { name: 'PostgreSQL, 2 replicas', postgres: true, replicas: 2 },
     { name: 'PostgreSQL, 3 replicas', postgres: true, replicas: 3 },
   ];
-  const pg = await startTestPostgres({ fsync: true, maxConnections: 200 });
+  const fsync = process.env.FEDREC_BENCH_CLUSTER_FSYNC === 'on';
+  const pg = await startTestPostgres({ fsync, maxConnections: 200 });
   try {
-    process.stdout.write(`catalogue: ${data ? 'ML-100K' : 'synthetic'}; updates ≈ 82 KB; burst rounds (every client sends when its round opens)\n`);
+    process.stdout.write(`catalogue: ${data ? 'ML-100K' : 'synthetic'}; updates ≈ 82 KB; burst rounds (every client sends when its round opens); PostgreSQL fsync ${fsync ? 'on' : 'off'}\n`);
     process.stdout.write('| setup | clients/round | updates timed | updates/s | p50 ms | p99 ms | CPU ms/update per replica | DB CPU ms/update | load generator CPU ms/update | peak RSS MiB per replica | load avg |\n|---|---|---|---|---|---|---|---|---|---|---|\n');
     for (const n of sizes) {
       for (const setup of setups) {
