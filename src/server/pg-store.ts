@@ -36,6 +36,8 @@ CREATE UNIQUE INDEX IF NOT EXISTS one_open_round ON rounds (status) WHERE status
 CREATE TABLE IF NOT EXISTS updates (
   round INTEGER NOT NULL, client_id INTEGER NOT NULL, body BYTEA NOT NULL, received_at BIGINT NOT NULL,
   PRIMARY KEY (round, client_id));
+-- update bodies are float32 noise to a compressor: stored out of line without trying pglz
+ALTER TABLE updates ALTER COLUMN body SET STORAGE EXTERNAL;
 `;
 
 /**
