@@ -412,7 +412,8 @@ export class Coordinator {
     const now = Date.now();
     const record: RoundRecord = { round, seed: hashRoundSeed(seed, round), selected, openedAt: now, deadlineAt: now + roundDeadlineSeconds * 1000 };
     if (!(await this.store.insertRound(record))) {
-      await this.sync(); // another replica opened it (or a round is open that this process has not seen)
+      if (!this.store.shared) throw new Error(`store is inconsistent: round ${round} exists or another round is open`);
+      await this.refresh(0); // another replica opened it
       return;
     }
     this.open = record;
