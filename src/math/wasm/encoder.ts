@@ -80,6 +80,7 @@ export const v128And: Code = simd(0x4e);
 export const f32x4Splat: Code = simd(0x13);
 export const f32x4ExtractLane = (lane: number): Code => simd(0x1f, lane);
 export const f32x4Ge: Code = simd(0x46);
+export const f32x4Gt: Code = simd(0x44);
 export const f32x4Nearest: Code = simd(0x6a);
 export const f32x4Add: Code = simd(0xe4);
 export const f32x4Sub: Code = simd(0xe5);

@@ -35,7 +35,7 @@ export const SPMM_COLS = 32;
  * (so X may be a transposed view) and Y, C are row-major with row strides ldy, ldc. Tiles of
  * 4 rows × 8 columns: eight f32x4 accumulators, one splatted X value and two Y vectors per step of p.
  */
-function gemm(): FunctionDef {
+export function gemm(): FunctionDef {
   const [lo, hi, x, xRow, xCol, y, ldy, c, ldc, n, k, accumulate] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
   const [i, jb, p, yp, cp, cq] = [12, 13, 14, 15, 16, 17];
   const rows = [0, 1, 2, 3];
