@@ -59,11 +59,7 @@ export class UpdateAccumulator {
       const sum = this.sums[p.name];
       if (p.index === 'item') {
         const delta = update.itemTables[p.name];
-        const c = p.cols;
-        for (let k = 0; k < rows.length; k++) {
-          const base = rows[k] * c;
-          for (let f = 0; f < c; f++) sum[base + f] += w * delta[k * c + f];
-        }
+        addRows(sum, rows, delta, p.cols, w);
       } else {
         const delta = update.denseTables[p.name];
         for (let k = 0; k < sum.length; k++) sum[k] += w * delta[k];
@@ -129,6 +125,26 @@ export class UpdateAccumulator {
       width: (name) => widths[name],
       reset: () => undefined,
     };
+  }
+}
+
+/** sum[rows[k]·cols + f] += w · delta[k·cols + f], unrolled by four when cols allows. */
+function addRows(sum: Float64Array, rows: Int32Array, delta: Float32Array, cols: number, w: number): void {
+  if (cols % 4 !== 0) {
+    for (let k = 0; k < rows.length; k++) {
+      const base = rows[k] * cols;
+      for (let f = 0; f < cols; f++) sum[base + f] += w * delta[k * cols + f];
+    }
+    return;
+  }
+  for (let k = 0, o = 0; k < rows.length; k++) {
+    let b = rows[k] * cols;
+    for (const end = o + cols; o < end; o += 4, b += 4) {
+      sum[b] += w * delta[o];
+      sum[b + 1] += w * delta[o + 1];
+      sum[b + 2] += w * delta[o + 2];
+      sum[b + 3] += w * delta[o + 3];
+    }
   }
 }
 

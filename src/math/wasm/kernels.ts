@@ -109,7 +109,7 @@ function spmm(): FunctionDef {
  * reduction x = n·ln 2 + r with ln 2 split in two, degree-6 polynomial for e^r, 2^n built in the
  * exponent bits), ≤ 2 ulp; below ln(FLT_MIN) the result is 0. Uses locals keep, n, r.
  */
-function exp4(x: number, keep: number, n: number, r: number): Code {
+export function exp4(x: number, keep: number, n: number, r: number): Code {
   const LOW = -87.33654; // ln(FLT_MIN)
   const horner = [1.987569150e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1];
   return [
