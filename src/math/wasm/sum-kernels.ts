@@ -43,3 +43,72 @@ function addRowsF64(): FunctionDef {
 export function sumKernelModuleBytes(maxPages: number): Uint8Array<ArrayBuffer> {
   return assemble([addRowsF64()], { shared: false, maxPages });
 }
+
+type Kernel = (...args: number[]) => void;
+const PAGE = 65536;
+let compiledFor: { pages: number; module: WebAssembly.Module } | null = null;
+let supported: boolean | null = null;
+
+/** Whether this runtime has WebAssembly with fixed-width SIMD. */
+export function sumSimdSupported(): boolean {
+  supported ??= typeof WebAssembly === 'object' && WebAssembly.validate(sumKernelModuleBytes(1));
+  return supported;
+}
+
+/**
+ * Float64 row sums of named [rows, cols] tables (cols even) in a private WebAssembly memory, with
+ * room to copy one update's rows and deltas in. `sums(name)` is a view that stays valid (the
+ * memory never grows after construction).
+ */
+export class RowSums {
+  private readonly add: Kernel;
+  private readonly memory: WebAssembly.Memory;
+  private readonly at: Record<string, { sums: number; cols: number; rows: number }> = {};
+  private readonly rowsAt: number;
+  private readonly deltaAt: number;
+  private readonly weightAt: number;
+
+  constructor(tables: readonly { readonly name: string; readonly rows: number; readonly cols: number }[]) {
+    let top = 0;
+    let widest = 0;
+    let tallest = 0;
+    for (const t of tables) {
+      this.at[t.name] = { sums: top, cols: t.cols, rows: t.rows };
+      top += 8 * t.rows * t.cols;
+      widest = Math.max(widest, t.cols);
+      tallest = Math.max(tallest, t.rows);
+    }
+    this.weightAt = top;
+    this.rowsAt = top + 16;
+    this.deltaAt = this.rowsAt + 4 * tallest + 16;
+    const pages = Math.max(1, Math.ceil((this.deltaAt + 4 * tallest * widest) / PAGE));
+    if (compiledFor?.pages !== pages) compiledFor = { pages, module: new WebAssembly.Module(sumKernelModuleBytes(pages)) };
+    this.memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
+    this.add = new WebAssembly.Instance(compiledFor.module, { env: { memory: this.memory } }).exports.addRowsF64 as Kernel;
+  }
+
+  has(name: string): boolean {
+    return name in this.at;
+  }
+
+  sums(name: string): Float64Array {
+    const t = this.at[name];
+    return new Float64Array(this.memory.buffer, t.sums, t.rows * t.cols);
+  }
+
+  /**
+   * sums[rows[k]] += w · delta[k] for every k; false (nothing added) when the rows are not distinct
+   * ids in range or the deltas do not match them, for the caller's general path.
+   */
+  addRows(name: string, rows: Int32Array, delta: Float32Array, w: number): boolean {
+    const t = this.at[name];
+    if (rows.length > t.rows || delta.length !== rows.length * t.cols) return false;
+    for (let k = 0; k < rows.length; k++) if (!(rows[k] >= 0 && rows[k] < t.rows)) return false;
+    const buffer = this.memory.buffer;
+    new Int32Array(buffer, this.rowsAt, rows.length).set(rows);
+    new Float32Array(buffer, this.deltaAt, delta.length).set(delta);
+    new Float64Array(buffer, this.weightAt, 1)[0] = w;
+    this.add(0, rows.length, this.rowsAt, this.deltaAt, t.sums, t.cols, this.weightAt);
+    return true;
+  }
+}
