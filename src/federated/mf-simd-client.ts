@@ -45,7 +45,32 @@ export function mfSimdApplies(plan: Pick<RoundPlan, 'model' | 'loss' | 'optimize
   return model.kind === 'mf' && model.dim % 4 === 0 && loss === 'bce' && optimizer.kind === 'sgd' && !(optimizer.momentum ?? 0) && simdSupported();
 }
 
+/** Floats per output slab (4 MiB). */
+const SLAB = 1 << 20;
+
+/**
+ * Output copies carved out of shared slabs: one allocation per many client rounds instead of two
+ * per round (a round's delta is ~57 KB on ML-100K). Each copy is a view of its own disjoint range;
+ * a slab is freed once no update holds a view of it.
+ */
+class OutputSlab {
+  private slab = new Float32Array(0);
+  private used = 0;
+
+  copy(src: Float32Array): Float32Array {
+    if (this.used + src.length > this.slab.length) {
+      this.slab = new Float32Array(Math.max(SLAB, src.length));
+      this.used = 0;
+    }
+    const out = this.slab.subarray(this.used, this.used + src.length);
+    out.set(src);
+    this.used += src.length;
+    return out;
+  }
+}
+
 class MfSimdClient {
+  private readonly out = new OutputSlab();
   private readonly memory = new WebAssembly.Memory({ initial: 1, maximum: MF_MAX_PAGES });
   private readonly kernels: Record<MfKernelName, Kernel>;
   /** The global factor table copied to the start of memory, and the round it was copied for. */
@@ -169,7 +194,7 @@ class MfSimdClient {
     subtractRows(0, nRows, rowsAt, G, Q, rowBytes);
     for (let k = 0; k < nRows; k++) itemBias[k] -= receivedItemBias[rows[k]];
     globalBias[0] -= global.globalBias[0];
-    return { itemEmb: f32(Q, nRows * dim).slice(), itemBias: itemBias.slice(), globalBias, loss: meanLoss };
+    return { itemEmb: this.out.copy(f32(Q, nRows * dim)), itemBias: this.out.copy(itemBias), globalBias, loss: meanLoss };
   }
 }
 
