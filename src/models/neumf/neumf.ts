@@ -107,7 +107,7 @@ export class NeuMF implements RecModel {
   }
 
   scoreItems(user: number, items: Int32Array, out: Float32Array): void {
-    if (this.pointwiseBatch) {
+    if (this.pointwiseBatch && items.length > 0) {
       if (this.users.length < items.length) this.users = new Int32Array(items.length);
       this.users.fill(user, 0, items.length);
       this.batched ??= new BatchedNeumf({ dg: this.dg, dm: this.dm, widths: this.widths });
