@@ -65,7 +65,7 @@ function plainScores(update: GlobalUpdate, nItems: number): Float64Array {
   return s;
 }
 
-function maskedScores(y: Uint32Array, e: Encoding): Float64Array {
+export function maskedScores(y: Uint32Array, e: Encoding): Float64Array {
   const s = new Float64Array(e.nItems);
   let biasAt = -1;
   let base = 0;

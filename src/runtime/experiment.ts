@@ -19,6 +19,7 @@ import { FedAvg } from '../federated/fedavg.js';
 import { strategyForRule } from '../federated/robust.js';
 import { tableSlots } from '../secagg/fixed-point.js';
 import { SecureSum, secureInner } from '../secagg/secure-sum.js';
+import { secureAggregationSchema } from '../secagg/settings.js';
 import { clientNegativeSource, runClientRound } from '../federated/client-work.js';
 import type { ResultDocument, SplitMetrics } from '../report/result.js';
 import { ConfigError, planWeightCap, clientOptimizerOf, effectiveBatch, recencyOf, serverOptimizerOf, type TrainConfig } from './config.js';
@@ -122,10 +123,14 @@ export interface EngineOptions {
   readonly preloaded?: Dataset;
   /**
    * Fold each round through the fixed-point ring sum a secure-aggregation round computes
-   * (secagg/secure-sum.ts; no cryptography in simulation), with this per-value clip.
+   * (secagg/secure-sum.ts; no cryptography in simulation), with this per-value clip. With
+   * distributed DP, `threshold` (default 0.6, as `coordinator.secureAggregation`) is also the floor
+   * τ on contributors the accountant charges for (privacy/secure-dp.ts).
    */
-  readonly secureSum?: { readonly clip: number };
+  readonly secureSum?: { readonly clip: number; readonly threshold?: number };
 }
+
+const SECURE_THRESHOLD = secureAggregationSchema.parse({}).threshold;
 
 /** Simulation options outside the training config. */
 export type RunOptions = EngineOptions;
@@ -179,7 +184,8 @@ export async function runTraining(given: TrainConfig, onProgress?: ProgressListe
     const global = initGlobal(config, split.nItems, c.seed);
     const strategyOptions = { weightCap: planWeightCap(c, split.nItems), serverOptimizer: serverOptimizerOf(c), rowAveraging: c.rowAveraging, clientWeighting: c.clientWeighting, clipNorm: c.clipNorm, trimFraction: c.trimFraction };
     const inner = strategyForRule(c.aggregation, info, split.nItems, strategyOptions);
-    const dpSettings = dpSettingsOf(c, clients.length);
+    const baseDp = dpSettingsOf(c, clients.length);
+    const dpSettings = baseDp && engine.secureSum && baseDp.mode === 'distributed' ? { ...baseDp, minFraction: engine.secureSum.threshold ?? SECURE_THRESHOLD } : baseDp;
     const dp = dpSettings ? new DpAggregator(inner, info, split.nItems, dpSettings, () => clients.length) : null;
     const strategy = dp ?? inner;
     const simOptions = {
@@ -214,8 +220,12 @@ export async function runTraining(given: TrainConfig, onProgress?: ProgressListe
       const folding = engine.secureSum
         ? new SecureSum(secureInner(strategy), { tables: tableSlots(info), nItems: split.nItems, participants: simOptions.clientsPerRound, clip: engine.secureSum.clip, weighting: c.clientWeighting })
         : strategy;
+      // Poisson-sampled secure rounds: the fixed-point scale follows each round's planned clients, as the coordinator's
+      const select = simOptions.select && folding instanceof SecureSum
+        ? (round: number) => { const chosen = (simOptions.select as (r: number) => Int32Array)(round); folding.setParticipants(chosen.length); return chosen; }
+        : simOptions.select;
       const sequential = new FederatedSimulation(clients, global, folding,
-        (plan, g, client, state) => work(plan, g, client, state, samplers[client.clientId]), simOptions);
+        (plan, g, client, state) => work(plan, g, client, state, samplers[client.clientId]), { ...simOptions, select });
       sim = sequential;
       history = sequential.run(probe, onProgress);
     }
