@@ -156,7 +156,7 @@ export async function runTraining(given: TrainConfig, onProgress?: ProgressListe
       return validation;
     }, onProgress));
   } else if (isGraphModel(c.model)) {
-    ({ model, history } = trainGraph(c, split, (m, epoch) => {
+    ({ model, history, privacy } = trainGraph(c, split, (m, epoch) => {
       const validation = probeValidation(m);
       selection.consider(epoch, validation, () => cloneParams(m.params));
       return validation;
