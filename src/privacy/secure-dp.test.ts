@@ -18,6 +18,7 @@ import { modelParamInfo } from '../models/registry.js';
 import { partitionClients } from '../runtime/clients.js';
 import { clientOptimizerOf, effectiveBatch, parseTrainConfig, recencyOf } from '../runtime/config.js';
 import { loadConfiguredDataset, modelConfigOf, runTraining, splitDataset } from '../runtime/experiment.js';
+import { runFedReconTraining } from '../runtime/fedrecon-experiment.js';
 import { hashRoundSeed, initGlobal } from '../runtime/simulation.js';
 import { decodeSum, encodeUpdate, tableSlots, valueScale, vectorLength, addInto, type Encoding } from '../secagg/fixed-point.js';
 import { runLocalRound } from '../secagg/local-round.js';
@@ -141,4 +142,16 @@ test('below the DP floor: the secure round aborts before unmasking, and the aggr
   assert.equal(agg.endRound(g).clients, 0);
   assert.ok(g.itemBias.every((v) => v === 0), 'nothing released');
   assert.ok(Math.abs(agg.report().accountedNoiseMultiplier as number - Math.sqrt(0.6)) < 1e-12);
+});
+
+test('FedRecon: secure + distributed DP simulation equals the plain distributed-DP run; ε charged at z·√τ', async () => {
+  const c = parseTrainConfig({ syntheticUsers: 40, syntheticItems: 300, syntheticInteractions: 1400, dim: 8, rounds: 3, seed: 5, algorithm: 'fedrecon', eval: ['sampled'], k: [10], evalEvery: 1000, dpClip: 0.5, dpNoiseMultiplier: 0.7, dpMode: 'distributed', dpDelta: 1e-3, fraction: 0.8, dpNoise: 'seeded' });
+  const plain = await runFedReconTraining(c);
+  const secure = await runFedReconTraining(c, undefined, { secureSum: { clip: DEFAULT_CLIP } });
+  let diff = 0;
+  const a = plain.global as Record<string, Float32Array>;
+  const b = secure.global as Record<string, Float32Array>;
+  for (const name of Object.keys(a)) for (let k = 0; k < a[name].length; k++) diff = Math.max(diff, Math.abs(a[name][k] - b[name][k]));
+  assert.ok(diff < 1e-6, `max |Δθ| ${diff}`);
+  assert.ok(Math.abs((secure.result.privacy?.accountedNoiseMultiplier as number) - 0.7 * Math.sqrt(0.6)) < 1e-12);
 });

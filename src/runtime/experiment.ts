@@ -19,7 +19,7 @@ import { FedAvg } from '../federated/fedavg.js';
 import { strategyForRule } from '../federated/robust.js';
 import { tableSlots } from '../secagg/fixed-point.js';
 import { SecureSum, secureInner } from '../secagg/secure-sum.js';
-import { secureAggregationSchema } from '../secagg/settings.js';
+import { DEFAULT_THRESHOLD } from '../secagg/settings.js';
 import { clientNegativeSource, runClientRound } from '../federated/client-work.js';
 import type { ResultDocument, SplitMetrics } from '../report/result.js';
 import { ConfigError, planWeightCap, clientOptimizerOf, effectiveBatch, recencyOf, serverOptimizerOf, type TrainConfig } from './config.js';
@@ -130,8 +130,6 @@ export interface EngineOptions {
   readonly secureSum?: { readonly clip: number; readonly threshold?: number };
 }
 
-const SECURE_THRESHOLD = secureAggregationSchema.parse({}).threshold;
-
 /** Simulation options outside the training config. */
 export type RunOptions = EngineOptions;
 
@@ -185,7 +183,7 @@ export async function runTraining(given: TrainConfig, onProgress?: ProgressListe
     const strategyOptions = { weightCap: planWeightCap(c, split.nItems), serverOptimizer: serverOptimizerOf(c), rowAveraging: c.rowAveraging, clientWeighting: c.clientWeighting, clipNorm: c.clipNorm, trimFraction: c.trimFraction };
     const inner = strategyForRule(c.aggregation, info, split.nItems, strategyOptions);
     const baseDp = dpSettingsOf(c, clients.length);
-    const dpSettings = baseDp && engine.secureSum && baseDp.mode === 'distributed' ? { ...baseDp, minFraction: engine.secureSum.threshold ?? SECURE_THRESHOLD } : baseDp;
+    const dpSettings = baseDp && engine.secureSum && baseDp.mode === 'distributed' ? { ...baseDp, minFraction: engine.secureSum.threshold ?? DEFAULT_THRESHOLD } : baseDp;
     const dp = dpSettings ? new DpAggregator(inner, info, split.nItems, dpSettings, () => clients.length) : null;
     const strategy = dp ?? inner;
     const simOptions = {
