@@ -51,8 +51,8 @@ async function deploy(name: string, training: Record<string, unknown>, secure: R
     logger: process.env.FEDREC_TEST_LOG ? { level: 'info' } : false,
   });
   servers.push(server);
-  const tokens = files.map(() => issueToken(server.store).token);
-  server.coordinator.tick();
+  const tokens = await Promise.all(files.map(async () => (await issueToken(server.store)).token));
+  await server.coordinator.tick();
   const participants = await Promise.all(tokens.map(async (token, k) => {
     const transport = new HttpTransport({ server: server.url, token });
     const catalogue = await transport.catalogue();
@@ -87,7 +87,7 @@ test('secure + distributed DP: 6 of 20 clients (30 %) vanish before the masked i
   const before = await fetchModel(server.url, tokens[0]);
   const last = await runAll(participants, (k) => (k % 10 < 3 ? 'masked' : undefined));
   assert.ok(last.every((i) => i.status === 'done'));
-  const outcome = JSON.parse(server.store.getMeta('secure-round/1') as string) as { outcome: string; contributors: number };
+  const outcome = JSON.parse(await server.store.getMeta('secure-round/1') as string) as { outcome: string; contributors: number };
   assert.deepEqual(outcome, { outcome: 'aggregated', contributors: 14, participants: 20 });
   const after1 = await fetchModel(server.url, tokens[0]);
   assert.ok(maxAbsDiff(after1.global, before.global) > 0);
