@@ -43,6 +43,9 @@ function servedConfig(c: TrainConfig): TextGraphConfig {
   if (c.textAblation !== 'none') {
     throw new ConfigError(`training.textAblation '${c.textAblation}' cannot be deployed: the ablation replaces or mixes users' texts, which never leave their devices`);
   }
+  if (c.download !== 'f32') {
+    throw new ConfigError(`training.download '${c.download}': text-graph deploys with float32 downloads only (its simulation trains on the exact tables)`);
+  }
   return textGraphConfigOf(c, encoderWidth(c));
 }
 

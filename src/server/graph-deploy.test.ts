@@ -12,7 +12,7 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { parseTrainConfig } from '../runtime/config.js';
-import { loadConfiguredSplit } from '../runtime/experiment.js';
+import { loadConfiguredSplit, runTraining } from '../runtime/experiment.js';
 import { runTextGraphTraining } from '../runtime/text-graph-experiment.js';
 import { userTexts } from '../text/user-text.js';
 import { encodeUpdate } from '../wire/messages.js';
@@ -21,6 +21,7 @@ import { readClientDataFile, writeClientFiles } from '../client/data-file.js';
 import { HttpTransport } from '../client/http-transport.js';
 import { toLocalData } from '../client/local-data.js';
 import { Participant } from '../client/participant.js';
+import { recommendOnDevice } from '../client/node-client.js';
 import { decodePersonal } from '../algorithms/graph-device.js';
 import { parseServerConfig } from './config.js';
 import { startCoordinator, type RunningCoordinator } from './serve.js';
@@ -128,3 +129,52 @@ test('text-graph graph aggregation: coordinator + 8 participants over HTTP, rest
   assert.ok(personalRows > 0);
   assert.equal(personalDiff, 0, `the deployed personal rows differ from the simulation's by ${personalDiff}`);
 });
+
+for (const model of ['lightgcn', 'ncl'] as const) {
+  test(`federated ${model}: coordinator + 6 participants over HTTP, 3 rounds; the item table equals the simulation`, { timeout: 240_000 }, async () => {
+    const dir = tempDir(`${model}-deploy`);
+    dirs.push(dir);
+    const training = {
+      syntheticUsers: 6, syntheticItems: 400, syntheticInteractions: 360, model, mode: 'federated', split: 'loo',
+      dim: 8, gcnLayers: 2, rounds: 3, clientsPerRound: 4, seed: 17, eval: ['sampled'], k: [10], evalEvery: 1000, select: 'last',
+      ...(model === 'ncl' ? { clusters: 4, warmUp: 1, kmeansIterations: 5 } : {}),
+    };
+    const c = parseTrainConfig(training);
+    const { dataset, split } = await loadConfiguredSplit(c);
+    const files = writeClientFiles(dataset, split, 1, c.seed, join(dir.path, 'clients'));
+    assert.equal(files.length, 6);
+    const server = await startCoordinator({
+      config: parseServerConfig({ training, coordinator: { minClients: 6, clientsPerRound: 4, roundDeadlineSeconds: 300 } }),
+      dbPath: join(dir.path, 'c.db'), port: 0, buildBundle: false, logger: false,
+    });
+    servers.push(server);
+    const tokens = files.map(() => issueToken(server.store).token);
+    server.coordinator.tick();
+    const participants = await Promise.all(files.map(async (file, k) => {
+      const transport = new HttpTransport({ server: server.url, token: tokens[k] });
+      const catalogue = await transport.catalogue();
+      return new Participant(transport, catalogue, toLocalData(readClientDataFile(file).users, catalogue));
+    }));
+    const last = await Promise.all(participants.map((p) => p.run({ maxDurationMs: 200_000, retry: { baseMs: 20, maxMs: 200 } })));
+    assert.ok(last.every((i) => i.status === 'done'));
+    const info = last[0];
+    if (info.status === 'done') {
+      assert.equal(info.algorithm, 'lightgcn');
+      assert.equal(info.plan.model.kind, model);
+    }
+    assert.equal(server.coordinator.status().completedRounds, 3);
+
+    const deployed = await fetchModel(server.url, tokens[0]);
+    const sim = await runTraining(c);
+    const diff = maxAbsDiff(deployed.global, { itemEmb: sim.model.params.global.itemEmb });
+    process.stdout.write(`# federated ${model}: max |Δθ| coordinator vs simulation ${diff}\n`);
+    assert.deepEqual(Object.keys(deployed.global), ['itemEmb']);
+    assert.equal(diff, 0, `the deployed item table differs from the simulation's by ${diff}`);
+
+    // On-device recommendations: ū from the device's ego-graph, nothing uploaded.
+    const recs = await recommendOnDevice({ server: server.url, token: tokens[1], dataFile: files[1], k: 5 });
+    assert.equal(recs.length, 1);
+    assert.equal(recs[0].items.length, 5);
+    assert.ok(recs[0].items.every((i) => Number.isFinite(i.score)));
+  });
+}
