@@ -15,6 +15,7 @@ import { topK } from '../eval/top-k.js';
 import { deviceScorer, sampledSums, type MetricSums } from './on-device.js';
 import { createTextEncoder } from '../text/encoders.js';
 import { registerTextEncoderFactory } from '../algorithms/graph-device.js';
+import '../algorithms/lightgcn-device.js';
 import { Participant, type ParticipantOptions } from './participant.js';
 import { withRetries } from './retry.js';
 import { loadState, saveState } from './state-file.js';

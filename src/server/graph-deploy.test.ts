@@ -26,11 +26,13 @@ import { decodePersonal } from '../algorithms/graph-device.js';
 import { parseServerConfig } from './config.js';
 import { startCoordinator, type RunningCoordinator } from './serve.js';
 import { issueToken } from './tokens.js';
-import { fetchModel, maxAbsDiff, tempDir } from './testing.js';
+import { Children, fetchModel, maxAbsDiff, tempDir, writeJson } from './testing.js';
 
 const dirs: ReturnType<typeof tempDir>[] = [];
 const servers: RunningCoordinator[] = [];
+const children = new Children();
 after(async () => {
+  children.killAll();
   for (const s of servers) await s.close().catch(() => undefined);
   for (const d of dirs) d.remove();
 });
@@ -178,3 +180,24 @@ for (const model of ['lightgcn', 'ncl'] as const) {
     assert.ok(recs[0].items.every((i) => Number.isFinite(i.score)));
   });
 }
+
+test('fedrec serve refuses a combination that cannot deploy in one line (exit 2, no stack trace)', { timeout: 120_000 }, async () => {
+  const dir = tempDir('graph-refuse');
+  dirs.push(dir);
+  const data = { syntheticUsers: 20, syntheticItems: 300, syntheticInteractions: 600 };
+  const cases: [Record<string, unknown>, RegExp][] = [
+    [{ algorithm: 'fedavg', model: 'text-graph' }, /algorithm 'fedavg' with model 'text-graph' cannot be deployed .*graph with model text-graph/],
+    [{ algorithm: 'graph', model: 'text-graph', encoder: 'transformers' }, /training\.encoder 'transformers' cannot be deployed/],
+    [{ algorithm: 'graph', model: 'text-graph', encoder: 'hash', textAblation: 'random' }, /textAblation 'random' cannot be deployed/],
+    [{ model: 'lightgcn', mode: 'federated', download: 'q8' }, /download 'q8': federated lightgcn deploys with float32 downloads only/],
+  ];
+  for (const [k, [training, message]] of cases.entries()) {
+    const config = writeJson(join(dir.path, `c${k}.json`), { training: { ...data, ...training }, coordinator: {} });
+    const child = children.spawn(['serve', '--config', config, '--db', join(dir.path, `c${k}.db`), '--port', '0']);
+    const code = await child.exited;
+    const lines = child.stderr().trim().split('\n');
+    assert.equal(code, 2, child.stderr());
+    assert.equal(lines.length, 1, child.stderr());
+    assert.match(lines[0], message);
+  }
+});

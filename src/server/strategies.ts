@@ -94,7 +94,8 @@ export function strategyFor(training: TrainConfig): StrategyEntry {
   if (pair) return pair;
   const plain = registry.get(training.algorithm);
   if (plain && REGISTRY_MODELS.includes(training.model)) return plain;
-  const served = [...registry.keys()].map((k) => (k.includes('/') ? k.replace('/', ' + ') : `${k} + ${REGISTRY_MODELS.join('|')}`));
+  const keys = [...registry.keys()];
+  const served = [`${keys.filter((k) => !k.includes('/')).join(', ')} with model ${REGISTRY_MODELS.join(', ')}`, ...keys.filter((k) => k.includes('/')).map((k) => k.replace('/', ' with model '))];
   throw new ConfigError(`training: algorithm '${training.algorithm}' with model '${training.model}' cannot be deployed (fedrec serve); the coordinator serves: ${served.join('; ')}`);
 }
 
