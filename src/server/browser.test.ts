@@ -40,7 +40,7 @@ after(async () => {
 
 test('demo page: rate movies, join, finish a round in the tab, show recommendations', { timeout: 180_000, skip: !existsSync(CHROMIUM) && 'chromium is not installed (.ci/run installs it)' }, async () => {
   const s = server as RunningCoordinator;
-  const { token } = issueToken(s.store, 'browser');
+  const { token } = await issueToken(s.store, 'browser');
   // A fresh profile folder per run (the --user-data-dir of the launch).
   browser = await chromium.launchPersistentContext(join(dir.path, 'profile'), {
     executablePath: CHROMIUM,
@@ -103,7 +103,7 @@ test('demo page, text-graph with graph aggregation: the tab encodes its descript
     dbPath: join(dir.path, 'tg.db'), port: 0, buildBundle: false,
   });
   try {
-    const { token } = issueToken(tg.store, 'browser-text-graph');
+    const { token } = await issueToken(tg.store, 'browser-text-graph');
     browser ??= await chromium.launchPersistentContext(join(dir.path, 'profile'), {
       executablePath: CHROMIUM,
       headless: true,

@@ -59,8 +59,9 @@ test('text-graph graph aggregation: coordinator + 8 participants over HTTP, rest
   };
 
   let server = await start(2);
-  const tokens = files.map(() => issueToken(server.store).token);
-  server.coordinator.tick();
+  const tokens: string[] = [];
+  for (const _ of files) tokens.push((await issueToken(server.store)).token);
+  await server.coordinator.tick();
   const res = await fetch(`${server.url}/v1/round`, { headers: { authorization: `Bearer ${tokens[0]}` } });
   const info = roundInfoSchema.parse(await res.json());
   assert.equal(info.status, 'train');
@@ -150,8 +151,9 @@ for (const model of ['lightgcn', 'ncl'] as const) {
       dbPath: join(dir.path, 'c.db'), port: 0, buildBundle: false, logger: false,
     });
     servers.push(server);
-    const tokens = files.map(() => issueToken(server.store).token);
-    server.coordinator.tick();
+    const tokens: string[] = [];
+    for (const _ of files) tokens.push((await issueToken(server.store)).token);
+    await server.coordinator.tick();
     const participants = await Promise.all(files.map(async (file, k) => {
       const transport = new HttpTransport({ server: server.url, token: tokens[k] });
       const catalogue = await transport.catalogue();
