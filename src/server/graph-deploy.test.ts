@@ -26,7 +26,7 @@ import { decodePersonal } from '../algorithms/graph-device.js';
 import { parseServerConfig } from './config.js';
 import { startCoordinator, type RunningCoordinator } from './serve.js';
 import { issueToken } from './tokens.js';
-import { Children, fetchModel, maxAbsDiff, tempDir, writeJson } from './testing.js';
+import { Children, fetchModel, joinArgs, maxAbsDiff, prepareDeployment, serveProcess, tempDir, writeJson } from './testing.js';
 
 const dirs: ReturnType<typeof tempDir>[] = [];
 const servers: RunningCoordinator[] = [];
@@ -202,4 +202,27 @@ test('fedrec serve refuses a combination that cannot deploy in one line (exit 2,
     assert.equal(lines.length, 1, child.stderr());
     assert.match(lines[0], message);
   }
+});
+
+test('text-graph graph aggregation with fedrec serve + 4 fedrec join processes (texts from fedrec partition --model text-graph): the model equals the simulation', { timeout: 240_000 }, async () => {
+  const dir = tempDir('graph-cli');
+  dirs.push(dir);
+  process.env.FEDREC_CACHE = join(dir.path, 'cache'); // the join processes' encoder cache
+  const training = {
+    syntheticUsers: 4, syntheticItems: 400, syntheticInteractions: 240, model: 'text-graph', algorithm: 'graph', encoder: 'hash',
+    dim: 8, layers: [8], rounds: 2, neighbors: 2, seed: 3, eval: ['sampled'], k: [10], evalEvery: 1000, cacheDir: join(dir.path, 'sim-cache'),
+  };
+  const d = await prepareDeployment(children, dir.path, training, { minClients: 4, roundDeadlineSeconds: 300 }, 4);
+  assert.equal(d.files.length, 4);
+  assert.ok(readClientDataFile(d.files[0]).users.every((u) => typeof u.text === 'string' && u.text.length > 0), 'fedrec partition writes each user its text');
+  const { url } = await serveProcess(children, d.config, d.db);
+  const joins = d.files.map((_, k) => children.spawn(joinArgs(d, url, k, ['--quiet'])));
+  const codes = await Promise.all(joins.map((j) => j.exited));
+  assert.deepEqual(codes, joins.map(() => 0), joins.map((j) => j.stderr()).join('\n').slice(-3000));
+  const model = await fetchModel(url, d.tokens[0]);
+  const sim = await runTextGraphTraining(parseTrainConfig(training));
+  const diff = maxAbsDiff(model.global, sim.global as Record<string, Float32Array>);
+  process.stdout.write(`# text-graph via fedrec serve + fedrec join: max |Δθ| ${diff}\n`);
+  assert.equal(model.version, 2);
+  assert.equal(diff, 0, `the deployed model differs from the simulation's by ${diff}`);
 });
