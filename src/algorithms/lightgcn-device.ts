@@ -17,6 +17,7 @@ import { dotProductModel } from '../models/lightgcn/model.js';
 import { computePrototypes } from '../models/ncl/prototypes.js';
 import { registerDeviceScorer } from '../client/on-device.js';
 import { registerClientWork } from '../client/works.js';
+import { withDistributedDp } from '../privacy/dp-fedavg.js';
 
 export const LIGHTGCN_WORK = 'lightgcn';
 
@@ -71,7 +72,8 @@ export function graphRoundPlan(plan: RoundPlan, itemEmb: Float32Array): GraphRou
 }
 
 // Stateful: the user embedding stays on the device; the item-row deltas are sent.
-registerClientWork(LIGHTGCN_WORK, (plan, global, data, state, sampler) => runGraphClientRound(graphRoundPlan(plan, global.itemEmb), global.itemEmb, data, state, sampler));
+// Distributed DP (privacy/dp-fedavg.ts): with the plan's `dp` field the device clips and noises its update, as the simulation does.
+registerClientWork(LIGHTGCN_WORK, withDistributedDp((plan, global, data, state, sampler) => runGraphClientRound(graphRoundPlan(plan, global.itemEmb), global.itemEmb, data, state, sampler)));
 
 // Scoring: ū (the user propagated on its ego-graph with the current items) · e_i, as the simulation evaluates.
 for (const kind of ['lightgcn', 'ncl']) {

@@ -133,13 +133,18 @@ test('text-graph graph aggregation: coordinator + 8 participants over HTTP, rest
   assert.equal(personalDiff, 0, `the deployed personal rows differ from the simulation's by ${personalDiff}`);
 });
 
-for (const model of ['lightgcn', 'ncl'] as const) {
-  test(`federated ${model}: coordinator + 6 participants over HTTP, 3 rounds; the item table equals the simulation`, { timeout: 240_000 }, async () => {
+const GRAPH_CASES: readonly { model: 'lightgcn' | 'ncl'; dp: Record<string, unknown> | null }[] = [
+  { model: 'lightgcn', dp: null },
+  { model: 'ncl', dp: null },
+];
+for (const { model, dp } of GRAPH_CASES) {
+  test(`federated ${model}${dp ? ' with distributed user-level DP' : ''}: coordinator + 6 participants over HTTP, 3 rounds; the item table equals the simulation`, { timeout: 240_000 }, async () => {
     const dir = tempDir(`${model}-deploy`);
     dirs.push(dir);
     const training = {
       syntheticUsers: 6, syntheticItems: 400, syntheticInteractions: 360, model, mode: 'federated', split: 'loo',
-      dim: 8, gcnLayers: 2, rounds: 3, clientsPerRound: 4, seed: 17, eval: ['sampled'], k: [10], evalEvery: 1000, select: 'last',
+      dim: 8, gcnLayers: 2, rounds: 3, seed: 17, eval: ['sampled'], k: [10], evalEvery: 1000, select: 'last',
+      ...(dp ?? { clientsPerRound: 4 }),
       ...(model === 'ncl' ? { clusters: 4, warmUp: 1, kmeansIterations: 5 } : {}),
     };
     const c = parseTrainConfig(training);
@@ -147,7 +152,7 @@ for (const model of ['lightgcn', 'ncl'] as const) {
     const files = writeClientFiles(dataset, split, 1, c.seed, join(dir.path, 'clients'));
     assert.equal(files.length, 6);
     const server = await startCoordinator({
-      config: parseServerConfig({ training, coordinator: { minClients: 6, clientsPerRound: 4, roundDeadlineSeconds: 300 } }),
+      config: parseServerConfig({ training, coordinator: { minClients: 6, ...(dp ? {} : { clientsPerRound: 4 }), roundDeadlineSeconds: 300 } }),
       dbPath: join(dir.path, 'c.db'), port: 0, buildBundle: false, logger: false,
     });
     servers.push(server);
@@ -171,7 +176,7 @@ for (const model of ['lightgcn', 'ncl'] as const) {
     const deployed = await fetchModel(server.url, tokens[0]);
     const sim = await runTraining(c);
     const diff = maxAbsDiff(deployed.global, { itemEmb: sim.model.params.global.itemEmb });
-    process.stdout.write(`# federated ${model}: max |Δθ| coordinator vs simulation ${diff}\n`);
+    process.stdout.write(`# federated ${model}${dp ? ' (distributed DP)' : ''}: max |Δθ| coordinator vs simulation ${diff}\n`);
     assert.deepEqual(Object.keys(deployed.global), ['itemEmb']);
     assert.equal(diff, 0, `the deployed item table differs from the simulation's by ${diff}`);
 
@@ -192,6 +197,7 @@ test('fedrec serve refuses a combination that cannot deploy in one line (exit 2,
     [{ algorithm: 'graph', model: 'text-graph', encoder: 'transformers' }, /training\.encoder 'transformers' cannot be deployed/],
     [{ algorithm: 'graph', model: 'text-graph', encoder: 'hash', textAblation: 'random' }, /textAblation 'random' cannot be deployed/],
     [{ model: 'lightgcn', mode: 'federated', download: 'q8' }, /download 'q8': federated lightgcn deploys with float32 downloads only/],
+    [{ model: 'ncl', mode: 'federated', dpClip: 1, dpDelta: 1e-3, fraction: 0.5 }, /training\.dpClip: user-level DP is not deployed for ncl yet/],
   ];
   for (const [k, [training, message]] of cases.entries()) {
     const config = writeJson(join(dir.path, `c${k}.json`), { training: { ...data, ...training }, coordinator: {} });
