@@ -8,6 +8,7 @@ import { parseTrainConfig } from '../runtime/config.js';
 import { loadConfiguredDataset, splitDataset } from '../runtime/experiment.js';
 import { writeClientFiles, writeFedReconClientFiles } from '../client/data-file.js';
 import { parseFlags, UsageError, type FlagSpec } from './flags.js';
+import { readUserTextFile, userTexts } from '../text/user-text.js';
 import { TRAIN_FLAGS } from './train.js';
 
 export const PARTITION_FLAGS: Record<string, FlagSpec> = {
@@ -24,6 +25,9 @@ export const PARTITION_FLAGS: Record<string, FlagSpec> = {
   'synthetic-users': TRAIN_FLAGS['synthetic-users'],
   'synthetic-items': TRAIN_FLAGS['synthetic-items'],
   'synthetic-interactions': TRAIN_FLAGS['synthetic-interactions'],
+  // text-graph: each user's text description goes into its record (encoded on the device)
+  model: TRAIN_FLAGS.model,
+  'user-text': TRAIN_FLAGS['user-text'],
 };
 
 export async function partitionCommand(argv: readonly string[]): Promise<number> {
@@ -33,7 +37,8 @@ export async function partitionCommand(argv: readonly string[]): Promise<number>
   const dataset = await loadConfiguredDataset(c);
   const files = c.algorithm === 'fedrecon'
     ? writeFedReconClientFiles(dataset, c.userSplit, c.seed, out)
-    : writeClientFiles(dataset, splitDataset(dataset, c.split, c.seed), c.usersPerClient, c.seed, out);
+    : writeClientFiles(dataset, splitDataset(dataset, c.split, c.seed), c.usersPerClient, c.seed, out,
+      c.model === 'text-graph' ? userTexts(dataset, c.userText ? readUserTextFile(c.userText) : undefined) : undefined);
   process.stdout.write(`${files.length} client files written to ${out}\n`);
   return 0;
 }

@@ -9,7 +9,8 @@ import { openDB, type IDBPDatabase } from 'idb';
 import { HttpTransport } from './http-transport.js';
 import { toLocalData, type UserRecord } from './local-data.js';
 import { topK } from '../eval/top-k.js';
-import { deviceModel } from './on-device.js';
+import { deviceScorer } from './on-device.js';
+import type { RoundPlan } from '../federated/types.js';
 import { Participant } from './participant.js';
 import { deviceLocalTables, localTablesOf } from './works.js';
 import { clientNegativeSource } from '../federated/client-work.js';
@@ -87,8 +88,8 @@ async function showRecommendations(participant: Participant, catalogue: Catalogu
   // FedRecon keeps no user tables: they are reconstructed here, in the tab, from the stored ratings.
   const data = participant.data();
   const plan = { ...final.info.plan, round: Math.max(1, final.info.round) };
-  const local = deviceLocalTables(final.info.algorithm, plan, final.global, data, participant.state, clientNegativeSource(final.info.nItems, data));
-  const model = deviceModel(final.info.plan.model, final.global, local, 1, final.info.nItems);
+  const local = deviceLocalTables(final.info.algorithm, plan as unknown as RoundPlan, final.global, data, participant.state, clientNegativeSource(final.info.nItems, data), final.device);
+  const model = deviceScorer(final.info.plan, final.global, local, data, final.info.nItems, final.device);
   const seen = new Set<number>(participant.local.data.positives[0]);
   const recs = topK(model, 0, 10, seen);
   const ol = $('recs');
@@ -129,7 +130,9 @@ async function main(): Promise<void> {
       status('rate at least one movie first');
       return;
     }
-    const record: UserRecord = { id: 'me', train: ratings.map((r) => r.item), ratings: ratings.map((r) => r.rating) };
+    // text-graph: the description is encoded in this tab (hashing encoder) and never sent
+    const about = ($('about') as HTMLTextAreaElement | null)?.value.trim() ?? '';
+    const record: UserRecord = { id: 'me', train: ratings.map((r) => r.item), ratings: ratings.map((r) => r.rating), ...(about ? { text: about } : {}) };
     const local = toLocalData([record], session.catalogue);
     const participant = new Participant(session.transport, session.catalogue, local);
     ($('join') as HTMLButtonElement).disabled = true;

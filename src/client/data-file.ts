@@ -33,8 +33,11 @@ function writeAtomic(path: string, text: string): void {
   renameSync(tmp, path);
 }
 
-/** One file per client of `partitionClients(split, usersPerClient, seed)`; returns the paths in client order. */
-export function writeClientFiles(dataset: Dataset, split: ImplicitSplit, usersPerClient: number, seed: number, dir: string): string[] {
+/**
+ * One file per client of `partitionClients(split, usersPerClient, seed)`; returns the paths in client
+ * order. `texts` (text-graph): each dense user's text description, written into its record.
+ */
+export function writeClientFiles(dataset: Dataset, split: ImplicitSplit, usersPerClient: number, seed: number, dir: string, texts?: readonly string[]): string[] {
   mkdirSync(dir, { recursive: true });
   const clients = partitionClients(split, usersPerClient, seed);
   const item = (i: number) => dataset.itemIds[i];
@@ -48,6 +51,7 @@ export function writeClientFiles(dataset: Dataset, split: ImplicitSplit, usersPe
       validation: ids(rowOf(split.validation, u)),
       test: ids(rowOf(split.test, u)),
       negatives: { validation: ids(rowOf(split.negatives.validation, u)), test: ids(rowOf(split.negatives.test, u)) },
+      ...(texts ? { text: texts[u] } : {}),
     }));
     const file: ClientDataFile = clientDataFileSchema.parse({ format: 'fedrec-client-data', version: 1, users });
     const path = join(dir, `client-${String(client.clientId).padStart(4, '0')}.json`);

@@ -66,6 +66,12 @@ export class HttpTransport implements Transport {
     return this.parse('/v1/update', res, updateAckSchema);
   }
 
+  async personal(): Promise<{ version: number; bytes: Uint8Array }> {
+    const res = await this.request('/v1/personal');
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    return { version: Number(res.headers.get('x-fedrec-model-version') ?? -1), bytes };
+  }
+
   async secureView(): Promise<ViewBody> {
     return this.json('/v1/secagg', viewSchema);
   }

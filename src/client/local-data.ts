@@ -24,6 +24,8 @@ export const userRecordSchema = z
     validation: ids.default([]),
     test: ids.default([]),
     negatives: z.object({ validation: ids.default([]), test: ids.default([]) }).default({ validation: [], test: [] }),
+    /** The user's own text description (text-graph: encoded on the device, never sent). */
+    text: z.string().optional(),
   })
   .strict()
   .refine((u) => ['ratings', 'times', 'recency'].every((k) => !u[k as 'ratings'] || u[k as 'ratings']!.length === u.train.length), {
@@ -54,6 +56,8 @@ export interface LocalData {
   readonly evaluation: readonly EvalRows[];
   /** Raw ids of items the catalogue does not know (skipped). */
   readonly unknownItems: readonly string[];
+  /** Each user's text description when the file gives one (text-graph), aligned with `data.users`. */
+  readonly texts?: readonly (string | undefined)[];
 }
 
 export function parseClientDataFile(raw: unknown, source: string): ClientDataFile {
@@ -104,5 +108,6 @@ export function toLocalData(records: readonly UserRecord[], catalogue: Catalogue
     excluded.push(uniqueSorted([rows.validation, rows.test, rows.negatives.validation, rows.negatives.test]));
   }
   const users = Int32Array.from(records, (_, k) => k);
-  return { data: { users, positives, ratings, recency, excluded }, evaluation, unknownItems: [...unknown] };
+  const texts = records.some((u) => u.text !== undefined) ? records.map((u) => u.text) : undefined;
+  return { data: { users, positives, ratings, recency, excluded }, evaluation, unknownItems: [...unknown], ...(texts ? { texts } : {}) };
 }

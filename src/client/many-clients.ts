@@ -10,7 +10,8 @@ import { basename, join } from 'node:path';
 import { HttpTransport } from './http-transport.js';
 import { readClientDataFile } from './data-file.js';
 import { toLocalData } from './local-data.js';
-import { deviceModel, sampledSums } from './on-device.js';
+import { deviceScorer, sampledSums } from './on-device.js';
+import { deviceNeedsOf } from './works.js';
 import { Participant, type ParticipantOptions } from './participant.js';
 import { sleep, withRetries } from './retry.js';
 import { loadState, saveState } from './state-file.js';
@@ -114,8 +115,10 @@ export async function runManyClients(opts: ManyClientsOptions): Promise<ManyClie
     // one model download serves every participant's on-device evaluation
     const final = await participants[0].finalModel();
     modelVersion = final.version;
-    participants.forEach((p, k) => {
-      const model = deviceModel(final.info.plan.model, final.global, scoringTables(p, final), p.local.data.users.length, final.info.nItems);
+    for (const [k, p] of participants.entries()) {
+      // a work with per-client downloads (graph aggregation's personal rows) scores with its own
+      const mine = deviceNeedsOf(final.info.algorithm) ? await p.finalModel() : final;
+      const model = deviceScorer(mine.info.plan, mine.global, scoringTables(p, mine), p.data(), mine.info.nItems, mine.device);
       const report: ClientReport = {
         clientId: p.clientId ?? -1,
         roundsSent: p.roundsSent,
@@ -129,7 +132,7 @@ export async function runManyClients(opts: ManyClientsOptions): Promise<ManyClie
       const path = join(opts.reportDir as string, `${basename(files[k], '.json')}.report.json`);
       writeFileSync(`${path}.tmp`, JSON.stringify(report, null, 2) + '\n');
       renameSync(`${path}.tmp`, path);
-    });
+    }
   } else {
     modelVersion = (await participants[0].transport.round()).round;
   }

@@ -7,16 +7,23 @@
 import { renameSync, writeFileSync } from 'node:fs';
 import { clientNegativeSource } from '../federated/client-work.js';
 import type { LocalParams } from '../models/types.js';
+import type { RoundPlan } from '../federated/types.js';
 import { HttpTransport } from './http-transport.js';
 import { toLocalData } from './local-data.js';
 import { readClientDataFile } from './data-file.js';
 import { topK } from '../eval/top-k.js';
-import { deviceModel, sampledSums, type MetricSums } from './on-device.js';
+import { deviceScorer, sampledSums, type MetricSums } from './on-device.js';
+import { createTextEncoder } from '../text/encoders.js';
+import { registerTextEncoderFactory } from '../algorithms/graph-device.js';
+import '../algorithms/lightgcn-device.js';
 import { Participant, type ParticipantOptions } from './participant.js';
 import { withRetries } from './retry.js';
 import { loadState, saveState } from './state-file.js';
 import type { ClientEvent } from './types.js';
 import { deviceLocalTables } from './works.js';
+
+// A Node device runs every configured text encoder (USE, transformers.js, hashing), cached on disk.
+registerTextEncoderFactory((kind, seed, model) => createTextEncoder({ kind, seed, model }));
 
 export interface NodeClientOptions {
   readonly server: string;
@@ -74,7 +81,7 @@ export async function joinAndTrain(opts: JoinOptions): Promise<ClientReport> {
   };
   await participant.run({ ...opts.participant, onEvent });
   const final = await participant.finalModel();
-  const model = deviceModel(final.info.plan.model, final.global, scoringTables(participant, final), participant.local.data.users.length, final.info.nItems);
+  const model = deviceScorer(final.info.plan, final.global, scoringTables(participant, final), participant.data(), final.info.nItems, final.device);
   const ks = [opts.k ?? 10];
   const report: ClientReport = {
     clientId: participant.clientId ?? -1,
@@ -99,7 +106,7 @@ export async function joinAndTrain(opts: JoinOptions): Promise<ClientReport> {
 export function scoringTables(participant: Participant, final: Awaited<ReturnType<Participant['finalModel']>>): LocalParams {
   const data = participant.data();
   const plan = { ...final.info.plan, round: Math.max(1, final.info.round) };
-  return deviceLocalTables(final.info.algorithm, plan, final.global, data, participant.state, clientNegativeSource(final.info.nItems, data));
+  return deviceLocalTables(final.info.algorithm, plan as unknown as RoundPlan, final.global, data, participant.state, clientNegativeSource(final.info.nItems, data), final.device);
 }
 
 export interface Recommendation {
@@ -113,7 +120,7 @@ export async function recommendOnDevice(opts: NodeClientOptions & { k: number; u
   const file = readClientDataFile(opts.dataFile);
   const final = await participant.finalModel();
   participant.clientId = final.info.clientId;
-  const model = deviceModel(final.info.plan.model, final.global, scoringTables(participant, final), participant.local.data.users.length, final.info.nItems);
+  const model = deviceScorer(final.info.plan, final.global, scoringTables(participant, final), participant.data(), final.info.nItems, final.device);
   const { catalogue } = participant;
   const out: Recommendation[] = [];
   file.users.forEach((u, k) => {

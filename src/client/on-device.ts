@@ -7,11 +7,28 @@ import { createModel } from '../models/registry.js';
 import type { GlobalParams, LocalParams, ModelConfig, RecModel } from '../models/types.js';
 import { ranksAmong } from '../eval/ranks.js';
 import { rankingMetrics } from '../eval/metrics.js';
-import type { MetricMap } from '../eval/types.js';
+import type { MetricMap, Scorer } from '../eval/types.js';
+import type { ClientData } from '../federated/types.js';
 import type { EvalRows } from './local-data.js';
+import type { DeviceInputs } from './works.js';
 
 export function deviceModel(config: ModelConfig, global: GlobalParams, local: LocalParams, nUsers: number, nItems: number): RecModel {
   return createModel(config, nUsers, nItems, { global, local });
+}
+
+/** How a device scores with a model that is not in models/registry.ts (text-graph, LightGCN: src/algorithms/). */
+export type DeviceScorerFactory = (plan: { readonly model: { readonly kind: string } }, global: GlobalParams, local: LocalParams, data: ClientData, nItems: number, device?: DeviceInputs) => Scorer;
+
+const scorers = new Map<string, DeviceScorerFactory>();
+
+export function registerDeviceScorer(modelKind: string, factory: DeviceScorerFactory): void {
+  scorers.set(modelKind, factory);
+}
+
+/** The scorer of this device's users: the model's registered factory, else the registry's model. */
+export function deviceScorer(plan: { readonly model: { readonly kind: string } }, global: GlobalParams, local: LocalParams, data: ClientData, nItems: number, device?: DeviceInputs): Scorer {
+  const factory = scorers.get(plan.model.kind);
+  return factory ? factory(plan, global, local, data, nItems, device) : deviceModel(plan.model as ModelConfig, global, local, data.users.length, nItems);
 }
 
 export interface MetricSums {
@@ -21,7 +38,7 @@ export interface MetricSums {
 }
 
 /** Sampled protocol on this device's users: sums of per-pair metrics over held-out positives. */
-export function sampledSums(model: RecModel, evaluation: readonly EvalRows[], part: 'validation' | 'test', ks: readonly number[]): MetricSums {
+export function sampledSums(model: Scorer, evaluation: readonly EvalRows[], part: 'validation' | 'test', ks: readonly number[]): MetricSums {
   const sums: MetricMap = {};
   let count = 0;
   evaluation.forEach((rows, user) => {

@@ -11,7 +11,7 @@
  * The client's data and local (user) tables never leave this object.
  */
 import { clientNegativeSource } from '../federated/client-work.js';
-import type { ClientData, ClientState } from '../federated/types.js';
+import type { ClientData, ClientState, RoundPlan } from '../federated/types.js';
 import type { GlobalParams } from '../models/types.js';
 import type { NegativeSource } from '../train/examples.js';
 import { encodeUpdate } from '../wire/messages.js';
@@ -19,7 +19,10 @@ import type { Catalogue, RoundInfo } from '../wire/protocol.js';
 import type { LocalData } from './local-data.js';
 import { sleep, withRetries, type RetryOptions } from './retry.js';
 import { TransportError, type ClientEvent, type Transport } from './types.js';
-import { clientWork } from './works.js';
+import { clientWork, deviceNeedsOf, type DeviceInputs } from './works.js';
+// Client works registered in their own (browser-safe) modules; LightGCN / NCL's use the
+// WebAssembly kernels' Node threads and are registered by the Node client (node-client.ts).
+import '../algorithms/graph-device.js';
 import { secureRound } from './secure-round.js';
 import type { SecAggPhase } from '../secagg/types.js';
 
@@ -38,6 +41,8 @@ export interface FinalModel {
   readonly info: Extract<RoundInfo, { status: 'done' }> | Extract<RoundInfo, { status: 'train' }>;
   readonly version: number;
   readonly global: GlobalParams;
+  /** What the work reads besides the model (personal rows, prepared inputs), for on-device scoring. */
+  readonly device?: DeviceInputs;
 }
 
 export class Participant {
@@ -47,6 +52,8 @@ export class Participant {
   /** The last round this participant sent (or gave up) an update for, as `step` tracks it. */
   lastRound = 0;
   private sampler: NegativeSource | null = null;
+  /** Inputs the work prepared once from this device's data (text-graph: text vectors). */
+  private prepared: { readonly algorithm: string; readonly value: unknown } | null = null;
 
   constructor(
     readonly transport: Transport,
@@ -114,7 +121,8 @@ export class Participant {
     if (info.round <= this.lastRound) return { kind: 'wait', retryAfterMs: 200 };
     const model = await withRetries(() => this.transport.model(), retry);
     if (model.version !== info.modelVersion) return { kind: 'wait', retryAfterMs: 100 };
-    await this.trainAndSend(info, model.global, retry, opts, emit);
+    const outcome = await this.trainAndSend(info, model.global, retry, opts, emit);
+    if (outcome === 'retry-round') return { kind: 'wait', retryAfterMs: 100 }; // personal rows of a newer version: ask again
     this.lastRound = info.round;
     return { kind: 'sent' };
   }
@@ -124,7 +132,31 @@ export class Participant {
     const info = await withRetries(() => this.transport.round(), retry);
     if (info.status === 'wait') throw new Error(`the coordinator is between rounds (${info.reason}); no plan to score with`);
     const model = await withRetries(() => this.transport.model(), retry);
-    return { info, version: model.version, global: model.global };
+    const device = await this.deviceInputs(info, model.version, retry);
+    return { info, version: model.version, global: model.global, ...(device ? { device } : {}) };
+  }
+
+  /**
+   * The inputs a work needs besides the model (client/works.ts `DeviceNeeds`): its inputs prepared
+   * once from this device's data, and this client's personal message of model `version` (null when
+   * the coordinator has moved on since: the round is asked again).
+   */
+  async deviceInputs(info: { readonly algorithm: string; readonly plan: unknown }, version: number, retry?: RetryOptions): Promise<DeviceInputs | null | undefined> {
+    const needs = deviceNeedsOf(info.algorithm);
+    if (!needs) return undefined;
+    if (this.prepared?.algorithm !== info.algorithm) {
+      const value = needs.prepare ? await needs.prepare(info.plan as unknown as RoundPlan, this.local.texts ?? []) : undefined;
+      this.prepared = { algorithm: info.algorithm, value };
+    }
+    let personal: Uint8Array | undefined;
+    if (needs.personal) {
+      const transport = this.transport;
+      if (!transport.personal) throw new Error(`algorithm '${info.algorithm}' needs the personal download, which this transport cannot fetch`);
+      const got = await withRetries(() => transport.personal!(), retry);
+      if (got.version !== version) return null;
+      personal = got.bytes;
+    }
+    return { personal, prepared: this.prepared.value };
   }
 
   private async trainAndSend(
@@ -136,7 +168,12 @@ export class Participant {
   ): Promise<'accepted' | 'skipped' | 'retry-round'> {
     const data = this.data();
     this.sampler ??= clientNegativeSource(info.nItems, data);
-    const result = clientWork(info.algorithm)(info.plan, global, data, this.state, this.sampler);
+    const device = await this.deviceInputs(info, info.modelVersion, retry);
+    if (device === null) {
+      await sleep(100);
+      return 'retry-round';
+    }
+    const result = clientWork(info.algorithm)(info.plan as unknown as RoundPlan, global, data, this.state, this.sampler, device);
     const secure = (info.plan as Record<string, unknown>).secure;
     if (secure !== undefined) {
       emit({ type: 'trained', round: info.round, loss: result.update.loss, bytes: 0 });

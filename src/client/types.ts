@@ -13,6 +13,8 @@ export interface Transport {
   model(): Promise<{ version: number; global: GlobalParams }>;
   submit(update: Uint8Array): Promise<UpdateAck>;
   catalogue(): Promise<Catalogue>;
+  /** Graph aggregation (src/algorithms/graph.ts): this client's personal rows, as a binary message. */
+  personal?(): Promise<{ version: number; bytes: Uint8Array }>;
   /** Secure aggregation (client/secure-round.ts): the client's next step in the open secure round. */
   secureView?(): Promise<ViewBody>;
   /** Send one secure-aggregation message (JSON bodies; the masked vector as binary). */

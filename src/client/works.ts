@@ -21,10 +21,36 @@ import type { IalsHyper } from '../models/ials/solve.js';
 import { ialsPlanSchema } from '../wire/ials-plan.js';
 import { withDistributedDp } from '../privacy/dp-fedavg.js';
 
-export type ClientWork = (plan: RoundPlan, global: GlobalParams, data: ClientData, state: ClientState | null, sampler: NegativeSource) => ClientResult;
+export type ClientWork = (plan: RoundPlan, global: GlobalParams, data: ClientData, state: ClientState | null, sampler: NegativeSource, device?: DeviceInputs) => ClientResult;
+
+/**
+ * What some works need besides the plan, the global model and the interactions (src/algorithms/):
+ * the personal message the coordinator sends this client (GET /v1/personal), and inputs the device
+ * prepares once from its own data (text-graph: its users' text vectors).
+ */
+export interface DeviceInputs {
+  readonly personal?: Uint8Array;
+  readonly prepared?: unknown;
+}
+
+/** The device-side needs of a work: fetch its personal message each round; prepare inputs once (async). */
+export interface DeviceNeeds {
+  readonly personal: boolean;
+  prepare?(plan: RoundPlan, texts: readonly (string | undefined)[]): Promise<unknown>;
+}
+
+const needs = new Map<string, DeviceNeeds>();
+
+export function registerDeviceNeeds(name: string, n: DeviceNeeds): void {
+  needs.set(name, n);
+}
+
+export function deviceNeedsOf(name: string): DeviceNeeds | null {
+  return needs.get(name) ?? null;
+}
 
 /** The local tables a device scores with, computed on the device from its own data (nothing is sent). */
-export type LocalTables = (plan: RoundPlan, global: GlobalParams, data: ClientData, sampler: NegativeSource) => LocalParams;
+export type LocalTables = (plan: RoundPlan, global: GlobalParams, data: ClientData, sampler: NegativeSource, device?: DeviceInputs) => LocalParams;
 
 const works = new Map<string, ClientWork>();
 const localTables = new Map<string, LocalTables>();
@@ -52,11 +78,11 @@ export function localTablesOf(name: string): LocalTables | null {
  * The local tables a device scores with: rebuilt from its data when the work says so (FedRecon),
  * else the kept state, else one local round from fresh tables (its update is not sent).
  */
-export function deviceLocalTables(name: string, plan: RoundPlan, global: GlobalParams, data: ClientData, state: ClientState | null, sampler: NegativeSource): LocalParams {
+export function deviceLocalTables(name: string, plan: RoundPlan, global: GlobalParams, data: ClientData, state: ClientState | null, sampler: NegativeSource, device?: DeviceInputs): LocalParams {
   const rebuild = localTablesOf(name);
-  if (rebuild) return rebuild(plan, global, data, sampler);
+  if (rebuild) return rebuild(plan, global, data, sampler, device);
   if (state) return state.local;
-  const fresh = clientWork(name)(plan, global, data, null, sampler).state;
+  const fresh = clientWork(name)(plan, global, data, null, sampler, device).state;
   if (!fresh) throw new Error(`'${name}' clients keep no local tables to score with`);
   return fresh.local;
 }

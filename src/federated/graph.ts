@@ -23,7 +23,7 @@
 import type { GlobalParams, ParamInfo } from '../models/types.js';
 import { paramInfo, RowSparseGrads } from '../models/params.js';
 import { createOptimizer } from '../optim/registry.js';
-import type { Optimizer, OptimizerConfig } from '../optim/types.js';
+import type { Optimizer, OptimizerConfig, OptimizerState } from '../optim/types.js';
 import { ServerUpdater, UpdateAccumulator } from './aggregate.js';
 import { VectorSketch } from './user-sketch.js';
 import { isGraphUpdate, type PersonalRows } from './personal-types.js';
@@ -128,6 +128,79 @@ export class GraphAggregation implements Strategy {
     let n = 0;
     for (const r of this.rows) n += r ? r.length : 0;
     return n;
+  }
+
+  /**
+   * Everything the server keeps across rounds besides θ and the head, as float32 tables (ids and
+   * counts are integers below 2^24, exact in float32): per-user sketches, personal rows and
+   * weights, and both server optimisers' states — what a deployment checkpoints with the model.
+   */
+  exportState(): OptimizerState {
+    const present = this.rows.map((r, u) => ({ r, u })).filter((x): x is { r: Int32Array; u: number } => x.r !== null);
+    const ids = new Float32Array(present.reduce((n, x) => n + x.r.length, 0));
+    const values = new Float32Array(ids.length * this.d);
+    let at = 0;
+    for (const { r, u } of present) {
+      for (let k = 0; k < r.length; k++) ids[at + k] = r[k];
+      values.set(this.values[u]!, at * this.d);
+      at += r.length;
+    }
+    const theta = this.thetaOptimizer.exportState();
+    const head = this.headUpdater.state();
+    const tables: Record<string, Float32Array> = {
+      'graph/users': Float32Array.of(this.nUsers),
+      'graph/sketches': this.sketches.slice(),
+      'graph/known': Float32Array.from(this.known),
+      'graph/weight': Float32Array.from(this.weightOf),
+      'graph/rowCount': Float32Array.from(this.rows, (r) => (r ? r.length : -1)),
+      'graph/rows': ids,
+      'graph/values': values,
+      'step/theta': Float32Array.of(theta.step),
+      'step/head': Float32Array.of(head.step),
+    };
+    for (const [key, t] of Object.entries(theta.tables)) tables[`theta.${key}`] = t;
+    for (const [key, t] of Object.entries(head.tables)) tables[`head.${key}`] = t;
+    return { step: this.round, tables };
+  }
+
+  /** Continue from `exportState` of an aggregation with the same options and at most as many users. */
+  importState(state: OptimizerState): void {
+    const t = state.tables;
+    const need = (name: string): Float32Array => {
+      const v = t[name];
+      if (!v) throw new Error(`graph aggregation state: table '${name}' is missing`);
+      return v;
+    };
+    const n = need('graph/users')[0];
+    if (!Number.isInteger(n) || n > this.nUsers) throw new Error(`graph aggregation state: ${n} users, this aggregation holds ${this.nUsers}`);
+    const w = this.sketcher.outDim;
+    const sketches = need('graph/sketches');
+    const counts = need('graph/rowCount');
+    if (sketches.length !== n * w || counts.length !== n) throw new Error(`graph aggregation state: sketches or row counts do not fit ${n} users of sketch width ${w}`);
+    const ids = need('graph/rows');
+    const values = need('graph/values');
+    if (values.length !== ids.length * this.d) throw new Error(`graph aggregation state: ${values.length} values for ${ids.length} rows of width ${this.d}`);
+    const split = (prefix: string, stepName: string): OptimizerState => {
+      const tables: Record<string, Float32Array> = {};
+      for (const [key, v] of Object.entries(t)) if (key.startsWith(prefix)) tables[key.slice(prefix.length)] = v.slice();
+      return { step: need(stepName)[0], tables };
+    };
+    this.thetaOptimizer.importState(split('theta.', 'step/theta'));
+    this.headUpdater.restore(split('head.', 'step/head'));
+    this.sketches.fill(0).set(sketches);
+    this.known.fill(0).set(need('graph/known'));
+    this.weightOf.fill(0).set(need('graph/weight'));
+    this.rows.fill(null);
+    this.values.fill(null);
+    let at = 0;
+    for (let u = 0; u < n; u++) {
+      const c = counts[u];
+      if (c < 0) continue;
+      this.rows[u] = Int32Array.from(ids.subarray(at, at + c));
+      this.values[u] = values.slice(at * this.d, (at + c) * this.d);
+      at += c;
+    }
+    this.round = state.step;
   }
 
   beginRound(round: number): void {

@@ -55,6 +55,10 @@ export interface TextGraphRun {
   readonly result: ResultDocument;
   readonly dataset: Dataset;
   readonly split: ImplicitSplit;
+  /** The trained global tables after the last round / epoch (θ and the head). */
+  readonly global: GlobalParams;
+  /** Graph aggregation: user u's personal rows after the last round (what a deployment sends it). */
+  readonly personal?: (u: number) => PersonalRows | null;
 }
 
 /** The users' text vectors [nUsers, textDim] per the config's encoder and ablation. */
@@ -185,7 +189,7 @@ export async function runTextGraphTraining(given: TrainConfig, onProgress?: Prog
     history,
     timing: { totalSeconds: (performance.now() - started) / 1000, secondsPerRound: history.length > 0 ? trainSeconds / history.length : 0 },
   };
-  return { result, dataset, split };
+  return { result, dataset, split, global: trained.global, ...(trained.personal ? { personal: trained.personal } : {}) };
 }
 
 type Probe = (scorers: PartScorers, round: number) => HistoryEntry['validation'];
@@ -193,6 +197,8 @@ type Probe = (scorers: PartScorers, round: number) => HistoryEntry['validation']
 interface Trained {
   readonly scorers: PartScorers;
   readonly history: HistoryEntry[];
+  readonly global: GlobalParams;
+  readonly personal?: (u: number) => PersonalRows | null;
 }
 
 /** The centralised reference: one model over all users and the whole item table, no λ term. */
@@ -221,7 +227,7 @@ function trainCentralTextGraph(c: TrainConfig, cfg: TextGraphConfig, split: Impl
     history.push(entry);
     onProgress?.(entry, c.epochs);
   }
-  return { scorers: scorers(), history };
+  return { scorers: scorers(), history, global };
 }
 
 function trainFederatedTextGraph(c: TrainConfig, cfg: TextGraphConfig, split: ImplicitSplit, texts: TextInputs, probe: Probe, onProgress?: ProgressListener): Trained {
@@ -281,5 +287,5 @@ function trainFederatedTextGraph(c: TrainConfig, cfg: TextGraphConfig, split: Im
     history.push(entry);
     onProgress?.(entry, c.rounds);
   }
-  return { scorers: scorers(), history };
+  return { scorers: scorers(), history, global, ...(graph ? { personal } : {}) };
 }

@@ -143,6 +143,13 @@ export function buildApp(opts: AppOptions): { app: FastifyInstance; coordinator:
 
       v1.get('/catalogue', async () => coordinator.catalogue);
 
+      // Graph aggregation (src/algorithms/graph.ts): this client's personal rows, after the same version as /v1/model.
+      v1.get('/personal', async (request, reply) => {
+        const { version, bytes } = coordinator.personal(request.client as ClientRecord);
+        metrics.bytesSent.inc(bytes.length);
+        return reply.type('application/octet-stream').header('x-fedrec-model-version', String(version)).send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+      });
+
       v1.post('/update', async (request) => {
         const body = request.body;
         if (!Buffer.isBuffer(body)) {

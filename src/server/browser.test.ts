@@ -91,3 +91,56 @@ test('demo page: rate movies, join, finish a round in the tab, show recommendati
   assert.deepEqual(foreign, [], 'no request leaves the coordinator');
   assert.deepEqual(errors, []);
 });
+
+test('demo page, text-graph with graph aggregation: the tab encodes its description (hashing encoder), trains rounds, gets its personal rows and recommends', { timeout: 180_000, skip: !existsSync(CHROMIUM) && 'chromium is not installed (.ci/run installs it)' }, async () => {
+  const data = ml100k();
+  const bundlePath = join(dir.path, 'client.js');
+  const tg = await startCoordinator({
+    config: parseServerConfig({
+      training: { ...(data ? { data } : { syntheticItems: 600 }), model: 'text-graph', algorithm: 'graph', encoder: 'hash', dim: 8, layers: [8], rounds: 2, seed: 3 },
+      coordinator: { minClients: 1, roundDeadlineSeconds: 120, bundlePath },
+    }),
+    dbPath: join(dir.path, 'tg.db'), port: 0, buildBundle: false,
+  });
+  try {
+    const { token } = await issueToken(tg.store, 'browser-text-graph');
+    browser ??= await chromium.launchPersistentContext(join(dir.path, 'profile'), {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    const page = await browser.newPage();
+    const posted: string[] = [];
+    page.on('request', (req) => {
+      if (req.postDataBuffer()) posted.push(req.url());
+    });
+    const errors: string[] = [];
+    page.on('pageerror', (err) => errors.push(err.message));
+    await page.goto(tg.url + '/');
+    await page.fill('#token', token);
+    await page.click('#connect');
+    await page.waitForSelector('.movie', { timeout: 30_000 });
+    const movies = page.locator('.movie');
+    for (let k = 0; k < 6; k++) await movies.nth(k).locator('button[data-rating="4"]').click();
+    const about = 'A 31-year-old female librarian from the Pacific coast of the US.';
+    await page.fill('#about', about);
+    await page.click('#join');
+    await page.waitForFunction(() => document.querySelectorAll('#recs li').length >= 5, undefined, { timeout: 120_000 });
+    const recs = await page.locator('#recs li').allTextContents();
+    assert.ok(recs.length >= 5 && recs.every((t) => t.length > 0), `recommendations: ${recs.join(' | ')}`);
+    const health = (await (await fetch(`${tg.url}/healthz`)).json()) as { completedRounds: number };
+    assert.ok(health.completedRounds >= 1, 'the tab completed at least one text-graph round');
+    // The coordinator holds personal rows for the tab's user, which only its upload can have made.
+    const personal = await fetch(`${tg.url}/v1/personal`, { headers: { authorization: `Bearer ${token}` } });
+    const { decodePersonal } = await import('../algorithms/graph-device.js');
+    const rows = decodePersonal(new Uint8Array(await personal.arrayBuffer()), 8).get(0);
+    assert.ok(rows && rows.rows.length >= 6, 'the tab user has personal rows (its rated movies and sampled negatives)');
+    assert.ok(posted.length >= 1 && posted.every((u) => u.endsWith('/v1/update')), `only updates are posted: ${posted.join(', ')}`);
+    const text = await page.content();
+    assert.ok(text.includes('never sent'));
+    assert.deepEqual(errors, []);
+    await page.close();
+  } finally {
+    await tg.close();
+  }
+});

@@ -38,7 +38,10 @@ import type { Catalogue, RoundInfo, UpdateAck } from '../wire/protocol.js';
 import type { ServerConfig } from './config.js';
 import { HttpError } from './errors.js';
 import type { Metrics } from './metrics.js';
-import { strategyEntry } from './strategies.js';
+import { isPersonalising, strategyFor, type StrategyEntry } from './strategies.js';
+// Algorithms registered in their own modules (src/algorithms/), loaded for their registrations.
+import '../algorithms/graph.js';
+import '../algorithms/lightgcn.js';
 import type { Checkpoint, ClientRecord, RoundRecord, Store } from './types.js';
 import { InvalidUpdate, validateUpdate } from './validate.js';
 import { accountedNoiseMultiplier, DpAggregator, poissonSample } from '../privacy/dp-fedavg.js';
@@ -89,6 +92,9 @@ export class Coordinator {
   private readonly strategy: Strategy;
   private readonly clientWork: string;
   private readonly planExtras: Readonly<Record<string, unknown>>;
+  private readonly entry: StrategyEntry;
+  /** The plan's `model` field. */
+  private readonly planModel: RoundPlan['model'];
   private timer: NodeJS.Timeout | null = null;
   private closeScheduled = false;
   /** Deadline extensions of the open round for want of a quorum (in memory: a restart starts again at 0). */
@@ -113,12 +119,16 @@ export class Coordinator {
     private readonly log: FastifyBaseLogger,
   ) {
     const t = config.training;
-    const modelConfig = modelConfigOf(t);
+    const entry = strategyFor(t);
+    this.entry = entry;
     const nItems = catalogue.nItems;
-    this.info = modelParamInfo(modelConfig, 0, nItems).filter((p) => p.scope === 'global');
+    const served = entry.model?.(t, nItems) ?? null;
+    const modelConfig = served ? (served.plan as RoundPlan['model']) : modelConfigOf(t);
+    this.planModel = modelConfig;
+    const allInfo = served ? served.info : modelParamInfo(modelConfig, 0, nItems);
+    this.info = allInfo.filter((p) => p.scope === 'global');
     this.names = this.info.map((p) => p.name);
-    this.localNames = modelParamInfo(modelConfig, 0, nItems).filter((p) => p.scope === 'local').map((p) => p.name);
-    const entry = strategyEntry(t.algorithm);
+    this.localNames = allInfo.filter((p) => p.scope === 'local').map((p) => p.name);
     this.clientWork = entry.clientWork;
     this.planExtras = entry.planExtras?.(t) ?? {};
     const inner = entry.create({ info: this.info, nItems, training: t });
@@ -141,9 +151,9 @@ export class Coordinator {
       }, metrics, log);
     } else this.strategy = this.dp ?? inner;
     const denseBytes = this.info.reduce((n, p) => n + p.rows * p.cols * 4, 0) + nItems * 4;
-    this.limits = { maxBytes: config.coordinator.maxUpdateBytes ?? denseBytes + (64 << 10), maxHeaderBytes: 64 << 10 };
+    this.limits = { maxBytes: config.coordinator.maxUpdateBytes ?? served?.maxUpdateBytes ?? denseBytes + (64 << 10), maxHeaderBytes: 64 << 10 };
     // the initial model (used only when the store holds none): seeded, so every replica builds the same
-    this.global = initGlobal(modelConfig, nItems, t.seed);
+    this.global = served ? served.init() : initGlobal(modelConfig, nItems, t.seed);
     const bias = config.coordinator.initialGlobalBias;
     if (bias !== undefined) {
       if (!this.global.globalBias) throw new ConfigError(`coordinator.initialGlobalBias: model '${modelConfig.kind}' has no globalBias table`);
@@ -156,7 +166,7 @@ export class Coordinator {
   /** Restore (or initialise) the model and the open round from the store, then open / close what is due. */
   async load(): Promise<void> {
     const t = this.config.training;
-    const identity = JSON.stringify({ model: modelConfigOf(t), nItems: this.catalogue.nItems, algorithm: t.algorithm, seed: t.seed });
+    const identity = JSON.stringify({ model: this.planModel, nItems: this.catalogue.nItems, algorithm: t.algorithm, seed: t.seed });
     if (this.secure && this.store.shared && !(await this.store.claimExclusive?.('secure-aggregation'))) {
       throw new ConfigError('coordinator.secureAggregation: another coordinator already runs secure rounds on this database; secure aggregation keeps its protocol state in one process, so run a single coordinator (replicas serve plain rounds only)');
     }
@@ -326,7 +336,7 @@ export class Coordinator {
       ...this.planExtras,
       ...(this.secure && open?.round === round ? { secure: this.secure.planField(open) } : {}),
       round,
-      model: modelConfigOf(t),
+      model: this.planModel,
       loss: t.feedback === 'explicit' ? 'mse' : t.loss,
       localEpochs: t.localEpochs,
       batch: effectiveBatch(t),
@@ -447,6 +457,12 @@ export class Coordinator {
       if (err instanceof InvalidUpdate) return reject(422, err.reason, `invalid update: ${err.message}`);
       throw err;
     }
+    try {
+      this.admit(checked.update, client.id); // the strategy's own checks (folded again from the store at close)
+    } catch (err) {
+      if (err instanceof InvalidUpdate) return reject(422, err.reason, `invalid update: ${err.message}`);
+      throw err;
+    }
     const stored = checked.clipped ? encodeUpdate(checked.update) : body;
     const added = await this.store.addUpdate(open.round, client.id, stored);
     if (added === 'duplicate') return reject(409, 'duplicate', `client ${client.id} already sent its update for round ${open.round}`);
@@ -463,6 +479,20 @@ export class Coordinator {
     // The update is durable: answer first, aggregate right after (off this request's latency).
     this.scheduleClose();
     return ack;
+  }
+
+  /** The strategy's own checks and mapping of a client's update (StrategyEntry.admit); most strategies take it as it is. */
+  private admit(update: GlobalUpdate, clientId: number): GlobalUpdate {
+    return this.entry.admit ? this.entry.admit(update, clientId, { info: this.info, nItems: this.catalogue.nItems, training: this.config.training }) : update;
+  }
+
+  /**
+   * What client `client` receives besides the global model (GET /v1/personal): graph aggregation's
+   * personal rows of its users after the current version; 404 for a strategy that personalises nothing.
+   */
+  personal(client: ClientRecord): { version: number; bytes: Uint8Array } {
+    if (!isPersonalising(this.strategy)) throw new HttpError(404, 'not-personal', `algorithm '${this.config.training.algorithm}' sends no personal tables: GET /v1/model is the whole download`);
+    return { version: this.version, bytes: this.strategy.personalMessage(client.id, this.version) };
   }
 
   /** Try to close the round once the current request has been answered (one check queued at a time: the updates that arrive meanwhile are counted by it). */
@@ -689,7 +719,7 @@ export class Coordinator {
         this.strategy.beginRound(open.round);
         if (fold) fold(this.strategy);
         // stored updates in client-id order: the fixed aggregation order
-        else for (const u of updates) this.strategy.accept(decodeUpdate(u.body, this.limits) as GlobalUpdate);
+        else for (const u of updates) this.strategy.accept(this.admit(decodeUpdate(u.body, this.limits) as GlobalUpdate, u.clientId));
         summary = this.strategy.endRound(next);
         bytes = encodeModel(next, open.round, this.names);
         const closed = { round: open.round, clients: summary.clients, loss: summary.loss, closedAt: Date.now() };

@@ -23,6 +23,7 @@ export const DEMO_PAGE = `<!doctype html>
   <button id="connect">Connect</button>
   <button id="join" disabled>Join training</button>
 </p>
+<p><label>About you (text-graph models only: encoded in this tab, never sent)<br><textarea id="about" rows="2" cols="60" placeholder="e.g. A 24-year-old male technician from the Mountain West of the US."></textarea></label></p>
 <p id="status">enter the token your operator gave you (fedrec token create)</p>
 <div class="cols">
   <div><h2>Rate a few movies (<span id="rated-count">0</span> rated)</h2><ul id="movies"></ul></div>

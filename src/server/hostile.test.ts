@@ -184,8 +184,9 @@ test('fedrec serve: damaged database, port in use, unservable algorithm → one 
   };
   await expectOneLine(['serve', '--config', config, '--db', db, '--port', '0'], /damaged or not a fedrec database/);
   await expectOneLine(['serve', '--config', config, '--db', join(dir.path, 'junk.db'), '--port', '0'], /damaged or not a fedrec database/);
-  const graph = writeJson(join(dir.path, 'graph.json'), { training: { ...TRAINING, model: 'text-graph', algorithm: 'graph', encoder: 'hash' }, coordinator: {} });
-  await expectOneLine(['serve', '--config', graph, '--db', join(dir.path, 'g.db'), '--port', '0'], /algorithm 'graph' cannot be served/);
+  // graph aggregation deploys (src/algorithms/graph.ts); text-graph with FedAvg does not
+  const graph = writeJson(join(dir.path, 'graph.json'), { training: { ...TRAINING, model: 'text-graph', algorithm: 'fedavg', encoder: 'hash' }, coordinator: {} });
+  await expectOneLine(['serve', '--config', graph, '--db', join(dir.path, 'g.db'), '--port', '0'], /algorithm 'fedavg' with model 'text-graph' cannot be deployed/);
   const s = await start({});
   await expectOneLine(['serve', '--config', config, '--db', join(dir.path, 'p.db'), '--port', new URL(s.url).port], /already in use/);
 });

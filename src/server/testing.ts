@@ -126,7 +126,7 @@ function dataFlags(training: Record<string, unknown>): string[] {
   const map: Record<string, string> = {
     data: '--data', usersPerClient: '--users-per-client', seed: '--seed', split: '--split',
     syntheticUsers: '--synthetic-users', syntheticItems: '--synthetic-items', syntheticInteractions: '--synthetic-interactions',
-    algorithm: '--algorithm', feedback: '--feedback', userSplit: '--user-split',
+    algorithm: '--algorithm', feedback: '--feedback', userSplit: '--user-split', model: '--model',
   };
   for (const [key, flag] of Object.entries(map)) if (training[key] !== undefined) flags.push(flag, String(training[key]));
   return flags;

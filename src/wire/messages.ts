@@ -11,6 +11,7 @@
 import type { GlobalParams, ParamInfo } from '../models/types.js';
 import { packHalf, packQ8, quantizedTable, unpackHalf, unpackQ8, type DownloadPrecision } from './quantize.js';
 import type { GlobalUpdate } from '../federated/types.js';
+import { isGraphUpdate, type UserUpload } from '../federated/personal-types.js';
 import { decodeMessage, encodeMessage } from './codec.js';
 import type { OptimizerState } from '../optim/types.js';
 import { WireError, type Limits, type ModelHeader, type SectionSpec, type StateHeader, type Tensor, type UpdateHeader } from './types.js';
@@ -28,8 +29,82 @@ export function encodeUpdate(update: GlobalUpdate): Uint8Array {
     sections.push({ name, dtype: 'f32', length: t.length, role: 'dense' });
     tensors.push(t);
   }
+  if (isGraphUpdate(update)) addUserSections(update.users, sections, tensors);
   const header: UpdateHeader = { kind: 'update', round: update.round, weight: update.weight, loss: update.loss, sections };
   return encodeMessage(header, tensors);
+}
+
+/**
+ * Graph aggregation's per-user uploads (federated/personal-types.ts `UserUpload`), concatenated over
+ * the client's users: 'users.id' (i32, the user's index on the device), 'users.rowCount' (i32),
+ * 'users.rows' (i32, each user's sorted item ids in turn), 'users.items' (f32, those rows),
+ * 'users.vector' (f32, each user's vec(W_u) in turn) and 'users.weight' (f32, examples per user).
+ */
+export const USER_SECTIONS = ['users.id', 'users.rowCount', 'users.rows', 'users.items', 'users.vector', 'users.weight'] as const;
+
+function addUserSections(users: readonly UserUpload[], sections: SectionSpec[], tensors: Tensor[]): void {
+  const cat = <T extends Float32Array | Int32Array>(make: (n: number) => T, parts: readonly T[]): T => {
+    const out = make(parts.reduce((n, p) => n + p.length, 0));
+    let at = 0;
+    for (const p of parts) {
+      out.set(p, at);
+      at += p.length;
+    }
+    return out;
+  };
+  const values: Tensor[] = [
+    Int32Array.from(users, (u) => u.user),
+    Int32Array.from(users, (u) => u.rows.length),
+    cat((n) => new Int32Array(n), users.map((u) => u.rows)),
+    cat((n) => new Float32Array(n), users.map((u) => u.itemRows)),
+    cat((n) => new Float32Array(n), users.map((u) => u.weightVector)),
+    Float32Array.from(users, (u) => u.weight),
+  ];
+  USER_SECTIONS.forEach((name, k) => {
+    sections.push({ name, dtype: values[k] instanceof Int32Array ? 'i32' : 'f32', length: values[k].length });
+    tensors.push(values[k]);
+  });
+}
+
+/** The per-user uploads of a graph update, split back per user; throws WireError when the sections do not fit together. */
+function readUserSections(found: ReadonlyMap<string, Tensor>): UserUpload[] {
+  const get = <T extends Tensor>(name: string, type: 'i32' | 'f32'): T => {
+    const t = found.get(name);
+    if (!t || (type === 'i32') !== t instanceof Int32Array) throw new WireError(`graph update: section '${name}' (${type}) is missing or of the wrong type`);
+    return t as T;
+  };
+  const ids = get<Int32Array>('users.id', 'i32');
+  const counts = get<Int32Array>('users.rowCount', 'i32');
+  const rows = get<Int32Array>('users.rows', 'i32');
+  const items = get<Float32Array>('users.items', 'f32');
+  const vectors = get<Float32Array>('users.vector', 'f32');
+  const weights = get<Float32Array>('users.weight', 'f32');
+  const n = ids.length;
+  if (counts.length !== n || weights.length !== n) throw new WireError(`graph update: ${n} users but ${counts.length} row counts and ${weights.length} weights`);
+  let total = 0;
+  for (let k = 0; k < n; k++) {
+    if (counts[k] < 0) throw new WireError(`graph update: users.rowCount[${k}] = ${counts[k]} is negative`);
+    total += counts[k];
+  }
+  if (rows.length !== total) throw new WireError(`graph update: users.rows has ${rows.length} ids, the row counts add up to ${total}`);
+  const d = total === 0 ? 0 : items.length / total;
+  if (!Number.isInteger(d) || (total === 0 && items.length !== 0)) throw new WireError(`graph update: users.items has ${items.length} values for ${total} rows`);
+  const width = n === 0 ? 0 : vectors.length / n;
+  if (!Number.isInteger(width)) throw new WireError(`graph update: users.vector has ${vectors.length} values for ${n} users`);
+  const out: UserUpload[] = [];
+  let at = 0;
+  for (let k = 0; k < n; k++) {
+    const c = counts[k];
+    out.push({
+      user: ids[k],
+      rows: rows.subarray(at, at + c),
+      itemRows: items.subarray(at * d, (at + c) * d),
+      weightVector: vectors.subarray(k * width, (k + 1) * width),
+      weight: weights[k],
+    });
+    at += c;
+  }
+  return out;
 }
 
 /** `views`: tensors may share `bytes`' memory instead of being copies (decodeMessage). */
@@ -39,8 +114,13 @@ export function decodeUpdate(bytes: Uint8Array, limits?: Limits, views = false):
   const itemTables: Record<string, Float32Array> = {};
   const denseTables: Record<string, Float32Array> = {};
   let rows: Int32Array | null = null;
+  const userSections = new Map<string, Tensor>();
   for (const s of header.sections) {
     const t = sections.get(s.name) as Tensor;
+    if ((USER_SECTIONS as readonly string[]).includes(s.name)) {
+      userSections.set(s.name, t);
+      continue;
+    }
     if (s.name === ROWS_SECTION) {
       if (s.dtype !== 'i32') throw new WireError(`section '${ROWS_SECTION}' must be i32, got ${s.dtype}`);
       rows = t as Int32Array;
@@ -52,7 +132,8 @@ export function decodeUpdate(bytes: Uint8Array, limits?: Limits, views = false):
     else throw new WireError(`section '${s.name}' needs role 'item' or 'dense', got ${s.role ?? 'none'}`);
   }
   if (!rows) throw new WireError(`update lacks the i32 section '${ROWS_SECTION}' (sorted item ids)`);
-  return { round: header.round, weight: header.weight, loss: header.loss, rows, itemTables, denseTables };
+  const base = { round: header.round, weight: header.weight, loss: header.loss, rows, itemTables, denseTables };
+  return userSections.size > 0 ? ({ ...base, users: readUserSections(userSections) } as GlobalUpdate) : base;
 }
 
 /**

@@ -51,7 +51,8 @@ export type FedReconPlanFields = z.infer<typeof fedReconPlanSchema>;
 export const roundPlanSchema = z.object({
   round: z.number().int().min(1),
   model: z.object({
-    kind: z.enum(['mf', 'neumf', 'ials']),
+    // 'text-graph', 'lightgcn', 'ncl': their settings travel in the algorithm's own plan field (src/algorithms/)
+    kind: z.enum(['mf', 'neumf', 'ials', 'text-graph', 'lightgcn', 'ncl']),
     dim: z.number().int().positive(),
     mlpDim: z.number().int().positive().optional(),
     layers: z.array(z.number().int().positive()).readonly().optional(),
