@@ -3,6 +3,7 @@
  * train centrally or by federated simulation → evaluate on validation and test with the sampled
  * and full protocols → baselines in the same run → the EVALUATION.md result document.
  */
+import type { ClientData } from '../federated/types.js';
 import { loadDataset } from '../data/readers.js';
 import { generateSynthetic } from '../data/synthetic.js';
 import { leaveOneOut, ratioSplit } from '../data/split.js';
@@ -125,6 +126,13 @@ export interface EngineOptions {
    * (secagg/secure-sum.ts; no cryptography in simulation), with this per-value clip.
    */
   readonly secureSum?: { readonly clip: number };
+  /**
+   * Devices outside the data set (e.g. a browser tab with its own ratings), appended after the
+   * partition's clients (their ids follow on): trained and aggregated, not evaluated.
+   */
+  readonly extraClients?: readonly ClientData[];
+  /** Who is folded in each round (a deployment's contributors after drop-outs); default: the sampled clients. */
+  readonly contributors?: (round: number) => Int32Array;
 }
 
 /** Simulation options outside the training config. */
@@ -173,7 +181,8 @@ export async function runTraining(given: TrainConfig, onProgress?: ProgressListe
       onProgress,
     );
   } else {
-    const clients = partitionClients(split, c.usersPerClient, c.seed);
+    const partition = partitionClients(split, c.usersPerClient, c.seed);
+    const clients = engine.extraClients ? [...partition, ...engine.extraClients] : partition;
     const perRound = c.clientsPerRound ?? Math.max(1, Math.round((c.fraction ?? 1) * clients.length));
     const info = modelParamInfo(config, 0, split.nItems);
     const global = initGlobal(config, split.nItems, c.seed);
@@ -189,7 +198,7 @@ export async function runTraining(given: TrainConfig, onProgress?: ProgressListe
       seed: c.seed,
       plan: { model: config, loss: c.loss, localEpochs: c.localEpochs, batch: effectiveBatch(c), negatives: c.negatives, optimizer: clientOptimizerOf(c), recency: recencyOf(c), dp: dp?.clientPlan() },
       download: { precision: c.download, info },
-      select: dpSettings ? (round: number) => poissonSample(clients.length, dpSettings.samplingRate, c.seed, round) : undefined,
+      select: engine.contributors ?? (dpSettings ? (round: number) => poissonSample(clients.length, dpSettings.samplingRate, c.seed, round) : undefined),
     };
     const probe = (round: number) => {
       const current = assembled();
@@ -201,7 +210,7 @@ export async function runTraining(given: TrainConfig, onProgress?: ProgressListe
     let shared = global;
     // evaluated with the item tables as the devices decode them (the same arrays at f32)
     const assembled = () => createModel(config, split.nUsers, split.nItems, { global: downloadedModel(shared, info, c.download), local: sim.assembleLocal(split.nUsers) });
-    if (c.workers > 1 && engine.secureSum) throw new ConfigError('a secure-sum simulation runs with workers 1');
+    if (c.workers > 1 && (engine.secureSum || engine.extraClients || engine.contributors)) throw new ConfigError('a secure-sum simulation (extra clients, given contributors) runs with workers 1');
     if (c.workers > 1) {
       const { global: sharedGlobal, buffers } = shareGlobal(global);
       shared = sharedGlobal;
@@ -216,7 +225,7 @@ export async function runTraining(given: TrainConfig, onProgress?: ProgressListe
         : strategy;
       const sequential = new FederatedSimulation(clients, global, folding,
         (plan, g, client, state) => work(plan, g, client, state, samplers[client.clientId]), simOptions);
-      sim = sequential;
+      sim = { assembleLocal: (nUsers) => sequential.assembleLocal(nUsers, partition.length) };
       history = sequential.run(probe, onProgress);
     }
     privacy = dp?.report(history.length);

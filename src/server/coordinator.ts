@@ -522,7 +522,7 @@ export class Coordinator {
 
   private closeSecure(open: RoundRecord, sum: Uint32Array, encoding: Encoding, contributors: readonly number[]): void {
     if (this.open?.round !== open.round) return;
-    this.store.setMeta(`secure-round/${open.round}`, JSON.stringify({ outcome: 'aggregated', contributors: contributors.length, participants: encoding.participants }));
+    this.store.setMeta(`secure-round/${open.round}`, JSON.stringify({ outcome: 'aggregated', contributors: contributors.length, participants: encoding.participants, contributorIds: [...contributors] }));
     this.close(open, `secure aggregation of ${contributors.length} clients`, (strategy) => {
       const secureSum = strategy as SecureSum;
       secureSum.setParticipants(encoding.participants);

@@ -96,7 +96,7 @@ test('secure FedAvg (MF), 20 clients, 2 rounds: the model equals the secure-sum 
   const health = (await (await fetch(`${server.url}/healthz`)).json()) as { secure: boolean; completedRounds: number };
   assert.equal(health.secure, true);
   assert.equal(health.completedRounds, 2);
-  assert.deepEqual(JSON.parse(server.store.getMeta('secure-round/2') as string), { outcome: 'aggregated', contributors: 20, participants: 20 });
+  assert.deepEqual(JSON.parse(server.store.getMeta('secure-round/2') as string), { outcome: 'aggregated', contributors: 20, participants: 20, contributorIds: Array.from({ length: 20 }, (_, k) => k) });
 });
 
 for (const phase of ['keys', 'shares', 'masked', 'unmask'] as const) {
