@@ -2,9 +2,9 @@
  * Secure aggregation deployed with real processes (issue 17, "Done when"): `fedrec serve` with
  * `coordinator.secureAggregation`, 20 `fedrec join` processes and one chromium tab (the demo page).
  * In each of two rounds 7 of the 21 clients (33 %) vanish — some before sending their masked input
- * (before the shares or the masked phase), some after it (before unmask) — and in round 2 the
- * coordinator is SIGKILLed between the shares and the masked phase and restarted on the same
- * database and port. Both rounds aggregate, and the model equals the simulation folding the same
+ * (before the shares or the masked phase), some after it (before unmask) — and the coordinator is
+ * SIGKILLed twice between protocol phases (round 1: masked → unmask, round 2: shares → masked)
+ * and restarted on the same database and port. Both rounds aggregate, and the model equals the simulation folding the same
  * fixed-point ring sum of the same contributors (the tab simulated as one more client with its
  * ratings), bit for bit.
  */
@@ -39,11 +39,16 @@ const TRAINING = {
 };
 const NODE_CLIENTS = 20;
 const BROWSER_ID = NODE_CLIENTS;
-/** Who vanishes before which phase, per round (7 of 21 each round; 3 of them after their masked input). */
+/**
+ * Who vanishes before which phase, per round: 7 of 21 (33 %), 4 before their masked input and 3
+ * after it. Each phase a client vanishes from waits for its deadline (3 s), so two such phases per round.
+ */
 const DROPS: Record<number, Record<number, 'shares' | 'masked' | 'unmask'>> = {
-  1: { 0: 'shares', 1: 'shares', 2: 'masked', 3: 'masked', 4: 'unmask', 5: 'unmask', 6: 'unmask' },
-  2: { 7: 'shares', 8: 'masked', 9: 'masked', 10: 'masked', 11: 'unmask', 12: 'unmask', 13: 'unmask' },
+  1: { 0: 'shares', 1: 'shares', 2: 'shares', 3: 'shares', 4: 'unmask', 5: 'unmask', 6: 'unmask' },
+  2: { 7: 'masked', 8: 'masked', 9: 'masked', 10: 'masked', 11: 'unmask', 12: 'unmask', 13: 'unmask' },
 };
+/** The coordinator is SIGKILLed when this phase (1 keys … 4 unmask) of this round has opened. */
+const KILLS = [{ round: 1, phase: 4 }, { round: 2, phase: 3 }];
 
 interface SecureOutcome {
   outcome: string;
@@ -78,9 +83,12 @@ test('fedrec serve + 20 fedrec join + 1 browser tab: 33 % drop-out per round and
   const secure = { threshold: 0.6, phaseSeconds: 3 };
   // no client vanishes before 'keys', so the keys phase closes as soon as all 21 advertised: the
   // round deadline only bounds a stuck start
-  const d = await prepareDeployment(children, dir.path, TRAINING, { minClients: NODE_CLIENTS + 1, roundDeadlineSeconds: 90, tickMs: 50, retryAfterMs: 100, bundlePath, secureAggregation: secure }, NODE_CLIENTS + 1);
+  const d = await prepareDeployment(children, dir.path, TRAINING, { minClients: NODE_CLIENTS + 1, roundDeadlineSeconds: 90, tickMs: 50, retryAfterMs: 200, bundlePath, secureAggregation: secure }, NODE_CLIENTS + 1);
   assert.equal(d.files.length, NODE_CLIENTS);
+  const t0 = Date.now();
+  const mark = (what: string) => process.env.FEDREC_TEST_LOG && process.stdout.write(`# ${((Date.now() - t0) / 1000).toFixed(1)} s ${what}\n`);
   const first = await serveProcess(children, d.config, d.db);
+  mark('serving');
   const port = Number(new URL(first.url).port);
 
   const joins = d.files.map((_, k) => {
@@ -109,23 +117,40 @@ test('fedrec serve + 20 fedrec join + 1 browser tab: 33 % drop-out per round and
   }
   await page.waitForFunction(() => document.getElementById('rated-count')?.textContent === '6', undefined, { timeout: 10_000 });
   await page.click('#join');
+  mark('tab joined');
+  void waitFor('all trained', () => joins.every((c) => /round 1: trained/.test(c.stderr())), 120_000, 50).then(() => mark('20 node clients trained round 1'));
+  void waitFor('tab keys', () => page.evaluate(() => /"round":1/.test(document.getElementById('log')?.textContent ?? '')), 120_000, 50).then(() => mark('tab trained round 1'));
 
-  // SIGKILL between the shares and the masked phase of round 2 (3 clients vanish before masked, so
-  // that phase stays open for its 3 s: some masked inputs are stored before the kill)
-  await waitFor('round 2 to reach its masked phase', async () => {
-    const gone = joins.find((c) => c.process.exitCode !== null);
-    if (gone) throw new Error(`a client exited early: ${gone.stderr().slice(-1500)}`);
-    return (await health(first.url)).openRound === 2 && (await metric(first.url, 'fedrec_secure_phase')) === 3;
-  }, 120_000, 20);
-  first.child.process.kill('SIGKILL');
-  await first.child.exited;
-  const second = await serveProcess(children, d.config, d.db, port);
+  // SIGKILL between two phases (clients vanish before both phases named in KILLS, so each stays
+  // open for its 3 s: some of its messages are stored before the kill), restart on the same port
+  let server = first;
+  const restarted: (typeof first)[] = [];
+  for (const kill of KILLS) {
+    await waitFor(`round ${kill.round} to reach secure phase ${kill.phase}`, async () => {
+      const gone = joins.find((c) => c.process.exitCode !== null);
+      if (gone) throw new Error(`a client exited early: ${gone.stderr().slice(-1500)}`);
+      return (await health(server.url)).openRound === kill.round && (await metric(server.url, 'fedrec_secure_phase')) === kill.phase;
+    }, 120_000, 20);
+    mark(`SIGKILL in round ${kill.round}, phase ${kill.phase}`);
+    server.child.process.kill('SIGKILL');
+    await server.child.exited;
+    server = await serveProcess(children, d.config, d.db, port);
+    restarted.push(server);
+    mark('restarted');
+  }
+  const second = server;
 
   const codes = await Promise.all(joins.map((c) => c.exited));
+  if (process.env.FEDREC_TEST_LOG) {
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync('/tmp/secagg2-serve1.log', first.child.stdout());
+    restarted.forEach((r, k) => writeFileSync(`/tmp/secagg2-serve${k + 2}.log`, r.child.stdout()));
+    writeFileSync('/tmp/secagg2-join0.log', joins[0].stderr() + joins[15].stderr());
+  }
   assert.deepEqual(codes, joins.map(() => 0), joins.map((c) => c.stderr()).join('\n').slice(-4000));
   await page.waitForFunction(() => /training finished/.test(document.getElementById('status')?.textContent ?? ''), undefined, { timeout: 60_000 });
   assert.deepEqual(errors, []);
-  assert.match(second.child.stdout(), /round restored from the store/);
+  for (const r of restarted) assert.match(r.child.stdout(), /round restored from the store/);
   assert.ok(joins.some((c) => /retry \d+ in/.test(c.stderr())), 'clients retried while the coordinator was down');
 
   // both rounds aggregated the survivors: who vanished before its masked input is out, who vanished after is in
@@ -134,7 +159,7 @@ test('fedrec serve + 20 fedrec join + 1 browser tab: 33 % drop-out per round and
     const round = r + 1;
     assert.equal(res.outcome, 'aggregated', `round ${round}: ${JSON.stringify(res)}`);
     assert.equal(res.participants, NODE_CLIENTS + 1);
-    const expected = Array.from({ length: NODE_CLIENTS + 1 }, (_, k) => k).filter((k) => !['shares', 'masked'].includes(DROPS[round][k] ?? ''));
+    const expected = Array.from({ length: NODE_CLIENTS + 1 }, (_, k) => k).filter((k) => DROPS[round][k] === undefined || DROPS[round][k] === 'unmask');
     assert.deepEqual(res.contributorIds, expected, `round ${round} contributors`);
   }
   assert.equal((await health(second.url)).completedRounds, 2);
