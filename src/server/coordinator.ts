@@ -425,6 +425,7 @@ export class Coordinator {
     this.store.completeRound({ round: open.round, clients: 0, loss: 0, closedAt: Date.now() }, bytes, this.encodedServerState(), null);
     this.version = open.round;
     this.modelBytes = bytes;
+    this.downloadBytes = null; // the packed download carries the version too
     this.open = null;
     this.received = new Map();
     this.extensions = 0;
@@ -539,6 +540,7 @@ export class Coordinator {
     this.store.completeRound({ round: open.round, clients: 0, loss: 0, closedAt: Date.now() }, bytes, this.encodedServerState(), null);
     this.version = open.round;
     this.modelBytes = bytes;
+    this.downloadBytes = null; // the packed download carries the version too
     this.open = null;
     this.received = new Map();
     this.metrics.roundsCompleted.inc();

@@ -113,7 +113,8 @@ for (const phase of ['keys', 'shares', 'masked', 'unmask'] as const) {
 }
 
 test('secure round: 9 of 20 vanish before masked input (t = 12): round 1 aborts with the model unchanged, round 2 aggregates', { timeout: 120_000 }, async () => {
-  const { server, tokens, participants } = await deploy('abort', TRAINING, { threshold: 0.6, phaseSeconds: 8 });
+  // an f16 download: the aborted round's version must reach the download too (else clients wait forever)
+  const { server, tokens, participants } = await deploy('abort', { ...TRAINING, download: 'f16' }, { threshold: 0.6, phaseSeconds: 8 });
   const before = await fetchModel(server.url, tokens[0]);
   const last = await runAll(participants, (k, round) => (round === 1 && k < 9 ? 'masked' : undefined));
   assert.ok(last.every((i) => i.status === 'done'));
