@@ -3,8 +3,8 @@
  * `coordinator.secureAggregation`, 20 `fedrec join` processes and one chromium tab (the demo page).
  * In each of two rounds 7 of the 21 clients (33 %) vanish — some before sending their masked input
  * (before the shares or the masked phase), some after it (before unmask) — and the coordinator is
- * SIGKILLed twice between protocol phases (round 1: masked → unmask, round 2: shares → masked)
- * and restarted on the same database and port. Both rounds aggregate, and the model equals the simulation folding the same
+ * SIGKILLed three times, once between each two protocol phases (round 1: keys → shares and
+ * masked → unmask, round 2: shares → masked), and restarted on the same database and port. Both rounds aggregate, and the model equals the simulation folding the same
  * fixed-point ring sum of the same contributors (the tab simulated as one more client with its
  * ratings), bit for bit.
  */
@@ -48,7 +48,7 @@ const DROPS: Record<number, Record<number, 'shares' | 'masked' | 'unmask'>> = {
   2: { 7: 'masked', 8: 'masked', 9: 'masked', 10: 'masked', 11: 'unmask', 12: 'unmask', 13: 'unmask' },
 };
 /** The coordinator is SIGKILLed when this phase (1 keys … 4 unmask) of this round has opened. */
-const KILLS = [{ round: 1, phase: 4 }, { round: 2, phase: 3 }];
+const KILLS = [{ round: 1, phase: 2 }, { round: 1, phase: 4 }, { round: 2, phase: 3 }];
 
 interface SecureOutcome {
   outcome: string;
@@ -148,7 +148,10 @@ test('fedrec serve + 20 fedrec join + 1 browser tab: 33 % drop-out per round and
     writeFileSync('/tmp/secagg2-join0.log', joins[0].stderr() + joins[15].stderr());
   }
   assert.deepEqual(codes, joins.map(() => 0), joins.map((c) => c.stderr()).join('\n').slice(-4000));
-  await page.waitForFunction(() => /training finished/.test(document.getElementById('status')?.textContent ?? ''), undefined, { timeout: 60_000 });
+  await page.waitForFunction(() => /training finished/.test(document.getElementById('status')?.textContent ?? ''), undefined, { timeout: 60_000 }).catch(async (err: Error) => {
+    throw new Error(`${err.message}; the tab says '${await page.textContent('#status')}', its log:\n${(await page.textContent('#log'))?.slice(0, 3000)}`);
+  });
+  assert.equal(await page.textContent('#recs-round'), '2', 'the tab recommends with the final model');
   assert.deepEqual(errors, []);
   for (const r of restarted) assert.match(r.child.stdout(), /round restored from the store/);
   assert.ok(joins.some((c) => /retry \d+ in/.test(c.stderr())), 'clients retried while the coordinator was down');
