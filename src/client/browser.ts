@@ -95,6 +95,7 @@ async function showRecommendations(participant: Participant, catalogue: Catalogu
   const model = deviceModel(final.info.plan.model, final.global, local, 1, final.info.nItems);
   const seen = new Set<number>(participant.local.data.positives[0]);
   const recs = topK(model, 0, 10, seen);
+  if (Number($('recs-round').textContent) > final.version) return; // a newer pass already showed a newer model
   const ol = $('recs');
   ol.replaceChildren(
     ...recs.map((r) => {
