@@ -112,7 +112,7 @@ export class Coordinator {
     const sa = config.coordinator.secureAggregation;
     if (sa) {
       if (this.dp) throw new ConfigError('coordinator.secureAggregation: combining secure aggregation with user-level DP (training.dpClip) is not supported yet');
-      if (!(inner instanceof FedAvg)) throw new ConfigError(`coordinator.secureAggregation: algorithm '${t.algorithm}' does not aggregate by a weighted sum`);
+      if (!(inner instanceof FedAvg)) throw new ConfigError(`coordinator.secureAggregation: works with the weighted-mean servers of algorithms 'fedavg' and 'fedrecon' (aggregation 'mean'), not ${['fedavg', 'fedrecon'].includes(t.algorithm) ? `aggregation '${t.aggregation}'` : `algorithm '${t.algorithm}'`} (docs/secure-aggregation.md)`);
       const weighting = t.clientWeighting;
       this.strategy = new SecureSum(inner, { tables: tableSlots(this.info), nItems, participants: 1, clip: sa.clip, weighting });
       const phaseMs = (sa.phaseSeconds ?? config.coordinator.roundDeadlineSeconds) * 1000;
