@@ -57,12 +57,12 @@ interface SecureOutcome {
   contributorIds: number[];
 }
 
-function outcomes(db: string): SecureOutcome[] {
+async function outcomes(db: string): Promise<SecureOutcome[]> {
   const store = new SqliteStore(db);
   try {
-    return [1, 2].map((r) => JSON.parse(store.getMeta(`secure-round/${r}`) ?? '{}') as SecureOutcome);
+    return await Promise.all([1, 2].map(async (r) => JSON.parse((await store.getMeta(`secure-round/${r}`)) ?? '{}') as SecureOutcome));
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -157,7 +157,7 @@ test('fedrec serve + 20 fedrec join + 1 browser tab: 33 % drop-out per round and
   assert.ok(joins.some((c) => /retry \d+ in/.test(c.stderr())), 'clients retried while the coordinator was down');
 
   // both rounds aggregated the survivors: who vanished before its masked input is out, who vanished after is in
-  const results = outcomes(d.db);
+  const results = await outcomes(d.db);
   for (const [r, res] of results.entries()) {
     const round = r + 1;
     assert.equal(res.outcome, 'aggregated', `round ${round}: ${JSON.stringify(res)}`);
