@@ -70,7 +70,7 @@ export async function graphBenchmark(): Promise<void> {
 }
 
 /** k-means (NCL) + `batches` timed minibatches after one untimed, scaled to a whole epoch (wall clock). */
-async function extrapolatedEpoch(extra: Record<string, unknown>, batches: number): Promise<{ seconds: number; kmeans: number; perBatch: number; batches: number; perEpoch: number }> {
+export async function extrapolatedEpoch(extra: Record<string, unknown>, batches: number): Promise<{ seconds: number; kmeans: number; perBatch: number; batches: number; perEpoch: number; cpuSeconds: number }> {
   const c = parseTrainConfig({ mode: 'central', split: RATIO, warmUp: 0, ...extra });
   const split = splitDataset(await loadConfiguredDataset(c), c.split, c.seed);
   const s = graphSettings(c);
@@ -78,6 +78,11 @@ async function extrapolatedEpoch(extra: Record<string, unknown>, batches: number
   const model = new LightGcn({ nUsers, nItems, dim: s.dim, layers: s.layers, depth: s.ncl ? Math.max(s.layers, 2 * s.ncl.hyperLayers) : s.layers }, split.train, { seed: s.seed });
   const ncl = s.ncl ? new NclLoss(nUsers, nItems, s.dim, { ...s.ncl, userSide: true }) : null;
   const trainer = new GraphTrainer(model, createOptimizer(s.optimizer), { batch: s.batch, reg: s.reg }, ncl);
+  const cpu = (): number => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1e6;
+  };
+  const c0 = cpu();
   const k0 = performance.now();
   if (ncl && s.ncl) {
     const opts = { clusters: s.ncl.clusters, iterations: s.ncl.kmeansIterations };
@@ -85,6 +90,7 @@ async function extrapolatedEpoch(extra: Record<string, unknown>, batches: number
     ncl.itemPrototypes = computePrototypes(model.itemEmb, s.dim, { ...opts, seed: 2 });
   }
   const kmeans = (performance.now() - k0) / 1000;
+  const kmeansCpu = cpu() - c0;
   const positives = Array.from({ length: nUsers }, (_, u) => ({ user: u, items: rowOf(split.train, u) }));
   const all = buildEpochExamples(positives, new NegativeSampler(split), 'bpr', 1, Rng.derive(s.seed, 'bench'));
   const take = (from: number, n: number): ExampleSet => {
@@ -93,10 +99,12 @@ async function extrapolatedEpoch(extra: Record<string, unknown>, batches: number
   };
   trainer.fitEpoch(take(0, 1)); // JIT warm-up
   const t0 = performance.now();
+  const c1 = cpu();
   trainer.fitEpoch(take(s.batch, batches));
   const perBatch = (performance.now() - t0) / 1000 / batches;
+  const perBatchCpu = (cpu() - c1) / batches;
   const perEpoch = Math.ceil(all.length / s.batch);
-  return { seconds: kmeans + perBatch * perEpoch, kmeans, perBatch, batches, perEpoch };
+  return { seconds: kmeans + perBatch * perEpoch, kmeans, perBatch, batches, perEpoch, cpuSeconds: kmeansCpu + perBatchCpu * perEpoch };
 }
 
 /**

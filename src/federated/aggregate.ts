@@ -9,6 +9,7 @@ import type { Optimizer, OptimizerConfig, OptimizerState } from '../optim/types.
 import type { Grads, GlobalParams, ParamInfo } from '../models/types.js';
 import type { GlobalUpdate } from './types.js';
 import { allFinite } from './bounds.js';
+import { RowSums, sumSimdSupported } from '../math/wasm/sum-kernels.js';
 
 export type RowAveraging = 'touched' | 'all';
 
@@ -30,8 +31,13 @@ export class UpdateAccumulator {
   private lossSum = 0;
   private clients = 0;
 
+  /** Item tables of even width sum in WebAssembly SIMD (bit-identical to `addRows`). */
+  private readonly simd: RowSums | null;
+
   constructor(private readonly info: readonly ParamInfo[], nItems: number) {
-    for (const p of info) if (p.scope === 'global') this.sums[p.name] = new Float64Array(p.rows * p.cols);
+    const vectorTables = info.filter((p) => p.scope === 'global' && p.index === 'item' && p.cols % 2 === 0);
+    this.simd = vectorTables.length > 0 && sumSimdSupported() ? new RowSums(vectorTables) : null;
+    for (const p of info) if (p.scope === 'global') this.sums[p.name] = this.simd?.has(p.name) ? this.simd.sums(p.name) : new Float64Array(p.rows * p.cols);
     this.rowWeight = new Float64Array(nItems);
   }
 
@@ -59,11 +65,7 @@ export class UpdateAccumulator {
       const sum = this.sums[p.name];
       if (p.index === 'item') {
         const delta = update.itemTables[p.name];
-        const c = p.cols;
-        for (let k = 0; k < rows.length; k++) {
-          const base = rows[k] * c;
-          for (let f = 0; f < c; f++) sum[base + f] += w * delta[k * c + f];
-        }
+        if (!this.simd?.has(p.name) || !this.simd.addRows(p.name, rows, delta, w)) addRows(sum, rows, delta, p.cols, w);
       } else {
         const delta = update.denseTables[p.name];
         for (let k = 0; k < sum.length; k++) sum[k] += w * delta[k];
@@ -77,7 +79,8 @@ export class UpdateAccumulator {
 
   /** The running sums, for merging into another accumulator (e.g. one per worker thread). */
   partial(): PartialAggregate {
-    return { sums: this.sums, rowWeight: this.rowWeight, totalWeight: this.totalWeight, lossSum: this.lossSum, clients: this.clients };
+    const sums = Object.fromEntries(Object.entries(this.sums).map(([name, s]) => [name, this.simd?.has(name) ? s.slice() : s]));
+    return { sums, rowWeight: this.rowWeight, totalWeight: this.totalWeight, lossSum: this.lossSum, clients: this.clients };
   }
 
   /** Fold in another accumulator's partial sums over the same tables. */
@@ -129,6 +132,26 @@ export class UpdateAccumulator {
       width: (name) => widths[name],
       reset: () => undefined,
     };
+  }
+}
+
+/** sum[rows[k]·cols + f] += w · delta[k·cols + f], unrolled by four when cols allows. */
+function addRows(sum: Float64Array, rows: Int32Array, delta: Float32Array, cols: number, w: number): void {
+  if (cols % 4 !== 0) {
+    for (let k = 0; k < rows.length; k++) {
+      const base = rows[k] * cols;
+      for (let f = 0; f < cols; f++) sum[base + f] += w * delta[k * cols + f];
+    }
+    return;
+  }
+  for (let k = 0, o = 0; k < rows.length; k++) {
+    let b = rows[k] * cols;
+    for (const end = o + cols; o < end; o += 4, b += 4) {
+      sum[b] += w * delta[o];
+      sum[b + 1] += w * delta[o + 1];
+      sum[b + 2] += w * delta[o + 2];
+      sum[b + 3] += w * delta[o + 3];
+    }
   }
 }
 

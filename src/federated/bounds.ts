@@ -28,9 +28,31 @@ export const LOSS_BOUND = 1e6;
 export function updateNorm(update: GlobalUpdate): number {
   let sq = 0;
   for (const tables of [update.itemTables, update.denseTables]) {
-    for (const t of Object.values(tables)) for (let k = 0; k < t.length; k++) sq += t[k] * t[k];
+    for (const t of Object.values(tables)) sq += sumOfSquares(t);
   }
   return Math.sqrt(sq);
+}
+
+/** Σ t[k]² in float64, four running sums (independent chains run in parallel on the CPU). */
+function sumOfSquares(t: Float32Array): number {
+  let a = 0;
+  let b = 0;
+  let c = 0;
+  let d = 0;
+  const n = t.length - (t.length % 4);
+  let k = 0;
+  for (; k < n; k += 4) {
+    const x = t[k];
+    const y = t[k + 1];
+    const z = t[k + 2];
+    const w = t[k + 3];
+    a += x * x;
+    b += y * y;
+    c += z * z;
+    d += w * w;
+  }
+  for (; k < t.length; k++) a += t[k] * t[k];
+  return a + b + (c + d);
 }
 
 /** The update scaled down to L2 norm `bound` (unchanged when within it). */

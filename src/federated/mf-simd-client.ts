@@ -8,7 +8,6 @@
  * factor table per round; biases and the loss stay in JavaScript. Float32 vector arithmetic makes
  * the result agree with the generic path to rounding, not bit for bit.
  */
-import { bceWithLogits } from '../math/kernels.js';
 import { f32Bits } from '../math/wasm/encoder.js';
 import { MF_KERNEL_NAMES, MF_MAX_PAGES, mfKernelModuleBytes, type MfKernelName } from '../math/wasm/mf-kernels.js';
 import { growTo } from '../math/wasm/memory.js';
@@ -46,7 +45,32 @@ export function mfSimdApplies(plan: Pick<RoundPlan, 'model' | 'loss' | 'optimize
   return model.kind === 'mf' && model.dim % 4 === 0 && loss === 'bce' && optimizer.kind === 'sgd' && !(optimizer.momentum ?? 0) && simdSupported();
 }
 
+/** Floats per output slab (4 MiB). */
+const SLAB = 1 << 20;
+
+/**
+ * Output copies carved out of shared slabs: one allocation per many client rounds instead of two
+ * per round (a round's delta is ~57 KB on ML-100K). Each copy is a view of its own disjoint range;
+ * a slab is freed once no update holds a view of it.
+ */
+class OutputSlab {
+  private slab = new Float32Array(0);
+  private used = 0;
+
+  copy(src: Float32Array): Float32Array {
+    if (this.used + src.length > this.slab.length) {
+      this.slab = new Float32Array(Math.max(SLAB, src.length));
+      this.used = 0;
+    }
+    const out = this.slab.subarray(this.used, this.used + src.length);
+    out.set(src);
+    this.used += src.length;
+    return out;
+  }
+}
+
 class MfSimdClient {
+  private readonly out = new OutputSlab();
   private readonly memory = new WebAssembly.Memory({ initial: 1, maximum: MF_MAX_PAGES });
   private readonly kernels: Record<MfKernelName, Kernel>;
   /** The global factor table copied to the start of memory, and the round it was copied for. */
@@ -76,16 +100,20 @@ class MfSimdClient {
     const itemsAt = usersAt + 4 * longest;
     const scoresAt = itemsAt + 4 * longest;
     const dScoreAt = scoresAt + 4 * longest;
-    const itemListAt = dScoreAt + 4 * longest;
+    const itemListAt = dScoreAt + 4 * (longest + 4); // mfBce writes whole vectors: room for three more
     const userListAt = itemListAt + 4 * nRows;
-    const buffer = growTo(this.memory, userListAt + 4 * nUsers, MF_MAX_PAGES, 'MF SIMD client');
+    const labelsAt = userListAt + 4 * nUsers;
+    const userBiasAt = labelsAt + 4 * longest;
+    const itemBiasAt = userBiasAt + 4 * nUsers;
+    const lossAt = itemBiasAt + 4 * nRows;
+    const buffer = growTo(this.memory, lossAt + 4, MF_MAX_PAGES, 'MF SIMD client');
     const f32 = (offset: number, length: number) => new Float32Array(buffer, offset, length);
     const i32 = (offset: number, length: number) => new Int32Array(buffer, offset, length);
     if (this.loaded?.table !== table || this.loaded.round !== plan.round) {
       f32(G, table.length).set(table);
       this.loaded = { table, round: plan.round };
     }
-    const { mfScores, mfBackward, sgdRows, gatherRows, subtractRows } = this.kernels;
+    const { mfScores, mfBackward, sgdRows, gatherRows, subtractRows, mfBce } = this.kernels;
     const userEmb = f32(P, nUsers * dim);
     userEmb.set(local.userEmb);
     i32(rowsAt, nRows).set(rows);
@@ -95,9 +123,11 @@ class MfSimdClient {
     const dScore = f32(dScoreAt, longest);
     const itemList = i32(itemListAt, nRows);
     const userList = i32(userListAt, nUsers);
-    const userBias = local.userBias;
+    const userBias = f32(userBiasAt, nUsers);
+    userBias.set(local.userBias);
     const receivedItemBias = global.itemBias;
-    const itemBias = new Float32Array(nRows);
+    const itemBias = f32(itemBiasAt, nRows);
+    const lossOut = f32(lossAt, 1);
     for (let k = 0; k < nRows; k++) itemBias[k] = receivedItemBias[rows[k]];
     const globalBias = Float32Array.of(global.globalBias[0]);
     const gUserBias = new Float32Array(nUsers);
@@ -113,6 +143,7 @@ class MfSimdClient {
       const { users, items, labels } = ex;
       i32(usersAt, ex.length).set(users);
       i32(itemsAt, ex.length).set(items);
+      f32(labelsAt, ex.length).set(labels);
       let total = 0;
       for (let start = 0; start < ex.length; start += plan.batch) {
         const end = Math.min(ex.length, start + plan.batch);
@@ -121,13 +152,12 @@ class MfSimdClient {
         let nItems = 0;
         let nTouchedUsers = 0;
         let gGlobal = 0;
+        mfBce(start, end, usersAt, itemsAt, labelsAt, scoresAt, userBiasAt, itemBiasAt, f32Bits(globalBias[0]), f32Bits(scale), dScoreAt, lossAt);
+        total += lossOut[0];
         for (let k = start; k < end; k++) {
           const u = users[k];
           const i = items[k];
-          const r = bceWithLogits(scores[k] + userBias[u] + itemBias[i] + globalBias[0], labels[k]);
-          total += r.loss;
-          const d = scale * r.grad;
-          dScore[k] = d;
+          const d = dScore[k];
           gUserBias[u] += d;
           gItemBias[i] += d;
           gGlobal += d;
@@ -160,10 +190,11 @@ class MfSimdClient {
       meanLoss = ex.length > 0 ? total / ex.length : 0;
     }
     local.userEmb.set(userEmb);
+    local.userBias.set(userBias);
     subtractRows(0, nRows, rowsAt, G, Q, rowBytes);
     for (let k = 0; k < nRows; k++) itemBias[k] -= receivedItemBias[rows[k]];
     globalBias[0] -= global.globalBias[0];
-    return { itemEmb: f32(Q, nRows * dim).slice(), itemBias, globalBias, loss: meanLoss };
+    return { itemEmb: this.out.copy(f32(Q, nRows * dim)), itemBias: this.out.copy(itemBias), globalBias, loss: meanLoss };
   }
 }
 

@@ -82,4 +82,11 @@ export interface RecModel extends Scorer {
    * scale · dLoss/dScore · ∂s/∂θ into grads, and returns the example's loss. One forward pass.
    */
   pointwise(u: number, i: number, label: number, loss: PointwiseLoss, scale: number, grads: Grads): number;
+  /**
+   * Optional: `pointwise` over examples [start, end) of (users, items, labels) at once (a model's
+   * batched path, e.g. dense layers as matrix products); returns the summed loss. Same gradients
+   * as the per-example loop up to float32 summation order.
+   */
+  pointwiseBatch?(users: Int32Array, items: Int32Array, labels: Float32Array, start: number, end: number,
+    loss: PointwiseLoss, scale: number, grads: Grads): number;
 }

@@ -153,6 +153,9 @@ export class Coordinator {
   async load(): Promise<void> {
     const t = this.config.training;
     const identity = JSON.stringify({ model: modelConfigOf(t), nItems: this.catalogue.nItems, algorithm: t.algorithm, seed: t.seed });
+    if (this.secure && this.store.shared && !(await this.store.claimExclusive?.('secure-aggregation'))) {
+      throw new ConfigError('coordinator.secureAggregation: another coordinator already runs secure rounds on this database; secure aggregation keeps its protocol state in one process, so run a single coordinator (replicas serve plain rounds only)');
+    }
     const stored = await this.store.setMetaOnce('identity', identity);
     if (stored !== identity) {
       throw new ConfigError(`the database was created for ${stored}, but the configuration asks for ${identity}: use a fresh --db or the original config`);

@@ -2,7 +2,8 @@
  * The hostile-client hardening on PostgreSQL with two coordinator replicas on one database (real
  * HTTP, a real throwaway PostgreSQL): a token revoked by `fedrec token revoke --store postgres://…`
  * is refused at its very next request by every replica (no replica keeps a token cache); an expired
- * token too; a database whose fedrec tables lack columns stops `fedrec serve` with one line, exit 2.
+ * token too; a database whose fedrec tables lack columns stops `fedrec serve` with one line, exit 2;
+ * a second coordinator running secure aggregation on the same database is refused.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -68,4 +69,17 @@ test('postgres: a database whose fedrec tables lack columns stops fedrec serve w
   assert.equal(err.split('\n').length, 1, err);
   assert.match(err, /not a fedrec database or its schema is damaged \(missing clients\.token_hash/);
   assert.doesNotMatch(err, /\n\s+at /);
+});
+
+test('postgres: a second coordinator with secure aggregation on the same database is refused with one clear error', { timeout: 120_000 }, async () => {
+  const url = await server.database();
+  const config = parseServerConfig({ training: TRAINING, coordinator: { minClients: 3, roundDeadlineSeconds: 600, secureAggregation: { threshold: 0.6, phaseSeconds: 60 } } });
+  const first = await startCoordinator({ config, dbPath: url, port: 0, buildBundle: false });
+  replicas.push(first);
+  await assert.rejects(startCoordinator({ config, dbPath: url, port: 0, buildBundle: false }), /another coordinator already runs secure rounds on this database/);
+  await first.close();
+  replicas.splice(replicas.indexOf(first), 1);
+  // the claim ends with the process's session: a successor may take over
+  const successor = await startCoordinator({ config, dbPath: url, port: 0, buildBundle: false });
+  replicas.push(successor);
 });

@@ -21,6 +21,7 @@ const LOCK = 0x66656472;
 const LOCK_SCHEMA = -1;
 const LOCK_CLIENTS = -2;
 const LOCK_INIT = -3;
+const LOCK_SECURE = -4;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -121,6 +122,8 @@ export class PostgresStore implements Store {
   readonly shared = true;
   private readonly keepCheckpoints: number;
   private closePause = closePauseFromEnv();
+  /** The connection holding this process's session-level advisory lock (`claimExclusive`). */
+  private exclusive: pg.PoolClient | null = null;
 
   private constructor(private readonly pool: pg.Pool, options: PostgresStoreOptions) {
     this.keepCheckpoints = options.keepCheckpoints ?? 5;
@@ -307,7 +310,23 @@ export class PostgresStore implements Store {
     return rows.map((r) => ({ round: r.round, clients: r.clients, loss: r.loss, closedAt: r.closed_at }));
   }
 
+  async claimExclusive(_role: 'secure-aggregation'): Promise<boolean> {
+    if (this.exclusive) return true;
+    const c = await this.pool.connect();
+    // the lock lives as long as this session; a connection killed while held must not crash the process
+    c.on('error', () => undefined);
+    const { rows } = await c.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS ok', [LOCK, LOCK_SECURE]);
+    if (!rows[0].ok) {
+      c.release();
+      return false;
+    }
+    this.exclusive = c;
+    return true;
+  }
+
   async close(): Promise<void> {
+    this.exclusive?.release(true);
+    this.exclusive = null;
     await this.pool.end();
   }
 

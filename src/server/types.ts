@@ -139,5 +139,12 @@ export interface Store {
   /** The messages of (round, phase) ordered by client id. */
   protocolMessages?(round: number, phase: string): Promise<ProtocolMessage[]>;
 
+  /**
+   * Claim a role only one process may hold on a shared store at a time, until `close` (secure
+   * aggregation keeps its protocol state in one coordinator's memory). False when another process
+   * holds it. Optional: a store only one process opens needs none.
+   */
+  claimExclusive?(role: 'secure-aggregation'): Promise<boolean>;
+
   close(): Promise<void>;
 }

@@ -17,7 +17,7 @@ export type BatchHook = (grads: Grads) => number;
 
 /** One pass over `examples`; returns the mean loss per example (batch-level terms included). */
 export function fitEpoch(
-  model: Pick<RecModel, 'score' | 'backward' | 'pointwise'>,
+  model: Pick<RecModel, 'score' | 'backward' | 'pointwise' | 'pointwiseBatch'>,
   examples: ExampleSet,
   loss: LossKind,
   batch: number,
@@ -32,7 +32,8 @@ export function fitEpoch(
   for (let start = 0; start < examples.length; start += batch) {
     const end = Math.min(examples.length, start + batch);
     const scale = 1 / (end - start);
-    for (let k = start; k < end; k++) {
+    if (loss !== 'bpr' && model.pointwiseBatch) total += model.pointwiseBatch(users, items, labels, start, end, loss, scale, grads);
+    else for (let k = start; k < end; k++) {
       const u = users[k];
       const i = items[k];
       if (loss === 'bpr') {

@@ -80,6 +80,22 @@ export const v128And: Code = simd(0x4e);
 export const f32x4Splat: Code = simd(0x13);
 export const f32x4ExtractLane = (lane: number): Code => simd(0x1f, lane);
 export const f32x4Ge: Code = simd(0x46);
+export const f32x4Gt: Code = simd(0x44);
+export const f32x4Abs: Code = simd(0xe0);
+/** Loads 8 bytes into the low half, zero above. */
+export const v128Load64Zero = (offset = 0): Code => simd(0x5d, ...mem(3, offset));
+export const f64x2PromoteLowF32x4: Code = simd(0x5f);
+export const f64x2Add: Code = simd(0xf0);
+export const f64x2Mul: Code = simd(0xf2);
+export const f64x2Splat: Code = simd(0x14);
+export const f64Load = (offset = 0): Code => [0x2b, mem(3, offset)];
+export const f32x4Div: Code = simd(0xe7);
+export const f32x4ReplaceLane = (lane: number): Code => simd(0x20, lane);
+export const v128Bitselect: Code = simd(0x52);
+export const i32x4Splat: Code = simd(0x11);
+export const i32x4LtU: Code = simd(0x3a);
+/** A v128 constant from four i32 lanes. */
+export const i32x4Lanes = (lanes: readonly number[]): Code => simd(0x0c, ...new Uint8Array(Int32Array.from(lanes).buffer));
 export const f32x4Nearest: Code = simd(0x6a);
 export const f32x4Add: Code = simd(0xe4);
 export const f32x4Sub: Code = simd(0xe5);
@@ -90,7 +106,12 @@ export const i32x4Add: Code = simd(0xae);
 export const i32x4TruncSatF32x4S: Code = simd(0xf8);
 
 /** The bit pattern of `v` as a float32, as an int32 (to pass an f32 through an i32 parameter). */
-export const f32Bits = (v: number): number => new Int32Array(Float32Array.of(v).buffer)[0];
+const bitsF32 = new Float32Array(1);
+const bitsI32 = new Int32Array(bitsF32.buffer);
+export const f32Bits = (v: number): number => {
+  bitsF32[0] = v;
+  return bitsI32[0];
+};
 export const f32Const = (v: number): Code => [0x43, ...new Uint8Array(Float32Array.of(v).buffer)];
 export const i32LtU: Code = 0x49;
 /** Pops c, b, a; pushes a when c ≠ 0, else b. */

@@ -35,7 +35,7 @@ export const SPMM_COLS = 32;
  * (so X may be a transposed view) and Y, C are row-major with row strides ldy, ldc. Tiles of
  * 4 rows × 8 columns: eight f32x4 accumulators, one splatted X value and two Y vectors per step of p.
  */
-function gemm(): FunctionDef {
+export function gemm(): FunctionDef {
   const [lo, hi, x, xRow, xCol, y, ldy, c, ldc, n, k, accumulate] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
   const [i, jb, p, yp, cp, cq] = [12, 13, 14, 15, 16, 17];
   const rows = [0, 1, 2, 3];
@@ -109,7 +109,7 @@ function spmm(): FunctionDef {
  * reduction x = n·ln 2 + r with ln 2 split in two, degree-6 polynomial for e^r, 2^n built in the
  * exponent bits), ≤ 2 ulp; below ln(FLT_MIN) the result is 0. Uses locals keep, n, r.
  */
-function exp4(x: number, keep: number, n: number, r: number): Code {
+export function exp4(x: number, keep: number, n: number, r: number): Code {
   const LOW = -87.33654; // ln(FLT_MIN)
   const horner = [1.987569150e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1];
   return [

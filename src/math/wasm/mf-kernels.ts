@@ -7,13 +7,15 @@
  * kernel takes an example or row range [lo, hi) first; addresses and row widths are in bytes, and
  * rows are a multiple of 16 bytes (factor dimensions a multiple of 4).
  */
+import { exp4 } from './kernels.js';
 import {
-  assemble, f32Add, f32ReinterpretI32, f32Store, f32x4Add, f32x4ExtractLane, f32x4Mul, f32x4Splat, f32x4Sub, forLoop, get, I32,
+  assemble, f32Add, f32Load, f32x4Abs, f32x4Const, f32x4Div, f32x4Ge, f32x4Max, f32x4ReplaceLane, i32LtU, i32x4Add,
+  i32x4Lanes, i32x4LtU, i32x4Splat, select, v128And, v128Bitselect, f32ReinterpretI32, f32Store, f32x4Add, f32x4ExtractLane, f32x4Mul, f32x4Splat, f32x4Sub, forLoop, get, I32,
   i32, i32Add, i32Load, i32Mul, i32Shl, set, V128, v128Load, v128Load32Splat, v128Store, v128Zero, type Code, type FunctionDef,
 } from './encoder.js';
 
 /** The kernels, in module order. */
-export const MF_KERNEL_NAMES = ['mfScores', 'mfBackward', 'sgdRows', 'gatherRows', 'subtractRows'] as const;
+export const MF_KERNEL_NAMES = ['mfScores', 'mfBackward', 'sgdRows', 'gatherRows', 'subtractRows', 'mfBce'] as const;
 export type MfKernelName = (typeof MF_KERNEL_NAMES)[number];
 
 /** Largest memory the MF kernels may use: 4 GiB, all a 32-bit WebAssembly memory can address (pages are committed only as it grows). */
@@ -137,8 +139,81 @@ const gatherRows = (): FunctionDef => rowKernel('gatherRows', (_to, from) => [fr
  */
 const subtractRows = (): FunctionDef => rowKernel('subtractRows', (to, from) => [to, v128Load(0), from, v128Load(0), f32x4Sub]);
 
+/**
+ * ln(y) of the four lanes of local `y` (1 ≤ y ≤ 2, consumed), pushed on the stack: Cephes' logf
+ * (y = 2ⁿ·(1 + x) with n ∈ {0, 1} chosen so that 1 + x < √2, degree-8 polynomial), ≤ 2 ulp.
+ * Uses locals c, x, z.
+ */
+function ln12(y: number, c: number, x: number, z: number): Code {
+  const coef = [7.0376836292e-2, -1.1514610310e-1, 1.1676998740e-1, -1.2420140846e-1, 1.4249322787e-1, -1.6668057665e-1,
+    2.0000714765e-1, -2.4999993993e-1, 3.3333331174e-1];
+  return [
+    get(y), f32x4Const(Math.SQRT2), f32x4Ge, set(c),
+    get(y), f32x4Const(0.5), f32x4Mul, get(y), get(c), v128Bitselect, f32x4Const(1), f32x4Sub, set(x),
+    get(x), get(x), f32x4Mul, set(z),
+    f32x4Const(coef[0]), coef.slice(1).map((k) => [get(x), f32x4Mul, f32x4Const(k), f32x4Add]),
+    get(x), f32x4Mul, get(z), f32x4Mul,
+    get(c), f32x4Const(-2.12194440e-4), v128And, f32x4Add,
+    get(z), f32x4Const(-0.5), f32x4Mul, f32x4Add,
+    get(x), f32x4Add,
+    get(c), f32x4Const(0.693359375), v128And, f32x4Add,
+  ];
+}
+
+/**
+ * mfBce(lo, hi, users, items, labels, scores, userBias, itemBias, gbBits, scaleBits, dScore, lossOut):
+ * for examples k in [lo, hi), four at a time, BCE-with-logits on the logit
+ * s = scores[k] + userBias[users[k]] + itemBias[items[k]] + gb: dScore[k] = scale·(σ(s) − labels[k]),
+ * and lossOut (one f32) = Σ softplus(s) − labels[k]·s, with σ and softplus from one exp (as
+ * `bceWithLogits` in math/kernels.ts) in float32 polynomials. dScore is written in whole vectors:
+ * up to three entries after hi are overwritten (the caller leaves room).
+ */
+function mfBce(): FunctionDef {
+  const [lo, hi, users, items, labels, scores, userBias, itemBias, gbBits, scaleBits, dScore, lossOut] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
+  const [k, kk] = [12, 13];
+  const [s, lab, e, a, keep, n, r, lossAcc, gb, scale, mask] = [14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24];
+  const word = (base: number, index: Code): Code => [get(base), index, i32(2), i32Shl, i32Add];
+  const lane = (l: number): Code => [
+    get(k), i32(l), i32Add, set(kk),
+    get(kk), get(hi), i32(1), [0x6b], get(kk), get(hi), i32LtU, select, set(kk), // kk = kk < hi ? kk : hi − 1
+    get(s),
+    word(scores, get(kk)), f32Load(0),
+    word(userBias, [word(users, get(kk)), i32Load(0)]), f32Load(0), f32Add,
+    word(itemBias, [word(items, get(kk)), i32Load(0)]), f32Load(0), f32Add,
+    f32x4ReplaceLane(l), set(s),
+    get(lab), word(labels, get(kk)), f32Load(0), f32x4ReplaceLane(l), set(lab),
+  ];
+  return {
+    name: 'mfBce',
+    params: 12,
+    locals: [I32, I32, ...new Array(11).fill(V128)],
+    body: [
+      get(gbBits), f32ReinterpretI32, f32x4Splat, set(gb),
+      get(scaleBits), f32ReinterpretI32, f32x4Splat, set(scale),
+      v128Zero, set(lossAcc),
+      forLoop(k, get(lo), get(hi), i32(4), [
+        [0, 1, 2, 3].map(lane),
+        get(s), get(gb), f32x4Add, set(s),
+        // e = exp(−|s|)
+        v128Zero, get(s), f32x4Abs, f32x4Sub, set(e),
+        exp4(e, keep, n, r), set(e),
+        // σ(s) = (s ≥ 0 ? 1 : e) / (1 + e); dScore = scale·(σ − label)
+        word(dScore, get(k)),
+        f32x4Const(1), get(e), get(s), v128Zero, f32x4Ge, v128Bitselect, f32x4Const(1), get(e), f32x4Add, f32x4Div,
+        get(lab), f32x4Sub, get(scale), f32x4Mul, v128Store(0),
+        // loss = max(s, 0) + ln(1 + e) − label·s, on the lanes below hi
+        f32x4Const(1), get(e), f32x4Add, set(a),
+        get(s), v128Zero, f32x4Max, ln12(a, keep, n, r), f32x4Add, get(lab), get(s), f32x4Mul, f32x4Sub,
+        get(k), i32x4Splat, i32x4Lanes([0, 1, 2, 3]), i32x4Add, get(hi), i32x4Splat, i32x4LtU, set(mask), get(mask), v128And,
+        get(lossAcc), f32x4Add, set(lossAcc),
+      ]),
+      get(lossOut), [0, 1, 2, 3].map((l) => [get(lossAcc), f32x4ExtractLane(l), l > 0 ? f32Add : []]), f32Store(0),
+    ],
+  };
+}
+
 /** The module's binary (memory imported as `env.memory`, not shared). */
 export function mfKernelModuleBytes(): Uint8Array<ArrayBuffer> {
-  return assemble([mfScores(), mfBackward(), sgdRows(), gatherRows(), subtractRows()], { shared: false, maxPages: MF_MAX_PAGES });
+  return assemble([mfScores(), mfBackward(), sgdRows(), gatherRows(), subtractRows(), mfBce()], { shared: false, maxPages: MF_MAX_PAGES });
 }
 

@@ -7,6 +7,7 @@
 import { Rng } from '../../math/rng.js';
 import { denseBackward, denseForward, pointwiseGrad, pointwiseLoss } from '../../math/kernels.js';
 import { checkParams, initParams, paramInfo } from '../params.js';
+import { BatchedNeumf, batchedNeumfApplies } from './batched.js';
 import type { Grads, ModelConfig, ParamInfo, Params, PointwiseLoss, RecModel } from '../types.js';
 
 export const NEUMF_DEFAULT_LAYERS = [32, 16, 8] as const;
@@ -41,6 +42,11 @@ export class NeuMF implements RecModel {
   private readonly acts: Float32Array[];
   private readonly gradActs: Float32Array[];
   private readonly gmf: Float32Array; // [dg]
+  /** The batched path (MLP tower as SIMD matrix products), absent when it cannot run here. */
+  private batched: BatchedNeumf | null = null;
+  private users = new Int32Array(0);
+  readonly pointwiseBatch?: (users: Int32Array, items: Int32Array, labels: Float32Array, start: number, end: number,
+    loss: PointwiseLoss, scale: number, grads: Grads) => number;
 
   constructor(
     readonly config: ModelConfig,
@@ -60,6 +66,13 @@ export class NeuMF implements RecModel {
     this.acts = this.widths.map((w) => new Float32Array(w));
     this.gradActs = this.widths.map((w) => new Float32Array(w));
     this.gmf = new Float32Array(this.dg);
+    const shape = { dg: this.dg, dm: this.dm, widths: this.widths };
+    if (batchedNeumfApplies(shape)) {
+      this.pointwiseBatch = (users, items, labels, start, end, loss, scale, grads) => {
+        this.batched ??= new BatchedNeumf(shape);
+        return this.batched.pointwise(this.params, users, items, labels, start, end, loss, scale, grads);
+      };
+    }
   }
 
   /** Forward pass leaving activations in scratch buffers; returns the logit. */
@@ -94,6 +107,13 @@ export class NeuMF implements RecModel {
   }
 
   scoreItems(user: number, items: Int32Array, out: Float32Array): void {
+    if (this.pointwiseBatch && items.length > 0) {
+      if (this.users.length < items.length) this.users = new Int32Array(items.length);
+      this.users.fill(user, 0, items.length);
+      this.batched ??= new BatchedNeumf({ dg: this.dg, dm: this.dm, widths: this.widths });
+      this.batched.scores(this.params, this.users, items, 0, items.length, out, 0);
+      return;
+    }
     for (let k = 0; k < items.length; k++) out[k] = this.forward(user, items[k]);
   }
 

@@ -1,0 +1,43 @@
+/** The server's float64 row sums in WebAssembly SIMD against the plain loop: bit-identical. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Rng } from '../rng.js';
+import { RowSums } from './sum-kernels.js';
+import { UpdateAccumulator } from '../../federated/aggregate.js';
+import { mfParamInfo } from '../../models/mf/mf.js';
+
+test('RowSums adds weighted float32 rows into float64 sums exactly as the JavaScript loop', () => {
+  const rng = new Rng(4);
+  const [nRows, cols] = [50, 6];
+  const sums = new RowSums([{ name: 't', rows: nRows, cols }]);
+  const expected = new Float64Array(nRows * cols);
+  for (let c = 0; c < 20; c++) {
+    const rows = Int32Array.from(new Set(Array.from({ length: 30 }, () => rng.int(nRows)))).sort();
+    const delta = Float32Array.from({ length: rows.length * cols }, () => rng.normal() * 1e-3);
+    const w = 1 + rng.int(300);
+    assert.equal(sums.addRows('t', rows, delta, w), true);
+    rows.forEach((r, k) => {
+      for (let f = 0; f < cols; f++) expected[r * cols + f] += w * delta[k * cols + f];
+    });
+  }
+  assert.deepEqual(sums.sums('t'), expected);
+  assert.equal(sums.addRows('t', Int32Array.of(3, nRows), new Float32Array(2 * cols), 1), false, 'a row out of range is left to the caller');
+  assert.equal(sums.addRows('t', Int32Array.of(3), new Float32Array(cols - 2), 1), false, 'deltas that do not match the rows');
+  assert.deepEqual(sums.sums('t'), expected, 'a refused update adds nothing');
+});
+
+test('UpdateAccumulator partial sums are the same with the SIMD item sums', () => {
+  const info = mfParamInfo(4, 30, 8);
+  const acc = new UpdateAccumulator(info, 30);
+  const rng = new Rng(9);
+  const expected = new Float64Array(30 * 8);
+  for (let c = 0; c < 5; c++) {
+    const rows = Int32Array.of(c, 7 + c, 20 + c);
+    const itemEmb = Float32Array.from({ length: 24 }, () => rng.normal());
+    acc.add({ round: 1, weight: 3, rows, itemTables: { itemEmb, itemBias: new Float32Array(3) }, denseTables: { globalBias: new Float32Array(1) }, loss: 0 });
+    rows.forEach((r, k) => {
+      for (let f = 0; f < 8; f++) expected[r * 8 + f] += 3 * itemEmb[k * 8 + f];
+    });
+  }
+  assert.deepEqual(acc.partial().sums.itemEmb, expected);
+});

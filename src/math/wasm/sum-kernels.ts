@@ -1,0 +1,114 @@
+/**
+ * WebAssembly SIMD kernel for the server's running sums of client updates (FedAvg, McMahan et al.
+ * 2017): float64 sums of weighted float32 row deltas, scattered to the rows each client touched.
+ * Each sum is updated as `sum + w·float64(delta)`, the very operations of the JavaScript loop, so
+ * the sums are bit-identical to it. A module of its own on a private memory (the accumulator's).
+ */
+import {
+  assemble, f64Load, f64x2Add, f64x2Mul, f64x2PromoteLowF32x4, f64x2Splat, forLoop, get, I32, i32, i32Add, i32Load, i32Mul, i32Shl, set,
+  V128, v128Load, v128Load64Zero, v128Store, type FunctionDef,
+} from './encoder.js';
+
+export const SUM_KERNEL_NAMES = ['addRowsF64'] as const;
+
+/**
+ * addRowsF64(lo, hi, rows, delta, sums, cols, weightAt): for k in [lo, hi),
+ * sums[rows[k]·cols + f] += w · delta[k·cols + f] for f < cols (an even count); delta f32 rows,
+ * sums f64 rows, w the f64 at weightAt.
+ */
+function addRowsF64(): FunctionDef {
+  const [lo, hi, rows, delta, sums, cols, weightAt] = [0, 1, 2, 3, 4, 5, 6];
+  const [k, src, dst, end] = [7, 8, 9, 10];
+  const w = 11;
+  return {
+    name: 'addRowsF64',
+    params: 7,
+    locals: [I32, I32, I32, I32, V128],
+    body: [
+      get(weightAt), f64Load(0), f64x2Splat, set(w),
+      get(delta), get(lo), get(cols), i32Mul, i32(2), i32Shl, i32Add, set(src),
+      forLoop(k, get(lo), get(hi), i32(1), [
+        get(sums), get(rows), get(k), i32(2), i32Shl, i32Add, i32Load(0), get(cols), i32Mul, i32(3), i32Shl, i32Add, set(dst),
+        get(dst), get(cols), i32(3), i32Shl, i32Add, set(end),
+        forLoop(dst, get(dst), get(end), i32(16), [
+          get(dst), get(dst), v128Load(0), get(w), get(src), v128Load64Zero(0), f64x2PromoteLowF32x4, f64x2Mul, f64x2Add, v128Store(0),
+          get(src), i32(8), i32Add, set(src),
+        ]),
+      ]),
+    ],
+  };
+}
+
+/** The module's binary (memory imported as `env.memory`, not shared). */
+export function sumKernelModuleBytes(maxPages: number): Uint8Array<ArrayBuffer> {
+  return assemble([addRowsF64()], { shared: false, maxPages });
+}
+
+type Kernel = (...args: number[]) => void;
+const PAGE = 65536;
+let compiledFor: { pages: number; module: WebAssembly.Module } | null = null;
+let supported: boolean | null = null;
+
+/** Whether this runtime has WebAssembly with fixed-width SIMD. */
+export function sumSimdSupported(): boolean {
+  supported ??= typeof WebAssembly === 'object' && WebAssembly.validate(sumKernelModuleBytes(1));
+  return supported;
+}
+
+/**
+ * Float64 row sums of named [rows, cols] tables (cols even) in a private WebAssembly memory, with
+ * room to copy one update's rows and deltas in. `sums(name)` is a view that stays valid (the
+ * memory never grows after construction).
+ */
+export class RowSums {
+  private readonly add: Kernel;
+  private readonly memory: WebAssembly.Memory;
+  private readonly at: Record<string, { sums: number; cols: number; rows: number }> = {};
+  private readonly rowsAt: number;
+  private readonly deltaAt: number;
+  private readonly weightAt: number;
+
+  constructor(tables: readonly { readonly name: string; readonly rows: number; readonly cols: number }[]) {
+    let top = 0;
+    let widest = 0;
+    let tallest = 0;
+    for (const t of tables) {
+      this.at[t.name] = { sums: top, cols: t.cols, rows: t.rows };
+      top += 8 * t.rows * t.cols;
+      widest = Math.max(widest, t.cols);
+      tallest = Math.max(tallest, t.rows);
+    }
+    this.weightAt = top;
+    this.rowsAt = top + 16;
+    this.deltaAt = this.rowsAt + 4 * tallest + 16;
+    const pages = Math.max(1, Math.ceil((this.deltaAt + 4 * tallest * widest) / PAGE));
+    if (compiledFor?.pages !== pages) compiledFor = { pages, module: new WebAssembly.Module(sumKernelModuleBytes(pages)) };
+    this.memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
+    this.add = new WebAssembly.Instance(compiledFor.module, { env: { memory: this.memory } }).exports.addRowsF64 as Kernel;
+  }
+
+  has(name: string): boolean {
+    return name in this.at;
+  }
+
+  sums(name: string): Float64Array {
+    const t = this.at[name];
+    return new Float64Array(this.memory.buffer, t.sums, t.rows * t.cols);
+  }
+
+  /**
+   * sums[rows[k]] += w · delta[k] for every k; false (nothing added) when the rows are not distinct
+   * ids in range or the deltas do not match them, for the caller's general path.
+   */
+  addRows(name: string, rows: Int32Array, delta: Float32Array, w: number): boolean {
+    const t = this.at[name];
+    if (rows.length > t.rows || delta.length !== rows.length * t.cols) return false;
+    for (let k = 0; k < rows.length; k++) if (!(rows[k] >= 0 && rows[k] < t.rows)) return false;
+    const buffer = this.memory.buffer;
+    new Int32Array(buffer, this.rowsAt, rows.length).set(rows);
+    new Float32Array(buffer, this.deltaAt, delta.length).set(delta);
+    new Float64Array(buffer, this.weightAt, 1)[0] = w;
+    this.add(0, rows.length, this.rowsAt, this.deltaAt, t.sums, t.cols, this.weightAt);
+    return true;
+  }
+}
