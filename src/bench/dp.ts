@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- dp`: the privacy–utility table of user-level DP-FedAvg (privacy/dp-fedavg.ts)
+ * `npm run bench -- privacy --dp` (alias `npm run bench -- dp`): the privacy–utility table of user-level DP-FedAvg (privacy/dp-fedavg.ts)
  * and a loss-threshold membership-inference attack (privacy/membership.ts), on MovieLens-100K and
  * on a synthetic population of 100 000 users (data/synthetic.ts).
  * Protocol, the same for every row: a seeded share of users is held out of training entirely (the
@@ -130,19 +130,30 @@ async function table(pop: Population): Promise<void> {
   process.stdout.write([...rows, popularity].join('\n') + '\n');
 }
 
+/** `FEDREC_DP_GRID=1:5,0.3:5` replaces the (q, rounds) grid: a quick check of the bench, not the table. */
+function gridOf(fallback: Population['grid']): Population['grid'] {
+  const given = process.env.FEDREC_DP_GRID;
+  if (!given) return fallback;
+  return given.split(',').map((g) => {
+    const [q, rounds] = g.split(':').map(Number);
+    if (!(q > 0 && q <= 1) || !(Number.isInteger(rounds) && rounds > 0)) throw new Error(`FEDREC_DP_GRID: '${g}' is not q:rounds with 0 < q ≤ 1 and whole rounds ≥ 1`);
+    return { q, rounds };
+  });
+}
+
 export async function dpBenchmark(): Promise<void> {
   const which = process.env.FEDREC_DP_BENCH ?? 'ml-100k,synthetic';
   if (which.includes('ml-100k')) {
     const path = ml100kPath();
     const full = path ? await loadDataset({ path }) : generateSynthetic({ seed: 42 });
-    await table(holdOut(path ? 'MovieLens-100K' : 'synthetic (ML-100K shape)', full, 0.2, [
+    await table(holdOut(path ? 'MovieLens-100K' : 'synthetic (ML-100K shape)', full, 0.2, gridOf([
       { q: 0.3, rounds: 30 }, { q: 1, rounds: 30 }, { q: 1, rounds: 60 },
-    ]));
+    ])));
   }
   if (which.includes('synthetic')) {
     const full = generateSynthetic({ users: 111_112, items: 2000, interactions: 111_112 * 20, seed: 42 });
-    await table(holdOut('synthetic 100k users', full, 0.1, [
+    await table(holdOut('synthetic 100k users', full, 0.1, gridOf([
       { q: 0.01, rounds: 30 }, { q: 0.03, rounds: 30 }, { q: 0.03, rounds: 60 },
-    ]));
+    ])));
   }
 }

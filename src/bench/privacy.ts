@@ -30,6 +30,8 @@ import type { SecAggPhase } from '../secagg/types.js';
 import { validateUpdate } from '../server/validate.js';
 import { decodeUpdate, encodeModel, encodeUpdate as wireUpdate } from '../wire/messages.js';
 import { ml100kPath } from './util.js';
+import { dpBenchmark } from './dp.js';
+import { secureDpBenchmark } from './secure-dp.js';
 
 /** AUC of `scores` for the `positives` against every other item (ties count one half). */
 export function auc(scores: Float64Array, positives: ReadonlySet<number>): number {
@@ -65,7 +67,7 @@ function plainScores(update: GlobalUpdate, nItems: number): Float64Array {
   return s;
 }
 
-function maskedScores(y: Uint32Array, e: Encoding): Float64Array {
+export function maskedScores(y: Uint32Array, e: Encoding): Float64Array {
   const s = new Float64Array(e.nItems);
   let biasAt = -1;
   let base = 0;
@@ -100,7 +102,27 @@ const line = (v: unknown): void => void process.stdout.write(JSON.stringify(v) +
 const NEIGHBOURS = 32;
 const THRESHOLD = 0.6;
 
+const SECTIONS = ['attack', 'costs', 'secure-dp', 'dp'] as const;
+type Section = (typeof SECTIONS)[number];
+
+/**
+ * `npm run bench -- privacy [--attack] [--costs] [--secure-dp] [--dp]`: the privacy figures in one
+ * place — the curious coordinator's attack, plain vs secure (issue 17); the cost of secure rounds;
+ * the coordinator's view under distributed DP with and without secure aggregation (bench/secure-dp.ts);
+ * the DP privacy–utility table with the membership-inference attack (bench/dp.ts, also `bench -- dp`).
+ * No flag: every section.
+ */
 export async function privacyBenchmark(): Promise<void> {
+  const asked = process.argv.filter((a) => a.startsWith('--')).map((a) => a.slice(2));
+  const unknown = asked.filter((a) => !(SECTIONS as readonly string[]).includes(a));
+  if (unknown.length > 0) throw new Error(`unknown privacy section(s) ${unknown.map((a) => `--${a}`).join(', ')}; sections: ${SECTIONS.map((a) => `--${a}`).join(' ')}`);
+  const on = (s: Section) => asked.length === 0 || asked.includes(s);
+  if (on('attack') || on('costs')) await coordinatorBench(on('costs'));
+  if (on('secure-dp')) await secureDpBenchmark();
+  if (on('dp')) await dpBenchmark();
+}
+
+async function coordinatorBench(costs: boolean): Promise<void> {
   const path = ml100kPath();
   const c = parseTrainConfig({ ...(path ? { data: path } : {}), mode: 'federated', usersPerClient: 1 });
   const dataset = await loadConfiguredDataset(c);
@@ -152,6 +174,7 @@ export async function privacyBenchmark(): Promise<void> {
   process.stdout.write(`attack AUC plain ${plain.attackAuc.toFixed(3)} (target ≈ 1), secure ${secure.attackAuc.toFixed(3)} (target ≤ 0.55, chance 0.5): ${secure.attackAuc <= 0.55 ? 'MET' : 'NOT MET'}; ` +
     `precision at #positives plain ${plain.precisionAtPositives.toFixed(3)}, secure ${secure.precisionAtPositives.toFixed(3)} (chance ${chancePrecision.toFixed(3)})\n`);
 
+  if (!costs) return;
   // Costs per round at 100 and 1000 clients: the ML-100K updates, reused in turn past 943.
   const modelBytes = encodeModel(global, 0, info.map((p) => p.name)).length;
   for (const n of [100, 1000]) {

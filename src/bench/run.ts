@@ -5,7 +5,8 @@
 import { benchmarks } from './registry.js';
 
 async function main(): Promise<void> {
-  const names = process.argv.slice(2);
+  // `--flags` after a name are the benchmark's own (e.g. `privacy --dp`); it reads them from process.argv
+  const names = process.argv.slice(2).filter((a) => !a.startsWith('--'));
   const unknown = names.filter((n) => !(n in benchmarks));
   if (unknown.length > 0) {
     process.stderr.write(`unknown benchmark(s): ${unknown.join(', ')}; available: ${Object.keys(benchmarks).join(', ')}\n`);

@@ -95,7 +95,7 @@ export const TRAIN_FLAGS: Record<string, FlagSpec> = {
   'dp-laplace': { key: 'dpLaplace', kind: 'number', help: 'graph: Laplace noise scale on uploaded vec(W_u) (0 = off)' },
   'sketch-dim': { key: 'sketchDim', kind: 'integer', help: 'graph: random-projection width for similarities, 0 = exact' },
   'personal-rows': { key: 'personalRows', kind: 'string', help: "graph: rows of R_u kept per user: own (trained rows) | union (plus the neighbours' rows)" },
-  'dp-clip': { key: 'dpClip', kind: 'number', help: 'user-level DP (fedavg/fedrecon, MF/NeuMF): clip norm C of a whole client update; Poisson sampling at rate --fraction' },
+  'dp-clip': { key: 'dpClip', kind: 'number', help: 'user-level DP (fedavg/fedrecon MF/NeuMF, federated LightGCN/NCL): clip norm C of a whole client update; Poisson sampling at rate --fraction' },
   'dp-noise-multiplier': { key: 'dpNoiseMultiplier', kind: 'number', help: 'DP: Gaussian noise std / C on the sum of updates (z; 0 = no noise, ε = ∞)' },
   'dp-mode': { key: 'dpMode', kind: 'string', help: 'DP: central (the server adds the noise) | distributed (each device adds its share)' },
   'dp-delta': { key: 'dpDelta', kind: 'number', help: 'DP: δ of the reported (ε, δ); unset: 1/N^1.1 for N clients' },

@@ -23,6 +23,8 @@ export const securePlanSchema = z.object({
   nItems: z.number().int().positive(),
   tables: z.array(z.object({ name: z.string(), rows: z.number().int().positive(), cols: z.number().int().positive(), item: z.boolean() })),
   vectorLength: z.number().int().positive(),
+  /** Distributed DP: the fewest survivors whose sum this client helps unmask. */
+  minSurvivors: z.number().int().min(1).optional(),
 });
 
 export type SecureOutcome = 'accepted' | 'skipped';
@@ -43,7 +45,7 @@ export async function secureRound(transport: Transport, clientId: number, round:
   const encoding: Encoding = { tables: p.tables, nItems: p.nItems, participants: p.participants, clip: p.clip, weighting: p.weighting };
   const input = encodeUpdate(encoding, update).vector;
   if (input.length !== p.vectorLength) throw new Error(`encoded update of ${input.length} words, the round expects ${p.vectorLength}`);
-  const client = new SecAggClient(clientId, { round, threshold: p.threshold, neighbours: p.neighbours, vectorLength: p.vectorLength });
+  const client = new SecAggClient(clientId, { round, threshold: p.threshold, neighbours: p.neighbours, vectorLength: p.vectorLength, ...(p.minSurvivors !== undefined ? { minSurvivors: p.minSurvivors } : {}) });
   const view = transport.secureView.bind(transport);
   const send = async (phase: SecAggPhase, body: Uint8Array): Promise<void> => {
     try {

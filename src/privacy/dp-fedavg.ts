@@ -18,6 +18,10 @@
  * 'distributed' — each device clips its update and adds N(0, z²C²/m) to every entry itself
  * (`privatizeOnDevice`), so the sum of m shares carries the full noise and, with secure
  * aggregation, no party sees an un-noised sum (Kairouz, Liu & Steinke, ICML 2021, for the discrete version).
+ * Drop-outs and sampling fluctuations leave fewer shares in the sum, hence less noise: with a floor
+ * `minFraction` τ a round releases nothing unless ≥ ⌈τ·m⌉ clients contributed, and the accountant
+ * charges z·√τ (the least noise a released sum can carry), not z (docs/privacy.md, "Distributed DP
+ * under secure aggregation").
  * Adaptive clipping (Andrew, Thakkar, McMahan & Ramaswamy, NeurIPS 2021; central mode): each
  * round also releases the noised fraction b̄ of clients whose norm was ≤ C (noise σ_b) and sets
  * C ← C·exp(−η(b̄ − γ)); the update noise rises to z_Δ = (z⁻² − (2σ_b)⁻²)^(−1/2) so that the pair
@@ -26,6 +30,7 @@
 import type { GlobalParams, ParamInfo } from '../models/types.js';
 import type { OptimizerState } from '../optim/types.js';
 import { Rng } from '../math/rng.js';
+import type { PartialAggregate } from '../federated/aggregate.js';
 import type { ClientResult, ClientState, ClientData, GlobalUpdate, RoundPlan, RoundSummary, Strategy } from '../federated/types.js';
 import type { NegativeSource } from '../train/examples.js';
 import { gaussianFor, type Gaussian, type NoiseSource } from './noise.js';
@@ -54,6 +59,12 @@ export interface DpSettings {
   readonly adaptive?: AdaptiveClipping;
   readonly noise: NoiseSource;
   readonly seed: number;
+  /**
+   * Distributed mode: the floor τ ∈ (0, 1] on contributors as a fraction of m — a round with fewer
+   * than ⌈τ·m⌉ contributions releases nothing, and the accountant charges z·√τ. Absent: the
+   * accountant charges z, which assumes every released sum holds ≥ m shares.
+   */
+  readonly minFraction?: number;
 }
 
 /** What a device reads in its plan in distributed mode: clip its update to `clip`, add N(0, noiseStd²) to every entry. */
@@ -78,6 +89,23 @@ export interface PrivacyReport {
   readonly noise: NoiseSource;
   /** Expected clients per round, q·N. */
   readonly expectedClients: number;
+  /** Distributed mode with a floor: τ, and the multiplier z·√τ the accountant charged (ε is computed from it). */
+  readonly minFraction?: number;
+  readonly accountedNoiseMultiplier?: number;
+}
+
+/** The noise multiplier the accountant charges: z, or z·√τ when distributed shares may be as few as ⌈τ·m⌉. */
+export function accountedNoiseMultiplier(s: Pick<DpSettings, 'noiseMultiplier' | 'mode' | 'minFraction'>): number {
+  return s.mode === 'distributed' && s.minFraction !== undefined ? s.noiseMultiplier * Math.sqrt(s.minFraction) : s.noiseMultiplier;
+}
+
+/**
+ * Bound on |value| of a device's privatized update, for the fixed-point range of secure
+ * aggregation: every entry of the clipped update is ≤ C, and the noise is ≤ 8.6σ because both
+ * Gaussian sources are Box–Muller on uniforms ≥ 2^-53 (√(2·53·ln 2) = 8.57). 9σ leaves a margin.
+ */
+export function privatizedValueBound(dp: Pick<DpClientPlan, 'clip' | 'noiseStd'>): number {
+  return dp.clip + 9 * dp.noiseStd;
 }
 
 /** δ = 1/N^1.1 (below 1/N, as it must be for a meaningful guarantee) when none is given. */
@@ -129,7 +157,8 @@ export function privatizeOnDevice(u: GlobalUpdate, dp: DpClientPlan, global: Glo
     for (let k = 0; k < full.length; k++) full[k] = scale * delta[k] + dp.noiseStd * noise.normal();
     denseTables[name] = full;
   }
-  return { round: u.round, weight: 1, rows: Int32Array.from({ length: nItems }, (_, r) => r), itemTables, denseTables, loss: u.loss };
+  // the training loss is data too and would reach the coordinator un-noised: it is not sent
+  return { round: u.round, weight: 1, rows: Int32Array.from({ length: nItems }, (_, r) => r), itemTables, denseTables, loss: 0 };
 }
 
 type Work = (plan: RoundPlan, global: GlobalParams, data: ClientData, state: ClientState | null, sampler: NegativeSource) => ClientResult;
@@ -241,8 +270,34 @@ export class DpAggregator implements Strategy {
     this.lossSum += update.loss;
   }
 
+  /**
+   * Distributed mode: a whole round's sum at once (the decoded result of a secure-aggregation
+   * round: Σ of the devices' clipped, noised, weight-1 updates).
+   */
+  acceptPartial(p: PartialAggregate): void {
+    if (this.settings.mode !== 'distributed') throw new Error('a pre-summed round needs distributed DP: in central mode the server clips each update');
+    for (const [name, sum] of Object.entries(this.sums)) {
+      const s = p.sums[name];
+      if (!s || s.length !== sum.length) throw new Error(`summed round lacks table '${name}' of ${sum.length} values`);
+      for (let k = 0; k < sum.length; k++) sum[k] += s[k];
+    }
+    this.count += p.clients;
+    this.lossSum += p.lossSum;
+  }
+
+  /** ⌈τ·m⌉: the fewest contributions a distributed round may release (0 without a floor). */
+  minContributors(): number {
+    const tau = this.settings.minFraction;
+    return this.settings.mode === 'distributed' && tau !== undefined ? Math.max(1, Math.ceil(tau * this.expectedClients() - 1e-9)) : 0;
+  }
+
   endRound(global: GlobalParams): RoundSummary {
     const m = Math.max(this.expectedClients(), 1e-12);
+    if (this.count < this.minContributors()) {
+      // too few noise shares: releasing this sum would spend more than the accountant charges
+      this.completed = this.round;
+      return { round: this.round, clients: 0, loss: 0 };
+    }
     const { noiseMultiplier, adaptive, mode, noise, seed } = this.settings;
     const gauss = gaussianFor(noise, seed, 'server', this.round);
     if (mode === 'central') {
@@ -270,7 +325,8 @@ export class DpAggregator implements Strategy {
   /** The privacy spent after `rounds` rounds (default: those aggregated). */
   report(rounds = this.completed): PrivacyReport {
     const s = this.settings;
-    const { epsilon } = epsilonOf({ samplingRate: s.samplingRate, noiseMultiplier: s.noiseMultiplier, rounds, delta: s.delta });
+    const charged = accountedNoiseMultiplier(s);
+    const { epsilon } = epsilonOf({ samplingRate: s.samplingRate, noiseMultiplier: charged, rounds, delta: s.delta });
     return {
       clipNorm: s.clip,
       noiseMultiplier: s.noiseMultiplier,
@@ -283,6 +339,7 @@ export class DpAggregator implements Strategy {
       ...(s.adaptive ? { adaptiveClipping: { quantile: s.adaptive.quantile, initialClip: s.clip, finalClip: this.clip } } : {}),
       noise: s.noise,
       expectedClients: this.expectedClients(),
+      ...(charged !== s.noiseMultiplier || s.minFraction !== undefined ? { minFraction: s.minFraction, accountedNoiseMultiplier: charged } : {}),
     };
   }
 

@@ -34,7 +34,10 @@ const graphAggregation = both(textGraph, algorithm('graph'));
 const fedrecon = algorithm('fedrecon');
 /** Runs whose server folds a (weighted) sum of updates: FedAvg and FedRecon (bounds, robust rules). */
 const sumServer: Scope = { applies: (c) => c.mode === 'federated' && (c.algorithm === 'fedavg' || c.algorithm === 'fedrecon'), says: 'mode federated with algorithm fedavg or fedrecon' };
-const dp: Scope = { applies: (c) => c.mode === 'federated' && (c.algorithm === 'fedavg' || c.algorithm === 'fedrecon') && ['mf', 'neumf'].includes(c.model), says: "mode federated, algorithm fedavg or fedrecon, model mf or neumf" };
+const dp: Scope = {
+  applies: (c) => c.mode === 'federated' && (((c.algorithm === 'fedavg' || c.algorithm === 'fedrecon') && ['mf', 'neumf'].includes(c.model)) || (c.algorithm === 'fedavg' && ['lightgcn', 'ncl'].includes(c.model))),
+  says: 'mode federated, algorithm fedavg or fedrecon with model mf or neumf, or algorithm fedavg with model lightgcn or ncl',
+};
 
 /** Every field of `trainConfigSchema`: its scope and help group. */
 export const FIELD_SCOPES: Readonly<Record<string, readonly [Scope, FieldGroup]>> = {

@@ -181,8 +181,8 @@ export const trainConfigSchema = z
     message: 'the DP settings need a clip norm (--dp-clip C)',
     path: ['dpClip'],
   })
-  .refine((c) => c.dpClip === undefined || (c.mode === 'federated' && (c.algorithm === 'fedavg' || c.algorithm === 'fedrecon') && ['mf', 'neumf'].includes(c.model)), {
-    message: "user-level DP runs with mode 'federated', algorithm 'fedavg' or 'fedrecon' and model 'mf' or 'neumf'",
+  .refine((c) => c.dpClip === undefined || (c.mode === 'federated' && (((c.algorithm === 'fedavg' || c.algorithm === 'fedrecon') && ['mf', 'neumf'].includes(c.model)) || (c.algorithm === 'fedavg' && ['lightgcn', 'ncl'].includes(c.model)))), {
+    message: "user-level DP runs with mode 'federated' and algorithm 'fedavg' or 'fedrecon' with model 'mf' or 'neumf', or algorithm 'fedavg' with model 'lightgcn' or 'ncl'",
     path: ['dpClip'],
   })
   .refine((c) => c.dpClip === undefined || c.clientsPerRound === undefined, {

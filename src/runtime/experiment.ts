@@ -20,6 +20,7 @@ import { FedAvg } from '../federated/fedavg.js';
 import { strategyForRule } from '../federated/robust.js';
 import { tableSlots } from '../secagg/fixed-point.js';
 import { SecureSum, secureInner } from '../secagg/secure-sum.js';
+import { DEFAULT_THRESHOLD } from '../secagg/settings.js';
 import { clientNegativeSource, runClientRound } from '../federated/client-work.js';
 import type { ResultDocument, SplitMetrics } from '../report/result.js';
 import { ConfigError, planWeightCap, clientOptimizerOf, effectiveBatch, recencyOf, serverOptimizerOf, type TrainConfig } from './config.js';
@@ -123,9 +124,11 @@ export interface EngineOptions {
   readonly preloaded?: Dataset;
   /**
    * Fold each round through the fixed-point ring sum a secure-aggregation round computes
-   * (secagg/secure-sum.ts; no cryptography in simulation), with this per-value clip.
+   * (secagg/secure-sum.ts; no cryptography in simulation), with this per-value clip. With
+   * distributed DP, `threshold` (default 0.6, as `coordinator.secureAggregation`) is also the floor
+   * τ on contributors the accountant charges for (privacy/secure-dp.ts).
    */
-  readonly secureSum?: { readonly clip: number };
+  readonly secureSum?: { readonly clip: number; readonly threshold?: number };
   /**
    * Devices outside the data set (e.g. a browser tab with its own ratings), appended after the
    * partition's clients (their ids follow on): trained and aggregated, not evaluated.
@@ -159,7 +162,7 @@ export async function runTraining(given: TrainConfig, onProgress?: ProgressListe
       return validation;
     }, onProgress));
   } else if (isGraphModel(c.model)) {
-    ({ model, history } = trainGraph(c, split, (m, epoch) => {
+    ({ model, history, privacy } = trainGraph(c, split, (m, epoch) => {
       const validation = probeValidation(m);
       selection.consider(epoch, validation, () => cloneParams(m.params));
       return validation;
@@ -188,7 +191,8 @@ export async function runTraining(given: TrainConfig, onProgress?: ProgressListe
     const global = initGlobal(config, split.nItems, c.seed);
     const strategyOptions = { weightCap: planWeightCap(c, split.nItems), serverOptimizer: serverOptimizerOf(c), rowAveraging: c.rowAveraging, clientWeighting: c.clientWeighting, clipNorm: c.clipNorm, trimFraction: c.trimFraction };
     const inner = strategyForRule(c.aggregation, info, split.nItems, strategyOptions);
-    const dpSettings = dpSettingsOf(c, clients.length);
+    const baseDp = dpSettingsOf(c, clients.length);
+    const dpSettings = baseDp && engine.secureSum && baseDp.mode === 'distributed' ? { ...baseDp, minFraction: engine.secureSum.threshold ?? DEFAULT_THRESHOLD } : baseDp;
     const dp = dpSettings ? new DpAggregator(inner, info, split.nItems, dpSettings, () => clients.length) : null;
     const strategy = dp ?? inner;
     const simOptions = {
@@ -223,8 +227,13 @@ export async function runTraining(given: TrainConfig, onProgress?: ProgressListe
       const folding = engine.secureSum
         ? new SecureSum(secureInner(strategy), { tables: tableSlots(info), nItems: split.nItems, participants: simOptions.clientsPerRound, clip: engine.secureSum.clip, weighting: c.clientWeighting })
         : strategy;
+      // Poisson-sampled secure rounds: the fixed-point scale follows each round's planned clients, as the coordinator's
+      // (given contributors are a deployment's survivors: the scale stays that of the planned clients)
+      const select = simOptions.select && folding instanceof SecureSum && !engine.contributors
+        ? (round: number) => { const chosen = (simOptions.select as (r: number) => Int32Array)(round); folding.setParticipants(chosen.length); return chosen; }
+        : simOptions.select;
       const sequential = new FederatedSimulation(clients, global, folding,
-        (plan, g, client, state) => work(plan, g, client, state, samplers[client.clientId]), simOptions);
+        (plan, g, client, state) => work(plan, g, client, state, samplers[client.clientId]), { ...simOptions, select });
       sim = { assembleLocal: (nUsers) => sequential.assembleLocal(nUsers, partition.length) };
       history = sequential.run(probe, onProgress);
     }

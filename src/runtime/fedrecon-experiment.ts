@@ -32,6 +32,7 @@ import { FEDREC_VERSION } from '../version.js';
 import { loadConfiguredDataset, modelConfigOf, splitDataset, type RunOptions } from './experiment.js';
 import { tableSlots } from '../secagg/fixed-point.js';
 import { SecureSum, secureInner } from '../secagg/secure-sum.js';
+import { DEFAULT_THRESHOLD } from '../secagg/settings.js';
 import {
   allRows, explicitEvaluationUsers, federatedMeanRating, implicitEvaluationClients, rowsOfUsers, trainingClients,
 } from './fedrecon-data.js';
@@ -74,7 +75,9 @@ export async function runFedReconTraining(c: TrainConfig, onProgress?: ProgressL
   const serverInfo = modelParamInfo(config, 0, nItems);
   const serverOptions = { weightCap: planWeightCap(c, nItems), serverOptimizer: serverOptimizerOf(c), rowAveraging: c.rowAveraging, clientWeighting: c.clientWeighting, clipNorm: c.clipNorm, trimFraction: c.trimFraction };
   const inner = strategyForRule(c.aggregation, serverInfo, nItems, serverOptions, () => new FedRecon(serverInfo, nItems, serverOptions), 'fedrecon');
-  const dpSettings = dpSettingsOf(c, clients.length);
+  const baseDp = dpSettingsOf(c, clients.length);
+  // under secure aggregation distributed DP is charged for the floor τ = threshold (privacy/secure-dp.ts)
+  const dpSettings = baseDp && options.secureSum && baseDp.mode === 'distributed' ? { ...baseDp, minFraction: options.secureSum.threshold ?? DEFAULT_THRESHOLD } : baseDp;
   const dp = dpSettings ? new DpAggregator(inner, serverInfo, nItems, dpSettings, () => clients.length) : null;
   const strategy = dp ?? inner;
   const work = withDistributedDp((roundPlan, g, client) => runFedReconClient(roundPlan, recon, g, client, samplers[client.clientId]));
@@ -92,7 +95,14 @@ export async function runFedReconTraining(c: TrainConfig, onProgress?: ProgressL
     (roundPlan, g, client, state) => work(roundPlan, g, client, state, samplers[client.clientId] ?? dummySampler),
     {
       rounds: c.rounds, clientsPerRound, evalEvery: c.evalEvery, seed: c.seed, plan: { ...plan, dp: dp?.clientPlan() },
-      select: dpSettings ? (round: number) => poissonSample(clients.length, dpSettings.samplingRate, c.seed, round) : undefined,
+      select: dpSettings
+        ? (round: number) => {
+          const chosen = poissonSample(clients.length, dpSettings.samplingRate, c.seed, round);
+          // the fixed-point scale follows each round's planned clients, as the coordinator's
+          if (folding instanceof SecureSum) folding.setParticipants(chosen.length);
+          return chosen;
+        }
+        : undefined,
     },
   );
 

@@ -9,6 +9,7 @@
  *     the best-validation checkpoint, as for MF).
  * Epoch seconds include the k-means.
  */
+import type { PrivacyReport } from '../privacy/dp-fedavg.js';
 import { rowOf } from '../data/user-items.js';
 import { NegativeSampler } from '../data/negatives.js';
 import type { ImplicitSplit } from '../data/types.js';
@@ -27,6 +28,8 @@ import type { RankingResult } from '../eval/types.js';
 export interface GraphRun {
   readonly model: RecModel;
   readonly history: HistoryEntry[];
+  /** User-level DP runs (federated): the privacy spent. */
+  readonly privacy?: PrivacyReport;
 }
 
 export function trainGraphCentral(

@@ -10,6 +10,9 @@
  *  4. FedAvg averages each row over the clients that sent it and applies it (server optimiser).
  * Evaluation (simulation only): every client's user is propagated on its own ego-graph with the
  * final item table and scored against all items.
+ * User-level DP (`--dp-clip`, privacy/dp-fedavg.ts, McMahan et al. ICLR 2018): the same DpAggregator
+ * wraps FedAvg — the whole update (the item rows the client sent) clipped to C, uniform weights,
+ * dense Gaussian noise on the item table, the fixed denominator qN, Poisson sampling at q.
  */
 import type { ImplicitSplit } from '../data/types.js';
 import type { RankingResult } from '../eval/types.js';
@@ -28,6 +31,9 @@ import { ConfigError, serverOptimizerOf, type TrainConfig } from './config.js';
 import type { GraphRun } from './graph-central.js';
 import type { GraphSettings } from './graph-settings.js';
 import { partitionClients, sampleClients } from './clients.js';
+import { DpAggregator, poissonSample, privatizeOnDevice } from '../privacy/dp-fedavg.js';
+import { dpSettingsOf } from '../privacy/dp-config.js';
+import { gaussianFor } from '../privacy/noise.js';
 import type { HistoryEntry, ProgressListener } from './types.js';
 
 export function trainGraphFederated(
@@ -48,6 +54,10 @@ export function trainGraphFederated(
     serverOptimizer: serverOptimizerOf(c),
     rowAveraging: c.rowAveraging,
   });
+  const dpSettings = dpSettingsOf(c, clients.length);
+  const info = [paramInfo('itemEmb', nItems, dim, 'item')];
+  const dp = dpSettings ? new DpAggregator(strategy, info, nItems, dpSettings, () => clients.length) : null;
+  const folding = dp ?? strategy;
   const samplers = clients.map((client) => clientNegativeSource(nItems, client));
   const states: (ClientState | null)[] = clients.map(() => null);
   const scoringModel = (): RecModel => {
@@ -76,22 +86,25 @@ export function trainGraphFederated(
       optimizer: s.optimizer,
       ncl: ncl ? { loss: ncl, itemPrototypes } : null,
     };
-    const chosen = sampleClients(clients.length, perRound, s.seed, round);
+    const chosen = dpSettings ? poissonSample(clients.length, dpSettings.samplingRate, c.seed, round) : sampleClients(clients.length, perRound, s.seed, round);
+    const devicePlan = dp?.clientPlan();
     const down = globalBytes(global) + (itemPrototypes ? 4 * (itemPrototypes.centroids.length + itemPrototypes.assignment.length) : 0);
     let bytesUp = 0;
-    strategy.beginRound(round);
+    folding.beginRound(round);
     for (const k of chosen) {
       const result = runGraphClientRound(plan, itemEmb, clients[k], states[k], samplers[k]);
       states[k] = result.state;
-      bytesUp += updateBytes(result.update);
-      strategy.accept(result.update);
+      // distributed DP: the device clips its update and adds its noise share before it leaves
+      const update = devicePlan ? privatizeOnDevice(result.update, devicePlan, global, nItems, gaussianFor(devicePlan.noise, plan.seed, 'client', clients[k].clientId)) : result.update;
+      bytesUp += updateBytes(update);
+      folding.accept(update);
     }
-    const summary = strategy.endRound(global);
+    const summary = folding.endRound(global);
     const seconds = (performance.now() - started) / 1000;
     const evaluate = round % s.evalEvery === 0 || round === c.rounds;
     const entry: HistoryEntry = { round, loss: summary.loss, seconds, bytesUp, bytesDown: down * chosen.length, clients: chosen.length, validation: evaluate ? probe(scoringModel(), round) : {} };
     history.push(entry);
     onProgress?.(entry, c.rounds);
   }
-  return { model: scoringModel(), history };
+  return { model: scoringModel(), history, ...(dp ? { privacy: dp.report(history.length) } : {}) };
 }

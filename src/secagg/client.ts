@@ -106,6 +106,8 @@ export class SecAggClient {
     const alive = new Set(survivors);
     if (!alive.has(this.id)) throw new Error(`client ${this.id} is not among the survivors it is asked to unmask`);
     if (alive.size < threshold) throw new Error(`${alive.size} survivors, below the threshold ${threshold}: refusing to unmask`);
+    const floor = this.settings.minSurvivors ?? 0;
+    if (alive.size < floor) throw new Error(`${alive.size} survivors, below the DP floor ${floor}: refusing to unmask`);
     const selfShares = new Map<number, Uint8Array>();
     const keyShares = new Map<number, Uint8Array>();
     const known = new Set([this.id, ...this.sharedWithMe]);

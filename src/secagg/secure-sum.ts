@@ -1,7 +1,7 @@
 /**
- * A FedAvg-family strategy (FedAvg, FedRecon) fed through the secure sum: each update is encoded
- * in fixed point (fixed-point.ts) and added mod 2^32; at the round's end the ring sum is decoded
- * and folded into the inner strategy in one piece. The simulation uses it without the cryptography
+ * A FedAvg-family strategy (FedAvg, FedRecon), or distributed DP-FedAvg around one, fed through the
+ * secure sum: each update is encoded in fixed point (fixed-point.ts) and added mod 2^64; at the
+ * round's end the ring sum is decoded and folded into the inner strategy in one piece. The simulation uses it without the cryptography
  * (`accept`); the coordinator hands it the unmasked sum of a secure round (`acceptSum`). Both
  * decode the same ring sum, so a deployed secure round equals the simulated one bit for bit.
  */
@@ -9,7 +9,16 @@ import type { OptimizerState } from '../optim/types.js';
 import { FedAvg } from '../federated/fedavg.js';
 import type { GlobalParams } from '../models/types.js';
 import type { GlobalUpdate, RoundSummary, Strategy } from '../federated/types.js';
+import type { PartialAggregate } from '../federated/aggregate.js';
+import { DpAggregator } from '../privacy/dp-fedavg.js';
 import { addInto, decodeSum, encodeUpdate, vectorLength, type Encoding } from './fixed-point.js';
+
+/** What a secure sum folds into: a strategy that takes a whole round's decoded sum at once. */
+export interface SumFold extends Strategy {
+  acceptPartial(p: PartialAggregate): void;
+  serverState(): OptimizerState;
+  restoreServerState(state: OptimizerState): void;
+}
 
 export class SecureSum implements Strategy {
   readonly name: string;
@@ -18,7 +27,7 @@ export class SecureSum implements Strategy {
   clipped = 0;
 
   constructor(
-    private readonly inner: FedAvg,
+    private readonly inner: SumFold,
     encoding: Encoding,
   ) {
     this.name = `${inner.name}+secure-sum`;
@@ -66,8 +75,16 @@ export class SecureSum implements Strategy {
   }
 }
 
-/** The plain FedAvg-family strategy a secure sum folds into; DP and robust rules need what the ring sum hides. */
-export function secureInner(strategy: Strategy): FedAvg {
-  if (!(strategy instanceof FedAvg)) throw new RangeError(`secure aggregation needs the plain weighted mean, not '${strategy.name}' (no DP, aggregation mean)`);
+/**
+ * What a secure sum folds into: the plain FedAvg-family mean, or distributed DP around it (each
+ * device clipped and noised its own update, the sum is released as it is). Central DP and robust
+ * rules need each update, which the ring sum hides.
+ */
+export function secureInner(strategy: Strategy): SumFold {
+  if (strategy instanceof DpAggregator) {
+    if (strategy.settings.mode !== 'distributed') throw new RangeError("secure aggregation with DP needs dpMode 'distributed': central DP clips each update at the server, which secure aggregation hides");
+    return strategy as DpAggregator & SumFold;
+  }
+  if (!(strategy instanceof FedAvg)) throw new RangeError(`secure aggregation needs the plain weighted mean, not '${strategy.name}' (aggregation mean, or distributed DP)`);
   return strategy;
 }

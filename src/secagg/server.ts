@@ -144,6 +144,8 @@ export class SecAggServer {
     this.survivors = [...this.maskedFrom].sort((a, b) => a - b);
     this.dropped = this.sharers.filter((u) => !this.maskedFrom.has(u));
     this.need(this.survivors.length, 'sent masked input');
+    const floor = this.settings.minSurvivors ?? 0;
+    if (this.survivors.length < floor) throw new SecAggAbort(`round ${this.settings.round}: only ${this.survivors.length} clients sent masked input, the DP floor is ${floor} (fewer noise shares than the accountant charged)`);
     this.phase = 'unmask';
   }
 

@@ -8,10 +8,13 @@ import { z } from 'zod';
 /** Bound on |w·Δ| per value (w: the client's weight, its examples); chosen on ML-100K training updates (docs/secure-aggregation.md). */
 export const DEFAULT_CLIP = 65536;
 
+/** Shamir threshold fraction when none is configured (also the DP floor τ under distributed DP). */
+export const DEFAULT_THRESHOLD = 0.6;
+
 export const secureAggregationSchema = z
   .object({
     /** Shamir threshold as a fraction of the planned participants (of a neighbourhood with SecAgg+): t = max(2, ⌈threshold · n⌉). */
-    threshold: z.number().gt(0.5).max(1).default(0.6),
+    threshold: z.number().gt(0.5).max(1).default(DEFAULT_THRESHOLD),
     /** SecAgg+ degree k (even): each client masks with k neighbours; absent: with every other client (SecAgg). */
     neighbours: z.number().int().min(2).max(254).refine((k) => k % 2 === 0, 'must be even').optional(),
     /** Bound on |w·Δ| per value before fixed-point encoding. */

@@ -19,6 +19,11 @@ export interface SecAggSettings {
   readonly neighbours: number | null;
   /** Words of the masked vector. */
   readonly vectorLength: number;
+  /**
+   * The fewest survivors (masked inputs) whose sum may be unmasked, when more than t is needed —
+   * distributed DP: a sum of fewer noise shares would carry less noise than the accountant charged.
+   */
+  readonly minSurvivors?: number;
 }
 
 export interface KeysMessage {

@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { ConfigError, parseTrainConfig, type TrainConfig } from '../runtime/config.js';
 import { epsilonOf } from '../privacy/rdp-accountant.js';
+import { accountedNoiseMultiplier } from '../privacy/dp-fedavg.js';
 import { TRANSPORT_DEFAULTS } from './hardening.js';
 import { secureAggregationSchema } from '../secagg/settings.js';
 
@@ -106,8 +107,13 @@ export function parseServerConfig(raw: unknown, source = 'config'): ServerConfig
   }
   const budget = parsed.data.dpEpsilonBudget;
   if (budget !== undefined && t.dpDelta !== undefined) {
-    const first = epsilonOf({ samplingRate: t.fraction ?? 1, noiseMultiplier: t.dpNoiseMultiplier, rounds: 1, delta: t.dpDelta }).epsilon;
+    const secureFloor = parsed.data.secureAggregation && t.dpMode === 'distributed' ? parsed.data.secureAggregation.threshold : undefined;
+    const charged = accountedNoiseMultiplier({ noiseMultiplier: t.dpNoiseMultiplier, mode: t.dpMode, minFraction: secureFloor });
+    const first = epsilonOf({ samplingRate: t.fraction ?? 1, noiseMultiplier: charged, rounds: 1, delta: t.dpDelta }).epsilon;
     if (first > budget) throw new ConfigError(`${source}: coordinator.dpEpsilonBudget ${budget} is below the ε of a single round (${first.toFixed(4)}): no round could run`);
+  }
+  if (t.dpClip !== undefined && t.dpMode === 'central' && parsed.data.secureAggregation) {
+    throw new ConfigError(`${source}: coordinator.secureAggregation with training.dpMode 'central': central DP clips each update at the coordinator, which secure aggregation hides; use training.dpMode 'distributed' (each device clips and adds its noise share)`);
   }
   if (t.dpMode === 'distributed' && parsed.data.normBound !== undefined) {
     throw new ConfigError(`${source}: coordinator.normBound cannot check distributed-DP updates (each carries its noise share); the devices clip to training.dpClip`);

@@ -41,7 +41,8 @@ import type { Metrics } from './metrics.js';
 import { strategyEntry } from './strategies.js';
 import type { Checkpoint, ClientRecord, RoundRecord, Store } from './types.js';
 import { InvalidUpdate, validateUpdate } from './validate.js';
-import { DpAggregator, poissonSample } from '../privacy/dp-fedavg.js';
+import { accountedNoiseMultiplier, DpAggregator, poissonSample } from '../privacy/dp-fedavg.js';
+import { checkSecureDp } from '../privacy/secure-dp.js';
 import { dpSettingsOf } from '../privacy/dp-config.js';
 import { epsilonOf } from '../privacy/rdp-accountant.js';
 import { FedAvg } from '../federated/fedavg.js';
@@ -123,17 +124,20 @@ export class Coordinator {
     const inner = entry.create({ info: this.info, nItems, training: t });
     const dpSettings = dpSettingsOf(t, 1);
     if (dpSettings && !['fedavg', 'fedrecon'].includes(t.algorithm)) throw new ConfigError(`training.dpClip: user-level DP needs algorithm 'fedavg' or 'fedrecon', not '${t.algorithm}'`);
-    this.dp = dpSettings ? new DpAggregator(inner, this.info, nItems, { ...dpSettings, delta: t.dpDelta as number }, () => this.population) : null;
     const sa = config.coordinator.secureAggregation;
+    // distributed DP under secure aggregation: a released sum holds ≥ ⌈threshold·m⌉ noise shares (docs/privacy.md)
+    const floor = sa && dpSettings?.mode === 'distributed' ? { minFraction: sa.threshold } : {};
+    this.dp = dpSettings ? new DpAggregator(inner, this.info, nItems, { ...dpSettings, delta: t.dpDelta as number, ...floor }, () => this.population) : null;
     if (sa) {
-      if (this.dp) throw new ConfigError('coordinator.secureAggregation: combining secure aggregation with user-level DP (training.dpClip) is not supported yet');
+      if (this.dp) checkSecureDp(this.dp, sa.clip);
       if (!(inner instanceof FedAvg)) throw new ConfigError(`coordinator.secureAggregation: works with the weighted-mean servers of algorithms 'fedavg' and 'fedrecon' (aggregation 'mean'), not ${['fedavg', 'fedrecon'].includes(t.algorithm) ? `aggregation '${t.aggregation}'` : `algorithm '${t.algorithm}'`} (docs/secure-aggregation.md)`);
       const weighting = t.clientWeighting;
-      this.strategy = new SecureSum(inner, { tables: tableSlots(this.info), nItems, participants: 1, clip: sa.clip, weighting });
+      this.strategy = new SecureSum(this.dp ?? inner, { tables: tableSlots(this.info), nItems, participants: 1, clip: sa.clip, weighting });
       const phaseMs = (sa.phaseSeconds ?? config.coordinator.roundDeadlineSeconds) * 1000;
       this.secure = new SecureRounds(store, sa, this.info, nItems, weighting, phaseMs, {
         aggregate: (open, sum, encoding, contributors) => this.serial(() => this.closeSecure(open, sum, encoding, contributors)),
         abort: (open, reason) => this.serial(() => this.abortSecure(open, reason)),
+        ...(this.dp ? { minContributors: () => (this.dp as DpAggregator).minContributors() } : {}),
       }, metrics, log);
     } else this.strategy = this.dp ?? inner;
     const denseBytes = this.info.reduce((n, p) => n + p.rows * p.cols * 4, 0) + nItems * 4;
@@ -544,7 +548,7 @@ export class Coordinator {
   epsilonAfter(rounds: number): number | null {
     if (!this.dp) return null;
     const s = this.dp.settings;
-    return epsilonOf({ samplingRate: s.samplingRate, noiseMultiplier: s.noiseMultiplier, rounds, delta: s.delta }).epsilon;
+    return epsilonOf({ samplingRate: s.samplingRate, noiseMultiplier: accountedNoiseMultiplier(s), rounds, delta: s.delta }).epsilon;
   }
 
   /** The privacy spent so far (completed rounds), or null without DP. */

@@ -37,6 +37,8 @@ export interface SecurePlan {
   readonly nItems: number;
   readonly tables: readonly TableSlot[];
   readonly vectorLength: number;
+  /** Distributed DP: the fewest survivors whose sum may be unmasked (the accountant's floor). */
+  readonly minSurvivors?: number;
 }
 
 /** What the coordinator does when a secure round ends. */
@@ -45,6 +47,8 @@ export interface SecureRoundHost {
   aggregate(open: RoundRecord, sum: Uint32Array, encoding: Encoding, contributors: readonly number[]): Promise<void>;
   /** Close the round with the model unchanged (too few clients to finish safely). Queued by the host, never awaited here. */
   abort(open: RoundRecord, reason: string): Promise<void>;
+  /** Distributed DP: the fewest contributions a round may release (the accountant's floor), fixed when the round opens. */
+  minContributors?(): number;
 }
 
 interface Current {
@@ -113,6 +117,7 @@ export class SecureRounds {
       nItems: this.nItems,
       tables: c.encoding.tables,
       vectorLength: c.settings.vectorLength,
+      ...(c.settings.minSurvivors !== undefined ? { minSurvivors: c.settings.minSurvivors } : {}),
     };
   }
 
@@ -278,7 +283,8 @@ export class SecureRounds {
     }
     const encoding: Encoding = { tables: tableSlots(this.info), nItems: this.nItems, participants: planned.length, clip: this.options.clip, weighting: this.weighting };
     const neighbours = this.options.neighbours ?? null;
-    const settings: SecAggSettings = { round: open.round, threshold: shareThreshold(this.options.threshold, planned.length, neighbours), neighbours, vectorLength: vectorLength(encoding) };
+    const floor = this.host.minContributors?.();
+    const settings: SecAggSettings = { round: open.round, threshold: shareThreshold(this.options.threshold, planned.length, neighbours), neighbours, vectorLength: vectorLength(encoding), ...(floor ? { minSurvivors: floor } : {}) };
     // the keys phase lasts the round's deadline (clients train first); the later phases phaseMs each
     const c: Current = { round: open.round, planned, settings, encoding, server: new SecAggServer(settings, planned), phaseDeadline: open.deadlineAt, finishing: false };
     // replay: each phase's messages, then its close when one was stored (read before `current` is set: no await after)
