@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { runManyClients } from '../client/many-clients.js';
 import { joinAndTrain } from '../client/node-client.js';
 import { TransportError } from '../client/types.js';
+import { PHASES, type SecAggPhase } from '../secagg/types.js';
 import { parseFlags, UsageError, type FlagSpec } from './flags.js';
 
 export const JOIN_FLAGS: Record<string, FlagSpec> = {
@@ -17,6 +18,7 @@ export const JOIN_FLAGS: Record<string, FlagSpec> = {
   report: { key: 'report', kind: 'string', help: 'write the on-device evaluation JSON here at the end' },
   'max-minutes': { key: 'maxMinutes', kind: 'number', help: 'give up after this long (default 60)' },
   'pause-before-submit-ms': { key: 'pauseBeforeSubmitMs', kind: 'integer', help: 'fault injection: wait between training and sending' },
+  'secure-drop': { key: 'secureDrop', kind: 'list', help: 'fault injection: ROUND:PHASE,… vanish from that secure round just before that phase (keys, shares, masked, unmask)' },
   quiet: { key: 'quiet', kind: 'boolean', help: 'no progress lines' },
   'data-dir': { key: 'dataDir', kind: 'string', help: 'many clients: every client file in this folder is its own participant (with --tokens)' },
   tokens: { key: 'tokens', kind: 'string', help: 'with --data-dir: a file of tokens, one a line, given to the client files in name order' },
@@ -25,13 +27,27 @@ export const JOIN_FLAGS: Record<string, FlagSpec> = {
   'report-dir': { key: 'reportDir', kind: 'string', help: 'with --data-dir: write each participant\'s on-device evaluation here' },
 };
 
+/** `--secure-drop 1:masked,2:unmask` → the phase to vanish before, per round. */
+export function parseSecureDrop(list: readonly string[] | undefined): ((round: number) => SecAggPhase | undefined) | undefined {
+  if (!list || list.length === 0) return undefined;
+  const byRound = new Map<number, SecAggPhase>();
+  for (const item of list) {
+    const m = /^(\d+):(keys|shares|masked|unmask)$/.exec(item.trim());
+    if (!m || Number(m[1]) < 1) throw new UsageError(`--secure-drop: '${item}' is not ROUND:PHASE (a round ≥ 1 and one of ${PHASES.join(', ')})`);
+    if (byRound.has(Number(m[1]))) throw new UsageError(`--secure-drop: round ${m[1]} is named twice`);
+    byRound.set(Number(m[1]), m[2] as SecAggPhase);
+  }
+  return (round) => byRound.get(round);
+}
+
 export async function joinCommand(argv: readonly string[]): Promise<number> {
   const f = parseFlags(argv, JOIN_FLAGS) as {
-    server?: string; token?: string; data?: string; state?: string; report?: string; maxMinutes?: number; pauseBeforeSubmitMs?: number; quiet?: boolean;
+    server?: string; token?: string; data?: string; state?: string; report?: string; maxMinutes?: number; pauseBeforeSubmitMs?: number; secureDrop?: string[]; quiet?: boolean;
     dataDir?: string; tokens?: string; concurrency?: number; stateDir?: string; reportDir?: string;
   };
   if (f.dataDir !== undefined) return joinMany(f);
   for (const flag of ['server', 'token', 'data'] as const) if (!f[flag]) throw new UsageError(`--${flag} is required`);
+  const secureDropBefore = parseSecureDrop(f.secureDrop);
   let report;
   try {
     report = await joinAndTrain({
@@ -41,7 +57,7 @@ export async function joinCommand(argv: readonly string[]): Promise<number> {
     statePath: f.state,
     reportPath: f.report,
     log: f.quiet ? undefined : (line) => process.stderr.write(`fedrec join: ${line}\n`),
-    participant: { maxDurationMs: (f.maxMinutes ?? 60) * 60_000, pauseBeforeSubmitMs: f.pauseBeforeSubmitMs },
+    participant: { maxDurationMs: (f.maxMinutes ?? 60) * 60_000, pauseBeforeSubmitMs: f.pauseBeforeSubmitMs, secureDropBefore },
     });
   } catch (err) {
     if (!(err instanceof TransportError)) throw err;

@@ -77,10 +77,14 @@ async function renderMovies(catalogue: Catalogue): Promise<void> {
   $('rated-count').textContent = String(rated.size);
 }
 
+/** Set once training is over: a round's late recommendation pass must not overwrite the final status. */
+let trainingFinished = false;
+
 async function showRecommendations(participant: Participant, catalogue: Catalogue, afterRound: number): Promise<void> {
   for (let i = 0; i < 600; i++) {
     const info = await participant.transport.round();
-    if (info.status === 'done' || info.round > afterRound || (info.status === 'wait' && !info.reason.startsWith('update received'))) break;
+    const roundClosing = info.status === 'wait' && (info.reason.startsWith('update received') || info.reason.startsWith('secure aggregation'));
+    if (info.status === 'done' || info.round > afterRound || (info.status === 'wait' && !roundClosing)) break;
     await new Promise((r) => setTimeout(r, 300));
   }
   const final = await participant.finalModel();
@@ -92,6 +96,7 @@ async function showRecommendations(participant: Participant, catalogue: Catalogu
   const model = deviceScorer(final.info.plan, final.global, local, data, final.info.nItems, final.device);
   const seen = new Set<number>(participant.local.data.positives[0]);
   const recs = topK(model, 0, 10, seen);
+  if (Number($('recs-round').textContent) > final.version) return; // a newer pass already showed a newer model
   const ol = $('recs');
   ol.replaceChildren(
     ...recs.map((r) => {
@@ -101,7 +106,7 @@ async function showRecommendations(participant: Participant, catalogue: Catalogu
     }),
   );
   $('recs-round').textContent = String(final.version);
-  status(`recommendations computed in this tab with model version ${final.version}`);
+  if (!trainingFinished) status(`recommendations computed in this tab with model version ${final.version}`);
 }
 
 async function connect(): Promise<{ transport: HttpTransport; catalogue: Catalogue }> {
@@ -147,6 +152,7 @@ async function main(): Promise<void> {
     };
     try {
       await participant.run({ onEvent, maxDurationMs: 30 * 60_000 });
+      trainingFinished = true;
       await showRecommendations(participant, catalogue, Number.MAX_SAFE_INTEGER);
       status('training finished; recommendations below are computed in this tab');
     } catch (err) {

@@ -3,6 +3,7 @@
  * train centrally or by federated simulation → evaluate on validation and test with the sampled
  * and full protocols → baselines in the same run → the EVALUATION.md result document.
  */
+import type { ClientData } from '../federated/types.js';
 import { loadDataset } from '../data/readers.js';
 import { generateSynthetic } from '../data/synthetic.js';
 import { leaveOneOut, ratioSplit } from '../data/split.js';
@@ -128,6 +129,13 @@ export interface EngineOptions {
    * τ on contributors the accountant charges for (privacy/secure-dp.ts).
    */
   readonly secureSum?: { readonly clip: number; readonly threshold?: number };
+  /**
+   * Devices outside the data set (e.g. a browser tab with its own ratings), appended after the
+   * partition's clients (their ids follow on): trained and aggregated, not evaluated.
+   */
+  readonly extraClients?: readonly ClientData[];
+  /** Who is folded in each round (a deployment's contributors after drop-outs); default: the sampled clients. */
+  readonly contributors?: (round: number) => Int32Array;
 }
 
 /** Simulation options outside the training config. */
@@ -176,7 +184,8 @@ export async function runTraining(given: TrainConfig, onProgress?: ProgressListe
       onProgress,
     );
   } else {
-    const clients = partitionClients(split, c.usersPerClient, c.seed);
+    const partition = partitionClients(split, c.usersPerClient, c.seed);
+    const clients = engine.extraClients ? [...partition, ...engine.extraClients] : partition;
     const perRound = c.clientsPerRound ?? Math.max(1, Math.round((c.fraction ?? 1) * clients.length));
     const info = modelParamInfo(config, 0, split.nItems);
     const global = initGlobal(config, split.nItems, c.seed);
@@ -193,7 +202,7 @@ export async function runTraining(given: TrainConfig, onProgress?: ProgressListe
       seed: c.seed,
       plan: { model: config, loss: c.loss, localEpochs: c.localEpochs, batch: effectiveBatch(c), negatives: c.negatives, optimizer: clientOptimizerOf(c), recency: recencyOf(c), dp: dp?.clientPlan() },
       download: { precision: c.download, info },
-      select: dpSettings ? (round: number) => poissonSample(clients.length, dpSettings.samplingRate, c.seed, round) : undefined,
+      select: engine.contributors ?? (dpSettings ? (round: number) => poissonSample(clients.length, dpSettings.samplingRate, c.seed, round) : undefined),
     };
     const probe = (round: number) => {
       const current = assembled();
@@ -205,7 +214,7 @@ export async function runTraining(given: TrainConfig, onProgress?: ProgressListe
     let shared = global;
     // evaluated with the item tables as the devices decode them (the same arrays at f32)
     const assembled = () => createModel(config, split.nUsers, split.nItems, { global: downloadedModel(shared, info, c.download), local: sim.assembleLocal(split.nUsers) });
-    if (c.workers > 1 && engine.secureSum) throw new ConfigError('a secure-sum simulation runs with workers 1');
+    if (c.workers > 1 && (engine.secureSum || engine.extraClients || engine.contributors)) throw new ConfigError('a secure-sum simulation (extra clients, given contributors) runs with workers 1');
     if (c.workers > 1) {
       const { global: sharedGlobal, buffers } = shareGlobal(global);
       shared = sharedGlobal;
@@ -219,12 +228,13 @@ export async function runTraining(given: TrainConfig, onProgress?: ProgressListe
         ? new SecureSum(secureInner(strategy), { tables: tableSlots(info), nItems: split.nItems, participants: simOptions.clientsPerRound, clip: engine.secureSum.clip, weighting: c.clientWeighting })
         : strategy;
       // Poisson-sampled secure rounds: the fixed-point scale follows each round's planned clients, as the coordinator's
-      const select = simOptions.select && folding instanceof SecureSum
+      // (given contributors are a deployment's survivors: the scale stays that of the planned clients)
+      const select = simOptions.select && folding instanceof SecureSum && !engine.contributors
         ? (round: number) => { const chosen = (simOptions.select as (r: number) => Int32Array)(round); folding.setParticipants(chosen.length); return chosen; }
         : simOptions.select;
       const sequential = new FederatedSimulation(clients, global, folding,
         (plan, g, client, state) => work(plan, g, client, state, samplers[client.clientId]), { ...simOptions, select });
-      sim = sequential;
+      sim = { assembleLocal: (nUsers) => sequential.assembleLocal(nUsers, partition.length) };
       history = sequential.run(probe, onProgress);
     }
     privacy = dp?.report(history.length);

@@ -89,10 +89,11 @@ export class FederatedSimulation {
 
   /**
    * Local tables of every user, assembled for evaluation in simulation only (a deployed client
-   * scores on its device).
+   * scores on its device). Only the first `clients` clients (the data set's; devices outside it
+   * are not evaluated).
    */
-  assembleLocal(nUsers: number): LocalParams {
-    const shares = this.clients.flatMap((client, c) => {
+  assembleLocal(nUsers: number, clients = this.clients.length): LocalParams {
+    const shares = this.clients.slice(0, clients).flatMap((client, c) => {
       const state = this.states[c];
       return state ? [{ users: client.users, local: state.local }] : [];
     });

@@ -140,7 +140,7 @@ export class Coordinator {
     this.dp = dpSettings ? new DpAggregator(inner, this.info, nItems, { ...dpSettings, delta: t.dpDelta as number, ...floor }, () => this.population) : null;
     if (sa) {
       if (this.dp) checkSecureDp(this.dp, sa.clip);
-      if (!(inner instanceof FedAvg)) throw new ConfigError(`coordinator.secureAggregation: algorithm '${t.algorithm}' does not aggregate by a weighted sum`);
+      if (!(inner instanceof FedAvg)) throw new ConfigError(`coordinator.secureAggregation: works with the weighted-mean servers of algorithms 'fedavg' and 'fedrecon' (aggregation 'mean'), not ${['fedavg', 'fedrecon'].includes(t.algorithm) ? `aggregation '${t.aggregation}'` : `algorithm '${t.algorithm}'`} (docs/secure-aggregation.md)`);
       const weighting = t.clientWeighting;
       this.strategy = new SecureSum(this.dp ?? inner, { tables: tableSlots(this.info), nItems, participants: 1, clip: sa.clip, weighting });
       const phaseMs = (sa.phaseSeconds ?? config.coordinator.roundDeadlineSeconds) * 1000;
@@ -657,7 +657,7 @@ export class Coordinator {
 
   private async closeSecure(open: RoundRecord, sum: Uint32Array, encoding: Encoding, contributors: readonly number[]): Promise<void> {
     if (this.open?.round !== open.round) return;
-    await this.store.setMeta(`secure-round/${open.round}`, JSON.stringify({ outcome: 'aggregated', contributors: contributors.length, participants: encoding.participants }));
+    await this.store.setMeta(`secure-round/${open.round}`, JSON.stringify({ outcome: 'aggregated', contributors: contributors.length, participants: encoding.participants, contributorIds: [...contributors] }));
     await this.close(open, `secure aggregation of ${contributors.length} clients`, (strategy) => {
       const secureSum = strategy as SecureSum;
       secureSum.setParticipants(encoding.participants);

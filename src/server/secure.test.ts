@@ -15,6 +15,8 @@ import { HttpTransport } from '../client/http-transport.js';
 import { toLocalData } from '../client/local-data.js';
 import { readClientDataFile, writeClientFiles, writeFedReconClientFiles } from '../client/data-file.js';
 import { runFedReconTraining } from '../runtime/fedrecon-experiment.js';
+import { allRows, federatedMeanRating, trainingClients } from '../runtime/fedrecon-data.js';
+import { userSplit } from '../data/split.js';
 import { Participant } from '../client/participant.js';
 import { parseTrainConfig } from '../runtime/config.js';
 import { loadConfiguredDataset, runTraining, splitDataset } from '../runtime/experiment.js';
@@ -38,7 +40,7 @@ const TRAINING = {
 };
 const CLIENTS = 20;
 
-async function deploy(name: string, training: Record<string, unknown>, secure: Record<string, unknown> | undefined, deadline = 120) {
+async function deploy(name: string, training: Record<string, unknown>, secure: Record<string, unknown> | undefined, deadline = 120, extra: Record<string, unknown> = {}) {
   const dir = tempDir(`secure-${name}`);
   dirs.push(dir);
   const c = parseTrainConfig(training);
@@ -48,7 +50,7 @@ async function deploy(name: string, training: Record<string, unknown>, secure: R
     : writeClientFiles(ds, splitDataset(ds, c.split, c.seed), c.usersPerClient, c.seed, join(dir.path, 'clients'));
   if (c.algorithm !== 'fedrecon') assert.equal(files.length, CLIENTS);
   const server = await startCoordinator({
-    config: parseServerConfig({ training, coordinator: { minClients: files.length, ...(c.clientsPerRound ? { clientsPerRound: c.clientsPerRound } : {}), roundDeadlineSeconds: deadline, tickMs: 50, retryAfterMs: 50, secureAggregation: secure } }),
+    config: parseServerConfig({ training, coordinator: { minClients: files.length, ...(c.clientsPerRound ? { clientsPerRound: c.clientsPerRound } : {}), roundDeadlineSeconds: deadline, tickMs: 50, retryAfterMs: 50, secureAggregation: secure, ...extra } }),
     dbPath: join(dir.path, 'c.db'),
     port: 0,
     buildBundle: false,
@@ -96,7 +98,7 @@ test('secure FedAvg (MF), 20 clients, 2 rounds: the model equals the secure-sum 
   const health = (await (await fetch(`${server.url}/healthz`)).json()) as { secure: boolean; completedRounds: number };
   assert.equal(health.secure, true);
   assert.equal(health.completedRounds, 2);
-  assert.deepEqual(JSON.parse(await server.store.getMeta('secure-round/2') as string), { outcome: 'aggregated', contributors: 20, participants: 20 });
+  assert.deepEqual(JSON.parse(await server.store.getMeta('secure-round/2') as string), { outcome: 'aggregated', contributors: 20, participants: 20, contributorIds: Array.from({ length: 20 }, (_, k) => k) });
 });
 
 for (const phase of ['keys', 'shares', 'masked', 'unmask'] as const) {
@@ -113,7 +115,8 @@ for (const phase of ['keys', 'shares', 'masked', 'unmask'] as const) {
 }
 
 test('secure round: 9 of 20 vanish before masked input (t = 12): round 1 aborts with the model unchanged, round 2 aggregates', { timeout: 120_000 }, async () => {
-  const { server, tokens, participants } = await deploy('abort', TRAINING, { threshold: 0.6, phaseSeconds: 8 });
+  // an f16 download: the aborted round's version must reach the download too (else clients wait forever)
+  const { server, tokens, participants } = await deploy('abort', { ...TRAINING, download: 'f16' }, { threshold: 0.6, phaseSeconds: 8 });
   const before = await fetchModel(server.url, tokens[0]);
   const last = await runAll(participants, (k, round) => (round === 1 && k < 9 ? 'masked' : undefined));
   assert.ok(last.every((i) => i.status === 'done'));
@@ -127,31 +130,38 @@ test('secure round: 9 of 20 vanish before masked input (t = 12): round 1 aborts 
   assert.ok(maxAbsDiff(after2.global, before.global) > 0, 'round 2 changed the model');
 });
 
-test('secure NeuMF equals the secure-sum simulation bit for bit; secure FedRecon equals plain FedRecon (deployed and simulated) bit for bit', { timeout: 180_000 }, async () => {
-  const neumf = { ...TRAINING, model: 'neumf', rounds: 1 };
-  {
-    const { c, server, tokens, participants } = await deploy('neumf', neumf, { threshold: 0.6 });
-    await runAll(participants);
-    const model = await fetchModel(server.url, tokens[0]);
-    const sim = await runTraining(c, undefined, { secureSum: { clip: DEFAULT_CLIP } });
-    assert.equal(maxAbsDiff(model.global, sim.model.params.global as Record<string, Float32Array>), 0, 'NeuMF');
-  }
-  {
-    // 25 users, 80 % training users: 19 FedRecon clients, all in each round. The secure deployment
-    // equals the plain deployment, and the secure-sum simulation the plain simulation, bit for bit.
-    const recon = { syntheticUsers: 25, syntheticItems: 400, syntheticInteractions: 900, algorithm: 'fedrecon', dim: 8, rounds: 2, clientsPerRound: 19, seed: 8, eval: ['sampled'], k: [10], evalEvery: 1000 };
-    const secure = await deploy('fedrecon', recon, { threshold: 0.6 });
-    await runAll(secure.participants);
-    const plain = await deploy('fedrecon-plain', recon, undefined);
-    await runAll(plain.participants);
-    const secureModel = await fetchModel(secure.server.url, secure.tokens[0]);
-    const plainModel = await fetchModel(plain.server.url, plain.tokens[0]);
-    assert.equal(secureModel.version, 2);
-    assert.equal(maxAbsDiff(secureModel.global, plainModel.global), 0, 'FedRecon deployed: secure vs plain');
-    const sim = await runFedReconTraining(secure.c, undefined, { secureSum: { clip: DEFAULT_CLIP } });
-    const plainSim = await runFedReconTraining(secure.c);
-    assert.equal(maxAbsDiff(sim.global as Record<string, Float32Array>, plainSim.global as Record<string, Float32Array>), 0, 'FedRecon simulated: secure sum vs plain');
-  }
+test('secure NeuMF deployed equals the secure-sum simulation bit for bit', { timeout: 180_000 }, async () => {
+  const { c, server, tokens, participants } = await deploy('neumf', { ...TRAINING, model: 'neumf', rounds: 2 }, { threshold: 0.6 });
+  await runAll(participants);
+  const model = await fetchModel(server.url, tokens[0]);
+  assert.equal(model.version, 2);
+  const sim = await runTraining(c, undefined, { secureSum: { clip: DEFAULT_CLIP } });
+  assert.equal(maxAbsDiff(model.global, sim.model.params.global as Record<string, Float32Array>), 0, 'NeuMF');
+});
+
+test('secure FedRecon (19 of 20 clients sampled per round) deployed equals the secure-sum simulation bit for bit, and the plain deployment', { timeout: 180_000 }, async () => {
+  // 25 users, 80 % training users: 20 FedRecon clients, 19 sampled per round (the secure round's
+  // participants are the sampled ones). Explicit feedback (FedRecon's default): the simulation starts
+  // the global bias at the federated mean rating, the operator gives it as initialGlobalBias.
+  const recon = { syntheticUsers: 25, syntheticItems: 400, syntheticInteractions: 900, algorithm: 'fedrecon', dim: 8, rounds: 2, clientsPerRound: 19, seed: 8, eval: ['sampled'], k: [10], evalEvery: 1000 };
+  const c = parseTrainConfig(recon);
+  const ds = await loadConfiguredDataset(c);
+  const initialGlobalBias = federatedMeanRating(trainingClients(allRows(ds), userSplit(ds.nUsers, c.userSplit, c.seed).train));
+  const secure = await deploy('fedrecon', recon, { threshold: 0.6 }, 120, { initialGlobalBias });
+  await runAll(secure.participants);
+  const plain = await deploy('fedrecon-plain', recon, undefined, 120, { initialGlobalBias });
+  await runAll(plain.participants);
+  const secureModel = await fetchModel(secure.server.url, secure.tokens[0]);
+  const plainModel = await fetchModel(plain.server.url, plain.tokens[0]);
+  assert.equal(secureModel.version, 2);
+  assert.deepEqual(JSON.parse(await secure.server.store.getMeta('secure-round/2') as string).participants, 19);
+  const sim = await runFedReconTraining(c, undefined, { secureSum: { clip: DEFAULT_CLIP } });
+  const plainSim = await runFedReconTraining(c);
+  const deployedVsSim = maxAbsDiff(secureModel.global, sim.global as Record<string, Float32Array>);
+  process.stdout.write(`# FedRecon: secure deployed vs secure-sum simulation max |Δθ| ${deployedVsSim}; vs plain deployed ${maxAbsDiff(secureModel.global, plainModel.global)}; plain deployed vs plain simulation ${maxAbsDiff(plainModel.global, plainSim.global as Record<string, Float32Array>)}\n`);
+  assert.equal(deployedVsSim, 0, 'FedRecon: secure deployed vs secure-sum simulation');
+  assert.equal(maxAbsDiff(secureModel.global, plainModel.global), 0, 'FedRecon deployed: secure vs plain');
+  assert.equal(maxAbsDiff(sim.global as Record<string, Float32Array>, plainSim.global as Record<string, Float32Array>), 0, 'FedRecon simulated: secure sum vs plain');
 });
 
 test('secure round: the coordinator stops mid-protocol (after the shares phase) and restarts on the same database; the round resumes and equals the simulation', { timeout: 180_000 }, async () => {
