@@ -1,8 +1,9 @@
 /**
- * Attack bench (issue 19): honest clients' test HR@10 (sampled protocol, ML-100K leave-one-out)
- * with 0, 1 and 10 % of clients attacking, per attack and per server aggregation rule (mean —
- * the default, with server-decided uniform weights and the default clip —, coordinate-wise median,
- * trimmed mean, norm-bounded mean; federated/robust.ts). Attackers are clients of the same
+ * Attack bench (issue 19): honest clients' validation and test HR@10 (sampled protocol, ML-100K
+ * leave-one-out) with 0, 1 and 10 % of clients attacking, per attack and per server aggregation
+ * rule, replayed against the default config (FedAvg MF, one user per client, every client every
+ * round, server-decided uniform weights, adaptive clip capped at 10; rules: mean — the default —,
+ * coordinate-wise median, trimmed mean, norm-bounded mean; federated/robust.ts). Attackers are clients of the same
  * simulation whose update is crafted from what they receive (the global tables) and from the
  * update they would have sent honestly; it goes through the same Strategy as every update:
  *  - scaled:    the honest update × 1e30;
@@ -11,8 +12,9 @@
  *  - signflip:  the honest update × −100 (boosted sign flip / model replacement);
  *  - targeted:  one unpopular item pushed toward the most popular items' embedding (×10, bias
  *               +10, weight 10⁶); its row is the item's hit rate in honest users' full top-10.
- * `npm run bench -- attacks`; FEDREC_ATTACK_ROUNDS (default 30) and FEDREC_ATTACK_RULES
- * (comma-separated) shorten it.
+ * `npm run bench -- attacks`; FEDREC_ATTACK_ROUNDS (default 60, the default run's selected round),
+ * FEDREC_ATTACK_RULES (default mean), FEDREC_ATTACK_KINDS, FEDREC_ATTACK_FRACTIONS (comma-separated)
+ * and FEDREC_ATTACK_CONFIG (JSON merged into the run config, e.g. '{"adaptiveClip":0}') select cells.
  */
 import { createModel, modelParamInfo } from '../models/registry.js';
 import type { GlobalParams } from '../models/types.js';
@@ -85,6 +87,8 @@ export function targetItem(split: ImplicitSplit): number {
 
 export interface AttackResult {
   readonly honestHr10: number;
+  /** The same on validation (what a default is chosen on). */
+  readonly honestValHr10: number;
   /** Share of honest users with the target item in their full-ranking top 10 (unseen items). */
   readonly targetHitRate: number;
   readonly attackers: number;
@@ -96,11 +100,13 @@ export interface AttackRun {
   readonly kind: AttackKind;
   readonly fraction: number;
   readonly rounds: number;
-  readonly usersPerClient: number;
+  readonly usersPerClient?: number;
+  /** Run-config fields besides the defaults (e.g. { adaptiveClip: 0 }). */
+  readonly config?: Record<string, unknown>;
 }
 
 export async function runAttack(data: string | undefined, run: AttackRun): Promise<AttackResult> {
-  const c = parseTrainConfig({ ...(data ? { data } : {}), rounds: run.rounds, usersPerClient: run.usersPerClient, aggregation: run.rule, eval: ['sampled'], k: [10] });
+  const c = parseTrainConfig({ ...(data ? { data } : {}), ...run.config, rounds: run.rounds, ...(run.usersPerClient ? { usersPerClient: run.usersPerClient } : {}), aggregation: run.rule, eval: ['sampled'], k: [10] });
   const split = splitDataset(await loadConfiguredDataset(c), c.split, c.seed);
   const clients = partitionClients(split, c.usersPerClient, c.seed);
   const nAttackers = run.fraction > 0 ? Math.max(1, Math.round(run.fraction * clients.length)) : 0;
@@ -109,7 +115,7 @@ export async function runAttack(data: string | undefined, run: AttackRun): Promi
   const target = targetItem(split);
   const model = modelConfigOf(c);
   const global = initGlobal(model, split.nItems, c.seed);
-  const options = { weightCap: planWeightCap(c, split.nItems), serverOptimizer: serverOptimizerOf(c), rowAveraging: c.rowAveraging, clientWeighting: c.clientWeighting, clipNorm: c.clipNorm, trimFraction: c.trimFraction };
+  const options = { weightCap: planWeightCap(c, split.nItems), serverOptimizer: serverOptimizerOf(c), rowAveraging: c.rowAveraging, clientWeighting: c.clientWeighting, clipNorm: c.clipNorm, adaptiveClip: c.adaptiveClip, trimFraction: c.trimFraction };
   const strategy = strategyForRule(c.aggregation, modelParamInfo(model, 0, split.nItems), split.nItems, options);
   const samplers = clients.map((client) => clientNegativeSource(split.nItems, client));
   const sim = new FederatedSimulation(clients, global, strategy, (plan, g, client, state) => {
@@ -127,7 +133,8 @@ export async function runAttack(data: string | undefined, run: AttackRun): Promi
   const scorer = createModel(model, split.nUsers, split.nItems, { global, local: sim.assembleLocal(split.nUsers) });
   const honestUsers = Int32Array.from(clients.filter((cl) => !attackers.has(cl.clientId)).flatMap((cl) => [...cl.users]));
   const hr = evaluateRanking(scorer, split, { part: 'test', protocols: ['sampled'], ks: [10], users: honestUsers }).sampled?.['HR@10'] ?? Number.NaN;
-  return { honestHr10: hr, targetHitRate: targetHits(scorer, split, honestUsers, target), attackers: nAttackers, clients: clients.length };
+  const val = evaluateRanking(scorer, split, { part: 'validation', protocols: ['sampled'], ks: [10], users: honestUsers }).sampled?.['HR@10'] ?? Number.NaN;
+  return { honestHr10: hr, honestValHr10: val, targetHitRate: targetHits(scorer, split, honestUsers, target), attackers: nAttackers, clients: clients.length };
 }
 
 function targetHits(scorer: { scoreItems(u: number, items: Int32Array, out: Float32Array): void }, split: ImplicitSplit, users: Int32Array, target: number): number {
@@ -149,22 +156,21 @@ function targetHits(scorer: { scoreItems(u: number, items: Int32Array, out: Floa
 
 export async function attacksBenchmark(): Promise<void> {
   const data = ml100kPath() ?? undefined;
-  const rounds = Number(process.env.FEDREC_ATTACK_ROUNDS ?? 30);
-  const rules = (process.env.FEDREC_ATTACK_RULES ?? 'mean,median,trimmed-mean,norm-bounded').split(',') as AggregationRule[];
-  const usersPerClient = 10;
-  process.stdout.write(`ML-100K, FedAvg MF defaults (uniform server weights, clip 10), ${usersPerClient} users per client, every client every round, ${rounds} rounds; ` +
-    `honest clients' test HR@10 (sampled) | target item's hit rate in honest full top-10\n`);
-  const header = `| rule | no attack | ${ATTACKS.flatMap((a) => [`${a} 1 %`, `${a} 10 %`]).join(' | ')} |`;
-  process.stdout.write(`${header}\n|${'---|'.repeat(2 + 2 * ATTACKS.length)}\n`);
+  const list = (name: string, fallback: string) => (process.env[name] ?? fallback).split(',').filter((x) => x !== '');
+  const rounds = Number(process.env.FEDREC_ATTACK_ROUNDS ?? 60);
+  const rules = list('FEDREC_ATTACK_RULES', 'mean') as AggregationRule[];
+  const kinds = list('FEDREC_ATTACK_KINDS', ['none', ...ATTACKS].join(',')) as AttackKind[];
+  const fractions = list('FEDREC_ATTACK_FRACTIONS', '0.01,0.1').map(Number);
+  const config = JSON.parse(process.env.FEDREC_ATTACK_CONFIG ?? '{}') as Record<string, unknown>;
+  process.stdout.write(`ML-100K, FedAvg MF defaults${Object.keys(config).length ? ` + ${JSON.stringify(config)}` : ''} (one user per client, every client every round, uniform server weights, ` +
+    `adaptive clip), ${rounds} rounds; honest clients' HR@10 (sampled), validation / test; targeted: the target item's hit rate in honest full top-10\n`);
+  process.stdout.write('| rule | attack | attackers | validation HR@10 | test HR@10 | target hit rate |\n|---|---|---|---|---|---|\n');
   for (const rule of rules) {
-    const clean = await runAttack(data, { rule, kind: 'none', fraction: 0, rounds, usersPerClient });
-    const cells = [`${clean.honestHr10.toFixed(3)} (t ${clean.targetHitRate.toFixed(3)})`];
-    for (const kind of ATTACKS) {
-      for (const fraction of [0.01, 0.1]) {
-        const r = await runAttack(data, { rule, kind, fraction, rounds, usersPerClient });
-        cells.push(kind === 'targeted' ? `${r.honestHr10.toFixed(3)} (t ${r.targetHitRate.toFixed(3)})` : r.honestHr10.toFixed(3));
+    for (const kind of kinds) {
+      for (const fraction of kind === 'none' ? [0] : fractions) {
+        const r = await runAttack(data, { rule, kind, fraction, rounds, config });
+        process.stdout.write(`| ${rule} | ${kind} | ${r.attackers} of ${r.clients} | ${r.honestValHr10.toFixed(3)} | ${r.honestHr10.toFixed(3)} | ${r.targetHitRate.toFixed(3)} |\n`);
       }
     }
-    process.stdout.write(`| ${rule} | ${cells.join(' | ')} |\n`);
   }
 }

@@ -79,6 +79,7 @@ export const TRAIN_FLAGS: Record<string, FlagSpec> = {
   aggregation: { key: 'aggregation', kind: 'string', help: 'federated: mean | median | trimmed-mean | norm-bounded server aggregation rule' },
   'trim-fraction': { key: 'trimFraction', kind: 'number', help: 'trimmed-mean: fraction dropped at each end per coordinate' },
   'clip-norm': { key: 'clipNorm', kind: 'number', help: 'federated: L2 bound each client update is clipped to by the server (0 = none)' },
+  'adaptive-clip': { key: 'adaptiveClip', kind: 'number', help: "federated: clip each update to this multiple of the previous round's median update norm, at most --clip-norm (0 = --clip-norm only)" },
   encoder: { key: 'encoder', kind: 'string', help: 'text-graph: use (offline Universal Sentence Encoder) | transformers (needs @huggingface/transformers installed) | hash' },
   'encoder-model': { key: 'encoderModel', kind: 'string', help: 'text-graph, --encoder transformers: hub id or local model dir (none given: Xenova/all-MiniLM-L6-v2)' },
   'cache-dir': { key: 'cacheDir', kind: 'string', help: 'text-graph: cache for embeddings and models (none given: $FEDREC_CACHE or ~/.cache/fedrec)' },

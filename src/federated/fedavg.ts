@@ -11,7 +11,8 @@
 import type { GlobalParams, ParamInfo } from '../models/types.js';
 import type { OptimizerConfig, OptimizerState } from '../optim/types.js';
 import { ServerUpdater, UpdateAccumulator, type PartialAggregate, type RowAveraging } from './aggregate.js';
-import { boundUpdate, type ClientWeighting, type InfluenceBounds } from './bounds.js';
+import { AdaptiveNormBound, withoutClipSlot } from './adaptive-clip.js';
+import { boundUpdate, updateNorm, type ClientWeighting, type InfluenceBounds } from './bounds.js';
 import type { GlobalUpdate, RoundSummary, Strategy } from './types.js';
 
 export type { ClientWeighting } from './bounds.js';
@@ -25,6 +26,11 @@ export interface FedAvgOptions {
   readonly clipNorm?: number;
   /** Largest weight under 'examples'; absent: none. */
   readonly weightCap?: number;
+  /**
+   * Adaptive clip (federated/adaptive-clip.ts): each round's bound is this multiple of the previous
+   * round's median update norm, capped by `clipNorm`; 0 or absent: the fixed `clipNorm` only.
+   */
+  readonly adaptiveClip?: number;
 }
 
 export class FedAvg implements Strategy {
@@ -32,9 +38,11 @@ export class FedAvg implements Strategy {
   private readonly acc: UpdateAccumulator;
   private readonly updater: ServerUpdater;
   private readonly globalNames: ReadonlySet<string>;
+  private readonly clip: AdaptiveNormBound;
   private round = 0;
 
   constructor(info: readonly ParamInfo[], nItems: number, private readonly options: FedAvgOptions) {
+    this.clip = new AdaptiveNormBound(options.clipNorm ?? 0, options.adaptiveClip ?? 0);
     this.acc = new UpdateAccumulator(info, nItems);
     this.updater = new ServerUpdater(options.serverOptimizer, info, options.rowAveraging);
     this.globalNames = new Set(info.filter((p) => p.scope === 'global').map((p) => p.name));
@@ -43,6 +51,7 @@ export class FedAvg implements Strategy {
   beginRound(round: number): void {
     this.round = round;
     this.acc.reset();
+    this.clip.beginRound();
   }
 
   accept(update: GlobalUpdate): void {
@@ -51,30 +60,49 @@ export class FedAvg implements Strategy {
       if (!this.globalNames.has(name)) throw new Error(`update carries table '${name}', which is not a global table`);
     }
     const bounded = boundUpdate(update, this.bounds);
-    if (bounded) this.acc.add(bounded);
+    if (bounded) {
+      if (bounded.weight > 0) this.clip.observe(updateNorm(update));
+      this.acc.add(bounded);
+    }
   }
 
-  /** How each update is bounded before it is folded (a worker thread folding updates applies the same). */
+  /**
+   * How each update of the current round is bounded before it is folded (a worker thread folding
+   * updates applies the same; the clip may change from round to round).
+   */
   get bounds(): InfluenceBounds {
-    return { weighting: this.options.clientWeighting ?? 'examples', clipNorm: this.options.clipNorm, weightCap: this.options.weightCap };
+    return { weighting: this.options.clientWeighting ?? 'examples', clipNorm: this.clip.bound, weightCap: this.options.weightCap };
   }
 
-  /** Fold in the partial sums of several updates (folded elsewhere, e.g. in a worker thread). */
-  acceptPartial(partial: PartialAggregate): void {
+  /**
+   * Fold in the partial sums of several updates (folded elsewhere, e.g. in a worker thread), with
+   * the unclipped norms of those of positive weight (for the adaptive clip).
+   */
+  acceptPartial(partial: PartialAggregate, norms: readonly number[] = []): void {
     this.acc.merge(partial);
+    this.clip.observeAll(norms);
   }
 
   endRound(global: GlobalParams): RoundSummary {
     const summary = { round: this.round, clients: this.acc.count, loss: this.acc.meanLoss };
     const refused = this.updater.apply(global, this.acc);
+    this.clip.endRound();
     return refused ? { ...summary, refused } : summary;
   }
 
   serverState(): OptimizerState {
-    return this.updater.state();
+    const s = this.updater.state();
+    return this.clip.adaptive ? { step: s.step, tables: { ...s.tables, ...this.clip.state() } } : s;
   }
 
   restoreServerState(state: OptimizerState): void {
-    this.updater.restore(state);
+    const bound = this.clip.state();
+    this.clip.restore(state.tables);
+    try {
+      this.updater.restore({ step: state.step, tables: withoutClipSlot(state.tables) });
+    } catch (err) {
+      this.clip.restore(bound);
+      throw err;
+    }
   }
 }

@@ -17,6 +17,7 @@
 import type { GlobalParams, ParamInfo } from '../models/types.js';
 import type { OptimizerState } from '../optim/types.js';
 import { ServerUpdater, UpdateAccumulator } from './aggregate.js';
+import { AdaptiveNormBound, withoutClipSlot } from './adaptive-clip.js';
 import { boundUpdate, clipUpdate, updateNorm } from './bounds.js';
 import { FedAvg, type FedAvgOptions } from './fedavg.js';
 import type { GlobalUpdate, RoundSummary, Strategy } from './types.js';
@@ -35,6 +36,7 @@ export class RobustAggregation implements Strategy {
   private readonly acc: UpdateAccumulator;
   private readonly updater: ServerUpdater;
   private readonly globals: readonly ParamInfo[];
+  private readonly clip: AdaptiveNormBound;
   private round = 0;
   private updates: GlobalUpdate[] = [];
   private lossSum = 0;
@@ -45,6 +47,7 @@ export class RobustAggregation implements Strategy {
     this.acc = new UpdateAccumulator(info, nItems);
     this.updater = new ServerUpdater(options.serverOptimizer, info, options.rowAveraging);
     this.globals = info.filter((p) => p.scope === 'global');
+    this.clip = new AdaptiveNormBound(options.clipNorm ?? 0, options.adaptiveClip ?? 0);
   }
 
   beginRound(round: number): void {
@@ -52,6 +55,7 @@ export class RobustAggregation implements Strategy {
     this.updates = [];
     this.lossSum = 0;
     this.clients = 0;
+    this.clip.beginRound();
   }
 
   accept(update: GlobalUpdate): void {
@@ -60,11 +64,14 @@ export class RobustAggregation implements Strategy {
     for (const name of [...Object.keys(update.itemTables), ...Object.keys(update.denseTables)]) {
       if (!names.has(name)) throw new Error(`update carries table '${name}', which is not a global table`);
     }
-    const bounded = boundUpdate(update, { weighting: this.options.clientWeighting ?? 'examples', clipNorm: this.options.clipNorm, weightCap: this.options.weightCap });
+    const bounded = boundUpdate(update, { weighting: this.options.clientWeighting ?? 'examples', clipNorm: this.clip.bound, weightCap: this.options.weightCap });
     this.clients++;
     if (!bounded) return;
     this.lossSum += bounded.loss;
-    if (bounded.weight > 0) this.updates.push(bounded);
+    if (bounded.weight > 0) {
+      this.clip.observe(updateNorm(update));
+      this.updates.push(bounded);
+    }
   }
 
   endRound(global: GlobalParams): RoundSummary {
@@ -73,15 +80,24 @@ export class RobustAggregation implements Strategy {
     if (this.updates.length > 0) this.acc.add(this.aggregate());
     this.updates = [];
     const refused = this.updater.apply(global, this.acc);
+    this.clip.endRound();
     return refused ? { ...summary, refused } : summary;
   }
 
   serverState(): OptimizerState {
-    return this.updater.state();
+    const s = this.updater.state();
+    return this.clip.adaptive ? { step: s.step, tables: { ...s.tables, ...this.clip.state() } } : s;
   }
 
   restoreServerState(state: OptimizerState): void {
-    this.updater.restore(state);
+    const bound = this.clip.state();
+    this.clip.restore(state.tables);
+    try {
+      this.updater.restore({ step: state.step, tables: withoutClipSlot(state.tables) });
+    } catch (err) {
+      this.clip.restore(bound);
+      throw err;
+    }
   }
 
   /** The round's robust aggregate as one update of weight 1 over every touched row. */

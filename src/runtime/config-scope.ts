@@ -127,6 +127,7 @@ export const FIELD_SCOPES: Readonly<Record<string, readonly [Scope, FieldGroup]>
   postReconStepsMax: [fedrecon, 'fedrecon'],
   clientWeighting: [federated, 'federated'],
   clipNorm: [sumServer, 'federated'],
+  adaptiveClip: [sumServer, 'federated'],
   aggregation: [sumServer, 'federated'],
   trimFraction: [sumServer, 'federated'],
 };

@@ -14,6 +14,8 @@ import { withIalsDefaults } from './ials-defaults.js';
 const positiveInt = z.number().int().positive();
 /** Default L2 bound of one client update (see docs/robustness.md for how it was checked). */
 export const CLIP_NORM_DEFAULT = 10;
+/** Default adaptive clip: κ × the previous round's median update norm (docs/robustness.md). */
+export const ADAPTIVE_CLIP_DEFAULT = 1;
 const probability = z.number().gt(0).lte(1);
 
 export const trainConfigSchema = z
@@ -107,6 +109,10 @@ export const trainConfigSchema = z
     // weight (uniform by default) and clips its L2 norm (0: no clip). Defaults checked on validation.
     clientWeighting: z.enum(['examples', 'uniform']).default('uniform'),
     clipNorm: z.number().min(0).default(CLIP_NORM_DEFAULT),
+    // Adaptive clip (federated/adaptive-clip.ts): each round's bound is this multiple of the previous
+    // round's median update norm, capped by clipNorm; 0: clipNorm only. Chosen on validation and the
+    // attack bench (docs/robustness.md); FedRecon and DP runs keep 0.
+    adaptiveClip: z.number().min(0).default(ADAPTIVE_CLIP_DEFAULT),
     // Server aggregation rule (federated/robust.ts): FedAvg's mean, or a Byzantine-robust statistic.
     aggregation: z.enum(['mean', 'median', 'trimmed-mean', 'norm-bounded']).default('mean'),
     trimFraction: z.number().min(0).lt(0.5).default(0.1),
@@ -197,8 +203,8 @@ export const trainConfigSchema = z
     message: "adaptive clipping (dpQuantile) runs in dpMode 'central'",
     path: ['dpQuantile'],
   })
-  .refine((c) => c.dpClip === undefined || (c.aggregation === 'mean' && c.clipNorm === 0), {
-    message: 'under DP the clip is --dp-clip and the sum is a mean: leave --clip-norm and --aggregation at their DP defaults (0, mean)',
+  .refine((c) => c.dpClip === undefined || (c.aggregation === 'mean' && c.clipNorm === 0 && c.adaptiveClip === 0), {
+    message: 'under DP the clip is --dp-clip and the sum is a mean: leave --clip-norm, --adaptive-clip and --aggregation at their DP defaults (0, 0, mean)',
     path: ['clipNorm'],
   })
   .refine((c) => c.aggregation === 'mean' || c.workers === 1, {
@@ -241,11 +247,11 @@ function withFedAvgDefaults(raw: unknown): unknown {
 const FEDRECON_DEFAULTS: Record<'explicit' | 'implicit', Record<string, unknown>> = {
   explicit: {
     feedback: 'explicit', rounds: 300, clientsPerRound: 50, optimizer: 'sgd', lr: 0.2, l2: 0.01, localEpochs: 1, batch: 5,
-    reconOptimizer: 'sgd', reconLr: 0.1, reconEpochs: 1, evalEvery: 25, clientWeighting: 'examples',
+    reconOptimizer: 'sgd', reconLr: 0.1, reconEpochs: 1, evalEvery: 25, clientWeighting: 'examples', adaptiveClip: 0,
   },
   implicit: {
     feedback: 'implicit', rounds: 300, clientsPerRound: 50, optimizer: 'adam', lr: 0.01, localEpochs: 4, batch: 32,
-    reconOptimizer: 'adam', reconLr: 0.05, reconEpochs: 2, evalEvery: 50, clientWeighting: 'examples',
+    reconOptimizer: 'adam', reconLr: 0.05, reconEpochs: 2, evalEvery: 50, clientWeighting: 'examples', adaptiveClip: 0,
   },
 };
 
@@ -276,7 +282,7 @@ export type TrainConfig = Readonly<z.infer<typeof trainConfigSchema>>;
 function withDpDefaults(raw: unknown): unknown {
   if (typeof raw !== 'object' || raw === null || (raw as { dpClip?: unknown }).dpClip === undefined) return raw;
   const given = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined));
-  return { select: 'last', clipNorm: 0, ...given };
+  return { select: 'last', clipNorm: 0, adaptiveClip: 0, ...given };
 }
 
 /**

@@ -189,7 +189,7 @@ export async function runTraining(given: TrainConfig, onProgress?: ProgressListe
     const perRound = c.clientsPerRound ?? Math.max(1, Math.round((c.fraction ?? 1) * clients.length));
     const info = modelParamInfo(config, 0, split.nItems);
     const global = initGlobal(config, split.nItems, c.seed);
-    const strategyOptions = { weightCap: planWeightCap(c, split.nItems), serverOptimizer: serverOptimizerOf(c), rowAveraging: c.rowAveraging, clientWeighting: c.clientWeighting, clipNorm: c.clipNorm, trimFraction: c.trimFraction };
+    const strategyOptions = { weightCap: planWeightCap(c, split.nItems), serverOptimizer: serverOptimizerOf(c), rowAveraging: c.rowAveraging, clientWeighting: c.clientWeighting, clipNorm: c.clipNorm, adaptiveClip: c.adaptiveClip, trimFraction: c.trimFraction };
     const inner = strategyForRule(c.aggregation, info, split.nItems, strategyOptions);
     const baseDp = dpSettingsOf(c, clients.length);
     const dpSettings = baseDp && engine.secureSum && baseDp.mode === 'distributed' ? { ...baseDp, minFraction: engine.secureSum.threshold ?? DEFAULT_THRESHOLD } : baseDp;

@@ -73,7 +73,7 @@ export async function runFedReconTraining(c: TrainConfig, onProgress?: ProgressL
   const reconstruction: PhaseOptions = { optimizer: { kind: c.reconOptimizer, lr: c.reconLr }, epochs: c.reconEpochs, stepsMax: c.reconStepsMax };
   const recon: ReconPlan = { reconstruction, postReconstructionStepsMax: c.postReconStepsMax, split: RECON_SPLITS[c.reconSplit] };
   const serverInfo = modelParamInfo(config, 0, nItems);
-  const serverOptions = { weightCap: planWeightCap(c, nItems), serverOptimizer: serverOptimizerOf(c), rowAveraging: c.rowAveraging, clientWeighting: c.clientWeighting, clipNorm: c.clipNorm, trimFraction: c.trimFraction };
+  const serverOptions = { weightCap: planWeightCap(c, nItems), serverOptimizer: serverOptimizerOf(c), rowAveraging: c.rowAveraging, clientWeighting: c.clientWeighting, clipNorm: c.clipNorm, adaptiveClip: c.adaptiveClip, trimFraction: c.trimFraction };
   const inner = strategyForRule(c.aggregation, serverInfo, nItems, serverOptions, () => new FedRecon(serverInfo, nItems, serverOptions), 'fedrecon');
   const baseDp = dpSettingsOf(c, clients.length);
   // under secure aggregation distributed DP is charged for the floor τ = threshold (privacy/secure-dp.ts)

@@ -98,12 +98,12 @@ export class ParallelSimulation {
         const plan: RoundPlan = { ...this.options.plan, round, seed: hashRoundSeed(seed, round) };
         const chosen = sampleClients(this.clientCount, clientsPerRound, seed, round);
         this.strategy.beginRound(round);
-        const replies = await Promise.all(this.workers.map((w, k) => w.request<{ partial: PartialAggregate; bytesUp: number }>({
-          type: 'round', plan, clientIds: chosen.filter((c) => c % W === k),
+        const replies = await Promise.all(this.workers.map((w, k) => w.request<{ partial: PartialAggregate; bytesUp: number; norms: number[] }>({
+          type: 'round', plan, clientIds: chosen.filter((c) => c % W === k), bounds: this.strategy.bounds,
         })));
         let bytesUp = 0;
         for (const r of replies) {
-          this.strategy.acceptPartial(r.partial);
+          this.strategy.acceptPartial(r.partial, r.norms);
           bytesUp += r.bytesUp;
         }
         const summary = this.strategy.endRound(this.global);

@@ -9,7 +9,7 @@ import type { GlobalParams, LocalParams, ParamInfo } from '../models/types.js';
 import { UpdateAccumulator } from '../federated/aggregate.js';
 import { clientNegativeSource, runClientRound } from '../federated/client-work.js';
 import { updateBytes } from '../federated/bytes.js';
-import { boundUpdate, type InfluenceBounds } from '../federated/bounds.js';
+import { boundUpdate, updateNorm, type InfluenceBounds } from '../federated/bounds.js';
 import type { ClientState, RoundPlan } from '../federated/types.js';
 import { partitionClients } from './clients.js';
 
@@ -28,6 +28,8 @@ export interface WorkerRound {
   readonly type: 'round';
   readonly plan: RoundPlan;
   readonly clientIds: Int32Array;
+  /** This round's bounds (the clip may adapt from round to round); absent: the init's. */
+  readonly bounds?: InfluenceBounds;
 }
 
 export interface WorkerLocals {
@@ -63,6 +65,8 @@ function serve(): void {
       if (!init || !acc) throw new Error('round before init');
       acc.reset();
       let bytesUp = 0;
+      const bounds = msg.bounds ?? init.bounds;
+      const norms: number[] = [];
       for (const c of msg.clientIds) {
         const client = clients[c];
         let sampler = samplers.get(c);
@@ -70,10 +74,13 @@ function serve(): void {
         const { update, state } = runClientRound(msg.plan, global, client, states.get(c) ?? null, sampler);
         states.set(c, state);
         bytesUp += updateBytes(update);
-        const bounded = boundUpdate(update, init.bounds);
-        if (bounded) acc.add(bounded);
+        const bounded = boundUpdate(update, bounds);
+        if (bounded) {
+          if (bounded.weight > 0) norms.push(updateNorm(update));
+          acc.add(bounded);
+        }
       }
-      port.postMessage({ type: 'partial', partial: acc.partial(), bytesUp });
+      port.postMessage({ type: 'partial', partial: acc.partial(), bytesUp, norms });
     } else {
       const shares: LocalShare[] = [];
       for (const [c, state] of states) shares.push({ users: clients[c].users, local: state.local });

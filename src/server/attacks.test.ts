@@ -84,9 +84,11 @@ async function run(attack: Attack): Promise<{ hr: number; statuses: number[] }> 
 
 /*
  * Measured (docs/robustness.md): refused attacks leave exactly the nine honest clients' run; the
- * 1e30 update is clipped to the bound and weighs like any client. The +1-everywhere (weight 10⁶)
- * and boosted sign-flip attacks are NOT neutralised by the default mean (honest HR@10 falls by
- * ~0.05–0.07 here): they are printed, not asserted.
+ * 1e30 update is clipped to the (adaptive) bound and weighs like any client. Here the two
+ * baselines (ten honest clients / the nine alone) are already 0.04 apart, so this small test cannot
+ * resolve the 0.02 target; the +1-everywhere (weight 10⁶) attack is NOT neutralised (0.289 against
+ * 0.378 / 0.339: one client of ten touching every one of 300 items), the boosted sign flip gives
+ * 0.333 (−0.045 / −0.006): printed, not asserted. The ML-100K bench (`npm run bench -- attacks`) measures the target.
  */
 test('one attacker of ten against a default-config coordinator: NaN and 1e308-loss updates have no effect, a 1e30 update no more than a client', { timeout: 600_000 }, async () => {
   const clean = await run('none');
@@ -103,6 +105,7 @@ test('one attacker of ten against a default-config coordinator: NaN and 1e308-lo
   process.stdout.write(`# honest HR@10 by attack: ${rows.join('; ')}\n`);
   const alone = results.nonfinite as number; // the attacker refused every round: the nine honest clients alone
   assert.equal(results.loss, alone, rows.join('\n'));
-  // 180 honest users: one user is 0.0056 of HR@10; the clipped 1e30 update stays between the two baselines' reach
-  for (const base of [clean.hr, alone]) assert.ok(Math.abs((results.scaled as number) - base) <= 0.025, rows.join('\n'));
+  // 180 honest users: one user is 0.0056 of HR@10; the clipped 1e30 update does no more harm than
+  // the attacker's absence, within 0.02
+  assert.ok((results.scaled as number) >= Math.min(clean.hr, alone) - 0.02, rows.join('\n'));
 });

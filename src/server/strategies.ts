@@ -110,6 +110,7 @@ function serverOptionsOf(training: TrainConfig, nItems: number) {
     rowAveraging: training.rowAveraging,
     clientWeighting: training.clientWeighting,
     clipNorm: training.clipNorm,
+    adaptiveClip: training.adaptiveClip,
     trimFraction: training.trimFraction,
   };
 }
