@@ -8,10 +8,12 @@
 import { parseTrainConfig } from '../runtime/config.js';
 import { groupOf, recordedConfig, scopeOf } from '../runtime/config-scope.js';
 import { asFlag } from './config-errors.js';
+import { ALGORITHMS } from '../algorithms/registry.js';
 import { flagLine, type FlagSpec, type FlagSpecs } from './flags.js';
 import { CHOICE_KEYS, describeShape, runShape, SCHEMA_KEYS } from './train-config.js';
 
 const GROUP_TITLES: Readonly<Record<string, string>> = {
+  ...Object.fromEntries(ALGORITHMS.map((a) => [a.name, `${a.name} (${a.paper}; algorithm ${a.name})`])),
   data: 'Data',
   model: 'Model',
   training: 'Training',

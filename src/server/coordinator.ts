@@ -32,6 +32,7 @@ import type { ServerConfig } from './config.js';
 import { HttpError } from './errors.js';
 import type { Metrics } from './metrics.js';
 import { strategyEntry } from './strategies.js';
+import { algorithmsWith, sayNames } from '../algorithms/registry.js';
 import type { Checkpoint, ClientRecord, RoundRecord, Store } from './types.js';
 import { InvalidUpdate, validateUpdate } from './validate.js';
 import { DpAggregator, poissonSample } from '../privacy/dp-fedavg.js';
@@ -107,7 +108,7 @@ export class Coordinator {
     this.planExtras = entry.planExtras?.(t) ?? {};
     const inner = entry.create({ info: this.info, nItems, training: t });
     const dpSettings = dpSettingsOf(t, 1);
-    if (dpSettings && !['fedavg', 'fedrecon'].includes(t.algorithm)) throw new ConfigError(`training.dpClip: user-level DP needs algorithm 'fedavg' or 'fedrecon', not '${t.algorithm}'`);
+    if (dpSettings && !algorithmsWith('sumsUpdates').includes(t.algorithm)) throw new ConfigError(`training.dpClip: user-level DP needs algorithm ${sayNames(algorithmsWith('sumsUpdates'), "'")}, not '${t.algorithm}'`);
     this.dp = dpSettings ? new DpAggregator(inner, this.info, nItems, { ...dpSettings, delta: t.dpDelta as number }, () => this.population) : null;
     const sa = config.coordinator.secureAggregation;
     if (sa) {
