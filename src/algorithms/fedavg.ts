@@ -18,6 +18,7 @@ import type { Algorithm } from './types.js';
 export const fedavg: Algorithm<{}> = {
   name: 'fedavg',
   paper: 'McMahan et al., AISTATS 2017',
+  summary: 'federated averaging with a server optimiser',
   options: z.object({}),
   flags: {},
   capabilities: { sumsUpdates: true, workers: true },

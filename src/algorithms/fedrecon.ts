@@ -55,6 +55,7 @@ const samplerFor = (plan: RoundPlan, sampler: NegativeSource): NegativeSource | 
 export const fedrecon: Algorithm<typeof options.shape> = {
   name: 'fedrecon',
   paper: 'Singhal et al., NeurIPS 2021',
+  summary: 'Federated Reconstruction: stateless clients, unseen evaluation users',
   options,
   flags: {
     'user-split': { key: 'userSplit', kind: 'fractionList', help: 'fedrecon: train,validation,test user fractions' },

@@ -49,6 +49,7 @@ function roundGramian(plan: RoundPlan, table: Float32Array): Float64Array {
 export const ials: Algorithm<{}> = {
   name: 'ials',
   paper: 'Hu et al., ICDM 2008; Ammad-ud-din et al., 2019',
+  summary: 'federated implicit ALS: closed-form user solves on the device',
   options: z.object({}),
   flags: {},
   capabilities: { sumsUpdates: false, workers: false },

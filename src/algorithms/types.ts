@@ -73,6 +73,8 @@ export interface Algorithm<S extends z.ZodRawShape = z.ZodRawShape> {
   readonly name: string;
   /** The paper, as the module header names it. */
   readonly paper: string;
+  /** What it is in a few words, for `fedrec train --help`. */
+  readonly summary: string;
   /** Its run-config fields with their defaults; they apply to runs of this algorithm only. */
   readonly options: z.ZodObject<S>;
   /** `fedrec train` flags for those fields, by flag name (e.g. 'prox-mu'). */

@@ -42,7 +42,7 @@ export const TRAIN_FLAGS: Record<string, FlagSpec> = {
   'kmeans-iterations': { key: 'kmeansIterations', kind: 'integer', help: 'NCL k-means iterations per E-step' },
   'warm-up': { key: 'warmUp', kind: 'integer', help: 'NCL epochs/rounds before the prototype term starts' },
   mode: { key: 'mode', kind: 'string', help: 'central | federated' },
-  algorithm: { key: 'algorithm', kind: 'string', help: 'fedavg | fedrecon (Federated Reconstruction: stateless clients, unseen evaluation users) | graph (text-graph aggregation; the default for --model text-graph) | ials (federated implicit ALS: closed-form user solves on the device)' },
+  algorithm: { key: 'algorithm', kind: 'string', help: `${ALGORITHMS.map((a) => `${a.name} (${a.summary})`).join(' | ')} | graph (text-graph aggregation; the default for --model text-graph)` },
   feedback: { key: 'feedback', kind: 'string', help: 'implicit | explicit (ratings, MSE; fedrecon only)' },
   loss: { key: 'loss', kind: 'string', help: 'bce | bpr' },
   rounds: { key: 'rounds', kind: 'integer', help: 'federated rounds' },
