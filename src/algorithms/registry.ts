@@ -9,11 +9,13 @@ import { withDistributedDp } from '../privacy/dp-fedavg.js';
 import { fedavg } from './fedavg.js';
 import { fedrecon } from './fedrecon.js';
 import { ials } from './ials.js';
+import { fedprox } from './fedprox.js';
 
 export const ALGORITHMS = [
   fedavg,
   fedrecon,
   ials,
+  fedprox,
 ] as const;
 
 export type AlgorithmName = (typeof ALGORITHMS)[number]['name'];
