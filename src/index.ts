@@ -79,8 +79,8 @@ export async function issueClientToken(dbPath: string, label = ''): Promise<stri
   const [{ SqliteStore }, { issueToken }] = await Promise.all([import('./server/sqlite-store.js'), import('./server/tokens.js')]);
   const store = new SqliteStore(dbPath);
   try {
-    return issueToken(store, label).token;
+    return (await issueToken(store, label)).token;
   } finally {
-    store.close();
+    await store.close();
   }
 }

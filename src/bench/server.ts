@@ -37,11 +37,11 @@ const TARGET_RATE = 500;
 const TARGET_P99_MS = 500;
 const WARM_UP_UPDATES = 1000;
 
-function percentile(sorted: readonly number[], p: number): number {
+export function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
 }
 
-function sampleUpdate(round: number, nItems: number, rng: Rng): Uint8Array {
+export function sampleUpdate(round: number, nItems: number, rng: Rng): Uint8Array {
   const chosen = new Set<number>();
   while (chosen.size < ROWS) chosen.add(rng.int(nItems));
   const rows = Int32Array.from([...chosen].sort((a, b) => a - b));
@@ -50,7 +50,7 @@ function sampleUpdate(round: number, nItems: number, rng: Rng): Uint8Array {
   return encodeUpdate({ round, weight: 500, loss: 0.5, rows, itemTables: { itemEmb: emb, itemBias: bias }, denseTables: { globalBias: Float32Array.from([0.001]) } });
 }
 
-async function runCli(args: string[]): Promise<string> {
+export async function runCli(args: string[]): Promise<string> {
   const child = spawn(process.execPath, [FEDREC_BIN, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -60,13 +60,13 @@ async function runCli(args: string[]): Promise<string> {
 }
 
 /** CPU seconds the coordinator has used, from its /metrics (read outside the timed part). */
-async function cpuSeconds(url: string): Promise<number> {
+export async function cpuSeconds(url: string): Promise<number> {
   const text = await (await fetch(`${url}/metrics`)).text();
   return Number(/^process_cpu_seconds_total (\S+)/m.exec(text)?.[1] ?? NaN);
 }
 
 /** Peak resident set size of a process in MiB (Linux /proc VmHWM), NaN when unknown. */
-function peakRssMiB(pid: number): number {
+export function peakRssMiB(pid: number): number {
   try {
     return Number(/^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024;
   } catch {

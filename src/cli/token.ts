@@ -1,15 +1,17 @@
 /**
- * `fedrec token create [--db PATH] [--label L] [--count N] [--expires-in 30d]`: issue client tokens
- * (printed once, stored hashed), optionally expiring.
- * `fedrec token revoke [--db PATH] (--id N | --token T)`: revoke one; a running coordinator refuses
- * it (401) from its next request on, since it asks the database at every request.
+ * `fedrec token create [--db PATH | --store postgres://…] [--label L] [--count N] [--expires-in 30d]`:
+ * issue client tokens (printed once, stored hashed), optionally expiring.
+ * `fedrec token revoke [--db PATH | --store postgres://…] (--id N | --token T)`: revoke one; every
+ * running coordinator (every replica) refuses it (401) from its next request on, since it asks the
+ * database at every request.
  */
-import { SqliteStore } from '../server/sqlite-store.js';
+import { openStore } from '../server/open-store.js';
 import { hashToken, issueToken } from '../server/tokens.js';
 import { parseFlags, UsageError, type FlagSpec } from './flags.js';
 
 export const TOKEN_FLAGS: Record<string, FlagSpec> = {
   db: { key: 'db', kind: 'string', help: 'SQLite file of the coordinator (default fedrec.db)' },
+  store: { key: 'store', kind: 'string', help: 'the coordinator\'s store instead of --db: a SQLite file or a postgres:// URL' },
   label: { key: 'label', kind: 'string', help: 'a note kept with the client (not secret)' },
   count: { key: 'count', kind: 'integer', help: 'how many tokens (default 1), one per line' },
   'expires-in': { key: 'expiresIn', kind: 'string', help: 'the tokens stop working after this long: e.g. 3600s, 12h, 30d (default never)' },
@@ -17,6 +19,7 @@ export const TOKEN_FLAGS: Record<string, FlagSpec> = {
 
 export const REVOKE_FLAGS: Record<string, FlagSpec> = {
   db: { key: 'db', kind: 'string', help: 'SQLite file of the coordinator (default fedrec.db)' },
+  store: { key: 'store', kind: 'string', help: 'the coordinator\'s store instead of --db: a SQLite file or a postgres:// URL' },
   id: { key: 'id', kind: 'integer', help: 'the client id to revoke (0, 1, 2, … in issue order)' },
   token: { key: 'token', kind: 'string', help: 'the token to revoke' },
 };
@@ -34,36 +37,38 @@ export async function tokenCommand(argv: readonly string[]): Promise<number> {
   if (sub === 'operator') return (await import('./operator-token.js')).operatorTokenCommand(rest);
   if (sub === 'revoke') return revoke(rest);
   if (sub !== 'create') throw new UsageError(`expected 'token create', 'token revoke' or 'token operator', got '${sub ?? ''}'`);
-  const f = parseFlags(rest, TOKEN_FLAGS) as { db?: string; label?: string; count?: number; expiresIn?: string };
+  const f = parseFlags(rest, TOKEN_FLAGS) as { db?: string; store?: string; label?: string; count?: number; expiresIn?: string };
+  if (f.db && f.store) throw new UsageError('give --db or --store, not both');
   const count = f.count ?? 1;
   if (count < 1 || count > 100_000) throw new UsageError(`--count: expected 1..100000, got ${count}`);
   const expiresAt = f.expiresIn === undefined ? null : Date.now() + parseDuration(f.expiresIn);
-  const store = new SqliteStore(f.db ?? 'fedrec.db');
+  const store = await openStore(f.store ?? f.db ?? 'fedrec.db');
   try {
     const lines: string[] = [];
-    for (let k = 0; k < count; k++) lines.push(issueToken(store, f.label ?? '', expiresAt).token);
+    for (let k = 0; k < count; k++) lines.push((await issueToken(store, f.label ?? '', expiresAt)).token);
     process.stdout.write(lines.join('\n') + '\n');
   } finally {
-    store.close();
+    await store.close();
   }
   return 0;
 }
 
-function revoke(argv: readonly string[]): number {
-  const f = parseFlags(argv, REVOKE_FLAGS) as { db?: string; id?: number; token?: string };
+async function revoke(argv: readonly string[]): Promise<number> {
+  const f = parseFlags(argv, REVOKE_FLAGS) as { db?: string; store?: string; id?: number; token?: string };
   if ((f.id === undefined) === (f.token === undefined)) throw new UsageError('give exactly one of --id N or --token T');
-  const store = new SqliteStore(f.db ?? 'fedrec.db');
+  if (f.db && f.store) throw new UsageError('give --db or --store, not both');
+  const store = await openStore(f.store ?? f.db ?? 'fedrec.db');
   try {
     if (f.id !== undefined) {
-      if (!store.revokeClient(f.id)) throw new UsageError(`fedrec token revoke: no client with id ${f.id}`);
+      if (!(await store.revokeClient(f.id))) throw new UsageError(`fedrec token revoke: no client with id ${f.id}`);
       process.stdout.write(`revoked client ${f.id}\n`);
     } else {
-      const id = store.revokeToken(hashToken(f.token as string));
+      const id = await store.revokeToken(hashToken(f.token as string));
       if (id === null) throw new UsageError('fedrec token revoke: that token was never issued by this database');
       process.stdout.write(`revoked client ${id}\n`);
     }
   } finally {
-    store.close();
+    await store.close();
   }
   return 0;
 }

@@ -1,6 +1,9 @@
 /**
  * `Transport` over HTTP with `fetch` (Node ≥ 20 and browsers): bearer token on every request,
  * binary bodies for tensors, JSON for control; every response is checked against its schema.
+ * `server` may list several coordinator replicas (comma-separated URLs sharing one database):
+ * the client starts at a random one and moves to the next whenever a request gets no answer or a
+ * 5xx (client-side failover); the retry that follows goes to that next replica.
  */
 import { decodeModel } from '../wire/messages.js';
 import { catalogueSchema, roundInfoSchema, updateAckSchema, type Catalogue, type RoundInfo, type UpdateAck } from '../wire/protocol.js';
@@ -11,6 +14,7 @@ import type { SecAggPhase } from '../secagg/types.js';
 import { viewSchema, type ViewBody } from '../secagg/wire.js';
 
 export interface HttpTransportOptions {
+  /** A coordinator URL, or several replicas' URLs separated by commas. */
   readonly server: string;
   readonly token: string;
   /** Per-request timeout, ms (default 30 s). */
@@ -18,9 +22,21 @@ export interface HttpTransportOptions {
 }
 
 export class HttpTransport implements Transport {
-  private readonly base: string;
+  private readonly bases: string[];
+  private current: number;
   constructor(private readonly opts: HttpTransportOptions) {
-    this.base = opts.server.replace(/\/+$/, '');
+    this.bases = opts.server.split(',').map((s) => s.trim().replace(/\/+$/, '')).filter((s) => s.length > 0);
+    if (this.bases.length === 0) throw new TransportError(null, 'usage', 'no coordinator URL given');
+    this.current = Math.floor(Math.random() * this.bases.length);
+  }
+
+  /** The replica the next request goes to. */
+  get server(): string {
+    return this.bases[this.current];
+  }
+
+  private failOver(): void {
+    this.current = (this.current + 1) % this.bases.length;
   }
 
   async round(): Promise<RoundInfo> {
@@ -83,17 +99,20 @@ export class HttpTransport implements Transport {
 
   private async request(path: string, init: RequestInit = {}): Promise<Response> {
     let res: Response;
+    const base = this.server;
     try {
-      res = await fetch(this.base + path, {
+      res = await fetch(base + path, {
         ...init,
         headers: { ...(init.headers as Record<string, string> | undefined), authorization: `Bearer ${this.opts.token}` },
         signal: AbortSignal.timeout(this.opts.timeoutMs ?? 30_000),
       });
     } catch (err) {
       const cause = (err as { cause?: { code?: string } }).cause?.code;
+      this.failOver();
       throw new TransportError(null, 'network', `${init.method ?? 'GET'} ${path}: ${cause ?? (err as Error).message}`);
     }
     if (!res.ok) {
+      if (res.status >= 500) this.failOver();
       let code = 'http';
       let message = `${res.status} ${res.statusText}`;
       try {

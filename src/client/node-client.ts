@@ -96,7 +96,7 @@ export async function joinAndTrain(opts: JoinOptions): Promise<ClientReport> {
  * Local tables for scoring, computed here and never sent: FedRecon reconstructs them from this
  * client's data; FedAvg uses the kept ones, or (never trained) one local pass from fresh tables.
  */
-function scoringTables(participant: Participant, final: Awaited<ReturnType<Participant['finalModel']>>): LocalParams {
+export function scoringTables(participant: Participant, final: Awaited<ReturnType<Participant['finalModel']>>): LocalParams {
   const data = participant.data();
   const plan = { ...final.info.plan, round: Math.max(1, final.info.round) };
   return deviceLocalTables(final.info.algorithm, plan, final.global, data, participant.state, clientNegativeSource(final.info.nItems, data));

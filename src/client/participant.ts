@@ -44,6 +44,8 @@ export class Participant {
   state: ClientState | null = null;
   clientId: number | null = null;
   roundsSent = 0;
+  /** The last round this participant sent (or gave up) an update for, as `step` tracks it. */
+  lastRound = 0;
   private sampler: NegativeSource | null = null;
 
   constructor(
@@ -89,6 +91,32 @@ export class Participant {
       if (outcome !== 'retry-round') lastSent = info.round;
       if (opts.maxRounds !== undefined && this.roundsSent >= opts.maxRounds) return info;
     }
+  }
+
+  /**
+   * One pass of the join loop, for a scheduler running many participants in one process (it holds
+   * no slot while waiting): ask for the round, and train and send when there is work.
+   * 'wait' comes with how long to wait before the next step.
+   */
+  async step(opts: ParticipantOptions = {}): Promise<{ kind: 'done' | 'sent' } | { kind: 'wait'; retryAfterMs: number }> {
+    const emit = opts.onEvent ?? (() => undefined);
+    const retry: RetryOptions = { ...opts.retry, onRetry: (attempt, delayMs, error) => emit({ type: 'retry', attempt, delayMs, error: error.message }) };
+    const info = await withRetries(() => this.transport.round(), retry);
+    if (this.clientId === null) {
+      this.clientId = info.clientId;
+      emit({ type: 'joined', clientId: info.clientId });
+    }
+    if (info.status === 'done') {
+      emit({ type: 'done', version: info.round });
+      return { kind: 'done' };
+    }
+    if (info.status === 'wait') return { kind: 'wait', retryAfterMs: info.retryAfterMs };
+    if (info.round <= this.lastRound) return { kind: 'wait', retryAfterMs: 200 };
+    const model = await withRetries(() => this.transport.model(), retry);
+    if (model.version !== info.modelVersion) return { kind: 'wait', retryAfterMs: 100 };
+    await this.trainAndSend(info, model.global, retry, opts, emit);
+    this.lastRound = info.round;
+    return { kind: 'sent' };
   }
 
   /** The current global model and the round info that goes with it. */

@@ -57,8 +57,9 @@ before(async () => {
     coordinator: { minClients: 3, roundDeadlineSeconds: 600, normBound: 50, normMode: 'reject', maxUpdateBytes: 64 * 1024 },
   });
   server = await startCoordinator({ config, dbPath: join(dir.path, 'c.db'), port: 0, buildBundle: false });
-  tokens = [0, 1, 2].map(() => issueToken(server.store).token);
-  server.coordinator.tick();
+  tokens = [];
+  for (let k = 0; k < 3; k++) tokens.push((await issueToken(server.store)).token);
+  await server.coordinator.tick();
   nItems = server.coordinator.catalogue.nItems;
 });
 

@@ -113,14 +113,21 @@ export function buildApp(opts: AppOptions): { app: FastifyInstance; coordinator:
           sendError(reply, 401, 'unauthorized', 'missing token: send Authorization: Bearer <token> (issued by fedrec token create)');
           return;
         }
-        const client = coordinator.authenticate(hashToken(header.slice('Bearer '.length).trim()));
-        if (!client) {
-          if (isUpdate) metrics.updatesRejected.inc({ reason: 'unauthorized' });
-          sendError(reply, 401, 'unauthorized', 'unknown, revoked or expired token: ask the operator for a new one (fedrec token create)');
-          return;
-        }
-        request.client = client;
-        done();
+        const hash = hashToken(header.slice('Bearer '.length).trim());
+        const admit = (client: ClientRecord | null): void => {
+          if (!client) {
+            if (isUpdate) metrics.updatesRejected.inc({ reason: 'unauthorized' });
+            sendError(reply, 401, 'unauthorized', 'unknown, revoked or expired token: ask the operator for a new one (fedrec token create)');
+            return;
+          }
+          request.client = client;
+          done();
+        };
+        // asked of the store at every request (never cached): a revocation by any process or replica counts at once
+        coordinator.authenticate(hash).then(admit, (err: Error) => {
+          request.log.error({ err }, 'token lookup failed');
+          sendError(reply, 503, 'unavailable', 'the coordinator cannot reach its store right now; retry');
+        });
       });
 
       v1.get('/round', async (request) => coordinator.roundInfo(request.client as ClientRecord));

@@ -43,8 +43,8 @@ async function run(attack: Attack): Promise<{ hr: number; statuses: number[] }> 
   const server = await startCoordinator({ config, dbPath: join(dir.path, 'c.db'), port: 0, buildBundle: false });
   const statuses: number[] = [];
   try {
-    const tokens = clients.map(() => issueToken(server.store).token);
-    server.coordinator.tick();
+    const tokens = await Promise.all(clients.map(async () => (await issueToken(server.store)).token));
+    await server.coordinator.tick();
     const attacker = 3;
     const target = targetItem(split);
     const states: (ClientState | null)[] = clients.map(() => null);
@@ -56,7 +56,7 @@ async function run(attack: Attack): Promise<{ hr: number; statuses: number[] }> 
       // the attacker answers last: the round may close at its deadline with the nine honest updates
       for (const k of [...clients.keys()].filter((c) => c !== attacker).concat(attacker)) {
         const info = (await (await fetch(`${server.url}/v1/round`, { headers: auth(k) })).json()) as { status: string; plan: RoundPlan };
-        assert.equal(info.status, 'train', `${attack}: round ${round}, client ${k}: ${JSON.stringify(info).slice(0, 100)} ${JSON.stringify(server.store.closedRounds().slice(-3))}`);
+        assert.equal(info.status, 'train', `${attack}: round ${round}, client ${k}: ${JSON.stringify(info).slice(0, 100)} ${JSON.stringify((await server.store.closedRounds()).slice(-3))}`);
         const honest = runClientRound(info.plan, model.global, clients[k], states[k], samplers[k]);
         states[k] = honest.state;
         let update: GlobalUpdate = honest.update;
@@ -66,7 +66,7 @@ async function run(attack: Attack): Promise<{ hr: number; statuses: number[] }> 
         const res = await fetch(`${server.url}/v1/update`, { method: 'POST', headers: { ...auth(k), 'content-type': 'application/octet-stream' }, body: encodeUpdate(update) as unknown as BodyInit });
         const answer = await res.text();
         if (k === attacker) statuses.push(res.status);
-        else assert.equal(res.status, 200, `${attack}, round ${round}, client ${k}: ${answer} ${JSON.stringify(server.store.closedRounds())} ${JSON.stringify(server.coordinator.status())}`);
+        else assert.equal(res.status, 200, `${attack}, round ${round}, client ${k}: ${answer} ${JSON.stringify((await server.store.closedRounds()))} ${JSON.stringify(server.coordinator.status())}`);
       }
       while (server.coordinator.status().completedRounds < round) await sleep(50);
     }

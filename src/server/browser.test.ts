@@ -40,7 +40,7 @@ after(async () => {
 
 test('demo page: rate movies, join, finish a round in the tab, show recommendations', { timeout: 180_000, skip: !existsSync(CHROMIUM) && 'chromium is not installed (.ci/run installs it)' }, async () => {
   const s = server as RunningCoordinator;
-  const { token } = issueToken(s.store, 'browser');
+  const { token } = await issueToken(s.store, 'browser');
   // A fresh profile folder per run (the --user-data-dir of the launch).
   browser = await chromium.launchPersistentContext(join(dir.path, 'profile'), {
     executablePath: CHROMIUM,

@@ -15,6 +15,13 @@
  * State lives in the Store; after a crash the coordinator restarts from the last checkpoint and the
  * open round's stored updates, the server optimiser restored with the model: nothing accepted is
  * lost, no round is aggregated twice, and the rounds that follow equal an uninterrupted run's.
+ * The fold reads the round's updates from the store inside `Store.closeRound`'s transaction, so an
+ * update is either folded or refused, never acknowledged and dropped.
+ * Replicas (a `shared` store, PostgreSQL): several coordinators serve the same rounds; each one
+ * reads the round, the update count and the checkpoint version from the database (`sync`, on
+ * every tick and whenever a request disagrees with its view), the database decides who opens and
+ * who closes a round, and the others load the new checkpoint. The local view only ever lags:
+ * round r is offered only with the model of version r − 1.
  */
 import type { FastifyBaseLogger } from 'fastify';
 import { gzipSync } from 'node:zlib';
@@ -68,10 +75,17 @@ export class Coordinator {
   /** What `GET /v1/model` sends: the checkpoint's bytes, or the model packed at `training.download` (wire/quantize.ts). */
   private downloadBytes: Uint8Array | null = null;
   private gzipCache: { readonly source: Uint8Array; readonly bytes: Uint8Array | null } | null = null;
-  private open: RoundRecord | null;
-  /** The open round's accepted updates by client id, as stored: folded in client-id order at close. */
-  private received = new Map<number, GlobalUpdate>();
-  private registered: number;
+  private open: RoundRecord | null = null;
+  /** Ids of the clients whose update for the open round this process accepted (or found stored at start). */
+  private received = new Set<number>();
+  /** Updates stored for the open round: `received.size` on a store of one's own, the database's count for replicas. */
+  private roundCount = 0;
+  private registered = 0;
+  /** Replicas: the database read in flight (requests share it) and when the last one ended. */
+  private syncing: Promise<void> | null = null;
+  private syncedAt = 0;
+  /** Coordinator work (ticks, opening, closing) runs one piece at a time, in order. */
+  private queue: Promise<void> = Promise.resolve();
   private readonly strategy: Strategy;
   private readonly clientWork: string;
   private readonly planExtras: Readonly<Record<string, unknown>>;
@@ -90,6 +104,7 @@ export class Coordinator {
   /** Secure aggregation (server/secure-round.ts), or null: updates arrive in the clear. */
   private readonly secure: SecureRounds | null = null;
 
+  /** Call `load()` before serving: the constructor only checks the configuration. */
   constructor(
     private readonly store: Store,
     readonly config: ServerConfig,
@@ -118,50 +133,122 @@ export class Coordinator {
       this.strategy = new SecureSum(inner, { tables: tableSlots(this.info), nItems, participants: 1, clip: sa.clip, weighting });
       const phaseMs = (sa.phaseSeconds ?? config.coordinator.roundDeadlineSeconds) * 1000;
       this.secure = new SecureRounds(store, sa, this.info, nItems, weighting, phaseMs, {
-        aggregate: (open, sum, encoding, contributors) => this.safely(() => this.closeSecure(open, sum, encoding, contributors)),
-        abort: (open, reason) => this.safely(() => this.abortSecure(open, reason)),
+        aggregate: (open, sum, encoding, contributors) => this.serial(() => this.closeSecure(open, sum, encoding, contributors)),
+        abort: (open, reason) => this.serial(() => this.abortSecure(open, reason)),
       }, metrics, log);
     } else this.strategy = this.dp ?? inner;
     const denseBytes = this.info.reduce((n, p) => n + p.rows * p.cols * 4, 0) + nItems * 4;
     this.limits = { maxBytes: config.coordinator.maxUpdateBytes ?? denseBytes + (64 << 10), maxHeaderBytes: 64 << 10 };
+    // the initial model (used only when the store holds none): seeded, so every replica builds the same
+    this.global = initGlobal(modelConfig, nItems, t.seed);
+    const bias = config.coordinator.initialGlobalBias;
+    if (bias !== undefined) {
+      if (!this.global.globalBias) throw new ConfigError(`coordinator.initialGlobalBias: model '${modelConfig.kind}' has no globalBias table`);
+      this.global.globalBias[0] = bias;
+    }
+    this.version = 0;
+    this.modelBytes = encodeModel(this.global, 0, this.names);
+  }
 
-    const identity = JSON.stringify({ model: modelConfig, nItems, algorithm: t.algorithm, seed: t.seed });
-    const stored = store.getMeta('identity');
-    if (stored === null) store.setMeta('identity', identity);
-    else if (stored !== identity) {
+  /** Restore (or initialise) the model and the open round from the store, then open / close what is due. */
+  async load(): Promise<void> {
+    const t = this.config.training;
+    const identity = JSON.stringify({ model: modelConfigOf(t), nItems: this.catalogue.nItems, algorithm: t.algorithm, seed: t.seed });
+    if (this.secure && this.store.shared && !(await this.store.claimExclusive?.('secure-aggregation'))) {
+      throw new ConfigError('coordinator.secureAggregation: another coordinator already runs secure rounds on this database; secure aggregation keeps its protocol state in one process, so run a single coordinator (replicas serve plain rounds only)');
+    }
+    const stored = await this.store.setMetaOnce('identity', identity);
+    if (stored !== identity) {
       throw new ConfigError(`the database was created for ${stored}, but the configuration asks for ${identity}: use a fresh --db or the original config`);
     }
-    const checkpoint = store.latestCheckpoint();
-    if (checkpoint) {
-      const decoded = decodeModel(checkpoint.model);
-      this.global = decoded.global;
-      this.version = checkpoint.version;
-      this.modelBytes = checkpoint.model;
-      this.restoreServerState(checkpoint);
-    } else {
-      this.global = initGlobal(modelConfig, nItems, t.seed);
-      const bias = config.coordinator.initialGlobalBias;
-      if (bias !== undefined) {
-        if (!this.global.globalBias) throw new ConfigError(`coordinator.initialGlobalBias: model '${modelConfig.kind}' has no globalBias table`);
-        this.global.globalBias[0] = bias;
-      }
-      this.version = 0;
-      this.modelBytes = encodeModel(this.global, 0, this.names);
-      store.initialise(this.modelBytes, this.encodedServerState(), null);
+    if (!(await this.store.initialise(this.modelBytes, this.encodedServerState(), null))) {
+      const checkpoint = await this.store.latestCheckpoint();
+      if (!checkpoint) throw new Error('store is inconsistent: it was initialised but holds no checkpoint');
+      this.loadCheckpoint(checkpoint);
     }
-    this.open = store.openRound();
-    if (this.open && this.open.round !== this.version + 1) {
+    this.open = await this.store.openRound();
+    if (this.open && this.open.round !== this.version + 1 && !this.store.shared) {
       throw new Error(`store is inconsistent: round ${this.open.round} is open but the last checkpoint is version ${this.version}`);
     }
-    this.registered = store.clientCount();
+    if (this.open?.round !== this.version + 1) this.open = null;
+    this.registered = await this.store.clientCount();
     this.population = this.registered;
     this.reportPrivacy();
-    if (this.open) for (const u of store.updatesOf(this.open.round)) this.received.set(u.clientId, decodeUpdate(u.body, this.limits));
-    this.log.info({ version: this.version, openRound: this.open?.round ?? null, updates: this.received.size, clients: this.registered }, 'coordinator state loaded');
+    if (this.open) for (const u of await this.store.updatesOf(this.open.round)) this.received.add(u.clientId);
+    this.roundCount = this.received.size;
+    this.log.info({ version: this.version, openRound: this.open?.round ?? null, updates: this.received.size, clients: this.registered, shared: this.store.shared }, 'coordinator state loaded');
     this.metrics.currentRound.set(this.open?.round ?? 0);
-    this.metrics.roundUpdates.set(this.received.size);
-    this.maybeOpen();
-    this.maybeClose();
+    this.metrics.roundUpdates.set(this.roundCount);
+    await this.serial(async () => {
+      await this.maybeOpen();
+      await this.maybeClose();
+    });
+  }
+
+  private loadCheckpoint(checkpoint: Checkpoint): void {
+    this.restoreServerState(checkpoint);
+    this.global = decodeModel(checkpoint.model).global;
+    this.version = checkpoint.version;
+    this.modelBytes = checkpoint.model;
+    this.downloadBytes = null;
+  }
+
+  /**
+   * Replicas: catch up with the database (another replica may have opened or closed a round).
+   * Only moves forward, and offers round r only together with the model of version r − 1.
+   */
+  private async sync(): Promise<void> {
+    this.registered = Math.max(this.registered, await this.store.clientCount());
+    if (!this.store.shared) return;
+    const version = await this.store.checkpointVersion();
+    if (version !== null && version > this.version) {
+      const checkpoint = await this.store.latestCheckpoint();
+      if (checkpoint && checkpoint.version > this.version) {
+        this.loadCheckpoint(checkpoint);
+        this.open = null;
+        this.received = new Set();
+        this.roundCount = 0;
+        this.metrics.roundsCompleted.inc();
+        this.log.info({ version: this.version }, 'checkpoint loaded (closed by another replica)');
+      }
+    }
+    const open = await this.store.openRound();
+    if (open && open.round === this.version + 1) {
+      if (this.open?.round !== open.round) this.received = new Set();
+      this.open = open;
+      this.roundCount = Math.max(this.received.size, await this.store.updateCount(open.round));
+    } else if (this.open && (!open || open.round > this.open.round)) {
+      this.open = null; // closed elsewhere; its checkpoint is loaded on a later sync
+      this.received = new Set();
+      this.roundCount = 0;
+    }
+    this.metrics.currentRound.set(this.open?.round ?? 0);
+    this.metrics.roundUpdates.set(this.roundCount);
+  }
+
+  /** Replicas: sync unless the last sync ended less than `maxAgeMs` ago; concurrent callers share one. */
+  private refresh(maxAgeMs: number): Promise<void> {
+    if (this.syncing) return this.syncing;
+    if (Date.now() - this.syncedAt < maxAgeMs) return Promise.resolve();
+    this.syncing = this.sync().finally(() => {
+      this.syncing = null;
+      this.syncedAt = Date.now();
+    });
+    return this.syncing;
+  }
+
+  /** Queue coordinator work behind the work already queued; a failure is logged, the server keeps serving. */
+  private serial(work: () => Promise<void>): Promise<void> {
+    const run = this.queue.then(async () => {
+      if (this.stopped) return;
+      try {
+        await work();
+      } catch (err) {
+        this.log.error({ err }, 'coordinator tick failed');
+      }
+    });
+    this.queue = run;
+    return run;
   }
 
   get totalRounds(): number {
@@ -174,31 +261,39 @@ export class Coordinator {
 
   start(): void {
     if (this.timer) return;
-    this.timer = setInterval(() => this.tick(), this.config.coordinator.tickMs);
+    let ticking = false;
+    this.timer = setInterval(() => {
+      if (ticking) return; // a slow tick (a fold, a slow database) is not stacked
+      ticking = true;
+      void this.tick().finally(() => (ticking = false));
+    }, this.config.coordinator.tickMs);
     this.timer.unref();
   }
 
-  stop(): void {
+  /** Stop the timer and wait for the work in progress (a fold being committed) to finish. */
+  async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    await this.queue;
   }
 
-  /** Periodic work: notice new registrations, open rounds, close complete rounds, enforce deadlines. */
-  tick(): void {
-    this.safely(() => {
-      this.registered = this.store.clientCount();
-      this.maybeOpen();
-      this.maybeClose();
+  /** Periodic work: notice new registrations (and, for replicas, the others' rounds), open rounds, close complete rounds, enforce deadlines. */
+  tick(): Promise<void> {
+    return this.serial(async () => {
+      await this.refresh(0);
+      await this.maybeOpen();
+      await this.maybeClose();
     });
   }
 
   /**
-   * The client of a token. Asked of the store at every request (an indexed lookup): a token revoked
-   * or expired by another process (`fedrec token revoke`) is refused at its next request.
+   * The client of a token. Asked of the store at every request (an indexed lookup, never cached): a
+   * token revoked or expired by another process (`fedrec token revoke`, another replica) is refused
+   * at its next request.
    */
-  authenticate(tokenHash: string): ClientRecord | null {
-    const client = this.store.clientByTokenHash(tokenHash);
+  async authenticate(tokenHash: string): Promise<ClientRecord | null> {
+    const client = await this.store.clientByTokenHash(tokenHash);
     if (client && client.id >= this.registered) this.registered = client.id + 1;
     return client;
   }
@@ -208,7 +303,7 @@ export class Coordinator {
       completedRounds: this.version,
       totalRounds: this.totalRounds,
       openRound: this.open?.round ?? null,
-      updatesInRound: this.received.size,
+      updatesInRound: this.roundCount,
       registeredClients: this.registered,
       done: this.done,
       secure: this.secure !== null,
@@ -226,7 +321,7 @@ export class Coordinator {
     const open = this.open;
     return {
       ...this.planExtras,
-      ...(this.secure && open?.round === round ? { secure: this.secure.planField(open, this.registered) } : {}),
+      ...(this.secure && open?.round === round ? { secure: this.secure.planField(open) } : {}),
       round,
       model: modelConfigOf(t),
       loss: t.feedback === 'explicit' ? 'mse' : t.loss,
@@ -240,7 +335,9 @@ export class Coordinator {
     };
   }
 
-  roundInfo(client: ClientRecord): RoundInfo {
+  async roundInfo(client: ClientRecord): Promise<RoundInfo> {
+    // a replica reads the round from the database (another replica may have closed or opened one), at most every 50 ms
+    if (this.store.shared && !this.done) await this.refresh(50);
     const retryAfterMs = this.config.coordinator.retryAfterMs;
     const nItems = this.catalogue.nItems;
     if (this.done) {
@@ -257,7 +354,11 @@ export class Coordinator {
     if (this.received.has(client.id)) {
       return { status: 'wait', clientId: client.id, round: open.round, reason: `update received; round ${open.round} has not closed yet`, retryAfterMs };
     }
-    if (this.secure?.joined(open, this.registered, client.id)) {
+    if (this.secure) {
+      await this.secure.prepare(open, this.registered);
+      if (this.open !== open) return this.roundInfo(client); // the round moved on meanwhile
+    }
+    if (this.secure?.joined(open, client.id)) {
       return { status: 'wait', clientId: client.id, round: open.round, reason: `secure aggregation of round ${open.round} in progress (GET /v1/secagg)`, retryAfterMs };
     }
     return {
@@ -294,7 +395,7 @@ export class Coordinator {
     return { version: this.version, bytes: this.downloadBytes };
   }
 
-  submit(client: ClientRecord, body: Uint8Array): UpdateAck {
+  async submit(client: ClientRecord, body: Uint8Array): Promise<UpdateAck> {
     const reject = (status: number, reason: string, message: string): never => {
       this.metrics.updatesRejected.inc({ reason });
       throw new HttpError(status, reason, message);
@@ -307,6 +408,14 @@ export class Coordinator {
     } catch (err) {
       if (err instanceof WireError) return reject(400, 'malformed', `malformed update: ${err.message}`);
       throw err;
+    }
+    // a replica behind the database (the client heard of the round elsewhere) catches up before refusing
+    if (this.store.shared && update.round !== this.open?.round) {
+      await this.refresh(0);
+      if (update.round > this.version + 1 || (update.round === this.version + 1 && !this.open)) {
+        // the client is ahead of this replica's view: a transient state, so a retryable answer (the client's retry may go to another replica)
+        throw new HttpError(503, 'replica-behind', `update for round ${update.round}: this replica has not seen that round yet; retry`);
+      }
     }
     const open = this.open;
     if (!open) {
@@ -336,41 +445,37 @@ export class Coordinator {
       throw err;
     }
     const stored = checked.clipped ? encodeUpdate(checked.update) : body;
-    const added = this.store.addUpdate(open.round, client.id, stored);
+    const added = await this.store.addUpdate(open.round, client.id, stored);
     if (added === 'duplicate') return reject(409, 'duplicate', `client ${client.id} already sent its update for round ${open.round}`);
     if (added === 'round-not-open') return reject(409, 'round-closed', `round ${open.round} closed before the update was stored`);
-    this.received.set(client.id, checked.update);
+    if (this.open?.round === open.round && !this.received.has(client.id)) {
+      this.received.add(client.id);
+      this.roundCount++;
+    }
     this.metrics.updatesAccepted.inc();
     this.metrics.bytesReceived.inc(body.length);
-    this.metrics.roundUpdates.set(this.received.size);
+    this.metrics.roundUpdates.set(this.roundCount);
     if (checked.clipped) this.metrics.updatesClipped.inc();
-    const ack: UpdateAck = { accepted: true, round: open.round, clipped: checked.clipped, updatesInRound: this.received.size };
+    const ack: UpdateAck = { accepted: true, round: open.round, clipped: checked.clipped, updatesInRound: this.roundCount };
     // The update is durable: answer first, aggregate right after (off this request's latency).
     this.scheduleClose();
     return ack;
   }
 
-  /** Try to close the round once the current request has been answered (at most one pending try). */
+  /** Try to close the round once the current request has been answered (one check queued at a time: the updates that arrive meanwhile are counted by it). */
   private scheduleClose(): void {
     if (this.closeScheduled) return;
     this.closeScheduled = true;
     setImmediate(() => {
-      this.closeScheduled = false;
-      this.safely(() => this.maybeClose());
+      void this.serial(async () => {
+        this.closeScheduled = false;
+        if (this.store.shared && this.open && !this.secure) this.roundCount = Math.max(this.roundCount, await this.store.updateCount(this.open.round));
+        await this.maybeClose();
+      });
     });
   }
 
-  /** Run coordinator work outside a request (timer, after an update): a failure is logged, the server keeps serving. */
-  private safely(work: () => void): void {
-    if (this.stopped) return;
-    try {
-      work();
-    } catch (err) {
-      this.log.error({ err }, 'coordinator tick failed');
-    }
-  }
-
-  private maybeOpen(): void {
+  private async maybeOpen(): Promise<void> {
     if (this.open || this.done) return;
     const { minClients, clientsPerRound, roundDeadlineSeconds } = this.config.coordinator;
     if (this.registered < minClients) return;
@@ -383,20 +488,25 @@ export class Coordinator {
       : clientsPerRound === undefined ? null : Array.from(sampleClients(this.registered, clientsPerRound, seed, round));
     const now = Date.now();
     const record: RoundRecord = { round, seed: hashRoundSeed(seed, round), selected, openedAt: now, deadlineAt: now + roundDeadlineSeconds * 1000 };
-    this.store.insertRound(record);
+    if (!(await this.store.insertRound(record))) {
+      if (!this.store.shared) throw new Error(`store is inconsistent: round ${round} exists or another round is open`);
+      await this.refresh(0); // another replica opened it
+      return;
+    }
     this.open = record;
-    this.received = new Map();
+    this.received = new Set();
+    this.roundCount = 0;
     this.metrics.currentRound.set(round);
     this.metrics.roundUpdates.set(0);
-    this.secure?.planField(record, this.registered);
+    await this.secure?.prepare(record, this.registered);
     this.log.info({ round, participants: selected?.length ?? this.registered, deadlineAt: record.deadlineAt }, 'round opened');
   }
 
-  private maybeClose(): void {
+  private async maybeClose(): Promise<void> {
     const open = this.open;
     if (!open) return;
     if (this.secure) return this.secure.tick(open, this.registered, Date.now());
-    const count = this.received.size;
+    const count = this.roundCount;
     const expected = open.selected ? open.selected.length : this.registered;
     const { minClients, roundDeadlineSeconds } = this.config.coordinator;
     const now = Date.now();
@@ -406,7 +516,7 @@ export class Coordinator {
     const { maxDeadlineExtensions } = this.config.coordinator;
     if (this.extensions >= maxDeadlineExtensions) return this.abort(open, count);
     const deadlineAt = now + roundDeadlineSeconds * 1000;
-    this.store.extendDeadline(open.round, deadlineAt);
+    await this.store.extendDeadline(open.round, deadlineAt);
     this.open = { ...open, deadlineAt };
     this.extensions++;
     this.metrics.deadlineExtensions.set(this.extensions);
@@ -421,23 +531,14 @@ export class Coordinator {
    * without aggregation (the model and server state of before it are checkpointed as its version,
    * its updates dropped), in the same transaction as any close; the next round opens as usual.
    */
-  private abort(open: RoundRecord, count: number): void {
-    const bytes = encodeModel(this.global, open.round, this.names);
-    this.store.completeRound({ round: open.round, clients: 0, loss: 0, closedAt: Date.now() }, bytes, this.encodedServerState(), null);
-    this.version = open.round;
-    this.modelBytes = bytes;
-    this.open = null;
-    this.received = new Map();
-    this.extensions = 0;
+  private async abort(open: RoundRecord, count: number): Promise<void> {
+    if (!(await this.closeUnchanged(open))) return;
     this.metrics.roundsAborted.inc();
-    this.metrics.deadlineExtensions.set(0);
-    this.metrics.currentRound.set(0);
-    this.metrics.roundUpdates.set(0);
     this.log.error(
       { round: open.round, updates: count, minClients: this.config.coordinator.minClients },
       `round ${open.round} aborted: no quorum after ${this.config.coordinator.maxDeadlineExtensions} deadline extensions; the model is unchanged`,
     );
-    this.maybeOpen();
+    await this.maybeOpen();
   }
 
   /** ε spent by `rounds` rounds under the configured DP (RDP accountant), or null without DP. */
@@ -507,24 +608,24 @@ export class Coordinator {
   }
 
   /** What client `client` must do next in the open secure round (GET /v1/secagg). */
-  secureView(client: ClientRecord): ViewBody {
+  async secureView(client: ClientRecord): Promise<ViewBody> {
     if (!this.secure) throw new HttpError(404, 'not-secure', 'this coordinator does not run secure aggregation');
     return this.secure.view(this.open, this.registered, client.id, this.version);
   }
 
   /** One secure-aggregation message (POST /v1/secagg/:phase); the phase may close right after. */
-  secureSubmit(client: ClientRecord, phase: SecAggPhase, body: Uint8Array, round: number | null): { accepted: true; round: number; phase: SecAggPhase } {
+  async secureSubmit(client: ClientRecord, phase: SecAggPhase, body: Uint8Array, round: number | null): Promise<{ accepted: true; round: number; phase: SecAggPhase }> {
     if (!this.secure) throw new HttpError(404, 'not-secure', 'this coordinator does not run secure aggregation');
-    const ack = this.secure.receive(this.open, this.registered, client.id, phase, body, round);
+    const ack = await this.secure.receive(this.open, this.registered, client.id, phase, body, round);
     if (phase === 'masked') this.metrics.bytesReceived.inc(body.length);
     this.scheduleClose();
     return ack;
   }
 
-  private closeSecure(open: RoundRecord, sum: Uint32Array, encoding: Encoding, contributors: readonly number[]): void {
+  private async closeSecure(open: RoundRecord, sum: Uint32Array, encoding: Encoding, contributors: readonly number[]): Promise<void> {
     if (this.open?.round !== open.round) return;
-    this.store.setMeta(`secure-round/${open.round}`, JSON.stringify({ outcome: 'aggregated', contributors: contributors.length, participants: encoding.participants }));
-    this.close(open, `secure aggregation of ${contributors.length} clients`, (strategy) => {
+    await this.store.setMeta(`secure-round/${open.round}`, JSON.stringify({ outcome: 'aggregated', contributors: contributors.length, participants: encoding.participants }));
+    await this.close(open, `secure aggregation of ${contributors.length} clients`, (strategy) => {
       const secureSum = strategy as SecureSum;
       secureSum.setParticipants(encoding.participants);
       secureSum.acceptSum(sum);
@@ -533,49 +634,82 @@ export class Coordinator {
   }
 
   /** Fewer than t clients left: close the round with the model (and server state) unchanged. */
-  private abortSecure(open: RoundRecord, reason: string): void {
+  private async abortSecure(open: RoundRecord, reason: string): Promise<void> {
     if (this.open?.round !== open.round) return;
-    this.store.setMeta(`secure-round/${open.round}`, JSON.stringify({ outcome: 'aborted', reason }));
-    const bytes = encodeModel(this.global, open.round, this.names);
-    this.store.completeRound({ round: open.round, clients: 0, loss: 0, closedAt: Date.now() }, bytes, this.encodedServerState(), null);
-    this.version = open.round;
-    this.modelBytes = bytes;
-    this.open = null;
-    this.received = new Map();
+    await this.store.setMeta(`secure-round/${open.round}`, JSON.stringify({ outcome: 'aborted', reason }));
+    if (!(await this.closeUnchanged(open))) return;
     this.metrics.roundsCompleted.inc();
-    this.metrics.currentRound.set(0);
-    this.metrics.roundUpdates.set(0);
     this.secure?.recordOutcome('aborted');
     this.log.warn({ round: open.round, reason }, 'secure round aborted: model unchanged, next round');
-    this.maybeOpen();
+    await this.maybeOpen();
   }
 
-  private close(open: RoundRecord, why: string, fold?: (strategy: Strategy) => void): void {
+  /**
+   * Close `open` without aggregation: the model and server state of before it are checkpointed as
+   * its version and its updates dropped, in the store's close transaction (one closer per round).
+   * False when another replica closed it (this one has synced).
+   */
+  private async closeUnchanged(open: RoundRecord): Promise<boolean> {
+    const bytes = encodeModel(this.global, open.round, this.names);
+    const closed = { round: open.round, clients: 0, loss: 0, closedAt: Date.now() };
+    const result = await this.store.closeRound(open.round, () => ({ closed, model: bytes, serverState: this.encodedServerState(), next: null }));
+    if (result !== 'closed') {
+      if (result === 'not-open' && !this.store.shared) throw new Error(`round ${open.round} is not open in the store: cannot close it`);
+      await this.sync();
+      return false;
+    }
+    this.version = open.round;
+    this.modelBytes = bytes;
+    this.downloadBytes = null;
+    this.open = null;
+    this.received = new Set();
+    this.roundCount = 0;
+    this.extensions = 0;
+    this.metrics.deadlineExtensions.set(0);
+    this.metrics.currentRound.set(0);
+    this.metrics.roundUpdates.set(0);
+    return true;
+  }
+
+  private async close(open: RoundRecord, why: string, fold?: (strategy: Strategy) => void): Promise<void> {
     const started = performance.now();
     const next: Record<string, Float32Array> = {};
-    for (const [name, t] of Object.entries(this.global)) next[name] = t.slice();
     // endRound advances the server optimiser in place: if the checkpoint is not written the round
     // stays open and is aggregated again later, from the state of before it
     const before = this.strategy.serverState?.() ?? null;
-    let summary, bytes;
+    let summary: ReturnType<Strategy['endRound']> | undefined;
+    let bytes: Uint8Array | undefined;
+    let result;
     try {
-      this.strategy.beginRound(open.round);
-      if (fold) fold(this.strategy);
-      else for (const id of [...this.received.keys()].sort((a, b) => a - b)) this.strategy.accept(this.received.get(id) as GlobalUpdate);
-      summary = this.strategy.endRound(next);
-      bytes = encodeModel(next, open.round, this.names);
-      const state = this.encodedServerState();
-      this.store.completeRound({ round: open.round, clients: summary.clients, loss: summary.loss, closedAt: Date.now() }, bytes, state, null);
+      result = await this.store.closeRound(open.round, (updates) => {
+        for (const [name, t] of Object.entries(this.global)) next[name] = t.slice();
+        this.strategy.beginRound(open.round);
+        if (fold) fold(this.strategy);
+        // stored updates in client-id order: the fixed aggregation order
+        else for (const u of updates) this.strategy.accept(decodeUpdate(u.body, this.limits) as GlobalUpdate);
+        summary = this.strategy.endRound(next);
+        bytes = encodeModel(next, open.round, this.names);
+        const closed = { round: open.round, clients: summary.clients, loss: summary.loss, closedAt: Date.now() };
+        return { closed, model: bytes, serverState: this.encodedServerState(), next: null };
+      });
     } catch (err) {
       if (before) this.strategy.restoreServerState?.(before);
       throw err;
+    }
+    if (result !== 'closed' || !summary || !bytes) {
+      if (before) this.strategy.restoreServerState?.(before);
+      if (result === 'not-open' && !this.store.shared) throw new Error(`round ${open.round} is not open in the store: cannot close it`);
+      this.log.info({ round: open.round, result }, 'round closed by another replica');
+      await this.sync();
+      return;
     }
     this.global = next;
     this.version = open.round;
     this.modelBytes = bytes;
     this.downloadBytes = null;
     this.open = null;
-    this.received = new Map();
+    this.received = new Set();
+    this.roundCount = 0;
     this.extensions = 0;
     this.metrics.deadlineExtensions.set(0);
     this.metrics.roundsCompleted.inc();
@@ -588,6 +722,6 @@ export class Coordinator {
       this.log.error({ round: open.round, clients: summary.clients, reason: summary.refused }, 'round aggregate refused: the model and server optimiser state are kept as they were');
     }
     this.log.info({ round: open.round, clients: summary.clients, loss: summary.loss, why }, 'round closed and checkpointed');
-    this.maybeOpen();
+    await this.maybeOpen();
   }
 }

@@ -47,7 +47,7 @@ export interface DashboardSources {
   readonly coordinator: Coordinator;
   readonly metrics: Metrics;
   readonly store: Store;
-  readonly evaluations: { list(): Evaluation[] };
+  readonly evaluations: { list(): Promise<Evaluation[]> };
 }
 
 async function counter(c: { get(): Promise<{ values: { value: number }[] }> }): Promise<number> {
@@ -57,7 +57,7 @@ async function counter(c: { get(): Promise<{ values: { value: number }[] }> }): 
 export async function dashboardState({ coordinator, metrics, store, evaluations }: DashboardSources, now = Date.now()): Promise<DashboardState> {
   const status = coordinator.status();
   const { roundDeadlineSeconds, minClients } = coordinator.config.coordinator;
-  const open = status.openRound === null ? null : store.openRound();
+  const open = status.openRound === null ? null : await store.openRound();
   let round: OpenRoundState | null = null;
   if (open) {
     const everyone = open.selected === null;
@@ -95,7 +95,7 @@ export async function dashboardState({ coordinator, metrics, store, evaluations 
       bytesReceived: await counter(metrics.bytesReceived),
       bytesSent: await counter(metrics.bytesSent),
     },
-    history: store.closedRounds(),
-    evaluations: evaluations.list(),
+    history: await store.closedRounds(),
+    evaluations: await evaluations.list(),
   };
 }

@@ -78,8 +78,8 @@ before(async () => {
   });
   const stream = new Writable({ write: (chunk, _enc, done) => (logLines.push(String(chunk)), done()) });
   server = await startCoordinator({ config, dbPath: join(dir.path, 'c.db'), port: 0, buildBundle: false, logger: { level: 'info', stream } });
-  clients = [0, 1].map(() => issueToken(server.store).token);
-  server.coordinator.tick();
+  clients = await Promise.all([0, 1].map(async () => (await issueToken(server.store)).token));
+  await server.coordinator.tick();
   if (!NO_CHROMIUM) browser = await launchChromium();
 });
 
@@ -94,7 +94,7 @@ test('no operator token issued yet, or a missing / wrong / client token: 401 on 
   assert.equal(none.status, 401);
   assert.match(none.body.message ?? '', /no operator token has been issued.*fedrec token operator/);
 
-  const operator = issueOperatorToken(server.store);
+  const operator = await issueOperatorToken(server.store);
   for (const path of ['/dashboard', '/dashboard/', '/dashboard/state', '/dashboard/app.js', '/dashboard/chart.js']) {
     const anonymous = await get(path);
     assert.equal(anonymous.status, 401, path);
@@ -109,7 +109,7 @@ test('no operator token issued yet, or a missing / wrong / client token: 401 on 
   assert.equal((await postEvaluation({ round: 0, metrics: { 'HR@10': 0.1 } }, 'Bearer nope')).status, 401);
 
   // a new operator token replaces the old one at once
-  const next = issueOperatorToken(server.store);
+  const next = await issueOperatorToken(server.store);
   assert.equal((await get('/dashboard/state', `Bearer ${operator}`)).status, 401);
   const ok = await get('/dashboard/state', `Bearer ${next}`);
   assert.equal(ok.status, 200);
@@ -121,7 +121,7 @@ test('no operator token issued yet, or a missing / wrong / client token: 401 on 
 });
 
 test('dashboard in chromium: round 1 in progress, updates, refusals, late clients, the round closing, operator metrics', { timeout: 120_000, skip: NO_CHROMIUM }, async () => {
-  const operator = issueOperatorToken(server.store);
+  const operator = await issueOperatorToken(server.store);
 
   // a browser without the token gets 401 (and would show its login prompt)
   // (headless chromium cannot show the prompt: the navigation fails with invalid credentials)
@@ -166,7 +166,7 @@ test('dashboard in chromium: round 1 in progress, updates, refusals, late client
   await page.waitForSelector('body[data-version="1"]', { timeout: 20_000 });
   await until('round 2 on the page', async () => (await text('round')) === '2');
   assert.equal(await text('answered'), '0');
-  const closed = server.store.closedRounds();
+  const closed = (await server.store.closedRounds());
   assert.equal(closed.length, 1);
   const rounds = await page.evaluate(() => {
     const c = (window as unknown as { fedrecDashboard: { charts: Record<string, { data: { datasets: { data: unknown[] }[] } }> } }).fedrecDashboard.charts.rounds;
@@ -201,7 +201,7 @@ test('dashboard in chromium: round 1 in progress, updates, refusals, late client
 });
 
 test('evaluation reports: Bearer only, checked, for a published model version', async () => {
-  const operator = issueOperatorToken(server.store);
+  const operator = await issueOperatorToken(server.store);
   const bearer = `Bearer ${operator}`;
   const viaBrowser = await postEvaluation({ round: 1, metrics: { 'HR@10': 0.5 } }, basic(operator));
   assert.equal(viaBrowser.status, 401);
@@ -227,6 +227,6 @@ test('evaluation reports: Bearer only, checked, for a published model version', 
   assert.equal((await postEvaluation({ round: 0, metrics: { 'HR@10': 0.1 } }, bearer)).status, 200);
   const after = ((await get('/dashboard/state', bearer)).body as unknown as DashboardState).evaluations;
   assert.deepEqual(after.find((e) => e.round === 0)?.metrics, { 'HR@10': 0.1 });
-  assert.deepEqual(new Evaluations(server.store).list(), after);
+  assert.deepEqual(await new Evaluations(server.store).list(), after);
   assert.equal((await get('/healthz')).status, 200, 'the coordinator keeps serving');
 });

@@ -44,15 +44,13 @@ export function registerDashboard(app: FastifyInstance, deps: DashboardDeps): vo
   const evaluations = new Evaluations(deps.store);
   app.register(
     async (d) => {
-      // an early reply ends the request: done() is not called then
-      d.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
-        const check = checkOperator(deps.store, request.headers.authorization);
+      // an early reply ends the request (async hook: returning the reply stops the chain)
+      d.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
+        const check = await checkOperator(deps.store, request.headers.authorization);
         if (!check.ok) {
-          reply.code(401).header('www-authenticate', 'Basic realm="fedrec operator", charset="UTF-8"').header('cache-control', 'no-store').type('application/json').send({ error: 'unauthorized', message: WHY[check.why] });
-          return;
+          return reply.code(401).header('www-authenticate', 'Basic realm="fedrec operator", charset="UTF-8"').header('cache-control', 'no-store').type('application/json').send({ error: 'unauthorized', message: WHY[check.why] });
         }
         request.operatorScheme = check.scheme;
-        done();
       });
       d.addHook('onSend', (_request, reply, payload, done) => {
         reply.header('content-security-policy', DASHBOARD_CSP);
@@ -71,7 +69,7 @@ export function registerDashboard(app: FastifyInstance, deps: DashboardDeps): vo
         if (request.operatorScheme !== 'bearer') {
           throw new HttpError(401, 'unauthorized', 'evaluation reports need Authorization: Bearer <operator token> (Basic credentials a browser holds are for reading only)');
         }
-        const entry = evaluations.report(request.body, deps.coordinator.status().completedRounds);
+        const entry = await evaluations.report(request.body, deps.coordinator.status().completedRounds);
         request.log.info({ round: entry.round, metrics: entry.metrics }, 'operator evaluation reported');
         return { accepted: true, round: entry.round };
       });

@@ -46,12 +46,12 @@ test('quantised and gzip-compressed model downloads decode to what the simulatio
     });
     const server = await startCoordinator({ config, dbPath: join(dir.path, 'c.db'), port: 0, buildBundle: false, logger: false });
     servers.push(server);
-    const token = issueToken(server.store).token;
+    const token = (await issueToken(server.store)).token;
     const plain = await rawModel(server.url, token, false);
     assert.equal(plain.encoding, undefined);
     sizes[download] = plain.body.length;
     const decoded = decodeModel(new Uint8Array(plain.body));
-    const master = decodeModel(server.store.latestCheckpoint()?.model as Uint8Array);
+    const master = decodeModel((await server.store.latestCheckpoint())?.model as Uint8Array);
     const expected = downloadedModel(master.global, server.coordinator.info, download);
     for (const name of server.coordinator.names) assert.deepEqual(decoded.global[name], expected[name], `${download} ${name}`);
     if (download !== 'f32') assert.notDeepEqual(master.global.itemEmb, decoded.global.itemEmb, 'the checkpoint keeps float32 master weights');

@@ -68,7 +68,7 @@ test('central DP coordinator: /metrics shows ε spent; an ε budget stops it bef
   const stream = new Writable({ write(chunk, _enc, done) { lines.push(String(chunk)); done(); } });
   const server = await startCoordinator({ config, dbPath: join(dir.path, 'central.db'), port: 0, buildBundle: false, logger: { level: 'info', stream } });
   try {
-    const tokens = [0, 1].map(() => issueToken(server.store).token);
+    const tokens = await Promise.all([0, 1].map(async () => (await issueToken(server.store)).token));
     const rows = Int32Array.from([0, 3, 7]);
     for (let round = 1; round <= 2; round++) {
       await waitFor(`round ${round} to open`, async () => (((await (await fetch(`${server.url}/healthz`)).json()) as { openRound: number | null }).openRound === round ? true : undefined), 10_000);

@@ -26,21 +26,24 @@ export const evaluationSchema = z.strictObject({
     .refine((m) => Object.keys(m).length >= 1 && Object.keys(m).length <= 50, 'expected 1 to 50 metrics, e.g. { "HR@10": 0.41 }'),
 });
 
+/** Kept in the store only (read at every use): replicas sharing a database show the same reports. */
 export class Evaluations {
-  private readonly byRound = new Map<number, Evaluation>();
+  constructor(private readonly store: Pick<Store, 'getMeta' | 'setMeta'>) {}
 
-  constructor(private readonly store: Pick<Store, 'getMeta' | 'setMeta'>) {
-    const saved = store.getMeta(EVALUATIONS_META);
-    if (!saved) return;
+  private async load(): Promise<Map<number, Evaluation>> {
+    const byRound = new Map<number, Evaluation>();
+    const saved = await this.store.getMeta(EVALUATIONS_META);
+    if (!saved) return byRound;
     try {
-      for (const e of JSON.parse(saved) as Evaluation[]) this.byRound.set(e.round, e);
+      for (const e of JSON.parse(saved) as Evaluation[]) byRound.set(e.round, e);
     } catch {
       // a damaged value is dropped: the next report rewrites it
     }
+    return byRound;
   }
 
   /** Check and keep one report; `version` is the coordinator's model version (completed rounds). */
-  report(body: unknown, version: number, now = Date.now()): Evaluation {
+  async report(body: unknown, version: number, now = Date.now()): Promise<Evaluation> {
     const parsed = evaluationSchema.safeParse(body);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
@@ -50,15 +53,19 @@ export class Evaluations {
     const { round, metrics } = parsed.data;
     if (round > version) throw new HttpError(409, 'round-not-done', `evaluation report for round ${round}, but the model is at version ${version}: evaluate a model the coordinator has published`);
     const entry: Evaluation = { round, metrics, at: now };
-    this.byRound.set(round, entry);
-    const all = this.list();
-    for (const old of all.slice(0, Math.max(0, all.length - MAX_ROUNDS))) this.byRound.delete(old.round);
-    this.store.setMeta(EVALUATIONS_META, JSON.stringify(this.list()));
+    const byRound = await this.load();
+    byRound.set(round, entry);
+    const all = sorted(byRound);
+    await this.store.setMeta(EVALUATIONS_META, JSON.stringify(all.slice(Math.max(0, all.length - MAX_ROUNDS))));
     return entry;
   }
 
   /** Reports ordered by round. */
-  list(): Evaluation[] {
-    return [...this.byRound.values()].sort((a, b) => a.round - b.round);
+  async list(): Promise<Evaluation[]> {
+    return sorted(await this.load());
   }
+}
+
+function sorted(byRound: Map<number, Evaluation>): Evaluation[] {
+  return [...byRound.values()].sort((a, b) => a.round - b.round);
 }

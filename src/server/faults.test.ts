@@ -22,12 +22,12 @@ after(() => {
 /** 100 synthetic users in 7 clients of 15. */
 const TRAINING = { syntheticUsers: 100, syntheticItems: 600, syntheticInteractions: 4000, usersPerClient: 15, localEpochs: 1, seed: 11, eval: ['sampled'], k: [10], evalEvery: 1000 };
 
-function closedRounds(d: Deployment): { round: number; clients: number }[] {
+async function closedRounds(d: Deployment): Promise<{ round: number; clients: number }[]> {
   const store = new SqliteStore(d.db);
   try {
-    return store.closedRounds().map((r) => ({ round: r.round, clients: r.clients }));
+    return (await store.closedRounds()).map((r) => ({ round: r.round, clients: r.clients }));
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -46,7 +46,7 @@ test('30 % of clients never answer: every round closes at its deadline with the 
   const clients = d.files.map((_, k) => children.spawn(joinArgs(d, url, k, ['--quiet'])));
   const codes = await Promise.all(clients.map((c) => c.exited));
   assert.deepEqual(codes, clients.map(() => 0), clients.map((c) => c.stderr()).join('\n').slice(-2000));
-  assert.deepEqual(closedRounds(d), [1, 2, 3].map((round) => ({ round, clients: 7 })));
+  assert.deepEqual(await closedRounds(d), [1, 2, 3].map((round) => ({ round, clients: 7 })));
   assert.match(server.stdout(), /deadline with quorum \(7 of 10\)/);
   const model = await fetchModel(url, d.tokens[0]);
   assert.equal(maxAbsDiff(model.global, await simulatedModel(3)), 0, 'the 7 answering clients trained exactly the simulated model');
@@ -64,7 +64,7 @@ test('a client killed mid-round is not counted; the others finish', { timeout: 2
   victim.process.kill('SIGKILL');
   const codes = await Promise.all(others.map((c) => c.exited));
   assert.deepEqual(codes, others.map(() => 0), others.map((c) => c.stderr()).join('\n').slice(-2000));
-  assert.deepEqual(closedRounds(d), [{ round: 1, clients: 6 }, { round: 2, clients: 6 }]);
+  assert.deepEqual(await closedRounds(d), [{ round: 1, clients: 6 }, { round: 2, clients: 6 }]);
   assert.equal((await health(url)).done, true);
 });
 
@@ -85,13 +85,13 @@ test('coordinator SIGKILLed mid-round and restarted: no round lost or counted tw
   }, 90_000, 20);
   first.child.process.kill('SIGKILL');
   await first.child.exited;
-  const before = closedRounds(d);
+  const before = await closedRounds(d);
   assert.deepEqual(before, [{ round: 1, clients: 7 }], 'only round 1 was complete at the kill');
   const second = await serveProcess(children, d.config, d.db, Number(port));
   const codes = await Promise.all(clients.map((c) => c.exited));
   assert.deepEqual(codes, clients.map(() => 0), clients.map((c) => c.stderr()).join('\n').slice(-3000));
   assert.ok(clients.some((c) => /retry \d+ in/.test(c.stderr())), 'clients retried while the coordinator was down');
-  assert.deepEqual(closedRounds(d), [1, 2, 3].map((round) => ({ round, clients: 7 })));
+  assert.deepEqual(await closedRounds(d), [1, 2, 3].map((round) => ({ round, clients: 7 })));
   const model = await fetchModel(second.url, d.tokens[0]);
   assert.equal(model.version, 3);
   assert.equal(maxAbsDiff(model.global, await simulatedModel(3)), 0, 'the model equals an uninterrupted (simulated) run');

@@ -65,9 +65,9 @@ test('explicit FedRecon: fedrec serve + 6 fedrec join processes, 3 rounds; the m
   assert.equal(h.completedRounds, 3);
   const store = new SqliteStore(d.db);
   try {
-    assert.deepEqual(store.closedRounds().map((r) => [r.round, r.clients]), [[1, 4], [2, 4], [3, 4]]);
+    assert.deepEqual((await store.closedRounds()).map((r) => [r.round, r.clients]), [[1, 4], [2, 4], [3, 4]]);
   } finally {
-    store.close();
+    await store.close();
   }
 
   const model = await fetchModel(url, d.tokens[0]);
@@ -99,8 +99,9 @@ test('implicit FedRecon: in-process participants over HTTP; user tables are refu
     logger: false,
   });
   servers.push(server);
-  const tokens = Array.from({ length: 6 }, () => issueToken(server.store).token);
-  server.coordinator.tick();
+  const tokens: string[] = [];
+  for (let k = 0; k < 6; k++) tokens.push((await issueToken(server.store)).token);
+  await server.coordinator.tick();
   const files = writeFedReconClientFiles(await loadConfiguredDataset(c), c.userSplit, c.seed, join(dir.path, 'clients'));
   assert.equal(files.length, 6);
 

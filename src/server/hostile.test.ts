@@ -82,7 +82,7 @@ test('an idle socket is closed after idleTimeoutSeconds; a slow header after hea
 
 test('per-token rate limit: the 6th request within a minute gets 429; another token is unaffected', async () => {
   const s = await start({ rateLimitPerMinute: 5 });
-  const [a, b] = [issueToken(s.store).token, issueToken(s.store).token];
+  const [a, b] = [(await issueToken(s.store)).token, (await issueToken(s.store)).token];
   for (let k = 0; k < 5; k++) assert.equal((await get(`${s.url}/v1/round`, a)).status, 200);
   const limited = await get(`${s.url}/v1/round`, a);
   assert.equal(limited.status, 429);
@@ -129,19 +129,19 @@ test('security headers, the demo page CSP, CORS for configured origins only, pre
 
 test('a revoked token gets 401 at its very next request; an expired token too; JSON with a binary body → 415', async () => {
   const s = await start({});
-  const { token, client } = issueToken(s.store);
+  const { token, client } = await issueToken(s.store);
   assert.equal((await get(`${s.url}/v1/round`, token)).status, 200);
   // revoked by another connection, as `fedrec token revoke` does
   const dbPath = (s.store as unknown as { db: { name: string } }).db.name;
   const other = new SqliteStore(dbPath);
-  assert.equal(other.revokeClient(client.id), true);
-  other.close();
+  assert.equal(await other.revokeClient(client.id), true);
+  other.closeNow();
   const refused = await get(`${s.url}/v1/round`, token);
   assert.equal(refused.status, 401);
   assert.match(((await refused.json()) as { message: string }).message, /revoked or expired/);
-  const expired = issueToken(s.store, '', Date.now() - 1).token;
+  const expired = (await issueToken(s.store, '', Date.now() - 1)).token;
   assert.equal((await get(`${s.url}/v1/round`, expired)).status, 401);
-  const live = issueToken(s.store).token;
+  const live = (await issueToken(s.store)).token;
   const body = encodeUpdate({ round: 1, weight: 1, loss: 0, rows: new Int32Array(0), itemTables: {}, denseTables: {} });
   const res = await fetch(`${s.url}/v1/update`, { method: 'POST', headers: { authorization: `Bearer ${live}`, 'content-type': 'application/json' }, body: body as unknown as BodyInit });
   assert.equal(res.status, 415);
@@ -150,13 +150,13 @@ test('a revoked token gets 401 at its very next request; an expired token too; J
 
 test('a quorum one short: each extension is counted in /metrics, and after maxDeadlineExtensions the round aborts with the model unchanged', { timeout: 30_000 }, async () => {
   const s = await start({ minClients: 2, clientsPerRound: 2, roundDeadlineSeconds: 0.3, maxDeadlineExtensions: 2, tickMs: 50 });
-  issueToken(s.store);
-  issueToken(s.store);
-  s.coordinator.tick();
+  await issueToken(s.store);
+  await issueToken(s.store);
+  await s.coordinator.tick();
   const before = decodeModel(s.coordinator.model().bytes).global;
   await waitFor('an extension', async () => (await metric(s.url, 'fedrec_round_deadline_extensions')) >= 1 || undefined, 10_000, 50);
   await waitFor('the abort', async () => (await metric(s.url, 'fedrec_rounds_aborted_total')) >= 1 || undefined, 10_000, 50);
-  const round = s.store.closedRounds()[0];
+  const round = (await s.store.closedRounds())[0];
   assert.equal(round.round, 1);
   assert.equal(round.clients, 0);
   assert.deepEqual(decodeModel(s.coordinator.model().bytes).global, before);
@@ -169,8 +169,8 @@ test('fedrec serve: damaged database, port in use, unservable algorithm → one 
   const config = writeJson(join(dir.path, 'config.json'), { training: TRAINING, coordinator: { minClients: 1 } });
   const db = join(dir.path, 'c.db');
   const store = new SqliteStore(db);
-  for (let k = 0; k < 200; k++) issueToken(store, 'x'.repeat(200));
-  store.close();
+  for (let k = 0; k < 200; k++) await issueToken(store, 'x'.repeat(200));
+  store.closeNow();
   truncateSync(db, Math.floor(statSync(db).size / 2));
   writeFileSync(join(dir.path, 'junk.db'), 'not a database at all, '.repeat(400));
   const expectOneLine = async (args: string[], pattern: RegExp) => {

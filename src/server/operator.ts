@@ -16,9 +16,9 @@ import type { Store } from './types.js';
 
 export const OPERATOR_TOKEN_META = 'operator-token-sha256';
 
-export function issueOperatorToken(store: Pick<Store, 'setMeta'>): string {
+export async function issueOperatorToken(store: Pick<Store, 'setMeta'>): Promise<string> {
   const token = `fro_${randomBytes(32).toString('base64url')}`;
-  store.setMeta(OPERATOR_TOKEN_META, hashToken(token));
+  await store.setMeta(OPERATOR_TOKEN_META, hashToken(token));
   return token;
 }
 
@@ -43,10 +43,10 @@ export function presentedToken(header: string | undefined): { token: string; sch
 
 export type OperatorCheck = { ok: true; scheme: OperatorScheme } | { ok: false; why: 'missing' | 'unknown' | 'none-issued' };
 
-export function checkOperator(store: Pick<Store, 'getMeta'>, header: string | undefined): OperatorCheck {
+export async function checkOperator(store: Pick<Store, 'getMeta'>, header: string | undefined): Promise<OperatorCheck> {
   const presented = presentedToken(header);
   if (!presented) return { ok: false, why: 'missing' };
-  const stored = store.getMeta(OPERATOR_TOKEN_META);
+  const stored = await store.getMeta(OPERATOR_TOKEN_META);
   if (!stored) return { ok: false, why: 'none-issued' };
   const a = Buffer.from(hashToken(presented.token), 'hex');
   const b = Buffer.from(stored, 'hex');

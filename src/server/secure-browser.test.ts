@@ -48,8 +48,8 @@ after(async () => {
 
 test('demo page: the tab runs a secure round with two Node clients; it posts protocol messages only', { timeout: 240_000, skip: !existsSync(CHROMIUM) && 'chromium is not installed (.ci/run installs it)' }, async () => {
   const s = server as RunningCoordinator;
-  const nodeTokens = [issueToken(s.store, 'node-0').token, issueToken(s.store, 'node-1').token];
-  const { token } = issueToken(s.store, 'browser');
+  const nodeTokens = [(await issueToken(s.store, 'node-0')).token, (await issueToken(s.store, 'node-1')).token];
+  const { token } = await issueToken(s.store, 'browser');
   const c = parseTrainConfig(training());
   const ds = await loadConfiguredDataset(c);
   const files = writeClientFiles(ds, splitDataset(ds, c.split, c.seed), c.usersPerClient, c.seed, join(dir.path, 'clients'));
@@ -82,7 +82,7 @@ test('demo page: the tab runs a secure round with two Node clients; it posts pro
   await page.click('#join');
   await page.waitForFunction(() => document.querySelectorAll('#recs li').length >= 5, undefined, { timeout: 200_000 });
   await running;
-  assert.equal(JSON.parse(s.store.getMeta('secure-round/1') as string).contributors, 3, 'the tab\'s masked input is in the sum');
+  assert.equal(JSON.parse(await s.store.getMeta('secure-round/1') as string).contributors, 3, 'the tab\'s masked input is in the sum');
   assert.deepEqual([...new Set(posts)].sort(), ['/v1/secagg/keys', '/v1/secagg/masked', '/v1/secagg/shares', '/v1/secagg/unmask']);
   assert.deepEqual(errors, []);
 });

@@ -41,10 +41,10 @@ export interface SecurePlan {
 
 /** What the coordinator does when a secure round ends. */
 export interface SecureRoundHost {
-  /** Fold the unmasked sum of `contributors` into the model and checkpoint (the round closes). */
-  aggregate(open: RoundRecord, sum: Uint32Array, encoding: Encoding, contributors: readonly number[]): void;
-  /** Close the round with the model unchanged (too few clients to finish safely). */
-  abort(open: RoundRecord, reason: string): void;
+  /** Fold the unmasked sum of `contributors` into the model and checkpoint (the round closes). Queued by the host, never awaited here. */
+  aggregate(open: RoundRecord, sum: Uint32Array, encoding: Encoding, contributors: readonly number[]): Promise<void>;
+  /** Close the round with the model unchanged (too few clients to finish safely). Queued by the host, never awaited here. */
+  abort(open: RoundRecord, reason: string): Promise<void>;
 }
 
 interface Current {
@@ -65,6 +65,8 @@ const decoder = new TextDecoder();
 
 export class SecureRounds {
   private current: Current | null = null;
+  /** Store reads and writes interleave with requests: receiving, closing a phase and rebuilding a round run one at a time. */
+  private chain: Promise<unknown> = Promise.resolve();
   private readonly rounds: Counter<'outcome'>;
   private readonly phaseGauge: Gauge;
   private readonly enabled: Gauge;
@@ -93,9 +95,15 @@ export class SecureRounds {
     this.phaseGauge.set(0);
   }
 
-  /** The plan field of `open` (participants fixed when the round opened). */
-  planField(open: RoundRecord, registered: number): SecurePlan {
-    const c = this.ensure(open, registered);
+  /** Load (or rebuild from the store) the state machine of `open`: call before `planField` / `joined`. */
+  async prepare(open: RoundRecord, registered: number): Promise<void> {
+    if (this.current?.round === open.round) return;
+    await this.exclusive(() => this.ensure(open, registered));
+  }
+
+  /** The plan field of `open` (participants fixed when the round opened); `prepare` first. */
+  planField(open: RoundRecord): SecurePlan {
+    const c = this.prepared(open);
     return {
       threshold: c.settings.threshold,
       neighbours: c.settings.neighbours,
@@ -108,32 +116,34 @@ export class SecureRounds {
     };
   }
 
-  /** The client has started this round's protocol (its /v1/round says wait from then on). */
-  joined(open: RoundRecord, registered: number, clientId: number): boolean {
-    const v = this.ensure(open, registered).server.viewFor(clientId);
+  /** The client has started this round's protocol (its /v1/round says wait from then on); `prepare` first. */
+  joined(open: RoundRecord, clientId: number): boolean {
+    const v = this.prepared(open).server.viewFor(clientId);
     return v.phase !== 'keys';
   }
 
-  view(open: RoundRecord | null, registered: number, clientId: number, lastRound: number): ViewBody {
+  async view(open: RoundRecord | null, registered: number, clientId: number, lastRound: number): Promise<ViewBody> {
     if (!open) return { phase: 'closed', round: lastRound, reason: 'no round is open' };
-    const c = this.ensure(open, registered);
+    await this.prepare(open, registered);
+    const c = this.prepared(open);
     if (c.finishing) return { phase: 'finished', round: c.round, reason: 'unmasking the sum' };
     return viewBody(c.server.viewFor(clientId), c.round);
   }
 
   /** Accept one protocol message: parse, check, store, apply; a refusal is logged with its reason. */
-  receive(open: RoundRecord | null, registered: number, clientId: number, phase: SecAggPhase, body: Uint8Array, roundOfBody: number | null): { accepted: true; round: number; phase: SecAggPhase } {
+  async receive(open: RoundRecord | null, registered: number, clientId: number, phase: SecAggPhase, body: Uint8Array, roundOfBody: number | null): Promise<{ accepted: true; round: number; phase: SecAggPhase }> {
     try {
-      return this.accept(open, registered, clientId, phase, body, roundOfBody);
+      return await this.exclusive(() => this.accept(open, registered, clientId, phase, body, roundOfBody));
     } catch (err) {
       if (err instanceof HttpError) this.log.info({ clientId, phase, error: err.code, reason: err.message }, 'secure aggregation: message refused');
       throw err;
     }
   }
 
-  private accept(open: RoundRecord | null, registered: number, clientId: number, phase: SecAggPhase, body: Uint8Array, roundOfBody: number | null): { accepted: true; round: number; phase: SecAggPhase } {
+  private async accept(open: RoundRecord | null, registered: number, clientId: number, phase: SecAggPhase, body: Uint8Array, roundOfBody: number | null): Promise<{ accepted: true; round: number; phase: SecAggPhase }> {
     if (!open) throw new HttpError(409, 'round-closed', 'no round is open');
-    const c = this.ensure(open, registered);
+    const c = await this.ensure(open, registered);
+    if (this.current !== c) throw new HttpError(409, 'round-closed', `round ${c.round} ended`);
     const refuse = (err: unknown): never => {
       if (err instanceof SecAggRefusal) throw new HttpError(err.status, err.code, err.message);
       throw new HttpError(400, 'malformed', `malformed ${phase} message: ${(err as Error).message}`);
@@ -173,7 +183,7 @@ export class SecureRounds {
     } catch (err) {
       return refuse(err);
     }
-    const put = (this.store.putProtocolMessage as NonNullable<Store['putProtocolMessage']>).call(this.store, c.round, phase, clientId, body);
+    const put = await (this.store.putProtocolMessage as NonNullable<Store['putProtocolMessage']>).call(this.store, c.round, phase, clientId, body);
     if (put === 'duplicate') throw new HttpError(409, 'duplicate', `client ${clientId} already sent its ${phase} message for round ${c.round}`);
     if (put === 'round-not-open') throw new HttpError(409, 'round-closed', `round ${c.round} closed before the message was stored`);
     apply();
@@ -181,14 +191,18 @@ export class SecureRounds {
   }
 
   /** Close the open phase when complete or past its deadline; unmask and hand over the sum at the end. */
-  tick(open: RoundRecord, registered: number, now: number): void {
-    const c = this.ensure(open, registered);
-    if (c.finishing) return;
+  tick(open: RoundRecord, registered: number, now: number): Promise<void> {
+    return this.exclusive(() => this.tickNow(open, registered, now));
+  }
+
+  private async tickNow(open: RoundRecord, registered: number, now: number): Promise<void> {
+    const c = await this.ensure(open, registered);
+    if (c.finishing || this.current !== c) return;
     const s = c.server;
     if (!(s.complete() && s.received() > 0) && now < c.phaseDeadline) return;
     const phase = s.phase;
     this.log.info({ round: c.round, phase, received: s.received(), expected: s.expected().length, why: s.complete() ? 'all answered' : 'deadline' }, 'secure aggregation: phase closing');
-    this.markClosed(c, phase);
+    await this.markClosed(c, phase);
     try {
       this.applyClose(c, phase);
     } catch (err) {
@@ -205,7 +219,7 @@ export class SecureRounds {
       (sum) => {
         if (this.current !== c) return;
         this.current = null;
-        this.host.aggregate(open, sum, c.encoding, c.server.contributors());
+        void this.host.aggregate(open, sum, c.encoding, c.server.contributors());
       },
       (err: unknown) => {
         if (this.current !== c) return;
@@ -219,15 +233,28 @@ export class SecureRounds {
   private abort(c: Current, open: RoundRecord, reason: string): void {
     this.log.warn({ round: c.round, reason, ...c.server.counts() }, 'secure aggregation: round aborted');
     this.current = null;
-    this.host.abort(open, reason);
+    void this.host.abort(open, reason);
+  }
+
+  /** Run `work` after the work already queued (never concurrently with another receive / tick / rebuild). */
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.chain.then(work);
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  /** The state machine of `open`, which `prepare` (or a receive / tick) has loaded. */
+  private prepared(open: RoundRecord): Current {
+    if (this.current?.round !== open.round) throw new Error(`secure aggregation: round ${open.round} used before prepare()`);
+    return this.current;
   }
 
   private sameRound(c: Current, round: number): void {
     if (round !== c.round) throw new SecAggRefusal(409, 'round-closed', `message for round ${round}: the open round is ${c.round}`);
   }
 
-  private markClosed(c: Current, phase: SecAggPhase): void {
-    (this.store.putProtocolMessage as NonNullable<Store['putProtocolMessage']>).call(this.store, c.round, CLOSED, PHASES.indexOf(phase), encoder.encode(phase));
+  private async markClosed(c: Current, phase: SecAggPhase): Promise<void> {
+    await (this.store.putProtocolMessage as NonNullable<Store['putProtocolMessage']>).call(this.store, c.round, CLOSED, PHASES.indexOf(phase), encoder.encode(phase));
   }
 
   private applyClose(c: Current, phase: SecAggPhase): void {
@@ -239,27 +266,29 @@ export class SecureRounds {
   }
 
   /** The state machine of the open round: built at its first use, from the store after a restart. */
-  private ensure(open: RoundRecord, registered: number): Current {
+  private async ensure(open: RoundRecord, registered: number): Promise<Current> {
     if (this.current?.round === open.round) return this.current;
     const list = this.store.protocolMessages as NonNullable<Store['protocolMessages']>;
-    const stored = list.call(this.store, open.round, PLANNED);
+    const stored = await list.call(this.store, open.round, PLANNED);
     let planned: number[];
     if (stored.length > 0) planned = JSON.parse(decoder.decode(stored[0].body)) as number[];
     else {
       planned = open.selected ? [...open.selected].sort((a, b) => a - b) : Array.from({ length: registered }, (_, k) => k);
-      (this.store.putProtocolMessage as NonNullable<Store['putProtocolMessage']>).call(this.store, open.round, PLANNED, 0, encoder.encode(JSON.stringify(planned)));
+      await (this.store.putProtocolMessage as NonNullable<Store['putProtocolMessage']>).call(this.store, open.round, PLANNED, 0, encoder.encode(JSON.stringify(planned)));
     }
     const encoding: Encoding = { tables: tableSlots(this.info), nItems: this.nItems, participants: planned.length, clip: this.options.clip, weighting: this.weighting };
     const neighbours = this.options.neighbours ?? null;
     const settings: SecAggSettings = { round: open.round, threshold: shareThreshold(this.options.threshold, planned.length, neighbours), neighbours, vectorLength: vectorLength(encoding) };
     // the keys phase lasts the round's deadline (clients train first); the later phases phaseMs each
     const c: Current = { round: open.round, planned, settings, encoding, server: new SecAggServer(settings, planned), phaseDeadline: open.deadlineAt, finishing: false };
+    // replay: each phase's messages, then its close when one was stored (read before `current` is set: no await after)
+    const closed = new Set((await list.call(this.store, open.round, CLOSED)).map((m) => m.clientId));
+    const messages = new Map<SecAggPhase, Awaited<ReturnType<typeof list>>>();
+    for (const phase of PHASES) messages.set(phase, await list.call(this.store, open.round, phase));
     this.current = c;
-    // replay: each phase's messages, then its close when one was stored
-    const closed = new Set(list.call(this.store, open.round, CLOSED).map((m) => m.clientId));
     let replayed = 0;
     for (const [k, phase] of PHASES.entries()) {
-      for (const m of list.call(this.store, open.round, phase)) {
+      for (const m of messages.get(phase) ?? []) {
         if (phase === 'keys') c.server.addKeys(m.clientId, keysOf(parseJson(m.body, keysSchema, 'stored keys')));
         else if (phase === 'shares') c.server.addShares(m.clientId, sharesOf(parseJson(m.body, sharesSchema, 'stored shares')));
         else if (phase === 'masked') c.server.addMasked(m.clientId, maskedOf(m.body));

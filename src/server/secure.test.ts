@@ -55,8 +55,8 @@ async function deploy(name: string, training: Record<string, unknown>, secure: R
     logger: process.env.FEDREC_TEST_LOG ? { level: 'info' } : false,
   });
   servers.push(server);
-  const tokens = files.map(() => issueToken(server.store).token);
-  server.coordinator.tick();
+  const tokens = await Promise.all(files.map(async () => (await issueToken(server.store)).token));
+  await server.coordinator.tick();
   const participants = await Promise.all(tokens.map(async (token, k) => {
     const transport = new HttpTransport({ server: server.url, token });
     const catalogue = await transport.catalogue();
@@ -96,7 +96,7 @@ test('secure FedAvg (MF), 20 clients, 2 rounds: the model equals the secure-sum 
   const health = (await (await fetch(`${server.url}/healthz`)).json()) as { secure: boolean; completedRounds: number };
   assert.equal(health.secure, true);
   assert.equal(health.completedRounds, 2);
-  assert.deepEqual(JSON.parse(server.store.getMeta('secure-round/2') as string), { outcome: 'aggregated', contributors: 20, participants: 20 });
+  assert.deepEqual(JSON.parse(await server.store.getMeta('secure-round/2') as string), { outcome: 'aggregated', contributors: 20, participants: 20 });
 });
 
 for (const phase of ['keys', 'shares', 'masked', 'unmask'] as const) {
@@ -104,11 +104,11 @@ for (const phase of ['keys', 'shares', 'masked', 'unmask'] as const) {
     const { server, participants } = await deploy(`drop-${phase}`, { ...TRAINING, rounds: 1 }, { threshold: 0.6, phaseSeconds: 8 }, 15);
     const last = await runAll(participants, (k) => (k % 10 < 3 ? phase : undefined));
     assert.ok(last.every((i) => i.status === 'done'));
-    const outcome = JSON.parse(server.store.getMeta('secure-round/1') as string) as { outcome: string; contributors: number };
+    const outcome = JSON.parse(await server.store.getMeta('secure-round/1') as string) as { outcome: string; contributors: number };
     assert.equal(outcome.outcome, 'aggregated');
     // before 'unmask' the vanished clients' inputs are already in the sum
     assert.equal(outcome.contributors, phase === 'unmask' ? 20 : 14);
-    assert.equal(server.store.protocolMessages?.(1, 'masked').length, 0, 'the round\'s messages are deleted with it');
+    assert.equal((await server.store.protocolMessages?.(1, 'masked'))?.length, 0, 'the round\'s messages are deleted with it');
   });
 }
 
@@ -117,9 +117,9 @@ test('secure round: 9 of 20 vanish before masked input (t = 12): round 1 aborts 
   const before = await fetchModel(server.url, tokens[0]);
   const last = await runAll(participants, (k, round) => (round === 1 && k < 9 ? 'masked' : undefined));
   assert.ok(last.every((i) => i.status === 'done'));
-  assert.equal(JSON.parse(server.store.getMeta('secure-round/1') as string).outcome, 'aborted');
-  assert.equal(JSON.parse(server.store.getMeta('secure-round/2') as string).outcome, 'aggregated', server.store.getMeta('secure-round/2') ?? '');
-  const closed = server.store.closedRounds();
+  assert.equal(JSON.parse(await server.store.getMeta('secure-round/1') as string).outcome, 'aborted');
+  assert.equal(JSON.parse(await server.store.getMeta('secure-round/2') as string).outcome, 'aggregated', await server.store.getMeta('secure-round/2') ?? '');
+  const closed = (await server.store.closedRounds());
   assert.deepEqual(closed.map((r) => r.clients), [0, 20]);
   const metrics = await (await fetch(`${server.url}/metrics`)).text();
   assert.match(metrics, /fedrec_secure_rounds_total\{outcome="aborted"\} 1/);
@@ -173,7 +173,7 @@ test('secure round: the coordinator stops mid-protocol (after the shares phase) 
   servers.push(restarted);
   const last = await running;
   assert.ok(last.every((i) => i.status === 'done'));
-  assert.equal(JSON.parse(restarted.store.getMeta('secure-round/1') as string).outcome, 'aggregated');
+  assert.equal(JSON.parse(await restarted.store.getMeta('secure-round/1') as string).outcome, 'aggregated');
   const model = await fetchModel(restarted.url, tokens[0]);
   const sim = await runTraining(c, undefined, { secureSum: { clip: DEFAULT_CLIP } });
   assert.equal(maxAbsDiff(model.global, sim.model.params.global as Record<string, Float32Array>), 0);

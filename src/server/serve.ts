@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, FastifyServerOptions } from 'fastify';
 import { loadConfiguredDataset } from '../runtime/experiment.js';
 import { ConfigError } from '../runtime/config.js';
 import { buildApp } from './app.js';
@@ -13,7 +13,9 @@ import { catalogueOf } from './catalogue.js';
 import type { ServerConfig } from './config.js';
 import { Coordinator } from './coordinator.js';
 import { Metrics } from './metrics.js';
-import { SqliteStore } from './sqlite-store.js';
+import { openStore } from './open-store.js';
+import { isPostgresUrl, redactUrl } from './pg-store.js';
+import type { Store } from './types.js';
 import { WalCheckpointer } from './wal-checkpointer.js';
 
 export const DEFAULT_BUNDLE = fileURLToPath(new URL('../client/bundle/fedrec-client.js', import.meta.url));
@@ -22,12 +24,13 @@ export interface RunningCoordinator {
   readonly url: string;
   readonly app: FastifyInstance;
   readonly coordinator: Coordinator;
-  readonly store: SqliteStore;
+  readonly store: Store;
   close(): Promise<void>;
 }
 
 export interface StartOptions {
   readonly config: ServerConfig;
+  /** A SQLite file, or a postgres:// URL (a database several replicas may share). */
   readonly dbPath: string;
   readonly port?: number;
   readonly host?: string;
@@ -52,15 +55,22 @@ export async function startCoordinator(opts: StartOptions): Promise<RunningCoord
       process.stderr.write(`fedrec serve: browser bundle not built (${(err as Error).message}); the demo page will not work\n`);
     }
   }
-  const store = new SqliteStore(opts.dbPath, { keepCheckpoints: config.coordinator.keepCheckpoints, checkIntegrity: true });
+  const postgres = isPostgresUrl(opts.dbPath);
+  let log: FastifyBaseLogger | null = null;
+  const store = await openStore(opts.dbPath, {
+    keepCheckpoints: config.coordinator.keepCheckpoints,
+    checkIntegrity: true,
+    onIdleError: (err) => log?.warn({ err: err.message }, 'an idle database connection failed; the pool replaces it'),
+  });
   const metrics = new Metrics();
   let built;
   try {
     const c = config.coordinator;
     const transport = { ...c, tlsCert: opts.tlsCert ?? c.tlsCert, tlsKey: opts.tlsKey ?? c.tlsKey };
-    built = buildApp({ makeCoordinator: (log) => new Coordinator(store, config, catalogue, metrics, log), metrics, bundlePath, logger: opts.logger, transport, store });
+    built = buildApp({ makeCoordinator: (l) => new Coordinator(store, config, catalogue, metrics, (log = l)), metrics, bundlePath, logger: opts.logger, transport, store });
+    await built.coordinator.load();
   } catch (err) {
-    store.close();
+    await store.close();
     throw err;
   }
   const { app: real, coordinator } = built;
@@ -71,10 +81,12 @@ export async function startCoordinator(opts: StartOptions): Promise<RunningCoord
     await real.listen({ host, port });
   } catch (err) {
     await real.close().catch(() => undefined);
-    store.close();
+    await store.close();
     throw listenError(err as NodeJS.ErrnoException, host, port);
   }
-  const checkpointer = new WalCheckpointer(opts.dbPath, (err) => real.log.warn({ err }, 'background WAL checkpoint failed'));
+  // PostgreSQL checkpoints its own WAL; a SQLite file gets the background copier
+  const checkpointer = postgres ? null : new WalCheckpointer(opts.dbPath, (err) => real.log.warn({ err }, 'background WAL checkpoint failed'));
+  real.log.info({ store: postgres ? redactUrl(opts.dbPath) : opts.dbPath }, 'store opened');
   const address = real.server.address();
   const actualPort = typeof address === 'object' && address ? address.port : port;
   coordinator.start();
@@ -84,10 +96,10 @@ export async function startCoordinator(opts: StartOptions): Promise<RunningCoord
     coordinator,
     store,
     close: async () => {
-      coordinator.stop();
       await real.close();
-      await checkpointer.close();
-      store.close();
+      await coordinator.stop();
+      await checkpointer?.close();
+      await store.close();
     },
   };
 }

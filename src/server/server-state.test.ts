@@ -45,25 +45,25 @@ async function start(db: string): Promise<Running> {
   return startCoordinator({ config, dbPath: join(dir.path, db), port: 0, buildBundle: false });
 }
 
-function playRound(server: Running, clients: readonly ClientRecord[], round: number): void {
+async function playRound(server: Running, clients: readonly ClientRecord[], round: number): Promise<void> {
   assert.equal(server.coordinator.status().openRound, round);
-  for (const c of clients) server.coordinator.submit(c, encodeUpdate(update(round, c.id)));
-  server.coordinator.tick();
+  for (const c of clients) await server.coordinator.submit(c, encodeUpdate(update(round, c.id)));
+  await server.coordinator.tick();
   assert.equal(server.coordinator.model().version, round);
 }
 
 /** Rounds 1 and 2; `between` runs with the coordinator stopped after round 1 (null: it never stops). */
 async function run(db: string, between: ((path: string) => void) | null): Promise<Uint8Array> {
   let server = await start(db);
-  const clients = [0, 1].map(() => issueToken(server.store).client);
-  server.coordinator.tick();
-  playRound(server, clients, 1);
+  const clients = [(await issueToken(server.store)).client, (await issueToken(server.store)).client];
+  await server.coordinator.tick();
+  await playRound(server, clients, 1);
   if (between) {
     await server.close();
     between(join(dir.path, db));
     server = await start(db);
   }
-  playRound(server, clients, 2);
+  await playRound(server, clients, 2);
   const model = server.coordinator.model().bytes.slice();
   await server.close();
   return model;

@@ -5,10 +5,11 @@
  * power loss could drop the last transactions, never corrupt the file. Every mutating method is a
  * single transaction, so a kill leaves the state of before or after the call.
  * Several processes may open the same file (`fedrec token create` while the coordinator runs).
+ * The `Store` methods are async for the interface's sake; better-sqlite3 runs each synchronously.
  */
 import Database from 'better-sqlite3';
 import { ConfigError } from '../runtime/config.js';
-import type { AddUpdateResult, Checkpoint, ClientRecord, ClosedRound, ProtocolMessage, RoundRecord, Store, StoredUpdate } from './types.js';
+import type { AddUpdateResult, Checkpoint, ClientRecord, CloseRoundResult, ClosedRound, FoldedRound, ProtocolMessage, RoundRecord, Store, StoredUpdate } from './types.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -46,6 +47,7 @@ function toBuffer(u: Uint8Array): Buffer {
 }
 
 export class SqliteStore implements Store {
+  readonly shared = false;
   private readonly db: Database.Database;
   private readonly keepCheckpoints: number;
   private readonly statements = new Map<string, Database.Statement>();
@@ -112,7 +114,7 @@ export class SqliteStore implements Store {
     });
   }
 
-  createClient(tokenHash: string, label: string, expiresAt: number | null = null): ClientRecord {
+  async createClient(tokenHash: string, label: string, expiresAt: number | null = null): Promise<ClientRecord> {
     const tx = this.db.transaction(() => {
       const { next } = this.sql('SELECT COALESCE(MAX(id) + 1, 0) AS next FROM clients').get() as { next: number };
       this.sql('INSERT INTO clients (id, token_hash, label, created_at, expires_at) VALUES (?, ?, ?, ?, ?)').run(next, tokenHash, label, Date.now(), expiresAt);
@@ -122,7 +124,7 @@ export class SqliteStore implements Store {
   }
 
   /** The client of a token, or null when unknown, revoked or expired (read at every request: a revocation counts at once). */
-  clientByTokenHash(tokenHash: string): ClientRecord | null {
+  async clientByTokenHash(tokenHash: string): Promise<ClientRecord | null> {
     const row = this.sql('SELECT id, label FROM clients WHERE token_hash = ? AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)').get(tokenHash, Date.now()) as
       | ClientRecord
       | undefined;
@@ -130,15 +132,19 @@ export class SqliteStore implements Store {
   }
 
   /** Revoke the token of client `id` (it keeps its id: selection and aggregation order do not change). False when no such client. */
-  revokeClient(id: number): boolean {
+  async revokeClient(id: number): Promise<boolean> {
+    return this.revokeClientNow(id);
+  }
+
+  private revokeClientNow(id: number): boolean {
     return this.sql('UPDATE clients SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(Date.now(), id).changes === 1 || this.hasClient(id);
   }
 
   /** Revoke the client holding a token (by its hash); its id, or null when the token is unknown. */
-  revokeToken(tokenHash: string): number | null {
+  async revokeToken(tokenHash: string): Promise<number | null> {
     const row = this.sql('SELECT id FROM clients WHERE token_hash = ?').get(tokenHash) as { id: number } | undefined;
     if (!row) return null;
-    this.revokeClient(row.id);
+    this.revokeClientNow(row.id);
     return row.id;
   }
 
@@ -146,34 +152,45 @@ export class SqliteStore implements Store {
     return this.sql('SELECT 1 FROM clients WHERE id = ?').get(id) !== undefined;
   }
 
-  clientCount(): number {
+  async clientCount(): Promise<number> {
     return (this.sql('SELECT COUNT(*) AS n FROM clients').get() as { n: number }).n;
   }
 
-  getMeta(key: string): string | null {
+  async getMeta(key: string): Promise<string | null> {
     const row = this.sql('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined;
     return row?.value ?? null;
   }
 
-  setMeta(key: string, value: string): void {
+  async setMeta(key: string, value: string): Promise<void> {
     this.sql('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, value);
   }
 
-  latestCheckpoint(): Checkpoint | null {
+  async setMetaOnce(key: string, value: string): Promise<string> {
+    this.sql('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING').run(key, value);
+    return (this.sql('SELECT value FROM meta WHERE key = ?').get(key) as { value: string }).value;
+  }
+
+  async latestCheckpoint(): Promise<Checkpoint | null> {
     const row = this.sql('SELECT version, model, server_state FROM checkpoints ORDER BY version DESC LIMIT 1').get() as
       | { version: number; model: Buffer; server_state: Buffer | null }
       | undefined;
     return row ? { version: row.version, model: toBytes(row.model), serverState: row.server_state === null ? null : toBytes(row.server_state) } : null;
   }
 
-  initialise(model: Uint8Array, serverState: Uint8Array | null, first: RoundRecord | null): void {
-    this.db.transaction(() => {
+  async checkpointVersion(): Promise<number | null> {
+    return (this.sql('SELECT MAX(version) AS v FROM checkpoints').get() as { v: number | null }).v;
+  }
+
+  async initialise(model: Uint8Array, serverState: Uint8Array | null, first: RoundRecord | null): Promise<boolean> {
+    return this.db.transaction(() => {
+      if (this.sql('SELECT 1 FROM checkpoints LIMIT 1').get()) return false;
       this.sql('INSERT INTO checkpoints (version, model, server_state, created_at) VALUES (0, ?, ?, ?)').run(toBuffer(model), serverState && toBuffer(serverState), Date.now());
       if (first) this.insertRoundRow(first);
+      return true;
     }).immediate();
   }
 
-  openRound(): RoundRecord | null {
+  async openRound(): Promise<RoundRecord | null> {
     const row = this.sql("SELECT round, seed, selected, opened_at, deadline_at FROM rounds WHERE status = 'open'").get() as RoundRow | undefined;
     if (!row) return null;
     return {
@@ -185,32 +202,54 @@ export class SqliteStore implements Store {
     };
   }
 
-  insertRound(round: RoundRecord): void {
-    this.insertRoundRow(round);
+  async insertRound(round: RoundRecord): Promise<boolean> {
+    return this.db.transaction(() => {
+      if (this.sql("SELECT 1 FROM rounds WHERE round = ? OR status = 'open'").get(round.round)) return false;
+      this.insertRoundRow(round);
+      return true;
+    }).immediate();
   }
 
-  extendDeadline(round: number, deadlineAt: number): void {
+  async extendDeadline(round: number, deadlineAt: number): Promise<void> {
     this.sql("UPDATE rounds SET deadline_at = ? WHERE round = ? AND status = 'open'").run(deadlineAt, round);
   }
 
-  addUpdate(round: number, clientId: number, body: Uint8Array): AddUpdateResult {
+  async addUpdate(round: number, clientId: number, body: Uint8Array): Promise<AddUpdateResult> {
     return this.addUpdateTx.immediate(round, clientId, body);
   }
 
-  updateCount(round: number): number {
+  async updateCount(round: number): Promise<number> {
     return (this.sql('SELECT COUNT(*) AS n FROM updates WHERE round = ?').get(round) as { n: number }).n;
   }
 
-  updatesOf(round: number): StoredUpdate[] {
+  async updatesOf(round: number): Promise<StoredUpdate[]> {
+    return this.updatesOfNow(round);
+  }
+
+  private updatesOfNow(round: number): StoredUpdate[] {
     const rows = this.sql('SELECT client_id, body FROM updates WHERE round = ? ORDER BY client_id').all(round) as { client_id: number; body: Buffer }[];
     return rows.map((r) => ({ clientId: r.client_id, body: toBytes(r.body) }));
   }
 
-  hasUpdate(round: number, clientId: number): boolean {
+  async hasUpdate(round: number, clientId: number): Promise<boolean> {
     return this.sql('SELECT 1 FROM updates WHERE round = ? AND client_id = ?').get(round, clientId) !== undefined;
   }
 
-  completeRound(closed: ClosedRound, model: Uint8Array, serverState: Uint8Array | null, next: RoundRecord | null): void {
+  async completeRound(closed: ClosedRound, model: Uint8Array, serverState: Uint8Array | null, next: RoundRecord | null): Promise<void> {
+    this.completeRoundNow(closed, model, serverState, next);
+  }
+
+  async closeRound(round: number, fold: (updates: StoredUpdate[]) => FoldedRound): Promise<CloseRoundResult> {
+    // one IMMEDIATE transaction: SQLite's write lock excludes every other writer (closer or addUpdate)
+    return this.db.transaction((): CloseRoundResult => {
+      if (!this.sql("SELECT 1 FROM rounds WHERE round = ? AND status = 'open'").get(round)) return 'not-open';
+      const f = fold(this.updatesOfNow(round));
+      this.completeRoundNow(f.closed, f.model, f.serverState, f.next);
+      return 'closed';
+    }).immediate();
+  }
+
+  private completeRoundNow(closed: ClosedRound, model: Uint8Array, serverState: Uint8Array | null, next: RoundRecord | null): void {
     this.db.transaction(() => {
       const info = this
         .sql("UPDATE rounds SET status = 'closed', closed_at = ?, clients = ?, loss = ? WHERE round = ? AND status = 'open'")
@@ -225,16 +264,16 @@ export class SqliteStore implements Store {
     }).immediate();
   }
 
-  putProtocolMessage(round: number, phase: string, clientId: number, body: Uint8Array): AddUpdateResult {
+  async putProtocolMessage(round: number, phase: string, clientId: number, body: Uint8Array): Promise<AddUpdateResult> {
     return this.addMessageTx.immediate(round, phase, clientId, body);
   }
 
-  protocolMessages(round: number, phase: string): ProtocolMessage[] {
+  async protocolMessages(round: number, phase: string): Promise<ProtocolMessage[]> {
     const rows = this.sql('SELECT client_id, body FROM protocol_messages WHERE round = ? AND phase = ? ORDER BY client_id').all(round, phase) as { client_id: number; body: Buffer }[];
     return rows.map((r) => ({ clientId: r.client_id, body: toBytes(r.body) }));
   }
 
-  closedRounds(): ClosedRound[] {
+  async closedRounds(): Promise<ClosedRound[]> {
     const rows = this.sql("SELECT round, clients, loss, closed_at FROM rounds WHERE status = 'closed' ORDER BY round").all() as {
       round: number;
       clients: number;
@@ -244,8 +283,13 @@ export class SqliteStore implements Store {
     return rows.map((r) => ({ round: r.round, clients: r.clients, loss: r.loss, closedAt: r.closed_at }));
   }
 
-  close(): void {
-    this.db.close();
+  async close(): Promise<void> {
+    this.closeNow();
+  }
+
+  /** Close synchronously (CLI tools and tests that never leave the event loop's turn). */
+  closeNow(): void {
+    if (this.db.open) this.db.close();
   }
 
   /** Prepared statements are compiled once and reused (the update path runs per request). */

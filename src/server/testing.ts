@@ -59,8 +59,8 @@ export interface Child {
 export class Children {
   private readonly all: Child[] = [];
 
-  spawn(args: readonly string[], cwd?: string): Child {
-    const proc = spawn(process.execPath, [FEDREC_BIN, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  spawn(args: readonly string[], cwd?: string, env?: Readonly<Record<string, string>>): Child {
+    const proc = spawn(process.execPath, [FEDREC_BIN, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: env ? { ...process.env, ...env } : undefined });
     let out = '';
     let err = '';
     proc.stdout?.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-200_000)));

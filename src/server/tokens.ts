@@ -14,8 +14,8 @@ export function hashToken(token: string): string {
 }
 
 /** Issue a token for a new client; the plain token is returned once and never stored. */
-export function issueToken(store: Store, label = '', expiresAt: number | null = null): { token: string; client: ClientRecord } {
+export async function issueToken(store: Store, label = '', expiresAt: number | null = null): Promise<{ token: string; client: ClientRecord }> {
   const token = newToken();
-  const client = store.createClient(hashToken(token), label, expiresAt);
+  const client = await store.createClient(hashToken(token), label, expiresAt);
   return { token, client };
 }

@@ -15,15 +15,15 @@ test('the worker copies the WAL into the database file; the store never checkpoi
   const store = new SqliteStore(path);
   const checkpointer = new WalCheckpointer(path, (err) => assert.fail(err), 20);
   try {
-    store.initialise(Uint8Array.from([0]), null, round);
+    await store.initialise(Uint8Array.from([0]), null, round);
     const before = statSync(path).size;
     const body = new Uint8Array(80_000).fill(7);
-    for (let c = 0; c < 50; c++) assert.equal(store.addUpdate(1, c, body), 'added');
+    for (let c = 0; c < 50; c++) assert.equal(await store.addUpdate(1, c, body), 'added');
     await waitFor('the checkpointer to copy 4 MB of updates into the database file', () => statSync(path).size > before + 4_000_000, 10_000, 20);
-    assert.equal(store.updateCount(1), 50, 'nothing changes for the store');
+    assert.equal(await store.updateCount(1), 50, 'nothing changes for the store');
   } finally {
     await checkpointer.close();
-    store.close();
+    await store.close();
     dir.remove();
   }
 });
