@@ -145,7 +145,10 @@ export const trainConfigSchema = z
     path: ['testHistory'],
   })
   .refine((c) => c.mode === 'central' || (findAlgorithm(c.algorithm)?.models ?? [c.model]).includes(c.model), {
-    message: 'this algorithm trains other models (src/algorithms/registry.ts)',
+    error: (iss) => {
+      const c = iss.input as { algorithm: string; model: string };
+      return `algorithm '${c.algorithm}' trains model ${sayNames(findAlgorithm(c.algorithm)?.models ?? [], "'")}, not '${c.model}'`;
+    },
     path: ['model'],
   })
   .refine((c) => c.model !== 'text-graph' || c.algorithm !== 'fedrecon', {
