@@ -35,8 +35,8 @@ test('FedProx is a registered algorithm: flag, option default, plan field', () =
   assert.ok(fedprox);
   assert.equal(fedprox.flags['prox-mu'].key, 'proxMu');
   const c = parseTrainConfig({ algorithm: 'fedprox' });
-  assert.equal(c.proxMu, 0.01);
-  assert.deepEqual(fedprox.plan(c), { fedprox: { mu: 0.01 } });
+  assert.equal(c.proxMu, 0.001);
+  assert.deepEqual(fedprox.plan(c), { fedprox: { mu: 0.001 } });
   // FedAvg's tuned federated defaults apply (FedProx with μ = 0 must be FedAvg).
   const avg = parseTrainConfig({});
   for (const key of ['lr', 'l2', 'rounds', 'serverOptimizer', 'serverLr', 'optimizer', 'recencyWindow'] as const) assert.equal(c[key], avg[key], key);

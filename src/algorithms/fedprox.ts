@@ -18,9 +18,9 @@ import type { RoundPlan } from '../federated/types.js';
 import type { Grads } from '../models/types.js';
 import type { Algorithm } from './types.js';
 
-/** μ chosen on ML-100K validation among 0.001, 0.01, 0.1 (README). */
+/** μ chosen on ML-100K validation NDCG@10 among 0.001 (0.4178), 0.01 (0.4150) and 0.1 (0.4176); README. */
 const options = z.object({
-  proxMu: z.number().min(0).default(0.01),
+  proxMu: z.number().min(0).default(0.001),
 });
 
 const planSchema = z.object({ mu: z.number().min(0) }).strict();
