@@ -84,3 +84,5 @@ export async function issueClientToken(dbPath: string, label = ''): Promise<stri
     await store.close();
   }
 }
+export { ALGORITHMS, findAlgorithm, deviceWork } from './algorithms/registry.js';
+export type { Algorithm, ClientWork, ServerContext } from './algorithms/types.js';

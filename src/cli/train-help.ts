@@ -8,10 +8,11 @@
 import { parseTrainConfig } from '../runtime/config.js';
 import { groupOf, recordedConfig, scopeOf } from '../runtime/config-scope.js';
 import { asFlag } from './config-errors.js';
+import { ALGORITHMS } from '../algorithms/registry.js';
 import { flagLine, type FlagSpec, type FlagSpecs } from './flags.js';
 import { CHOICE_KEYS, describeShape, runShape, SCHEMA_KEYS } from './train-config.js';
 
-const GROUP_TITLES: Readonly<Record<string, string>> = {
+const BASE_TITLES: Readonly<Record<string, string>> = {
   data: 'Data',
   model: 'Model',
   training: 'Training',
@@ -25,6 +26,13 @@ const GROUP_TITLES: Readonly<Record<string, string>> = {
   other: 'Other settings',
   output: 'Output',
 };
+
+/** The groups in help order: an algorithm's own fields (src/algorithms/registry.ts) before 'other' and 'output'. */
+const GROUP_TITLES: Readonly<Record<string, string>> = (() => {
+  const { other, output, ...rest } = BASE_TITLES;
+  const algorithms = ALGORITHMS.filter((a) => !(a.name in rest)).map((a) => [a.name, `${a.summary} (${a.paper}; algorithm ${a.name})`]);
+  return { ...rest, ...Object.fromEntries(algorithms), other, output };
+})();
 
 /** The config field a flag sets, for scope and default ('--no-self-loop' sets selfLoop). */
 function fieldOf(spec: FlagSpec): string {

@@ -16,6 +16,9 @@ import { readRunConfig } from './run-config.js';
 import { summaryTable } from './summary.js';
 import { resolveTrainConfig } from './train-config.js';
 import { trainHelp } from './train-help.js';
+import { ALGORITHMS } from '../algorithms/registry.js';
+
+const ALGORITHM_FLAGS: Record<string, FlagSpec> = Object.assign({}, ...ALGORITHMS.map((a) => a.flags));
 
 export const TRAIN_FLAGS: Record<string, FlagSpec> = {
   data: { key: 'data', kind: 'string', help: 'MovieLens folder, ratings file or CSV/TSV (none given: built-in synthetic data)' },
@@ -39,7 +42,7 @@ export const TRAIN_FLAGS: Record<string, FlagSpec> = {
   'kmeans-iterations': { key: 'kmeansIterations', kind: 'integer', help: 'NCL k-means iterations per E-step' },
   'warm-up': { key: 'warmUp', kind: 'integer', help: 'NCL epochs/rounds before the prototype term starts' },
   mode: { key: 'mode', kind: 'string', help: 'central | federated' },
-  algorithm: { key: 'algorithm', kind: 'string', help: 'fedavg | fedrecon (Federated Reconstruction: stateless clients, unseen evaluation users) | graph (text-graph aggregation; the default for --model text-graph) | ials (federated implicit ALS: closed-form user solves on the device)' },
+  algorithm: { key: 'algorithm', kind: 'string', help: `${ALGORITHMS.map((a) => `${a.name} (${a.summary})`).join(' | ')} | graph (text-graph aggregation; the default for --model text-graph)` },
   feedback: { key: 'feedback', kind: 'string', help: 'implicit | explicit (ratings, MSE; fedrecon only)' },
   loss: { key: 'loss', kind: 'string', help: 'bce | bpr' },
   rounds: { key: 'rounds', kind: 'integer', help: 'federated rounds' },
@@ -68,13 +71,7 @@ export const TRAIN_FLAGS: Record<string, FlagSpec> = {
   'eval-every': { key: 'evalEvery', kind: 'integer', help: 'validate every N rounds/epochs' },
   select: { key: 'select', kind: 'string', help: 'best | last: report the round/epoch with the best validation NDCG, or the last' },
   seed: { key: 'seed', kind: 'integer', help: 'random seed' },
-  'user-split': { key: 'userSplit', kind: 'fractionList', help: 'fedrecon: train,validation,test user fractions' },
-  'recon-split': { key: 'reconSplit', kind: 'string', help: 'fedrecon training: alternate | reuse (all data for both phases); evaluation always disjoint' },
-  'recon-optimizer': { key: 'reconOptimizer', kind: 'string', help: 'fedrecon: sgd | adam for reconstructing user tables' },
-  'recon-lr': { key: 'reconLr', kind: 'number', help: 'fedrecon: reconstruction learning rate' },
-  'recon-epochs': { key: 'reconEpochs', kind: 'integer', help: 'fedrecon: reconstruction epochs' },
-  'recon-steps-max': { key: 'reconStepsMax', kind: 'integer', help: 'fedrecon: most reconstruction steps (0 = no cap)' },
-  'post-recon-steps-max': { key: 'postReconStepsMax', kind: 'integer', help: 'fedrecon: most post-reconstruction steps (0 = no cap)' },
+  ...ALGORITHM_FLAGS, // each registered algorithm's own flags (src/algorithms/<name>.ts)
   'client-weighting': { key: 'clientWeighting', kind: 'string', help: 'federated: uniform | examples: the weight the server gives each client update' },
   aggregation: { key: 'aggregation', kind: 'string', help: 'federated: mean | median | trimmed-mean | norm-bounded server aggregation rule' },
   'trim-fraction': { key: 'trimFraction', kind: 'number', help: 'trimmed-mean: fraction dropped at each end per coordinate' },

@@ -11,9 +11,9 @@ import { Rng } from '../math/rng.js';
 import { NegativeSampler } from '../data/negatives.js';
 import { createOptimizer } from '../optim/registry.js';
 import { RowSparseGrads } from '../models/params.js';
-import type { GlobalParams } from '../models/types.js';
+import type { GlobalParams, RecModel } from '../models/types.js';
 import { buildEpochExamples, type NegativeSource, type UserPositives } from '../train/examples.js';
-import { fitEpoch, tablesOf } from '../train/fit.js';
+import { fitEpoch, tablesOf, type BatchHook } from '../train/fit.js';
 import type { ExampleSet } from '../train/types.js';
 import { repeatRecent, type RecencyWeighting } from '../train/recency.js';
 import { compactModel, deltaOf, freshLocal, RowIndex, toCompact } from './compact.js';
@@ -44,9 +44,18 @@ export function compactExamples(ex: ExampleSet, rows: Int32Array | RowIndex): Ex
   return { ...ex, items: remap(ex.items), negatives: ex.negatives ? remap(ex.negatives) : null };
 }
 
+/**
+ * A term an algorithm adds to the client's local objective (FedProx's proximal term): built once
+ * per round from the compact model as the client received it, then called for every minibatch to
+ * add its gradient (and return its loss) before the optimiser step (train/fit.ts `BatchHook`).
+ */
+export type LocalTerm = (model: RecModel) => BatchHook;
+
 /** How a client round runs its numbers: `simd: false` forces the generic JavaScript path. */
 export interface ClientWorkOptions {
   readonly simd?: boolean;
+  /** An extra term of the local objective; the round then runs the generic path. */
+  readonly localTerm?: LocalTerm;
 }
 
 export function runClientRound(
@@ -68,7 +77,7 @@ export function runClientRound(
   const local = state?.local ?? freshLocal(plan.model, data.users.length, Rng.derive(plan.seed, 'init-local', data.clientId));
   const weight = epochs.length > 0 ? epochs[epochs.length - 1].length : 0;
   const compactEpochs = epochs.map((ex) => compactExamples(ex, index));
-  if (options.simd !== false && mfSimdApplies(plan)) {
+  if (options.simd !== false && !options.localTerm && mfSimdApplies(plan)) {
     const d = trainMfClient(plan, global, local, rows, compactEpochs);
     const update = { round: plan.round, weight, rows, itemTables: { itemEmb: d.itemEmb, itemBias: d.itemBias }, denseTables: { globalBias: d.globalBias }, loss: d.loss };
     return { update, state: { local } };
@@ -79,7 +88,8 @@ export function runClientRound(
   const optimizer = createOptimizer(plan.optimizer);
   const tables = tablesOf(model);
   const trainable = model.info.map((p) => p.name);
+  const onBatch = options.localTerm?.(model);
   let loss = 0;
-  for (const ex of compactEpochs) loss = fitEpoch(model, ex, plan.loss, plan.batch, grads, optimizer, tables, trainable);
+  for (const ex of compactEpochs) loss = fitEpoch(model, ex, plan.loss, plan.batch, grads, optimizer, tables, trainable, onBatch);
   return { update: deltaOf(compact, plan.round, weight, loss), state: { local: model.params.local } };
 }

@@ -4,6 +4,7 @@
  */
 import { Rng } from '../math/rng.js';
 import { RowSparseGrads } from '../models/params.js';
+import { evaluatesAt } from './selection.js';
 import type { RecModel } from '../models/types.js';
 import { createOptimizer } from '../optim/registry.js';
 import type { OptimizerConfig } from '../optim/types.js';
@@ -41,7 +42,7 @@ export function trainCentral(
     const examples = buildEpochExamples(positives, sampler, options.loss, options.negatives, rng);
     const loss = fitEpoch(model, examples, options.loss, options.batch, grads, optimizer, tables, trainable);
     const seconds = (performance.now() - started) / 1000;
-    const evaluate = epoch % options.evalEvery === 0 || epoch === options.epochs;
+    const evaluate = evaluatesAt(epoch, options.evalEvery, options.epochs);
     const entry: HistoryEntry = { round: epoch, loss, seconds, bytesUp: 0, bytesDown: 0, validation: evaluate ? probe(epoch) : {} };
     history.push(entry);
     onProgress?.(entry, options.epochs);

@@ -7,6 +7,7 @@
  * Adding a config field = one line here (a test fails until every schema field has one).
  */
 import { effectiveBatch, effectiveLr, type TrainConfig } from './config.js';
+import { ALGORITHMS, algorithmsWith, sayNames } from '../algorithms/registry.js';
 
 /** The part of a config that decides which fields apply. */
 export type RunShape = Pick<TrainConfig, 'model' | 'algorithm' | 'mode'> & Partial<Pick<TrainConfig, 'data' | 'encoder'>>;
@@ -33,11 +34,19 @@ const textGraph = models('text-graph');
 const graphAggregation = both(textGraph, algorithm('graph'));
 const fedrecon = algorithm('fedrecon');
 /** Runs whose server folds a (weighted) sum of updates: FedAvg and FedRecon (bounds, robust rules). */
-const sumServer: Scope = { applies: (c) => c.mode === 'federated' && (c.algorithm === 'fedavg' || c.algorithm === 'fedrecon'), says: 'mode federated with algorithm fedavg or fedrecon' };
+const SUMS = algorithmsWith('sumsUpdates');
+const sumServer: Scope = { applies: (c) => c.mode === 'federated' && SUMS.includes(c.algorithm), says: `mode federated with algorithm ${sayNames(SUMS)}` };
 const dp: Scope = {
-  applies: (c) => c.mode === 'federated' && (((c.algorithm === 'fedavg' || c.algorithm === 'fedrecon') && ['mf', 'neumf'].includes(c.model)) || (c.algorithm === 'fedavg' && ['lightgcn', 'ncl'].includes(c.model))),
-  says: 'mode federated, algorithm fedavg or fedrecon with model mf or neumf, or algorithm fedavg with model lightgcn or ncl',
+  applies: (c) => c.mode === 'federated' && ((SUMS.includes(c.algorithm) && ['mf', 'neumf'].includes(c.model)) || (c.algorithm === 'fedavg' && ['lightgcn', 'ncl'].includes(c.model))),
+  says: `mode federated, algorithm ${sayNames(SUMS)} with model mf or neumf, or algorithm fedavg with model lightgcn or ncl`,
 };
+const WORKERS = algorithmsWith('workers');
+const threaded: Scope = { applies: (c) => c.mode === 'federated' && WORKERS.includes(c.algorithm), says: `mode federated with algorithm ${sayNames(WORKERS)}` };
+
+/** Each registered algorithm's own fields (src/algorithms/<name>.ts): they apply to its runs, listed under its name. */
+const ALGORITHM_FIELD_SCOPES: Record<string, readonly [Scope, FieldGroup]> = Object.fromEntries(
+  ALGORITHMS.flatMap((a) => Object.keys(a.options.shape).map((field) => [field, [algorithm(a.name), a.name as FieldGroup]])),
+);
 
 /** Every field of `trainConfigSchema`: its scope and help group. */
 export const FIELD_SCOPES: Readonly<Record<string, readonly [Scope, FieldGroup]>> = {
@@ -100,7 +109,7 @@ export const FIELD_SCOPES: Readonly<Record<string, readonly [Scope, FieldGroup]>
   clientsPerRound: [federated, 'federated'],
   fraction: [federated, 'federated'],
   usersPerClient: [unless(federated, fedrecon), 'federated'],
-  workers: [both(both(federated, algorithm('fedavg')), models('mf', 'neumf')), 'federated'],
+  workers: [both(threaded, models('mf', 'neumf')), 'federated'],
   localEpochs: [federated, 'federated'],
   batch: [always, 'training'],
   lr: [always, 'training'],
@@ -118,13 +127,7 @@ export const FIELD_SCOPES: Readonly<Record<string, readonly [Scope, FieldGroup]>
   evalEvery: [always, 'evaluation'],
   select: [unless(always, fedrecon), 'evaluation'],
   seed: [always, 'training'],
-  userSplit: [fedrecon, 'fedrecon'],
-  reconSplit: [fedrecon, 'fedrecon'],
-  reconOptimizer: [fedrecon, 'fedrecon'],
-  reconLr: [fedrecon, 'fedrecon'],
-  reconEpochs: [fedrecon, 'fedrecon'],
-  reconStepsMax: [fedrecon, 'fedrecon'],
-  postReconStepsMax: [fedrecon, 'fedrecon'],
+  ...ALGORITHM_FIELD_SCOPES,
   clientWeighting: [federated, 'federated'],
   clipNorm: [sumServer, 'federated'],
   adaptiveClip: [sumServer, 'federated'],

@@ -10,6 +10,7 @@ import type { OptimizerConfig } from '../optim/types.js';
 import { withGraphDefaults } from './graph-defaults.js';
 import { withTextGraphDefaults } from './text-graph-defaults.js';
 import { withIalsDefaults } from './ials-defaults.js';
+import { ALGORITHM_NAMES, ALGORITHM_OPTIONS, algorithmsWith, defaultsOf, findAlgorithm, sayNames } from '../algorithms/registry.js';
 
 const positiveInt = z.number().int().positive();
 /** Default L2 bound of one client update (see docs/robustness.md for how it was checked). */
@@ -45,7 +46,8 @@ export const trainConfigSchema = z
     dim: positiveInt.default(32),
     layers: z.array(positiveInt).default([32, 16, 8]),
     mode: z.enum(['central', 'federated']).default('federated'),
-    algorithm: z.enum(['fedavg', 'fedrecon', 'graph', 'ials']).default('fedavg'),
+    // The registered algorithms (src/algorithms/registry.ts) and graph aggregation (runtime/graph-federated.ts, text-graph-experiment.ts).
+    algorithm: z.enum([...ALGORITHM_NAMES, 'graph']).default('fedavg'),
     // Precision of the model download (wire/quantize.ts): float32, half precision, or 8-bit with a scale per row.
     download: z.enum(['f32', 'f16', 'q8']).default('f32'),
     // iALS (model 'ials', runtime/ials-defaults.ts): α₀ and ν of Rendle et al.'s objective; λ is `l2`.
@@ -96,15 +98,8 @@ export const trainConfigSchema = z
     evalEvery: positiveInt.default(5),
     select: z.enum(['best', 'last']).default('best'),
     seed: z.number().int().default(42),
-    // Federated Reconstruction (algorithm 'fedrecon'); defaults tuned on ML-100K.
-    userSplit: z.array(z.number().gt(0).lt(1)).length(3).default([0.8, 0.1, 0.1])
-      .refine((r) => Math.abs(r[0] + r[1] + r[2] - 1) < 1e-6, { message: 'expected train,validation,test user fractions summing to 1, e.g. 0.8,0.1,0.1' }),
-    reconSplit: z.enum(['alternate', 'reuse']).default('alternate'),
-    reconOptimizer: z.enum(['sgd', 'adam']).default('sgd'),
-    reconLr: z.number().positive().default(0.1),
-    reconEpochs: positiveInt.default(1),
-    reconStepsMax: z.number().int().min(0).default(0),
-    postReconStepsMax: z.number().int().min(0).default(0),
+    // The registered algorithms' own fields (src/algorithms/<name>.ts), e.g. FedRecon's reconstruction settings.
+    ...ALGORITHM_OPTIONS,
     // Bounded influence (federated/bounds.ts): the server, not the client, decides an update's
     // weight (uniform by default) and clips its L2 norm (0: no clip). Defaults checked on validation.
     clientWeighting: z.enum(['examples', 'uniform']).default('uniform'),
@@ -155,6 +150,13 @@ export const trainConfigSchema = z
     message: "'train+validation' applies only to a model that reads a history at test (text-graph with recentItems > 0); the others are trained on train alone and read none",
     path: ['testHistory'],
   })
+  .refine((c) => c.mode === 'central' || (findAlgorithm(c.algorithm)?.models ?? [c.model]).includes(c.model), {
+    error: (iss) => {
+      const c = iss.input as { algorithm: string; model: string };
+      return `algorithm '${c.algorithm}' trains model ${sayNames(findAlgorithm(c.algorithm)?.models ?? [], "'")}, not '${c.model}'`;
+    },
+    path: ['model'],
+  })
   .refine((c) => c.model !== 'text-graph' || c.algorithm !== 'fedrecon', {
     message: "model 'text-graph' trains with algorithm 'graph' or 'fedavg'",
     path: ['algorithm'],
@@ -187,8 +189,8 @@ export const trainConfigSchema = z
     message: 'the DP settings need a clip norm (--dp-clip C)',
     path: ['dpClip'],
   })
-  .refine((c) => c.dpClip === undefined || (c.mode === 'federated' && (((c.algorithm === 'fedavg' || c.algorithm === 'fedrecon') && ['mf', 'neumf'].includes(c.model)) || (c.algorithm === 'fedavg' && ['lightgcn', 'ncl'].includes(c.model)))), {
-    message: "user-level DP runs with mode 'federated' and algorithm 'fedavg' or 'fedrecon' with model 'mf' or 'neumf', or algorithm 'fedavg' with model 'lightgcn' or 'ncl'",
+  .refine((c) => c.dpClip === undefined || (c.mode === 'federated' && ((algorithmsWith('sumsUpdates').includes(c.algorithm) && ['mf', 'neumf'].includes(c.model)) || (c.algorithm === 'fedavg' && ['lightgcn', 'ncl'].includes(c.model)))), {
+    message: `user-level DP runs with mode 'federated' and algorithm ${sayNames(algorithmsWith('sumsUpdates'), "'")} with model 'mf' or 'neumf', or algorithm 'fedavg' with model 'lightgcn' or 'ncl'`,
     path: ['dpClip'],
   })
   .refine((c) => c.dpClip === undefined || c.clientsPerRound === undefined, {
@@ -236,7 +238,7 @@ const FEDAVG_DEFAULTS: Record<'central' | 'federated', Record<string, unknown>> 
 function withFedAvgDefaults(raw: unknown): unknown {
   if (typeof raw !== 'object' || raw === null) return raw;
   const given = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined));
-  if ((given.algorithm ?? 'fedavg') !== 'fedavg' || !['mf', 'neumf', undefined].includes(given.model as string | undefined)) return raw;
+  if (defaultsOf((given.algorithm as string | undefined) ?? 'fedavg') !== 'fedavg' || !['mf', 'neumf', undefined].includes(given.model as string | undefined)) return raw;
   return { ...FEDAVG_DEFAULTS[given.mode === 'central' ? 'central' : 'federated'], ...given };
 }
 

@@ -17,13 +17,14 @@ import type { RankingResult, Scorer } from '../eval/types.js';
 import { createModel, modelParamInfo } from '../models/registry.js';
 import type { LocalParams, ModelConfig, RecModel } from '../models/types.js';
 import { FedAvg } from '../federated/fedavg.js';
-import { strategyForRule } from '../federated/robust.js';
 import { tableSlots } from '../secagg/fixed-point.js';
 import { SecureSum, secureInner } from '../secagg/secure-sum.js';
 import { DEFAULT_THRESHOLD } from '../secagg/settings.js';
-import { clientNegativeSource, runClientRound } from '../federated/client-work.js';
+import { clientNegativeSource } from '../federated/client-work.js';
+import { algorithmNamed, serverContextOf } from '../algorithms/context.js';
+import { deviceWork } from '../algorithms/registry.js';
 import type { ResultDocument, SplitMetrics } from '../report/result.js';
-import { ConfigError, planWeightCap, clientOptimizerOf, effectiveBatch, recencyOf, serverOptimizerOf, type TrainConfig } from './config.js';
+import { ConfigError, clientOptimizerOf, effectiveBatch, recencyOf, type TrainConfig } from './config.js';
 import { recordedConfig } from './config-scope.js';
 import { FEDREC_VERSION } from '../version.js';
 import { repeatRecent } from '../train/recency.js';
@@ -41,7 +42,7 @@ import { FederatedSimulation, initGlobal } from './simulation.js';
 import { ParallelSimulation, shareGlobal } from './parallel-simulation.js';
 import type { HistoryEntry, ProgressListener } from './types.js';
 import { downloadedModel } from '../wire/quantize.js';
-import { DpAggregator, poissonSample, withDistributedDp, type PrivacyReport } from '../privacy/dp-fedavg.js';
+import { DpAggregator, poissonSample, type PrivacyReport } from '../privacy/dp-fedavg.js';
 import { dpSettingsOf } from '../privacy/dp-config.js';
 import { reportStatus } from './status.js';
 import { checkNegativeRoom } from '../data/negative-room.js';
@@ -189,8 +190,8 @@ export async function runTraining(given: TrainConfig, onProgress?: ProgressListe
     const perRound = c.clientsPerRound ?? Math.max(1, Math.round((c.fraction ?? 1) * clients.length));
     const info = modelParamInfo(config, 0, split.nItems);
     const global = initGlobal(config, split.nItems, c.seed);
-    const strategyOptions = { weightCap: planWeightCap(c, split.nItems), serverOptimizer: serverOptimizerOf(c), rowAveraging: c.rowAveraging, clientWeighting: c.clientWeighting, clipNorm: c.clipNorm, adaptiveClip: c.adaptiveClip, trimFraction: c.trimFraction };
-    const inner = strategyForRule(c.aggregation, info, split.nItems, strategyOptions);
+    const algorithm = algorithmNamed(c.algorithm);
+    const inner = algorithm.server(serverContextOf(c, info, split.nItems));
     const baseDp = dpSettingsOf(c, clients.length);
     const dpSettings = baseDp && engine.secureSum && baseDp.mode === 'distributed' ? { ...baseDp, minFraction: engine.secureSum.threshold ?? DEFAULT_THRESHOLD } : baseDp;
     const dp = dpSettings ? new DpAggregator(inner, info, split.nItems, dpSettings, () => clients.length) : null;
@@ -200,7 +201,7 @@ export async function runTraining(given: TrainConfig, onProgress?: ProgressListe
       clientsPerRound: Math.min(perRound, clients.length),
       evalEvery: c.evalEvery,
       seed: c.seed,
-      plan: { model: config, loss: c.loss, localEpochs: c.localEpochs, batch: effectiveBatch(c), negatives: c.negatives, optimizer: clientOptimizerOf(c), recency: recencyOf(c), dp: dp?.clientPlan() },
+      plan: { model: config, loss: c.loss, localEpochs: c.localEpochs, batch: effectiveBatch(c), negatives: c.negatives, optimizer: clientOptimizerOf(c), recency: recencyOf(c), dp: dp?.clientPlan(), ...algorithm.plan(c) },
       download: { precision: c.download, info },
       select: engine.contributors ?? (dpSettings ? (round: number) => poissonSample(clients.length, dpSettings.samplingRate, c.seed, round) : undefined),
     };
@@ -218,12 +219,13 @@ export async function runTraining(given: TrainConfig, onProgress?: ProgressListe
     if (c.workers > 1) {
       const { global: sharedGlobal, buffers } = shareGlobal(global);
       shared = sharedGlobal;
-      const parallel = new ParallelSimulation(split, sharedGlobal, buffers, info, inner as FedAvg, { ...simOptions, workers: c.workers, usersPerClient: c.usersPerClient });
+      if (!(inner instanceof FedAvg) || !algorithm.capabilities.workers) throw new ConfigError(`algorithm '${c.algorithm}' with aggregation '${c.aggregation}' runs on one thread (--workers 1)`);
+      const parallel = new ParallelSimulation(split, sharedGlobal, buffers, info, algorithm.name, inner, { ...simOptions, workers: c.workers, usersPerClient: c.usersPerClient });
       sim = parallel;
       history = await parallel.run(probe, onProgress);
     } else {
       const samplers = clients.map((client) => clientNegativeSource(split.nItems, client));
-      const work = withDistributedDp((plan, g, client, state, sampler) => runClientRound(plan, g, client, state, sampler, { simd: engine.simd }));
+      const work = deviceWork(algorithm);
       const folding = engine.secureSum
         ? new SecureSum(secureInner(strategy), { tables: tableSlots(info), nItems: split.nItems, participants: simOptions.clientsPerRound, clip: engine.secureSum.clip, weighting: c.clientWeighting })
         : strategy;
@@ -233,7 +235,7 @@ export async function runTraining(given: TrainConfig, onProgress?: ProgressListe
         ? (round: number) => { const chosen = (simOptions.select as (r: number) => Int32Array)(round); folding.setParticipants(chosen.length); return chosen; }
         : simOptions.select;
       const sequential = new FederatedSimulation(clients, global, folding,
-        (plan, g, client, state) => work(plan, g, client, state, samplers[client.clientId]), { ...simOptions, select });
+        (plan, g, client, state) => work(plan, g, client, state, samplers[client.clientId], { simd: engine.simd }), { ...simOptions, select });
       sim = { assembleLocal: (nUsers) => sequential.assembleLocal(nUsers, partition.length) };
       history = sequential.run(probe, onProgress);
     }

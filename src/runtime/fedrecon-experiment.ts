@@ -19,14 +19,14 @@ import { evaluateUnseenExplicit, ratingBaselines, type UnseenRater, type UnseenU
 import { createModel, modelParamInfo } from '../models/registry.js';
 import type { GlobalParams, RecModel } from '../models/types.js';
 import { clientNegativeSource, localPositives } from '../federated/client-work.js';
-import { FedRecon, reconstructLocal, runFedReconClient, type PhaseOptions, type ReconPlan, type ReconstructionPlan } from '../federated/fedrecon.js';
-import { RECON_SPLITS } from '../federated/recon-split.js';
+import { reconstructLocal, type PhaseOptions, type ReconstructionPlan } from '../federated/fedrecon.js';
 import type { ClientData, RoundPlan } from '../federated/types.js';
-import { strategyForRule } from '../federated/robust.js';
+import { algorithmNamed, serverContextOf } from '../algorithms/context.js';
+import { deviceWork } from '../algorithms/registry.js';
 import type { ResultDocument, SplitMetrics } from '../report/result.js';
-import { DpAggregator, poissonSample, withDistributedDp } from '../privacy/dp-fedavg.js';
+import { DpAggregator, poissonSample } from '../privacy/dp-fedavg.js';
 import { dpSettingsOf } from '../privacy/dp-config.js';
-import { ConfigError, planWeightCap, clientOptimizerOf, effectiveBatch, effectiveLr, serverOptimizerOf, type TrainConfig } from './config.js';
+import { ConfigError, clientOptimizerOf, effectiveBatch, type TrainConfig } from './config.js';
 import { recordedConfig } from './config-scope.js';
 import { FEDREC_VERSION } from '../version.js';
 import { loadConfiguredDataset, modelConfigOf, splitDataset, type RunOptions } from './experiment.js';
@@ -71,16 +71,15 @@ export async function runFedReconTraining(c: TrainConfig, onProgress?: ProgressL
     optimizer: clientOptimizerOf(c),
   };
   const reconstruction: PhaseOptions = { optimizer: { kind: c.reconOptimizer, lr: c.reconLr }, epochs: c.reconEpochs, stepsMax: c.reconStepsMax };
-  const recon: ReconPlan = { reconstruction, postReconstructionStepsMax: c.postReconStepsMax, split: RECON_SPLITS[c.reconSplit] };
   const serverInfo = modelParamInfo(config, 0, nItems);
-  const serverOptions = { weightCap: planWeightCap(c, nItems), serverOptimizer: serverOptimizerOf(c), rowAveraging: c.rowAveraging, clientWeighting: c.clientWeighting, clipNorm: c.clipNorm, adaptiveClip: c.adaptiveClip, trimFraction: c.trimFraction };
-  const inner = strategyForRule(c.aggregation, serverInfo, nItems, serverOptions, () => new FedRecon(serverInfo, nItems, serverOptions), 'fedrecon');
+  const algorithm = algorithmNamed(c.algorithm);
+  const inner = algorithm.server(serverContextOf(c, serverInfo, nItems));
   const baseDp = dpSettingsOf(c, clients.length);
   // under secure aggregation distributed DP is charged for the floor τ = threshold (privacy/secure-dp.ts)
   const dpSettings = baseDp && options.secureSum && baseDp.mode === 'distributed' ? { ...baseDp, minFraction: options.secureSum.threshold ?? DEFAULT_THRESHOLD } : baseDp;
   const dp = dpSettings ? new DpAggregator(inner, serverInfo, nItems, dpSettings, () => clients.length) : null;
   const strategy = dp ?? inner;
-  const work = withDistributedDp((roundPlan, g, client) => runFedReconClient(roundPlan, recon, g, client, samplers[client.clientId]));
+  const work = deviceWork(algorithm);
   const dummySampler = { nItems, sample: () => undefined };
   const samplers = clients.map((client) => (explicit ? null : clientNegativeSource(nItems, client)));
   const clientsPerRound = Math.min(clients.length, c.clientsPerRound ?? Math.max(1, Math.round((c.fraction ?? 1) * clients.length)));
@@ -94,7 +93,7 @@ export async function runFedReconTraining(c: TrainConfig, onProgress?: ProgressL
     folding,
     (roundPlan, g, client, state) => work(roundPlan, g, client, state, samplers[client.clientId] ?? dummySampler),
     {
-      rounds: c.rounds, clientsPerRound, evalEvery: c.evalEvery, seed: c.seed, plan: { ...plan, dp: dp?.clientPlan() },
+      rounds: c.rounds, clientsPerRound, evalEvery: c.evalEvery, seed: c.seed, plan: { ...plan, dp: dp?.clientPlan(), ...algorithm.plan(c) },
       select: dpSettings
         ? (round: number) => {
           const chosen = poissonSample(clients.length, dpSettings.samplingRate, c.seed, round);

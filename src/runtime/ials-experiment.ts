@@ -9,8 +9,12 @@ import type { ImplicitSplit, UserItems } from '../data/types.js';
 import { createModel, modelParamInfo } from '../models/registry.js';
 import { downloadedModel } from '../wire/quantize.js';
 import type { GlobalParams, RecModel } from '../models/types.js';
-import { gramian, ialsObjective, solveAllRows, type IalsHyper } from '../models/ials/solve.js';
-import { IalsStrategy, recencyConfidence, runIalsClient } from '../federated/ials.js';
+import { gramian, ialsObjective, solveAllRows } from '../models/ials/solve.js';
+import { recencyConfidence } from '../federated/ials.js';
+import { ialsHyperOf } from '../algorithms/ials.js';
+import { algorithmNamed, serverContextOf } from '../algorithms/context.js';
+import { deviceWork } from '../algorithms/registry.js';
+import { evaluatesAt } from './selection.js';
 import { trainRecencyOf } from '../data/recency.js';
 import type { ClientRunner } from './simulation.js';
 import { FederatedSimulation, initGlobal } from './simulation.js';
@@ -19,10 +23,7 @@ import { clientOptimizerOf, recencyOf, type TrainConfig } from './config.js';
 import { modelConfigOf } from './experiment.js';
 import type { HistoryEntry, ProgressListener } from './types.js';
 
-/** The iALS objective of a run's config: α₀, λ (`l2`) and ν. */
-export function ialsHyperOf(c: TrainConfig): IalsHyper {
-  return { unobservedWeight: c.unobservedWeight, reg: c.l2, regExponent: c.regExponent };
-}
+export { ialsHyperOf };
 
 /** Each item's train users (the transpose of `train`), with the confidences of `train.values` when present. */
 export function itemUsersOf(train: UserItems, nItems: number): UserItems {
@@ -76,7 +77,7 @@ function trainIalsCentral(c: TrainConfig, split: ImplicitSplit, probe: (model: R
     model.params.global.userGramian.set(Float32Array.from(gramian(W, dim)));
     const loss = ialsObjective(W, H, dim, train, counts, hyper) / Math.max(1, train.indices.length);
     const seconds = (performance.now() - started) / 1000;
-    const evaluate = epoch % c.evalEvery === 0 || epoch === c.epochs;
+    const evaluate = evaluatesAt(epoch, c.evalEvery, c.epochs);
     const entry: HistoryEntry = { round: epoch, loss, seconds, bytesUp: 0, bytesDown: 0, validation: evaluate ? probe(model, epoch) : {} };
     history.push(entry);
     onProgress?.(entry, c.epochs);
@@ -92,29 +93,22 @@ export function ialsModelOf(c: TrainConfig, split: ImplicitSplit, global: Global
 }
 
 function trainIalsFederated(c: TrainConfig, split: ImplicitSplit, probe: (model: RecModel, round: number) => HistoryEntry['validation'], onProgress?: ProgressListener) {
-  const hyper = ialsHyperOf(c);
   const config = modelConfigOf(c);
   const clients = partitionClients(split, c.usersPerClient, c.seed);
   const perRound = c.clientsPerRound ?? Math.max(1, Math.round((c.fraction ?? 1) * clients.length));
   const global = initGlobal(config, split.nItems, c.seed);
   const info = modelParamInfo(config, 0, split.nItems).filter((p) => p.scope === 'global');
-  const strategy = new IalsStrategy(split.nItems, c.dim, hyper, c.serverLr);
-  // every device of a round computes the same item Gramian from the same tables: computed once here
-  let gramRound = -1;
-  let gram: Float64Array = new Float64Array(0);
-  const runner: ClientRunner = (plan, g, client) => {
-    if (plan.round !== gramRound) {
-      gram = gramian(g.itemEmb, c.dim);
-      gramRound = plan.round;
-    }
-    return runIalsClient(plan, hyper, g, client, gram);
-  };
+  const algorithm = algorithmNamed(c.algorithm);
+  const strategy = algorithm.server(serverContextOf(c, info, split.nItems));
+  const work = deviceWork(algorithm);
+  const noNegatives = { nItems: split.nItems, sample: () => undefined };
+  const runner: ClientRunner = (plan, g, client, state) => work(plan, g, client, state, noNegatives);
   const sim = new FederatedSimulation(clients, global, strategy, runner, {
     rounds: c.rounds,
     clientsPerRound: Math.min(perRound, clients.length),
     evalEvery: c.evalEvery,
     seed: c.seed,
-    plan: { model: config, loss: c.loss, localEpochs: c.localEpochs, batch: 1, negatives: 0, optimizer: clientOptimizerOf(c), recency: recencyOf(c) },
+    plan: { model: config, loss: c.loss, localEpochs: c.localEpochs, batch: 1, negatives: 0, optimizer: clientOptimizerOf(c), recency: recencyOf(c), ...algorithm.plan(c) },
     download: { precision: c.download, info },
   });
   const train = confidenceTrain(split, c);

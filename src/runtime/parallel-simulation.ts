@@ -1,9 +1,11 @@
 /**
- * The FedAvg simulation spread over worker threads (one per core by default). Clients are dealt to
- * workers by id (client c to worker c mod W); each worker keeps its clients' data and state, reads
- * the global tables from shared memory (written by the server only between rounds), and returns
- * the partial sums of its clients' updates. Sums are exact in float64, so the result does not
- * depend on the number of workers. Rounds follow runtime/simulation.ts step for step.
+ * The federated simulation spread over worker threads (one per core by default), for a registered
+ * algorithm whose server sums updates (FedAvg and its variants: src/algorithms/registry.ts, the
+ * `workers` capability). Clients are dealt to workers by id (client c to worker c mod W); each
+ * worker keeps its clients' data and state, runs the algorithm's client work on the global tables
+ * it reads from shared memory (written by the server only between rounds), and returns the partial
+ * sums of its clients' updates. Sums are exact in float64, so the result does not depend on the
+ * number of workers. Rounds follow runtime/simulation.ts step for step.
  */
 import { Worker } from 'node:worker_threads';
 import type { ImplicitSplit } from '../data/types.js';
@@ -11,9 +13,9 @@ import type { GlobalParams, LocalParams, ParamInfo } from '../models/types.js';
 import type { PartialAggregate } from '../federated/aggregate.js';
 import type { FedAvg } from '../federated/fedavg.js';
 import { globalBytes } from '../federated/bytes.js';
-import type { RoundPlan } from '../federated/types.js';
 import { sampleClients } from './clients.js';
-import { assembleLocalTables, hashRoundSeed, type SimulationOptions } from './simulation.js';
+import { assembleLocalTables, roundPlanOf, type SimulationOptions } from './simulation.js';
+import { evaluatesAt } from './selection.js';
 import type { HistoryEntry, ProgressListener, ValidationProbe } from './types.js';
 import type { LocalShare, WorkerRequest } from './simulation-worker.js';
 
@@ -79,6 +81,8 @@ export class ParallelSimulation {
     readonly global: GlobalParams,
     private readonly buffers: Record<string, SharedArrayBuffer>,
     private readonly info: readonly ParamInfo[],
+    /** The registered algorithm whose client work the workers run. */
+    private readonly algorithm: string,
     private readonly strategy: FedAvg,
     private readonly options: ParallelOptions,
   ) {
@@ -88,14 +92,14 @@ export class ParallelSimulation {
   async run(probe: ValidationProbe, onProgress?: ProgressListener): Promise<HistoryEntry[]> {
     try {
       const ready = await Promise.all(this.workers.map((w) => w.request<{ clients: number }>({
-        type: 'init', split: this.split, usersPerClient: this.options.usersPerClient, seed: this.options.seed, info: this.info, shared: this.buffers, bounds: this.strategy.bounds,
+        type: 'init', algorithm: this.algorithm, split: this.split, usersPerClient: this.options.usersPerClient, seed: this.options.seed, info: this.info, shared: this.buffers, bounds: this.strategy.bounds,
       })));
       this.clientCount = ready[0].clients;
       const { rounds, clientsPerRound, evalEvery, seed } = this.options;
       const W = this.workers.length;
       for (let round = 1; round <= rounds; round++) {
         const started = performance.now();
-        const plan: RoundPlan = { ...this.options.plan, round, seed: hashRoundSeed(seed, round) };
+        const plan = roundPlanOf(this.options, round);
         const chosen = sampleClients(this.clientCount, clientsPerRound, seed, round);
         this.strategy.beginRound(round);
         const replies = await Promise.all(this.workers.map((w, k) => w.request<{ partial: PartialAggregate; bytesUp: number; norms: number[] }>({
@@ -108,7 +112,7 @@ export class ParallelSimulation {
         }
         const summary = this.strategy.endRound(this.global);
         const seconds = (performance.now() - started) / 1000;
-        const evaluate = round % evalEvery === 0 || round === rounds;
+        const evaluate = evaluatesAt(round, evalEvery, rounds);
         if (evaluate) await this.fetchLocals();
         const entry: HistoryEntry = {
           round, loss: summary.loss, seconds, bytesUp, bytesDown: globalBytes(this.global) * chosen.length, clients: chosen.length,

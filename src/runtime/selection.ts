@@ -8,6 +8,11 @@ import type { Params } from '../models/types.js';
 
 export type SelectionMode = 'best' | 'last';
 
+/** Whether round (or epoch) `round` of `last` is validated: every `every`-th and the last. */
+export function evaluatesAt(round: number, every: number, last: number): boolean {
+  return round % every === 0 || round === last;
+}
+
 /** The validation score used for selection: NDCG at the first K, sampled protocol if present. */
 export function selectionScore(validation: RankingResult, k: number): number | undefined {
   return (validation.sampled ?? validation.full)?.[`NDCG@${k}`];

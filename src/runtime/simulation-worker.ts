@@ -1,13 +1,16 @@
 /**
- * Worker thread of the parallel FedAvg simulation. It owns a fixed share of the clients (their
- * data and state never leave it), runs their client work on the global tables it reads from
- * shared memory, and folds their updates into partial sums it sends back each round.
+ * Worker thread of the parallel simulation. It owns a fixed share of the clients (their data and
+ * state never leave it), runs their client work — the registered algorithm's, looked up by name —
+ * on the global tables it reads from shared memory, and folds their updates into partial sums it
+ * sends back each round.
  */
 import { parentPort } from 'node:worker_threads';
 import type { ImplicitSplit } from '../data/types.js';
 import type { GlobalParams, LocalParams, ParamInfo } from '../models/types.js';
 import { UpdateAccumulator } from '../federated/aggregate.js';
-import { clientNegativeSource, runClientRound } from '../federated/client-work.js';
+import { clientNegativeSource } from '../federated/client-work.js';
+import { deviceWork, findAlgorithm } from '../algorithms/registry.js';
+import type { ClientWork } from '../algorithms/types.js';
 import { updateBytes } from '../federated/bytes.js';
 import { boundUpdate, updateNorm, type InfluenceBounds } from '../federated/bounds.js';
 import type { ClientState, RoundPlan } from '../federated/types.js';
@@ -15,6 +18,8 @@ import { partitionClients } from './clients.js';
 
 export interface WorkerInit {
   readonly type: 'init';
+  /** The registered algorithm (src/algorithms/registry.ts) whose client work to run. */
+  readonly algorithm: string;
   readonly split: ImplicitSplit;
   readonly usersPerClient: number;
   readonly seed: number;
@@ -51,18 +56,22 @@ function serve(): void {
   let clients: ReturnType<typeof partitionClients> = [];
   let global: GlobalParams = {};
   let acc: UpdateAccumulator | null = null;
+  let work: ClientWork | null = null;
   const states = new Map<number, ClientState>();
   const samplers = new Map<number, ReturnType<typeof clientNegativeSource>>();
 
   port.on('message', (msg: WorkerRequest) => {
     if (msg.type === 'init') {
+      const algorithm = findAlgorithm(msg.algorithm);
+      if (!algorithm) throw new Error(`simulation-worker: no registered algorithm '${msg.algorithm}'`);
+      work = deviceWork(algorithm);
       init = msg;
       clients = partitionClients(msg.split, msg.usersPerClient, msg.seed);
       global = Object.fromEntries(Object.entries(msg.shared).map(([name, buf]) => [name, new Float32Array(buf)]));
       acc = new UpdateAccumulator(msg.info, msg.split.nItems);
       port.postMessage({ type: 'ready', clients: clients.length });
     } else if (msg.type === 'round') {
-      if (!init || !acc) throw new Error('round before init');
+      if (!init || !acc || !work) throw new Error('round before init');
       acc.reset();
       let bytesUp = 0;
       const bounds = msg.bounds ?? init.bounds;
@@ -71,8 +80,9 @@ function serve(): void {
         const client = clients[c];
         let sampler = samplers.get(c);
         if (!sampler) samplers.set(c, (sampler = clientNegativeSource(init.split.nItems, client)));
-        const { update, state } = runClientRound(msg.plan, global, client, states.get(c) ?? null, sampler);
-        states.set(c, state);
+        const { update, state } = work(msg.plan, global, client, states.get(c) ?? null, sampler);
+        if (state) states.set(c, state);
+        else states.delete(c);
         bytesUp += updateBytes(update);
         const bounded = boundUpdate(update, bounds);
         if (bounded) {

@@ -15,6 +15,7 @@ import type { ClientData, ClientResult, ClientState, RoundPlan, Strategy } from 
 import { globalBytes, updateBytes } from '../federated/bytes.js';
 import { freshLocal } from '../federated/compact.js';
 import { sampleClients } from './clients.js';
+import { evaluatesAt } from './selection.js';
 import type { HistoryEntry, ProgressListener, ValidationProbe } from './types.js';
 
 export interface SimulationOptions {
@@ -56,7 +57,7 @@ export class FederatedSimulation {
     const { rounds, clientsPerRound, evalEvery, seed } = this.options;
     for (let round = 1; round <= rounds; round++) {
       const started = performance.now();
-      const plan: RoundPlan = { ...this.options.plan, round, seed: hashRoundSeed(seed, round) };
+      const plan = roundPlanOf(this.options, round);
       const chosen = this.options.select?.(round) ?? sampleClients(this.clients.length, clientsPerRound, seed, round);
       const download = this.options.download;
       const seen = download ? downloadedModel(this.global, download.info, download.precision) : this.global;
@@ -71,7 +72,7 @@ export class FederatedSimulation {
       }
       const summary = this.strategy.endRound(this.global);
       const seconds = (performance.now() - started) / 1000;
-      const evaluate = round % evalEvery === 0 || round === rounds;
+      const evaluate = evaluatesAt(round, evalEvery, rounds);
       const entry: HistoryEntry = {
         round,
         loss: summary.loss,
@@ -119,6 +120,11 @@ export function assembleLocalTables(
     }
   }
   return full;
+}
+
+/** Round `round`'s plan: the run's fixed plan fields with the round number and its seed. */
+export function roundPlanOf(options: Pick<SimulationOptions, 'plan' | 'seed'>, round: number): RoundPlan {
+  return { ...options.plan, round, seed: hashRoundSeed(options.seed, round) };
 }
 
 /** The seed of round `round` of a run seeded `seed` (the coordinator plans rounds with the same seeds). */

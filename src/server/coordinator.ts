@@ -39,6 +39,7 @@ import type { ServerConfig } from './config.js';
 import { HttpError } from './errors.js';
 import type { Metrics } from './metrics.js';
 import { isPersonalising, strategyFor, type StrategyEntry } from './strategies.js';
+import { algorithmsWith, sayNames } from '../algorithms/registry.js';
 // Algorithms registered in their own modules (src/algorithms/), loaded for their registrations.
 import '../algorithms/graph.js';
 import '../algorithms/lightgcn.js';
@@ -133,7 +134,7 @@ export class Coordinator {
     this.planExtras = entry.planExtras?.(t) ?? {};
     const inner = entry.create({ info: this.info, nItems, training: t });
     const dpSettings = dpSettingsOf(t, 1);
-    if (dpSettings && !['fedavg', 'fedrecon'].includes(t.algorithm)) throw new ConfigError(`training.dpClip: user-level DP needs algorithm 'fedavg' or 'fedrecon', not '${t.algorithm}'`);
+    if (dpSettings && !algorithmsWith('sumsUpdates').includes(t.algorithm)) throw new ConfigError(`training.dpClip: user-level DP needs algorithm ${sayNames(algorithmsWith('sumsUpdates'), "'")}, not '${t.algorithm}'`);
     const sa = config.coordinator.secureAggregation;
     // distributed DP under secure aggregation: a released sum holds ≥ ⌈threshold·m⌉ noise shares (docs/privacy.md)
     const floor = sa && dpSettings?.mode === 'distributed' ? { minFraction: sa.threshold } : {};

@@ -1,19 +1,15 @@
 /**
- * Server strategies by name. A strategy entry builds the streaming `Strategy` (beginRound / accept /
- * endRound) from the model's global tables and the training config, and names the client work
- * the clients must run (registered on the client side under the same name, client/works.ts).
- * A new algorithm (FedRecon, graph aggregation) plugs in with one `registerStrategy` call; the
- * coordinator does not change.
+ * Server strategies by name, for the coordinator: every registered algorithm
+ * (src/algorithms/registry.ts) serves under its name, its server side built by the same
+ * `serverContextOf` the simulation uses. `registerStrategy` adds a strategy that is not (yet) an
+ * Algorithm module (graph aggregation, federated LightGCN/NCL: src/algorithms/graph.ts,
+ * lightgcn.ts); its client work registers under the same name in client/works.ts.
  */
-import { strategyForRule } from '../federated/robust.js';
-import { FedRecon } from '../federated/fedrecon.js';
 import type { GlobalUpdate, Strategy } from '../federated/types.js';
 import type { GlobalParams, ParamInfo } from '../models/types.js';
-import { ConfigError, planWeightCap, serverOptimizerOf, type TrainConfig } from '../runtime/config.js';
-import { fedReconPlanSchema } from '../wire/protocol.js';
-import { IalsStrategy } from '../federated/ials.js';
-import { ialsHyperOf } from '../runtime/ials-experiment.js';
-import { ialsPlanSchema } from '../wire/ials-plan.js';
+import { ConfigError, type TrainConfig } from '../runtime/config.js';
+import { ALGORITHMS } from '../algorithms/registry.js';
+import { serverContextOf } from '../algorithms/context.js';
 
 export interface StrategyContext {
   /** Global tables only. */
@@ -99,62 +95,10 @@ export function strategyFor(training: TrainConfig): StrategyEntry {
   throw new ConfigError(`training: algorithm '${training.algorithm}' with model '${training.model}' cannot be deployed (fedrec serve); the coordinator serves: ${served.join('; ')}`);
 }
 
-/**
- * The server side of a run as the simulation builds it: server optimiser, row averaging, bounded
- * influence (the server's weights, the clip norm) and the aggregation rule (federated/robust.ts).
- */
-function serverOptionsOf(training: TrainConfig, nItems: number) {
-  return {
-    weightCap: planWeightCap(training, nItems),
-    serverOptimizer: serverOptimizerOf(training),
-    rowAveraging: training.rowAveraging,
-    clientWeighting: training.clientWeighting,
-    clipNorm: training.clipNorm,
-    adaptiveClip: training.adaptiveClip,
-    trimFraction: training.trimFraction,
-  };
+for (const algorithm of ALGORITHMS) {
+  registerStrategy(algorithm.name, {
+    clientWork: algorithm.name,
+    create: ({ info, nItems, training }) => algorithm.server(serverContextOf(training, info, nItems)),
+    planExtras: (training) => algorithm.plan(training),
+  });
 }
-
-/**
- * FedAvg (federated/fedavg.ts) built exactly as the simulation builds it (runtime/experiment.ts):
- * the configured server optimiser (SGD with momentum, or Adam), whose state the coordinator
- * checkpoints with the model (`Strategy.serverState`).
- */
-registerStrategy('fedavg', {
-  clientWork: 'fedavg',
-  create: ({ info, nItems, training }) => strategyForRule(training.aggregation, info, nItems, serverOptionsOf(training, nItems)),
-});
-
-/**
- * Federated Reconstruction (federated/fedrecon.ts): the server folds global-table deltas through
- * its server optimiser, exactly as the simulation (runtime/fedrecon-experiment.ts) builds it; the
- * plan carries the reconstruction settings under `fedrecon` (wire/protocol.ts `fedReconPlanSchema`);
- * clients run `runFedReconClient` statelessly (client/works.ts).
- */
-registerStrategy('fedrecon', {
-  clientWork: 'fedrecon',
-  create: ({ info, nItems, training }) =>
-    strategyForRule(training.aggregation, info, nItems, serverOptionsOf(training, nItems), () => new FedRecon(info, nItems, serverOptionsOf(training, nItems)), 'fedrecon'),
-  planExtras: (training) => ({
-    fedrecon: fedReconPlanSchema.parse({
-      reconstruction: {
-        optimizer: { kind: training.reconOptimizer, lr: training.reconLr },
-        epochs: training.reconEpochs,
-        stepsMax: training.reconStepsMax,
-      },
-      postReconstructionStepsMax: training.postReconStepsMax,
-      split: training.reconSplit,
-    }),
-  }),
-});
-
-/**
- * Federated iALS (federated/ials.ts): devices solve their user factors in closed form and send
- * item-side statistics; the server takes the preconditioned item step, exactly as the simulation
- * (runtime/ials-experiment.ts) builds it. The plan carries the objective under `ials`.
- */
-registerStrategy('ials', {
-  clientWork: 'ials',
-  create: ({ nItems, training }) => new IalsStrategy(nItems, training.dim, ialsHyperOf(training), training.serverLr),
-  planExtras: (training) => ({ ials: ialsPlanSchema.parse(ialsHyperOf(training)) }),
-});
