@@ -5,8 +5,9 @@
  * fixed-point ring sum (bit for bit) and the plain simulation within the fixed-point bound; 30 % of
  * the clients vanishing before each phase in turn still aggregates; more than n − t vanishing
  * aborts the round with the model unchanged and the next round proceeds; plain updates are refused;
- * /metrics, /healthz and the store say the rounds were secure; FedProx's secure rounds equal its simulation too; nothing of an update is stored in the
- * clear (the stored masked vectors do not contain the encoded input).
+ * /metrics, /healthz and the store say the rounds were secure; FedProx's secure rounds equal its
+ * simulation too; nothing of an update is stored in the clear (the stored masked vectors do not
+ * contain the encoded input).
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
