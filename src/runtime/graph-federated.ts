@@ -73,7 +73,7 @@ export function trainGraphFederated(
   const info = [paramInfo('itemEmb', nItems, dim, 'item')];
   const dp = dpSettings ? new DpAggregator(strategy, info, nItems, dpSettings, () => clients.length) : null;
   const secure = secureSum
-    ? new SecureSum(secureInner(dp ?? strategy), { tables: tableSlots(info), nItems, participants: perRound, clip: secureSum.clip, weighting: c.clientWeighting })
+    ? new SecureSum(secureInner(dp ?? strategy), { tables: tableSlots(info), nItems, participants: perRound, clip: secureSum.clip, weighting: strategy.bounds.weighting })
     : null;
   const folding = secure ?? dp ?? strategy;
   const samplers = clients.map((client) => clientNegativeSource(nItems, client));
