@@ -5,7 +5,9 @@
  * with FedAvg and the configured server optimiser, exactly as runtime/graph-federated.ts; the plan
  * carries the graph settings under `lightgcn`; the device side is ./lightgcn-device.ts (it also
  * computes NCL's prototypes from the downloaded table). One user per client (its ego-graph), as in
- * the simulation. Deployed = simulated bit for bit (server/graph-deploy.test.ts).
+ * the simulation. User-level DP (central or distributed) wraps this FedAvg in the coordinator's
+ * DpAggregator, built as the simulation builds it. Deployed = simulated bit for bit, with and
+ * without DP (server/graph-deploy.test.ts; with dpNoise 'seeded', the coordinator's default being the CSPRNG).
  */
 import { FedAvg } from '../federated/fedavg.js';
 import { fillUniform } from '../math/kernels.js';
@@ -18,10 +20,6 @@ import { lightGcnPlanSchema, LIGHTGCN_WORK } from './lightgcn-device.js';
 
 function checked(c: TrainConfig): ReturnType<typeof graphSettings> {
   if (c.usersPerClient !== 1) throw new ConfigError(`training.usersPerClient: federated ${c.model} trains one ego-graph per device, so usersPerClient must be 1, got ${c.usersPerClient}`);
-  // The simulation's DP for LightGCN / NCL (runtime/graph-federated.ts) and the coordinator's DP path
-  // gave different item tables in a first check (max |Δθ| 0.76 central, 0.84 distributed, 3 rounds):
-  // refused until they are shown equal.
-  if (c.dpClip !== undefined) throw new ConfigError(`training.dpClip: user-level DP is not deployed for ${c.model} yet (the coordinator's DP rounds are not yet shown equal to the simulation's for graph models); deploy without DP or simulate with fedrec train`);
   if (c.download !== 'f32') throw new ConfigError(`training.download '${c.download}': federated ${c.model} deploys with float32 downloads only (its simulation trains on the exact item table)`);
   return graphSettings(c);
 }

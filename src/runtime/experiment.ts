@@ -167,7 +167,7 @@ export async function runTraining(given: TrainConfig, onProgress?: ProgressListe
       const validation = probeValidation(m);
       selection.consider(epoch, validation, () => cloneParams(m.params));
       return validation;
-    }, onProgress));
+    }, onProgress, engine.secureSum));
   } else if (c.mode === 'central') {
     model = createModel(config, split.nUsers, split.nItems, { seed: c.seed });
     const positives = centralPositives(split, c);

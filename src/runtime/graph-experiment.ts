@@ -6,9 +6,9 @@
 import type { ImplicitSplit } from '../data/types.js';
 import type { RankingResult } from '../eval/types.js';
 import type { RecModel } from '../models/types.js';
-import type { TrainConfig } from './config.js';
+import { ConfigError, type TrainConfig } from './config.js';
 import { trainGraphCentral, type GraphRun } from './graph-central.js';
-import { trainGraphFederated } from './graph-federated.js';
+import { trainGraphFederated, type SecureSumOption } from './graph-federated.js';
 import { graphSettings } from './graph-settings.js';
 import type { ProgressListener } from './types.js';
 
@@ -18,7 +18,10 @@ export function trainGraph(
   /** Validation probe of the model after `epoch` (epoch or round); the caller may keep the best. */
   probe: (model: RecModel, epoch: number) => RankingResult,
   onProgress?: ProgressListener,
+  /** Fold each federated round through the secure sum (the coordinator's secure aggregation, without the cryptography). */
+  secureSum?: SecureSumOption,
 ): GraphRun {
   const settings = graphSettings(c);
-  return c.mode === 'central' ? trainGraphCentral(settings, split, probe, onProgress) : trainGraphFederated(settings, c, split, probe, onProgress);
+  if (secureSum && c.mode === 'central') throw new ConfigError(`a secure-sum simulation needs mode 'federated', not '${c.mode}'`);
+  return c.mode === 'central' ? trainGraphCentral(settings, split, probe, onProgress) : trainGraphFederated(settings, c, split, probe, onProgress, secureSum);
 }

@@ -13,6 +13,9 @@
  * User-level DP (`--dp-clip`, privacy/dp-fedavg.ts, McMahan et al. ICLR 2018): the same DpAggregator
  * wraps FedAvg — the whole update (the item rows the client sent) clipped to C, uniform weights,
  * dense Gaussian noise on the item table, the fixed denominator qN, Poisson sampling at q.
+ * Secure aggregation (`secureSum`, secagg/secure-sum.ts; Bell et al. CCS 2020): each update is encoded
+ * in fixed point and summed mod 2^64, as the coordinator's secure rounds do, without the cryptography;
+ * the scale follows each round's sampled clients. With DP it needs the distributed mode and charges z·√τ.
  */
 import type { ImplicitSplit } from '../data/types.js';
 import type { RankingResult } from '../eval/types.js';
@@ -35,6 +38,15 @@ import { DpAggregator, poissonSample, privatizeOnDevice } from '../privacy/dp-fe
 import { dpSettingsOf } from '../privacy/dp-config.js';
 import { gaussianFor } from '../privacy/noise.js';
 import type { HistoryEntry, ProgressListener } from './types.js';
+import { SecureSum, secureInner } from '../secagg/secure-sum.js';
+import { tableSlots } from '../secagg/fixed-point.js';
+import { DEFAULT_THRESHOLD } from '../secagg/settings.js';
+
+/** A secure-sum simulation: the fixed-point clip and the drop-out threshold τ (secagg/settings.ts). */
+export interface SecureSumOption {
+  readonly clip: number;
+  readonly threshold?: number;
+}
 
 export function trainGraphFederated(
   s: GraphSettings,
@@ -42,6 +54,7 @@ export function trainGraphFederated(
   split: ImplicitSplit,
   probe: (model: RecModel, epoch: number) => RankingResult,
   onProgress?: ProgressListener,
+  secureSum?: SecureSumOption,
 ): GraphRun {
   const { nItems } = split;
   const dim = s.dim;
@@ -54,10 +67,15 @@ export function trainGraphFederated(
     serverOptimizer: serverOptimizerOf(c),
     rowAveraging: c.rowAveraging,
   });
-  const dpSettings = dpSettingsOf(c, clients.length);
+  const baseDp = dpSettingsOf(c, clients.length);
+  // distributed DP under secure aggregation: a released sum holds ≥ ⌈τ·m⌉ noise shares (as runtime/experiment.ts)
+  const dpSettings = baseDp && secureSum && baseDp.mode === 'distributed' ? { ...baseDp, minFraction: secureSum.threshold ?? DEFAULT_THRESHOLD } : baseDp;
   const info = [paramInfo('itemEmb', nItems, dim, 'item')];
   const dp = dpSettings ? new DpAggregator(strategy, info, nItems, dpSettings, () => clients.length) : null;
-  const folding = dp ?? strategy;
+  const secure = secureSum
+    ? new SecureSum(secureInner(dp ?? strategy), { tables: tableSlots(info), nItems, participants: perRound, clip: secureSum.clip, weighting: strategy.bounds.weighting })
+    : null;
+  const folding = secure ?? dp ?? strategy;
   const samplers = clients.map((client) => clientNegativeSource(nItems, client));
   const states: (ClientState | null)[] = clients.map(() => null);
   const scoringModel = (): RecModel => {
@@ -87,6 +105,7 @@ export function trainGraphFederated(
       ncl: ncl ? { loss: ncl, itemPrototypes } : null,
     };
     const chosen = dpSettings ? poissonSample(clients.length, dpSettings.samplingRate, c.seed, round) : sampleClients(clients.length, perRound, s.seed, round);
+    secure?.setParticipants(chosen.length);
     const devicePlan = dp?.clientPlan();
     const down = globalBytes(global) + (itemPrototypes ? 4 * (itemPrototypes.centroids.length + itemPrototypes.assignment.length) : 0);
     let bytesUp = 0;

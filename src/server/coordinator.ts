@@ -142,7 +142,8 @@ export class Coordinator {
     if (sa) {
       if (this.dp) checkSecureDp(this.dp, sa.clip);
       if (!(inner instanceof FedAvg)) throw new ConfigError(`coordinator.secureAggregation: works with the weighted-mean servers of algorithms 'fedavg' and 'fedrecon' (aggregation 'mean'), not ${['fedavg', 'fedrecon'].includes(t.algorithm) ? `aggregation '${t.aggregation}'` : `algorithm '${t.algorithm}'`} (docs/secure-aggregation.md)`);
-      const weighting = t.clientWeighting;
+      // the weighting the inner FedAvg applies in the clear (graph models weigh by examples whatever clientWeighting says)
+      const weighting = inner.bounds.weighting;
       this.strategy = new SecureSum(this.dp ?? inner, { tables: tableSlots(this.info), nItems, participants: 1, clip: sa.clip, weighting });
       const phaseMs = (sa.phaseSeconds ?? config.coordinator.roundDeadlineSeconds) * 1000;
       this.secure = new SecureRounds(store, sa, this.info, nItems, weighting, phaseMs, {
