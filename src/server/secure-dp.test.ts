@@ -3,7 +3,8 @@
  * coordinator with `coordinator.secureAggregation` and distributed DP, 20 in-process participants
  * over real HTTP and a real SQLite file. Each device clips its update, adds its seeded noise share and
  * encodes it in fixed point; the coordinator unmasks the sum and applies it without adding noise. The
- * model equals the secure + DP simulation bit for bit, /metrics shows ε charged at z·√τ; 30 % of
+ * model equals the secure + DP simulation bit for bit (FedProx's too), /metrics shows ε charged at
+ * z·√τ; 30 % of
  * the clients vanishing before the masked input still aggregates (above the floor); central DP and a
  * fixed-point range too narrow for the noise are refused with one line.
  */
@@ -80,6 +81,18 @@ test('secure aggregation + distributed DP, 20 clients, Poisson q 0.9, 2 rounds: 
   assert.ok(Math.abs(spent - expected) < 1e-9 * expected, `/metrics ε ${spent} vs ${expected}`);
   assert.ok(Math.abs((sim.result.privacy?.epsilon as number) - expected) < 1e-9 * expected);
   assert.match(metrics, /fedrec_secure_rounds_total\{outcome="aggregated"\} 2/);
+});
+
+test('FedProx (μ 0.1) with distributed DP under secure aggregation: the deployed model equals the simulation bit for bit', { timeout: 180_000 }, async () => {
+  const { c, server, tokens, participants } = await deploy('fedprox', { ...TRAINING, algorithm: 'fedprox', proxMu: 0.1 }, { threshold: 0.6 });
+  const last = await runAll(participants);
+  assert.ok(last.every((i) => i.status === 'done'));
+  const model = await fetchModel(server.url, tokens[0]);
+  const sim = await runTraining(c, undefined, { secureSum: { clip: DEFAULT_CLIP, threshold: 0.6 } });
+  const diff = maxAbsDiff(model.global, sim.model.params.global as Record<string, Float32Array>);
+  process.stdout.write(`# FedProx + secure + distributed DP deployed vs simulated max |Δθ| ${diff}\n`);
+  assert.equal(diff, 0);
+  assert.equal(sim.result.privacy?.mode, 'distributed');
 });
 
 test('secure + distributed DP: 6 of 20 clients (30 %) vanish before the masked input; the round aggregates above the floor', { timeout: 120_000 }, async () => {
