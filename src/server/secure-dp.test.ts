@@ -4,9 +4,8 @@
  * over real HTTP and a real SQLite file. Each device clips its update, adds its seeded noise share and
  * encodes it in fixed point; the coordinator unmasks the sum and applies it without adding noise. The
  * model equals the secure + DP simulation bit for bit (FedProx's too), /metrics shows ε charged at
- * z·√τ; 30 % of
- * the clients vanishing before the masked input still aggregates (above the floor); central DP and a
- * fixed-point range too narrow for the noise are refused with one line.
+ * z·√τ; 30 % of the clients vanishing before the masked input still aggregates (above the floor);
+ * central DP and a fixed-point range too narrow for the noise are refused with one line.
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
