@@ -9,6 +9,7 @@
  * included) and nothing is kept per client. The bound is server state: it is checkpointed with the
  * server optimiser's (`CLIP_SLOT`) so a restarted coordinator continues exactly.
  */
+import type { OptimizerState } from '../optim/types.js';
 
 /** The server-state slot holding the current bound (one float32). */
 export const CLIP_SLOT = 'clip/bound';
@@ -77,8 +78,27 @@ export class AdaptiveNormBound {
   }
 }
 
-/** The server state without the clip slot (what the server optimiser restores). */
-export function withoutClipSlot(tables: { readonly [key: string]: Float32Array }): { [key: string]: Float32Array } {
-  const { [CLIP_SLOT]: _, ...rest } = tables;
-  return rest;
+/** What keeps the server optimiser's state (federated/aggregate.ts `ServerUpdater`). */
+interface OptimizerStateHolder {
+  state(): OptimizerState;
+  restore(state: OptimizerState): void;
+}
+
+/** A clipping strategy's server state: the optimiser's, plus the bound's slot when the bound adapts. */
+export function serverStateWithBound(updater: OptimizerStateHolder, bound: AdaptiveNormBound): OptimizerState {
+  const s = updater.state();
+  return bound.adaptive ? { step: s.step, tables: { ...s.tables, ...bound.state() } } : s;
+}
+
+/** Continue both from `serverStateWithBound`'s state; when the optimiser refuses it, the bound is left as it was. */
+export function restoreServerStateWithBound(updater: OptimizerStateHolder, bound: AdaptiveNormBound, state: OptimizerState): void {
+  const before = bound.state();
+  bound.restore(state.tables);
+  const { [CLIP_SLOT]: _, ...tables } = state.tables;
+  try {
+    updater.restore({ step: state.step, tables });
+  } catch (err) {
+    bound.restore(before);
+    throw err;
+  }
 }

@@ -11,7 +11,7 @@
 import type { GlobalParams, ParamInfo } from '../models/types.js';
 import type { OptimizerConfig, OptimizerState } from '../optim/types.js';
 import { ServerUpdater, UpdateAccumulator, type PartialAggregate, type RowAveraging } from './aggregate.js';
-import { AdaptiveNormBound, withoutClipSlot } from './adaptive-clip.js';
+import { AdaptiveNormBound, restoreServerStateWithBound, serverStateWithBound } from './adaptive-clip.js';
 import { boundUpdate, updateNorm, type ClientWeighting, type InfluenceBounds } from './bounds.js';
 import type { GlobalUpdate, RoundSummary, Strategy } from './types.js';
 
@@ -91,18 +91,10 @@ export class FedAvg implements Strategy {
   }
 
   serverState(): OptimizerState {
-    const s = this.updater.state();
-    return this.clip.adaptive ? { step: s.step, tables: { ...s.tables, ...this.clip.state() } } : s;
+    return serverStateWithBound(this.updater, this.clip);
   }
 
   restoreServerState(state: OptimizerState): void {
-    const bound = this.clip.state();
-    this.clip.restore(state.tables);
-    try {
-      this.updater.restore({ step: state.step, tables: withoutClipSlot(state.tables) });
-    } catch (err) {
-      this.clip.restore(bound);
-      throw err;
-    }
+    restoreServerStateWithBound(this.updater, this.clip, state);
   }
 }

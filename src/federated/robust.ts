@@ -17,7 +17,7 @@
 import type { GlobalParams, ParamInfo } from '../models/types.js';
 import type { OptimizerState } from '../optim/types.js';
 import { ServerUpdater, UpdateAccumulator } from './aggregate.js';
-import { AdaptiveNormBound, withoutClipSlot } from './adaptive-clip.js';
+import { AdaptiveNormBound, restoreServerStateWithBound, serverStateWithBound } from './adaptive-clip.js';
 import { boundUpdate, clipUpdate, updateNorm } from './bounds.js';
 import { FedAvg, type FedAvgOptions } from './fedavg.js';
 import type { GlobalUpdate, RoundSummary, Strategy } from './types.js';
@@ -85,19 +85,11 @@ export class RobustAggregation implements Strategy {
   }
 
   serverState(): OptimizerState {
-    const s = this.updater.state();
-    return this.clip.adaptive ? { step: s.step, tables: { ...s.tables, ...this.clip.state() } } : s;
+    return serverStateWithBound(this.updater, this.clip);
   }
 
   restoreServerState(state: OptimizerState): void {
-    const bound = this.clip.state();
-    this.clip.restore(state.tables);
-    try {
-      this.updater.restore({ step: state.step, tables: withoutClipSlot(state.tables) });
-    } catch (err) {
-      this.clip.restore(bound);
-      throw err;
-    }
+    restoreServerStateWithBound(this.updater, this.clip, state);
   }
 
   /** The round's robust aggregate as one update of weight 1 over every touched row. */
