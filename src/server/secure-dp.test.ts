@@ -10,18 +10,12 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { HttpTransport } from '../client/http-transport.js';
-import { toLocalData } from '../client/local-data.js';
-import { readClientDataFile, writeClientFiles } from '../client/data-file.js';
-import { Participant } from '../client/participant.js';
-import { parseTrainConfig } from '../runtime/config.js';
-import { loadConfiguredDataset, runTraining, splitDataset } from '../runtime/experiment.js';
+import { runTraining } from '../runtime/experiment.js';
 import { epsilonOf } from '../privacy/rdp-accountant.js';
 import { DEFAULT_CLIP } from '../secagg/settings.js';
-import type { SecAggPhase } from '../secagg/types.js';
 import { parseServerConfig } from './config.js';
+import { deployInProcess, runParticipants } from './in-process-deployment.js';
 import { startCoordinator, type RunningCoordinator } from './serve.js';
-import { issueToken } from './tokens.js';
 import { fetchModel, maxAbsDiff, tempDir } from './testing.js';
 
 const servers: RunningCoordinator[] = [];
@@ -40,30 +34,12 @@ const TRAINING = {
 async function deploy(name: string, training: Record<string, unknown>, secure: Record<string, unknown>, deadline = 120) {
   const dir = tempDir(`secure-dp-${name}`);
   dirs.push(dir);
-  const c = parseTrainConfig(training);
-  const ds = await loadConfiguredDataset(c);
-  const files = writeClientFiles(ds, splitDataset(ds, c.split, c.seed), c.usersPerClient, c.seed, join(dir.path, 'clients'));
-  const server = await startCoordinator({
-    config: parseServerConfig({ training, coordinator: { minClients: files.length, roundDeadlineSeconds: deadline, tickMs: 50, retryAfterMs: 50, secureAggregation: secure } }),
-    dbPath: join(dir.path, 'c.db'),
-    port: 0,
-    buildBundle: false,
-    logger: process.env.FEDREC_TEST_LOG ? { level: 'info' } : false,
-  });
-  servers.push(server);
-  const tokens = await Promise.all(files.map(async () => (await issueToken(server.store)).token));
-  await server.coordinator.tick();
-  const participants = await Promise.all(tokens.map(async (token, k) => {
-    const transport = new HttpTransport({ server: server.url, token });
-    const catalogue = await transport.catalogue();
-    return new Participant(transport, catalogue, toLocalData(readClientDataFile(files[k]).users, catalogue));
-  }));
-  return { c, server, tokens, participants };
+  const d = await deployInProcess(dir.path, training, { roundDeadlineSeconds: deadline, secureAggregation: secure });
+  servers.push(d.server);
+  return d;
 }
 
-async function runAll(participants: Participant[], drop: (k: number, round: number) => SecAggPhase | undefined = () => undefined) {
-  return Promise.all(participants.map((p, k) => p.run({ maxDurationMs: 120_000, retry: { baseMs: 20, maxMs: 200 }, secureDropBefore: (round) => drop(k, round) })));
-}
+const runAll = runParticipants;
 
 test('secure aggregation + distributed DP, 20 clients, Poisson q 0.9, 2 rounds: the model equals the simulation bit for bit; ε at z·√τ', { timeout: 180_000 }, async () => {
   const { c, server, tokens, participants } = await deploy('exact', TRAINING, { threshold: 0.6 });

@@ -12,20 +12,15 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { HttpTransport } from '../client/http-transport.js';
-import { toLocalData } from '../client/local-data.js';
-import { readClientDataFile, writeClientFiles, writeFedReconClientFiles } from '../client/data-file.js';
 import { runFedReconTraining } from '../runtime/fedrecon-experiment.js';
 import { allRows, federatedMeanRating, trainingClients } from '../runtime/fedrecon-data.js';
 import { userSplit } from '../data/split.js';
-import { Participant } from '../client/participant.js';
 import { parseTrainConfig } from '../runtime/config.js';
-import { loadConfiguredDataset, runTraining, splitDataset } from '../runtime/experiment.js';
+import { loadConfiguredDataset, runTraining } from '../runtime/experiment.js';
 import { DEFAULT_CLIP } from '../secagg/settings.js';
-import type { SecAggPhase } from '../secagg/types.js';
 import { parseServerConfig } from './config.js';
+import { deployInProcess, runParticipants } from './in-process-deployment.js';
 import { startCoordinator, type RunningCoordinator } from './serve.js';
-import { issueToken } from './tokens.js';
 import { fetchModel, maxAbsDiff, tempDir } from './testing.js';
 
 const servers: RunningCoordinator[] = [];
@@ -44,33 +39,13 @@ const CLIENTS = 20;
 async function deploy(name: string, training: Record<string, unknown>, secure: Record<string, unknown> | undefined, deadline = 120, extra: Record<string, unknown> = {}) {
   const dir = tempDir(`secure-${name}`);
   dirs.push(dir);
-  const c = parseTrainConfig(training);
-  const ds = await loadConfiguredDataset(c);
-  const files = c.algorithm === 'fedrecon'
-    ? writeFedReconClientFiles(ds, c.userSplit, c.seed, join(dir.path, 'clients'))
-    : writeClientFiles(ds, splitDataset(ds, c.split, c.seed), c.usersPerClient, c.seed, join(dir.path, 'clients'));
-  if (c.algorithm !== 'fedrecon') assert.equal(files.length, CLIENTS);
-  const server = await startCoordinator({
-    config: parseServerConfig({ training, coordinator: { minClients: files.length, ...(c.clientsPerRound ? { clientsPerRound: c.clientsPerRound } : {}), roundDeadlineSeconds: deadline, tickMs: 50, retryAfterMs: 50, secureAggregation: secure, ...extra } }),
-    dbPath: join(dir.path, 'c.db'),
-    port: 0,
-    buildBundle: false,
-    logger: process.env.FEDREC_TEST_LOG ? { level: 'info' } : false,
-  });
-  servers.push(server);
-  const tokens = await Promise.all(files.map(async () => (await issueToken(server.store)).token));
-  await server.coordinator.tick();
-  const participants = await Promise.all(tokens.map(async (token, k) => {
-    const transport = new HttpTransport({ server: server.url, token });
-    const catalogue = await transport.catalogue();
-    return new Participant(transport, catalogue, toLocalData(readClientDataFile(files[k]).users, catalogue));
-  }));
-  return { c, server, tokens, participants };
+  const d = await deployInProcess(dir.path, training, { roundDeadlineSeconds: deadline, secureAggregation: secure, ...extra });
+  servers.push(d.server);
+  if (d.c.algorithm !== 'fedrecon') assert.equal(d.files.length, CLIENTS);
+  return d;
 }
 
-async function runAll(participants: Participant[], drop: (k: number, round: number) => SecAggPhase | undefined = () => undefined) {
-  return Promise.all(participants.map((p, k) => p.run({ maxDurationMs: 120_000, retry: { baseMs: 20, maxMs: 200 }, secureDropBefore: (round) => drop(k, round) })));
-}
+const runAll = runParticipants;
 
 test('secure FedAvg (MF), 20 clients, 2 rounds: the model equals the secure-sum simulation bit for bit, the plain one within the fixed-point bound', { timeout: 180_000 }, async () => {
   const { c, server, tokens, participants } = await deploy('exact', TRAINING, { threshold: 0.6 });
