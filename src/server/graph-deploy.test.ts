@@ -24,6 +24,7 @@ import { Participant } from '../client/participant.js';
 import { recommendOnDevice } from '../client/node-client.js';
 import { decodePersonal } from '../algorithms/graph-device.js';
 import { parseServerConfig } from './config.js';
+import { deployInProcess, runParticipants } from './in-process-deployment.js';
 import { startCoordinator, type RunningCoordinator } from './serve.js';
 import { issueToken } from './tokens.js';
 import { Children, fetchModel, joinArgs, maxAbsDiff, prepareDeployment, serveProcess, tempDir, writeJson } from './testing.js';
@@ -153,24 +154,10 @@ for (const { model, dp } of GRAPH_CASES) {
       ...(dp ?? { clientsPerRound: 4 }),
       ...(model === 'ncl' ? { clusters: 4, warmUp: 1, kmeansIterations: 5 } : {}),
     };
-    const c = parseTrainConfig(training);
-    const { dataset, split } = await loadConfiguredSplit(c);
-    const files = writeClientFiles(dataset, split, 1, c.seed, join(dir.path, 'clients'));
-    assert.equal(files.length, 6);
-    const server = await startCoordinator({
-      config: parseServerConfig({ training, coordinator: { minClients: 6, ...(dp ? {} : { clientsPerRound: 4 }), roundDeadlineSeconds: 300 } }),
-      dbPath: join(dir.path, 'c.db'), port: 0, buildBundle: false, logger: false,
-    });
+    const { c, server, tokens, participants, files } = await deployInProcess(dir.path, training, { roundDeadlineSeconds: 300 });
     servers.push(server);
-    const tokens: string[] = [];
-    for (const _ of files) tokens.push((await issueToken(server.store)).token);
-    await server.coordinator.tick();
-    const participants = await Promise.all(files.map(async (file, k) => {
-      const transport = new HttpTransport({ server: server.url, token: tokens[k] });
-      const catalogue = await transport.catalogue();
-      return new Participant(transport, catalogue, toLocalData(readClientDataFile(file).users, catalogue));
-    }));
-    const last = await Promise.all(participants.map((p) => p.run({ maxDurationMs: 200_000, retry: { baseMs: 20, maxMs: 200 } })));
+    assert.equal(files.length, 6);
+    const last = await runParticipants(participants, undefined, 200_000);
     assert.ok(last.every((i) => i.status === 'done'));
     const info = last[0];
     if (info.status === 'done') {

@@ -8,17 +8,10 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import { readClientDataFile, writeClientFiles } from '../client/data-file.js';
-import { HttpTransport } from '../client/http-transport.js';
-import { toLocalData } from '../client/local-data.js';
-import { Participant } from '../client/participant.js';
-import { parseTrainConfig } from '../runtime/config.js';
-import { loadConfiguredSplit, runTraining } from '../runtime/experiment.js';
+import { runTraining } from '../runtime/experiment.js';
 import { DEFAULT_CLIP } from '../secagg/settings.js';
-import { parseServerConfig } from './config.js';
-import { startCoordinator, type RunningCoordinator } from './serve.js';
-import { issueToken } from './tokens.js';
+import { deployInProcess, runParticipants } from './in-process-deployment.js';
+import type { RunningCoordinator } from './serve.js';
 import { fetchModel, maxAbsDiff, tempDir } from './testing.js';
 
 const dirs: ReturnType<typeof tempDir>[] = [];
@@ -41,25 +34,11 @@ for (const { model, name, training: extra } of CASES) {
       syntheticUsers: 6, syntheticItems: 400, syntheticInteractions: 360, model, mode: 'federated', split: 'loo',
       dim: 8, gcnLayers: 2, rounds: 2, seed: 17, eval: ['sampled'], k: [10], evalEvery: 1000, select: 'last', ...extra,
     };
-    const c = parseTrainConfig(training);
-    const { dataset, split } = await loadConfiguredSplit(c);
-    const files = writeClientFiles(dataset, split, 1, c.seed, join(dir.path, 'clients'));
-    assert.equal(files.length, 6);
     const secureAggregation = { threshold: 0.6 };
-    const server = await startCoordinator({
-      config: parseServerConfig({ training, coordinator: { minClients: 6, ...(c.clientsPerRound ? { clientsPerRound: c.clientsPerRound } : {}), roundDeadlineSeconds: 120, tickMs: 50, retryAfterMs: 50, secureAggregation } }),
-      dbPath: join(dir.path, 'c.db'), port: 0, buildBundle: false, logger: false,
-    });
+    const { c, server, tokens, participants, files } = await deployInProcess(dir.path, training, { roundDeadlineSeconds: 120, secureAggregation });
     servers.push(server);
-    const tokens: string[] = [];
-    for (const _ of files) tokens.push((await issueToken(server.store)).token);
-    await server.coordinator.tick();
-    const participants = await Promise.all(files.map(async (file, k) => {
-      const transport = new HttpTransport({ server: server.url, token: tokens[k] });
-      const catalogue = await transport.catalogue();
-      return new Participant(transport, catalogue, toLocalData(readClientDataFile(file).users, catalogue));
-    }));
-    const last = await Promise.all(participants.map((p) => p.run({ maxDurationMs: 150_000, retry: { baseMs: 20, maxMs: 200 } })));
+    assert.equal(files.length, 6);
+    const last = await runParticipants(participants, undefined, 150_000);
     assert.ok(last.every((i) => i.status === 'done'));
     assert.equal(server.coordinator.status().completedRounds, c.rounds);
 

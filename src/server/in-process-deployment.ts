@@ -1,7 +1,7 @@
 /**
  * Test support (not a test file): a coordinator in this process on a real SQLite file, its clients
  * as in-process `Participant`s over real HTTP, one per client file the training config's data
- * yields — the shape of the secure-aggregation and DP deployment tests.
+ * yields — the shape of the secure-aggregation, DP and graph deployment tests.
  */
 import { join } from 'node:path';
 import { HttpTransport } from '../client/http-transport.js';
@@ -52,6 +52,6 @@ export async function deployInProcess(dir: string, training: Record<string, unkn
 }
 
 /** Every participant until training ends; `drop(k, round)` names the secure phase client k vanishes before. */
-export function runParticipants(participants: readonly Participant[], drop: (k: number, round: number) => SecAggPhase | undefined = () => undefined) {
-  return Promise.all(participants.map((p, k) => p.run({ maxDurationMs: 120_000, retry: { baseMs: 20, maxMs: 200 }, secureDropBefore: (round) => drop(k, round) })));
+export function runParticipants(participants: readonly Participant[], drop: (k: number, round: number) => SecAggPhase | undefined = () => undefined, maxDurationMs = 120_000) {
+  return Promise.all(participants.map((p, k) => p.run({ maxDurationMs, retry: { baseMs: 20, maxMs: 200 }, secureDropBefore: (round) => drop(k, round) })));
 }
