@@ -44,7 +44,7 @@ export const TRAIN_FLAGS: Record<string, FlagSpec> = {
   mode: { key: 'mode', kind: 'string', help: 'central | federated' },
   algorithm: { key: 'algorithm', kind: 'string', help: `${ALGORITHMS.map((a) => `${a.name} (${a.summary})`).join(' | ')} | graph (text-graph aggregation; the default for --model text-graph)` },
   feedback: { key: 'feedback', kind: 'string', help: 'implicit | explicit (ratings, MSE; fedrecon only)' },
-  loss: { key: 'loss', kind: 'string', help: 'bce | bpr' },
+  loss: { key: 'loss', kind: 'string', help: 'bce | bpr | softmax (sampled softmax over each positive and its --negatives)' },
   rounds: { key: 'rounds', kind: 'integer', help: 'federated rounds' },
   epochs: { key: 'epochs', kind: 'integer', help: 'centralised epochs' },
   'clients-per-round': { key: 'clientsPerRound', kind: 'integer', help: 'clients sampled per round (none given: every client)' },

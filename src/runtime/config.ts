@@ -73,7 +73,7 @@ export const trainConfigSchema = z
     sketchDim: z.number().int().min(0).default(128),
     personalRows: z.enum(['own', 'union']).default('own'),
     feedback: z.enum(['implicit', 'explicit']).default('implicit'),
-    loss: z.enum(['bce', 'bpr']).default('bce'),
+    loss: z.enum(['bce', 'bpr', 'softmax']).default('bce'), // softmax: sampled softmax over each positive and its negatives (train/softmax.ts)
     rounds: positiveInt.default(60),
     epochs: positiveInt.default(20),
     clientsPerRound: positiveInt.optional(),
@@ -164,6 +164,10 @@ export const trainConfigSchema = z
   .refine((c) => !(c.clientsPerRound !== undefined && c.fraction !== undefined), {
     message: 'give either clientsPerRound or fraction, not both',
     path: ['fraction'],
+  })
+  .refine((c) => c.loss !== 'softmax' || c.algorithm !== 'fedrecon', {
+    message: "loss 'softmax' (sampled softmax) trains with FedAvg, FedProx or centrally, not with algorithm 'fedrecon'",
+    path: ['loss'],
   })
   .refine((c) => c.feedback === 'implicit' || (c.algorithm === 'fedrecon' && c.model === 'mf'), {
     message: "feedback 'explicit' (ratings, MSE) needs algorithm 'fedrecon' with model 'mf'",

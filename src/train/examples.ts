@@ -36,6 +36,7 @@ export function buildEpochExamples(
 ): ExampleSet {
   let nPos = 0;
   for (const p of positives) nPos += p.items.length;
+  if (loss === 'softmax') return buildSoftmaxGroups(positives, sampler, ratio, rng);
   const perPositive = loss === 'bce' ? 1 + ratio : loss === 'bpr' ? ratio : 1;
   const n = nPos * perPositive;
   const users = new Int32Array(n);
@@ -78,6 +79,42 @@ export function buildEpochExamples(
   }
   shuffleExamples(users, items, labels, negatives, rng);
   return { users, items, labels, negatives, length: n };
+}
+
+/**
+ * Sampled softmax (train/softmax.ts): per positive a group of 1 + `ratio` examples, the positive
+ * (label 1) then its negatives (label 0); the groups, not the examples, are shuffled with `rng`.
+ */
+function buildSoftmaxGroups(positives: readonly UserPositives[], sampler: NegativeSource | null, ratio: number, rng: Rng): ExampleSet {
+  if (!sampler) throw new Error("loss 'softmax' needs a negative sampler");
+  const group = 1 + ratio;
+  let nPos = 0;
+  for (const p of positives) nPos += p.items.length;
+  const users = new Int32Array(nPos * group);
+  const items = new Int32Array(nPos * group);
+  const labels = new Float32Array(nPos * group);
+  const negs = new Int32Array(ratio);
+  let k = 0;
+  for (const p of positives) {
+    for (let j = 0; j < p.items.length; j++) {
+      users.fill(p.user, k, k + group);
+      items[k] = p.items[j];
+      labels[k] = 1;
+      sampler.sample(p.user, ratio, rng, negs, 0);
+      items.set(negs, k + 1);
+      k += group;
+    }
+  }
+  for (let g = nPos - 1; g > 0; g--) {
+    const h = rng.int(g + 1);
+    if (h === g) continue;
+    for (let t = 0; t < group; t++) {
+      swap(users, g * group + t, h * group + t);
+      swap(items, g * group + t, h * group + t);
+      swap(labels, g * group + t, h * group + t);
+    }
+  }
+  return { users, items, labels, negatives: null, length: nPos * group, group };
 }
 
 function shuffleExamples(users: Int32Array, items: Int32Array, labels: Float32Array, negatives: Int32Array | null, rng: Rng): void {

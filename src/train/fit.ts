@@ -4,6 +4,7 @@
  * Losses: BCE-with-logits (pointwise), BPR (pairwise), MSE (explicit ratings).
  */
 import { bpr } from '../math/kernels.js';
+import { softmaxGroup } from './softmax.js';
 import type { Optimizer } from '../optim/types.js';
 import type { Grads, RecModel } from '../models/types.js';
 import type { ExampleSet, LossKind } from './types.js';
@@ -27,6 +28,7 @@ export function fitEpoch(
   trainable: readonly string[],
   onBatch?: BatchHook,
 ): number {
+  if (loss === 'softmax') return fitSoftmaxEpoch(model, examples, batch, grads, optimizer, tables, trainable, onBatch);
   const { users, items, labels, negatives } = examples;
   let total = 0;
   for (let start = 0; start < examples.length; start += batch) {
@@ -51,6 +53,36 @@ export function fitEpoch(
     grads.reset();
   }
   return examples.length > 0 ? total / examples.length : 0;
+}
+
+/**
+ * Sampled softmax (train/softmax.ts): `batch` counts groups (positives), the gradient is the mean
+ * over the batch's groups; returns the mean loss per group.
+ */
+function fitSoftmaxEpoch(
+  model: Pick<RecModel, 'score' | 'backward'>,
+  examples: ExampleSet,
+  batch: number,
+  grads: Grads,
+  optimizer: Optimizer,
+  tables: { readonly [name: string]: Float32Array },
+  trainable: readonly string[],
+  onBatch?: BatchHook,
+): number {
+  const size = examples.group;
+  if (!size) throw new Error("loss 'softmax' needs an example set of groups (buildEpochExamples with loss 'softmax')");
+  const groups = examples.length / size;
+  const scores = new Float64Array(size);
+  let total = 0;
+  for (let start = 0; start < groups; start += batch) {
+    const end = Math.min(groups, start + batch);
+    const scale = 1 / (end - start);
+    for (let g = start; g < end; g++) total += softmaxGroup(model, examples.users[g * size], examples.items, g * size, size, scale, grads, scores);
+    if (onBatch) total += onBatch(grads) * (end - start);
+    optimizer.step(tables, grads, trainable);
+    grads.reset();
+  }
+  return groups > 0 ? total / groups : 0;
 }
 
 /** Every table of a model by name (global and local together). */

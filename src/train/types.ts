@@ -2,7 +2,7 @@
  * Shapes for local training: a pointwise example set (user, item, label) and the knobs of one
  * training pass. Shared by the centralised trainer and by every federated client.
  */
-export type LossKind = 'bce' | 'bpr' | 'mse';
+export type LossKind = 'bce' | 'bpr' | 'mse' | 'softmax';
 
 /** Training examples; for 'bpr', `items` are positives and `negatives` their paired negatives. */
 export interface ExampleSet {
@@ -13,6 +13,8 @@ export interface ExampleSet {
   /** BPR only: the negative item paired with each positive. */
   readonly negatives: Int32Array | null;
   readonly length: number;
+  /** Sampled softmax only (train/softmax.ts): examples per group, the positive then its negatives. */
+  readonly group?: number;
 }
 
 export interface FitOptions {

@@ -58,7 +58,7 @@ export const roundPlanSchema = z.object({
     layers: z.array(z.number().int().positive()).readonly().optional(),
     initStd: z.number().optional(),
   }),
-  loss: z.enum(['bce', 'bpr', 'mse']),
+  loss: z.enum(['bce', 'bpr', 'mse', 'softmax']),
   localEpochs: z.number().int().positive(),
   batch: z.number().int().positive(),
   negatives: z.number().int().min(0),
