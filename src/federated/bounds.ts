@@ -34,7 +34,7 @@ export function updateNorm(update: GlobalUpdate): number {
 }
 
 /** Σ t[k]² in float64, four running sums (independent chains run in parallel on the CPU). */
-function sumOfSquares(t: Float32Array): number {
+export function sumOfSquares(t: Float32Array): number {
   let a = 0;
   let b = 0;
   let c = 0;
@@ -65,7 +65,7 @@ export function clipUpdate(update: GlobalUpdate, bound: number, norm = updateNor
 }
 
 /** t · scale rounded to float32 (what `t.map((v) => v * scale)` gives, without a call per value). */
-function scaledCopy(t: Float32Array, scale: number): Float32Array {
+export function scaledCopy(t: Float32Array, scale: number): Float32Array {
   const out = new Float32Array(t.length);
   for (let k = 0; k < t.length; k++) out[k] = t[k] * scale;
   return out;

@@ -137,6 +137,7 @@ export const f64PromoteF32: Code = 0xbb;
 export const i32ReinterpretF32: Code = 0xbc;
 /** Rounds both f64 lanes to f32 (round to nearest even, as Math.fround), into the two low f32 lanes, zero above. */
 export const f32x4DemoteF64x2Zero: Code = simd(0x5e);
+export const f64x2ExtractLane = (lane: number): Code => simd(0x21, lane);
 /** `if (cond) then` (no else); `cond` pushes an i32. */
 export const ifThen = (cond: Code, then: Code): Code => [cond, 0x04, 0x40, then, 0x0b];
 
