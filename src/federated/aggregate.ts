@@ -8,7 +8,7 @@ import { createOptimizer } from '../optim/registry.js';
 import type { Optimizer, OptimizerConfig, OptimizerState } from '../optim/types.js';
 import type { Grads, GlobalParams, ParamInfo } from '../models/types.js';
 import type { GlobalUpdate } from './types.js';
-import { allFinite } from './bounds.js';
+import { allFinite, LOSS_BOUND, scaledCopy, serverWeight, sumOfSquares, type InfluenceBounds } from './bounds.js';
 import { RowSums, sumSimdSupported } from '../math/wasm/sum-kernels.js';
 
 export type RowAveraging = 'touched' | 'all';
@@ -57,7 +57,11 @@ export class UpdateAccumulator {
     this.clients = 0;
   }
 
-  add(update: GlobalUpdate): void {
+  /**
+   * Fold `update` in; with `scale` ≠ 1, its tables as clipped to that scale (bounds.ts `clipUpdate`:
+   * each value float32(v · scale)), the same sums bit for bit without making the clipped copy.
+   */
+  add(update: GlobalUpdate, scale = 1): void {
     const w = update.weight;
     const rows = update.rows;
     for (const p of this.info) {
@@ -65,9 +69,9 @@ export class UpdateAccumulator {
       const sum = this.sums[p.name];
       if (p.index === 'item') {
         const delta = update.itemTables[p.name];
-        if (!this.simd?.has(p.name) || !this.simd.addRows(p.name, rows, delta, w)) addRows(sum, rows, delta, p.cols, w);
+        if (!this.simd?.has(p.name) || !this.simd.addRows(p.name, rows, delta, w, scale)) addRows(sum, rows, scale === 1 ? delta : scaledCopy(delta, scale), p.cols, w);
       } else {
-        const delta = update.denseTables[p.name];
+        const delta = scale === 1 ? update.denseTables[p.name] : scaledCopy(update.denseTables[p.name], scale);
         for (let k = 0; k < sum.length; k++) sum[k] += w * delta[k];
       }
     }
@@ -75,6 +79,35 @@ export class UpdateAccumulator {
     this.totalWeight += w;
     this.lossSum += w * update.loss;
     this.clients++;
+  }
+
+  /** bounds.ts `updateNorm(update)`, bit for bit, with the item tables' sums of squares in SIMD where they fit. */
+  normOf(update: GlobalUpdate): number {
+    let sq = 0;
+    for (const tables of [update.itemTables, update.denseTables]) {
+      for (const [name, t] of Object.entries(tables)) {
+        const simd = tables === update.itemTables && this.simd?.has(name) ? this.simd.sumOfSquares(t) : null;
+        sq += simd ?? sumOfSquares(t);
+      }
+    }
+    return Math.sqrt(sq);
+  }
+
+  /**
+   * Fold `update` as bounds.ts `boundUpdate` bounds it (the server's weight, the L2 clip, the
+   * bounded loss) — the same sums as `add(boundUpdate(update, bounds))`, bit for bit, without the
+   * clipped copy or a second pass for the norm. Returns the unclipped norm and the weight given, or
+   * null when the update holds a non-finite value (nothing folded).
+   */
+  addBounded(update: GlobalUpdate, bounds: InfluenceBounds): { readonly norm: number; readonly weight: number } | null {
+    const norm = this.normOf(update);
+    if (!Number.isFinite(norm)) return null;
+    const clip = bounds.clipNorm ?? 0;
+    const scale = clip > 0 && norm > clip ? clip / norm : 1;
+    const weight = serverWeight(update.weight, bounds);
+    const loss = Number.isFinite(update.loss) && Math.abs(update.loss) <= LOSS_BOUND ? update.loss : 0;
+    this.add({ ...update, weight, loss }, scale);
+    return { norm, weight };
   }
 
   /** The running sums, for merging into another accumulator (e.g. one per worker thread). */

@@ -34,7 +34,7 @@ export function updateNorm(update: GlobalUpdate): number {
 }
 
 /** Σ t[k]² in float64, four running sums (independent chains run in parallel on the CPU). */
-function sumOfSquares(t: Float32Array): number {
+export function sumOfSquares(t: Float32Array): number {
   let a = 0;
   let b = 0;
   let c = 0;
@@ -60,8 +60,15 @@ export function clipUpdate(update: GlobalUpdate, bound: number, norm = updateNor
   if (!(bound > 0) || norm <= bound) return { update, clipped: false, norm };
   const scale = bound / norm;
   const scaled = (tables: { readonly [n: string]: Float32Array }) =>
-    Object.fromEntries(Object.entries(tables).map(([n, t]) => [n, t.map((v) => v * scale)]));
+    Object.fromEntries(Object.entries(tables).map(([n, t]) => [n, scaledCopy(t, scale)]));
   return { update: { ...update, itemTables: scaled(update.itemTables), denseTables: scaled(update.denseTables) }, clipped: true, norm };
+}
+
+/** t · scale rounded to float32 (what `t.map((v) => v * scale)` gives, without a call per value). */
+export function scaledCopy(t: Float32Array, scale: number): Float32Array {
+  const out = new Float32Array(t.length);
+  for (let k = 0; k < t.length; k++) out[k] = t[k] * scale;
+  return out;
 }
 
 /** The weight the server gives an update (0 stays 0: a client with nothing to train changes nothing). */

@@ -12,7 +12,7 @@ import type { GlobalParams, ParamInfo } from '../models/types.js';
 import type { OptimizerConfig, OptimizerState } from '../optim/types.js';
 import { ServerUpdater, UpdateAccumulator, type PartialAggregate, type RowAveraging } from './aggregate.js';
 import { AdaptiveNormBound, restoreServerStateWithBound, serverStateWithBound } from './adaptive-clip.js';
-import { boundUpdate, updateNorm, type ClientWeighting, type InfluenceBounds } from './bounds.js';
+import { type ClientWeighting, type InfluenceBounds } from './bounds.js';
 import type { GlobalUpdate, RoundSummary, Strategy } from './types.js';
 
 export type { ClientWeighting } from './bounds.js';
@@ -59,11 +59,8 @@ export class FedAvg implements Strategy {
     for (const name of [...Object.keys(update.itemTables), ...Object.keys(update.denseTables)]) {
       if (!this.globalNames.has(name)) throw new Error(`update carries table '${name}', which is not a global table`);
     }
-    const bounded = boundUpdate(update, this.bounds);
-    if (bounded) {
-      if (bounded.weight > 0) this.clip.observe(updateNorm(update));
-      this.acc.add(bounded);
-    }
+    const folded = this.acc.addBounded(update, this.bounds);
+    if (folded && folded.weight > 0) this.clip.observe(folded.norm);
   }
 
   /**

@@ -8,8 +8,7 @@
  * factor table per round; biases and the loss stay in JavaScript. Float32 vector arithmetic makes
  * the result agree with the generic path to rounding, not bit for bit.
  */
-import { f32Bits } from '../math/wasm/encoder.js';
-import { MF_KERNEL_NAMES, MF_MAX_PAGES, mfKernelModuleBytes, type MfKernelName } from '../math/wasm/mf-kernels.js';
+import { MF_EPOCH_PARAMS, MF_KERNEL_NAMES, MF_MAX_PAGES, mfKernelModuleBytes, type MfKernelName } from '../math/wasm/mf-kernels.js';
 import { growTo } from '../math/wasm/memory.js';
 import type { GlobalParams, LocalParams } from '../models/types.js';
 import type { ExampleSet } from '../train/types.js';
@@ -105,90 +104,46 @@ class MfSimdClient {
     const labelsAt = userListAt + 4 * nUsers;
     const userBiasAt = labelsAt + 4 * longest;
     const itemBiasAt = userBiasAt + 4 * nUsers;
-    const lossAt = itemBiasAt + 4 * nRows;
-    const buffer = growTo(this.memory, lossAt + 4, MF_MAX_PAGES, 'MF SIMD client');
+    const gUserBiasAt = itemBiasAt + 4 * nRows;
+    const gItemBiasAt = gUserBiasAt + 4 * nUsers;
+    const userMarksAt = gItemBiasAt + 4 * nRows;
+    const itemMarksAt = userMarksAt + 4 * nUsers;
+    const paramsAt = (itemMarksAt + 4 * nRows + 7) & ~7;
+    const buffer = growTo(this.memory, paramsAt + MF_EPOCH_PARAMS.bytes, MF_MAX_PAGES, 'MF SIMD client');
     const f32 = (offset: number, length: number) => new Float32Array(buffer, offset, length);
     const i32 = (offset: number, length: number) => new Int32Array(buffer, offset, length);
     if (this.loaded?.table !== table || this.loaded.round !== plan.round) {
       f32(G, table.length).set(table);
       this.loaded = { table, round: plan.round };
     }
-    const { mfScores, mfBackward, sgdRows, gatherRows, subtractRows, mfBce } = this.kernels;
+    const { gatherRows, subtractRows, mfEpoch } = this.kernels;
     const userEmb = f32(P, nUsers * dim);
     userEmb.set(local.userEmb);
     i32(rowsAt, nRows).set(rows);
     gatherRows(0, nRows, rowsAt, G, Q, rowBytes);
-    f32(gP, (nUsers + nRows) * dim).fill(0);
-    const scores = f32(scoresAt, longest);
-    const dScore = f32(dScoreAt, longest);
-    const itemList = i32(itemListAt, nRows);
-    const userList = i32(userListAt, nUsers);
+    // gradients, bias gradients and marks start at zero (mfEpoch leaves them so)
+    new Uint8Array(buffer, gP, nUsers * rowBytes).fill(0);
+    new Uint8Array(buffer, gQ, nRows * rowBytes).fill(0);
+    new Uint8Array(buffer, gUserBiasAt, paramsAt - gUserBiasAt).fill(0);
     const userBias = f32(userBiasAt, nUsers);
     userBias.set(local.userBias);
     const receivedItemBias = global.itemBias;
     const itemBias = f32(itemBiasAt, nRows);
-    const lossOut = f32(lossAt, 1);
     for (let k = 0; k < nRows; k++) itemBias[k] = receivedItemBias[rows[k]];
-    const globalBias = Float32Array.of(global.globalBias[0]);
-    const gUserBias = new Float32Array(nUsers);
-    const gItemBias = new Float32Array(nRows);
-    const itemMarks = new Uint8Array(nRows);
-    const userMarks = new Uint8Array(nUsers);
-    const lr = plan.optimizer.lr;
-    const wd = plan.optimizer.weightDecay ?? 0;
-    const lrBits = f32Bits(lr);
-    const wdBits = f32Bits(wd);
+    const params = new DataView(buffer, paramsAt, MF_EPOCH_PARAMS.bytes);
+    params.setFloat64(MF_EPOCH_PARAMS.lr, plan.optimizer.lr, true);
+    params.setFloat64(MF_EPOCH_PARAMS.weightDecay, plan.optimizer.weightDecay ?? 0, true);
+    params.setFloat32(MF_EPOCH_PARAMS.globalBias, global.globalBias[0], true);
     let meanLoss = 0;
     for (const ex of epochs) {
-      const { users, items, labels } = ex;
-      i32(usersAt, ex.length).set(users);
-      i32(itemsAt, ex.length).set(items);
-      f32(labelsAt, ex.length).set(labels);
-      let total = 0;
-      for (let start = 0; start < ex.length; start += plan.batch) {
-        const end = Math.min(ex.length, start + plan.batch);
-        const scale = 1 / (end - start);
-        mfScores(start, end, usersAt, itemsAt, P, Q, scoresAt, rowBytes);
-        let nItems = 0;
-        let nTouchedUsers = 0;
-        let gGlobal = 0;
-        mfBce(start, end, usersAt, itemsAt, labelsAt, scoresAt, userBiasAt, itemBiasAt, f32Bits(globalBias[0]), f32Bits(scale), dScoreAt, lossAt);
-        total += lossOut[0];
-        for (let k = start; k < end; k++) {
-          const u = users[k];
-          const i = items[k];
-          const d = dScore[k];
-          gUserBias[u] += d;
-          gItemBias[i] += d;
-          gGlobal += d;
-          if (itemMarks[i] === 0) {
-            itemMarks[i] = 1;
-            itemList[nItems++] = i;
-          }
-          if (userMarks[u] === 0) {
-            userMarks[u] = 1;
-            userList[nTouchedUsers++] = u;
-          }
-        }
-        mfBackward(start, end, usersAt, itemsAt, dScoreAt, P, Q, gP, gQ, rowBytes);
-        sgdRows(0, nTouchedUsers, userListAt, P, gP, rowBytes, lrBits, wdBits);
-        sgdRows(0, nItems, itemListAt, Q, gQ, rowBytes, lrBits, wdBits);
-        for (let k = 0; k < nTouchedUsers; k++) {
-          const u = userList[k];
-          userBias[u] -= lr * (gUserBias[u] + wd * userBias[u]);
-          gUserBias[u] = 0;
-          userMarks[u] = 0;
-        }
-        for (let k = 0; k < nItems; k++) {
-          const i = itemList[k];
-          itemBias[i] -= lr * (gItemBias[i] + wd * itemBias[i]);
-          gItemBias[i] = 0;
-          itemMarks[i] = 0;
-        }
-        globalBias[0] -= lr * (gGlobal + wd * globalBias[0]);
-      }
-      meanLoss = ex.length > 0 ? total / ex.length : 0;
+      i32(usersAt, ex.length).set(ex.users);
+      i32(itemsAt, ex.length).set(ex.items);
+      f32(labelsAt, ex.length).set(ex.labels);
+      mfEpoch(ex.length, plan.batch, usersAt, itemsAt, labelsAt, scoresAt, dScoreAt, P, Q, gP, gQ, rowBytes, userBiasAt, itemBiasAt,
+        gUserBiasAt, gItemBiasAt, userMarksAt, itemMarksAt, userListAt, itemListAt, paramsAt);
+      meanLoss = ex.length > 0 ? params.getFloat64(MF_EPOCH_PARAMS.lossTotal, true) / ex.length : 0;
     }
+    const globalBias = Float32Array.of(params.getFloat32(MF_EPOCH_PARAMS.globalBias, true));
     local.userEmb.set(userEmb);
     local.userBias.set(userBias);
     subtractRows(0, nRows, rowsAt, G, Q, rowBytes);

@@ -12,7 +12,7 @@ import { clientNegativeSource } from '../federated/client-work.js';
 import { deviceWork, findAlgorithm } from '../algorithms/registry.js';
 import type { ClientWork } from '../algorithms/types.js';
 import { updateBytes } from '../federated/bytes.js';
-import { boundUpdate, updateNorm, type InfluenceBounds } from '../federated/bounds.js';
+import { type InfluenceBounds } from '../federated/bounds.js';
 import type { ClientState, RoundPlan } from '../federated/types.js';
 import { partitionClients } from './clients.js';
 
@@ -84,11 +84,8 @@ function serve(): void {
         if (state) states.set(c, state);
         else states.delete(c);
         bytesUp += updateBytes(update);
-        const bounded = boundUpdate(update, bounds);
-        if (bounded) {
-          if (bounded.weight > 0) norms.push(updateNorm(update));
-          acc.add(bounded);
-        }
+        const folded = acc.addBounded(update, bounds);
+        if (folded && folded.weight > 0) norms.push(folded.norm);
       }
       port.postMessage({ type: 'partial', partial: acc.partial(), bytesUp, norms });
     } else {

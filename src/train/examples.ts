@@ -118,17 +118,22 @@ function buildSoftmaxGroups(positives: readonly UserPositives[], sampler: Negati
 }
 
 function shuffleExamples(users: Int32Array, items: Int32Array, labels: Float32Array, negatives: Int32Array | null, rng: Rng): void {
+  // one loop per element type (monomorphic array access); the same draws and swaps in the same order
   for (let i = users.length - 1; i > 0; i--) {
     const j = rng.int(i + 1);
-    swap(users, i, j);
-    swap(items, i, j);
-    swap(labels, i, j);
-    if (negatives) swap(negatives, i, j);
+    const u = users[i];
+    users[i] = users[j];
+    users[j] = u;
+    const it = items[i];
+    items[i] = items[j];
+    items[j] = it;
+    const l = labels[i];
+    labels[i] = labels[j];
+    labels[j] = l;
+    if (negatives) {
+      const n = negatives[i];
+      negatives[i] = negatives[j];
+      negatives[j] = n;
+    }
   }
-}
-
-function swap(a: Int32Array | Float32Array, i: number, j: number): void {
-  const t = a[i];
-  a[i] = a[j];
-  a[j] = t;
 }

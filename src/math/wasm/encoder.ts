@@ -10,7 +10,8 @@ export type Code = number | readonly Code[];
 export const I32 = 0x7f;
 export const F32 = 0x7d;
 export const V128 = 0x7b;
-export type ValueType = typeof I32 | typeof F32 | typeof V128;
+export const F64 = 0x7c;
+export type ValueType = typeof I32 | typeof F32 | typeof V128 | typeof F64;
 
 function uleb(n: number): number[] {
   const out: number[] = [];
@@ -118,6 +119,27 @@ export const i32LtU: Code = 0x49;
 export const select: Code = 0x1b;
 /** Calls the module's function number `index` (arguments on the stack). */
 export const call = (index: number): Code => [0x10, uleb(index)];
+
+// Scalar i32 / f32 / f64 instructions the fused kernels (mf-kernels.ts `mfEpoch`, sum-kernels.ts) use.
+export const i32Store = (offset = 0): Code => [0x36, mem(2, offset)];
+export const i32Sub: Code = 0x6b;
+export const i32Eqz: Code = 0x45;
+export const i32GtU: Code = 0x4b;
+export const f64Store = (offset = 0): Code => [0x39, mem(3, offset)];
+export const f64Const = (v: number): Code => [0x44, ...new Uint8Array(Float64Array.of(v).buffer)];
+export const f64Add: Code = 0xa0;
+export const f64Sub: Code = 0xa1;
+export const f64Mul: Code = 0xa2;
+export const f64Div: Code = 0xa3;
+export const f64ConvertI32U: Code = 0xb8;
+export const f32DemoteF64: Code = 0xb6;
+export const f64PromoteF32: Code = 0xbb;
+export const i32ReinterpretF32: Code = 0xbc;
+/** Rounds both f64 lanes to f32 (round to nearest even, as Math.fround), into the two low f32 lanes, zero above. */
+export const f32x4DemoteF64x2Zero: Code = simd(0x5e);
+export const f64x2ExtractLane = (lane: number): Code => simd(0x21, lane);
+/** `if (cond) then` (no else); `cond` pushes an i32. */
+export const ifThen = (cond: Code, then: Code): Code => [cond, 0x04, 0x40, then, 0x0b];
 
 /** `local += step`. */
 export const inc = (local: number, step: Code): Code => [get(local), step, i32Add, set(local)];

@@ -12,10 +12,12 @@ import {
   assemble, f32Add, f32Load, f32x4Abs, f32x4Const, f32x4Div, f32x4Ge, f32x4Max, f32x4ReplaceLane, i32LtU, i32x4Add,
   i32x4Lanes, i32x4LtU, i32x4Splat, select, v128And, v128Bitselect, f32ReinterpretI32, f32Store, f32x4Add, f32x4ExtractLane, f32x4Mul, f32x4Splat, f32x4Sub, forLoop, get, I32,
   i32, i32Add, i32Load, i32Mul, i32Shl, set, V128, v128Load, v128Load32Splat, v128Store, v128Zero, type Code, type FunctionDef,
+  call, F32, f32DemoteF64, f64Const, F64, inc, f64Add, f64ConvertI32U, f64Div, f64Load, f64Mul, f64PromoteF32, f64Store, f64Sub, ifThen, i32Eqz,
+  i32GtU, i32ReinterpretF32, i32Store, i32Sub, f32Const,
 } from './encoder.js';
 
 /** The kernels, in module order. */
-export const MF_KERNEL_NAMES = ['mfScores', 'mfBackward', 'sgdRows', 'gatherRows', 'subtractRows', 'mfBce'] as const;
+export const MF_KERNEL_NAMES = ['mfScores', 'mfBackward', 'sgdRows', 'gatherRows', 'subtractRows', 'mfBce', 'mfEpoch'] as const;
 export type MfKernelName = (typeof MF_KERNEL_NAMES)[number];
 
 /** Largest memory the MF kernels may use: 4 GiB, all a 32-bit WebAssembly memory can address (pages are committed only as it grows). */
@@ -212,8 +214,96 @@ function mfBce(): FunctionDef {
   };
 }
 
+/** Byte offsets in `mfEpoch`'s parameter block. */
+export const MF_EPOCH_PARAMS = { lr: 0, weightDecay: 8, globalBias: 16, lossTotal: 24, batchLoss: 32, bytes: 48 } as const;
+
+/**
+ * mfEpoch(n, batch, users, items, labels, scores, dScore, p, q, gp, gq, rowBytes, userBias, itemBias,
+ * gUserBias, gItemBias, userMarks, itemMarks, userList, itemList, params): one epoch of minibatch
+ * SGD on BCE over examples [0, n), batches of `batch` in order — the loop `mf-simd-client.ts` ran in
+ * JavaScript, now one call: per batch mfScores, mfBce (scale 1/size), the bias gradients (f32 sums)
+ * and the lists of touched rows (marks: int32 per row, zero before and after), mfBackward, sgdRows
+ * over the touched user and item rows, then the bias steps b ← b − lr·(g + wd·b) in float64 rounded to
+ * float32, the global bias's gradient summed in float64 — the very operations of the JavaScript loop,
+ * so the result is bit-identical to it. `params` (MF_EPOCH_PARAMS): f64 lr, f64 wd, f32 global bias
+ * (updated in place), f64 loss total out (Σ of the batches' f32 losses), one f32 of scratch.
+ */
+function mfEpoch(): FunctionDef {
+  const [n, batch, users, items, labels, scores, dScore, p, q, gp, gq, rowBytes, userBias, itemBias, gUserBias, gItemBias,
+    userMarks, itemMarks, userList, itemList, params] = Array.from({ length: 21 }, (_, k) => k);
+  const [start, end, k, u, i, nI, nU, lrBits, wdBits] = [21, 22, 23, 24, 25, 26, 27, 28, 29];
+  const [gGlobal, lr, wd, total, b] = [30, 31, 32, 33, 34];
+  const d = 35;
+  const word = (base: number, index: Code): Code => [get(base), index, i32(2), i32Shl, i32Add];
+  const P = MF_EPOCH_PARAMS;
+  // table[r] += d (f32)
+  const addTo = (table: number, r: number): Code => [word(table, get(r)), word(table, get(r)), f32Load(0), get(d), f32Add, f32Store(0)];
+  // first touch of row r this batch: mark it and append it to the list
+  const listOnce = (marks: number, list: number, r: number, count: number): Code => ifThen([word(marks, get(r)), i32Load(0), i32Eqz], [
+    word(marks, get(r)), i32(1), i32Store(0),
+    word(list, get(count)), get(r), i32Store(0),
+    inc(count, i32(1)),
+  ]);
+  // for each listed row: bias ← f32(b − lr·(g + wd·b)), g ← 0, mark ← 0
+  const biasSteps = (list: number, count: number, bias: number, grad: number, marks: number, r: number): Code =>
+    forLoop(k, i32(0), get(count), i32(1), [
+      word(list, get(k)), i32Load(0), set(r),
+      word(bias, get(r)), f32Load(0), f64PromoteF32, set(b),
+      word(bias, get(r)),
+      get(b), get(lr), word(grad, get(r)), f32Load(0), f64PromoteF32, get(wd), get(b), f64Mul, f64Add, f64Mul, f64Sub, f32DemoteF64,
+      f32Store(0),
+      word(grad, get(r)), f32Const(0), f32Store(0),
+      word(marks, get(r)), i32(0), i32Store(0),
+    ]);
+  return {
+    name: 'mfEpoch',
+    params: 21,
+    locals: [I32, I32, I32, I32, I32, I32, I32, I32, I32, F64, F64, F64, F64, F64, F32],
+    body: [
+      get(params), f64Load(P.lr), set(lr),
+      get(params), f64Load(P.weightDecay), set(wd),
+      get(lr), f32DemoteF64, i32ReinterpretF32, set(lrBits),
+      get(wd), f32DemoteF64, i32ReinterpretF32, set(wdBits),
+      f64Const(0), set(total),
+      forLoop(start, i32(0), get(n), get(batch), [
+        // end = min(start + batch, n)
+        get(start), get(batch), i32Add, set(end),
+        get(n), get(end), get(end), get(n), i32GtU, select, set(end),
+        get(start), get(end), get(users), get(items), get(p), get(q), get(scores), get(rowBytes), call(0),
+        get(start), get(end), get(users), get(items), get(labels), get(scores), get(userBias), get(itemBias),
+        get(params), f32Load(P.globalBias), i32ReinterpretF32,
+        f64Const(1), get(end), get(start), i32Sub, f64ConvertI32U, f64Div, f32DemoteF64, i32ReinterpretF32,
+        get(dScore), get(params), i32(P.batchLoss), i32Add, call(5),
+        get(total), get(params), f32Load(P.batchLoss), f64PromoteF32, f64Add, set(total),
+        i32(0), set(nI), i32(0), set(nU), f64Const(0), set(gGlobal),
+        forLoop(k, get(start), get(end), i32(1), [
+          word(users, get(k)), i32Load(0), set(u),
+          word(items, get(k)), i32Load(0), set(i),
+          word(dScore, get(k)), f32Load(0), set(d),
+          addTo(gUserBias, u),
+          addTo(gItemBias, i),
+          get(gGlobal), get(d), f64PromoteF32, f64Add, set(gGlobal),
+          listOnce(itemMarks, itemList, i, nI),
+          listOnce(userMarks, userList, u, nU),
+        ]),
+        get(start), get(end), get(users), get(items), get(dScore), get(p), get(q), get(gp), get(gq), get(rowBytes), call(1),
+        i32(0), get(nU), get(userList), get(p), get(gp), get(rowBytes), get(lrBits), get(wdBits), call(2),
+        i32(0), get(nI), get(itemList), get(q), get(gq), get(rowBytes), get(lrBits), get(wdBits), call(2),
+        biasSteps(userList, nU, userBias, gUserBias, userMarks, u),
+        biasSteps(itemList, nI, itemBias, gItemBias, itemMarks, i),
+        // global bias ← f32(gb − lr·(gGlobal + wd·gb))
+        get(params), f32Load(P.globalBias), f64PromoteF32, set(b),
+        get(params),
+        get(b), get(lr), get(gGlobal), get(wd), get(b), f64Mul, f64Add, f64Mul, f64Sub, f32DemoteF64,
+        f32Store(P.globalBias),
+      ]),
+      get(params), get(total), f64Store(P.lossTotal),
+    ],
+  };
+}
+
 /** The module's binary (memory imported as `env.memory`, not shared). */
 export function mfKernelModuleBytes(): Uint8Array<ArrayBuffer> {
-  return assemble([mfScores(), mfBackward(), sgdRows(), gatherRows(), subtractRows(), mfBce()], { shared: false, maxPages: MF_MAX_PAGES });
+  return assemble([mfScores(), mfBackward(), sgdRows(), gatherRows(), subtractRows(), mfBce(), mfEpoch()], { shared: false, maxPages: MF_MAX_PAGES });
 }
 

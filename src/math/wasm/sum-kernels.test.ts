@@ -5,6 +5,7 @@ import { Rng } from '../rng.js';
 import { RowSums } from './sum-kernels.js';
 import { UpdateAccumulator } from '../../federated/aggregate.js';
 import { mfParamInfo } from '../../models/mf/mf.js';
+import { boundUpdate, updateNorm } from '../../federated/bounds.js';
 
 test('RowSums adds weighted float32 rows into float64 sums exactly as the JavaScript loop', () => {
   const rng = new Rng(4);
@@ -40,4 +41,36 @@ test('UpdateAccumulator partial sums are the same with the SIMD item sums', () =
     });
   }
   assert.deepEqual(acc.partial().sums.itemEmb, expected);
+});
+
+test('UpdateAccumulator.addBounded folds exactly what add(boundUpdate(…)) folds: SIMD norm, clip as a scale, bit for bit', () => {
+  const info = mfParamInfo(4, 40, 16);
+  const rng = new Rng(13);
+  const fused = new UpdateAccumulator(info, 40);
+  const reference = new UpdateAccumulator(info, 40);
+  let clipped = 0;
+  for (let c = 0; c < 30; c++) {
+    const rows = Int32Array.from(new Set(Array.from({ length: 12 }, () => rng.int(40)))).sort();
+    const size = c % 3 === 0 ? 3 : 0.1;
+    const itemEmb = Float32Array.from({ length: rows.length * 16 }, () => rng.normal() * size);
+    const itemBias = Float32Array.from({ length: rows.length }, () => rng.normal() * size);
+    if (c === 4) itemEmb[5] = Number.NaN;
+    if (c === 5) itemBias[0] = Number.POSITIVE_INFINITY;
+    const update = { round: 1, weight: 1 + rng.int(90), rows, itemTables: { itemEmb, itemBias }, denseTables: { globalBias: Float32Array.of(rng.normal()) }, loss: c === 6 ? 1e9 : rng.next() };
+    const bounds = { weighting: c % 2 === 0 ? ('examples' as const) : ('uniform' as const), clipNorm: 2.5, weightCap: 50 };
+    const folded = fused.addBounded(update, bounds);
+    const bounded = boundUpdate(update, bounds);
+    assert.equal(folded === null, bounded === null, `update ${c}: refused alike`);
+    if (!bounded || !folded) continue;
+    assert.equal(folded.norm, updateNorm(update));
+    assert.equal(folded.weight, bounded.weight);
+    if (folded.norm > 2.5) clipped++;
+    reference.add(bounded);
+  }
+  assert.ok(clipped >= 5, `${clipped} clipped updates`);
+  const [a, b] = [fused.partial(), reference.partial()];
+  for (const name of Object.keys(b.sums)) assert.deepEqual(a.sums[name], b.sums[name], name);
+  assert.deepEqual(a.rowWeight, b.rowWeight);
+  assert.equal(a.totalWeight, b.totalWeight);
+  assert.equal(a.lossSum, b.lossSum);
 });

@@ -5,11 +5,11 @@
  * the sums are bit-identical to it. A module of its own on a private memory (the accumulator's).
  */
 import {
-  assemble, f64Load, f64x2Add, f64x2Mul, f64x2PromoteLowF32x4, f64x2Splat, forLoop, get, I32, i32, i32Add, i32Load, i32Mul, i32Shl, set,
-  V128, v128Load, v128Load64Zero, v128Store, type FunctionDef,
+  assemble, f32x4DemoteF64x2Zero, f64Add, f64Store, f64Load, f64x2Add, f64x2Mul, f64x2PromoteLowF32x4, f64x2Splat, forLoop, get, I32, i32, i32Add, i32Load, i32Mul, i32Shl, set,
+  V128, v128Load, v128Load64Zero, v128Store, f64x2ExtractLane, type Code, type FunctionDef,
 } from './encoder.js';
 
-export const SUM_KERNEL_NAMES = ['addRowsF64'] as const;
+export const SUM_KERNEL_NAMES = ['addRowsF64', 'addRowsScaledF64', 'sumOfSquaresF64'] as const;
 
 /**
  * addRowsF64(lo, hi, rows, delta, sums, cols, weightAt): for k in [lo, hi),
@@ -17,21 +17,38 @@ export const SUM_KERNEL_NAMES = ['addRowsF64'] as const;
  * sums f64 rows, w the f64 at weightAt.
  */
 function addRowsF64(): FunctionDef {
+  return rowSumKernel('addRowsF64', false);
+}
+
+/**
+ * addRowsScaledF64(lo, hi, rows, delta, sums, cols, weightAt): as addRowsF64 with each delta first
+ * scaled and rounded to float32 — sums += w · float64(float32(delta · s)), s the f64 at weightAt + 8:
+ * the sums of a clipped copy (`t.map((v) => v * s)`, bounds.ts `clipUpdate`) without making it.
+ */
+function addRowsScaledF64(): FunctionDef {
+  return rowSumKernel('addRowsScaledF64', true);
+}
+
+function rowSumKernel(name: string, scaled: boolean): FunctionDef {
   const [lo, hi, rows, delta, sums, cols, weightAt] = [0, 1, 2, 3, 4, 5, 6];
   const [k, src, dst, end] = [7, 8, 9, 10];
-  const w = 11;
+  const [w, scale] = [11, 12];
+  const value: Code = scaled
+    ? [get(src), v128Load64Zero(0), f64x2PromoteLowF32x4, get(scale), f64x2Mul, f32x4DemoteF64x2Zero, f64x2PromoteLowF32x4]
+    : [get(src), v128Load64Zero(0), f64x2PromoteLowF32x4];
   return {
-    name: 'addRowsF64',
+    name,
     params: 7,
-    locals: [I32, I32, I32, I32, V128],
+    locals: [I32, I32, I32, I32, V128, V128],
     body: [
       get(weightAt), f64Load(0), f64x2Splat, set(w),
+      get(weightAt), f64Load(8), f64x2Splat, set(scale),
       get(delta), get(lo), get(cols), i32Mul, i32(2), i32Shl, i32Add, set(src),
       forLoop(k, get(lo), get(hi), i32(1), [
         get(sums), get(rows), get(k), i32(2), i32Shl, i32Add, i32Load(0), get(cols), i32Mul, i32(3), i32Shl, i32Add, set(dst),
         get(dst), get(cols), i32(3), i32Shl, i32Add, set(end),
         forLoop(dst, get(dst), get(end), i32(16), [
-          get(dst), get(dst), v128Load(0), get(w), get(src), v128Load64Zero(0), f64x2PromoteLowF32x4, f64x2Mul, f64x2Add, v128Store(0),
+          get(dst), get(dst), v128Load(0), get(w), value, f64x2Mul, f64x2Add, v128Store(0),
           get(src), i32(8), i32Add, set(src),
         ]),
       ]),
@@ -39,9 +56,39 @@ function addRowsF64(): FunctionDef {
   };
 }
 
+/**
+ * sumOfSquaresF64(values, count, outAt): Σ v² of `count` f32 values (a multiple of four) in float64
+ * with four running sums, lane j taking the values at j mod 4, stored at outAt as a + b + (c + d) —
+ * the operations of bounds.ts `sumOfSquares`, so the same number bit for bit.
+ */
+function sumOfSquaresF64(): FunctionDef {
+  const [values, count, outAt] = [0, 1, 2];
+  const [at, end] = [3, 4];
+  const [ab, cd, x] = [5, 6, 7];
+  return {
+    name: 'sumOfSquaresF64',
+    params: 3,
+    locals: [I32, I32, V128, V128, V128],
+    body: [
+      get(values), get(count), i32(2), i32Shl, i32Add, set(end),
+      forLoop(at, get(values), get(end), i32(16), [
+        get(at), v128Load64Zero(0), f64x2PromoteLowF32x4, set(x),
+        get(ab), get(x), get(x), f64x2Mul, f64x2Add, set(ab),
+        get(at), v128Load64Zero(8), f64x2PromoteLowF32x4, set(x),
+        get(cd), get(x), get(x), f64x2Mul, f64x2Add, set(cd),
+      ]),
+      get(outAt),
+      get(ab), f64x2ExtractLane(0), get(ab), f64x2ExtractLane(1), f64Add,
+      get(cd), f64x2ExtractLane(0), get(cd), f64x2ExtractLane(1), f64Add,
+      f64Add,
+      f64Store(0),
+    ],
+  };
+}
+
 /** The module's binary (memory imported as `env.memory`, not shared). */
 export function sumKernelModuleBytes(maxPages: number): Uint8Array<ArrayBuffer> {
-  return assemble([addRowsF64()], { shared: false, maxPages });
+  return assemble([addRowsF64(), addRowsScaledF64(), sumOfSquaresF64()], { shared: false, maxPages });
 }
 
 type Kernel = (...args: number[]) => void;
@@ -62,11 +109,18 @@ export function sumSimdSupported(): boolean {
  */
 export class RowSums {
   private readonly add: Kernel;
+  private readonly addScaled: Kernel;
+  private readonly squares: Kernel;
   private readonly memory: WebAssembly.Memory;
   private readonly at: Record<string, { sums: number; cols: number; rows: number }> = {};
   private readonly rowsAt: number;
   private readonly deltaAt: number;
+  /** f64 weight, f64 scale, f64 sum of squares out. */
   private readonly weightAt: number;
+  /** Room for this many delta values. */
+  private readonly deltaRoom: number;
+  /** The delta array whose values `sumOfSquares` left at deltaAt (so `addRows` need not copy them again). */
+  private staged: Float32Array | null = null;
 
   constructor(tables: readonly { readonly name: string; readonly rows: number; readonly cols: number }[]) {
     let top = 0;
@@ -79,12 +133,16 @@ export class RowSums {
       tallest = Math.max(tallest, t.rows);
     }
     this.weightAt = top;
-    this.rowsAt = top + 16;
+    this.rowsAt = top + 32;
     this.deltaAt = this.rowsAt + 4 * tallest + 16;
-    const pages = Math.max(1, Math.ceil((this.deltaAt + 4 * tallest * widest) / PAGE));
+    this.deltaRoom = tallest * widest;
+    const pages = Math.max(1, Math.ceil((this.deltaAt + 4 * this.deltaRoom) / PAGE));
     if (compiledFor?.pages !== pages) compiledFor = { pages, module: new WebAssembly.Module(sumKernelModuleBytes(pages)) };
     this.memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
-    this.add = new WebAssembly.Instance(compiledFor.module, { env: { memory: this.memory } }).exports.addRowsF64 as Kernel;
+    const exports = new WebAssembly.Instance(compiledFor.module, { env: { memory: this.memory } }).exports;
+    this.add = exports.addRowsF64 as Kernel;
+    this.addScaled = exports.addRowsScaledF64 as Kernel;
+    this.squares = exports.sumOfSquaresF64 as Kernel;
   }
 
   has(name: string): boolean {
@@ -97,18 +155,36 @@ export class RowSums {
   }
 
   /**
-   * sums[rows[k]] += w · delta[k] for every k; false (nothing added) when the rows are not distinct
-   * ids in range or the deltas do not match them, for the caller's general path.
+   * Σ v² of `values` in float64, bit-identical to bounds.ts `sumOfSquares`; null (for the caller's
+   * JavaScript loop) when their count is not a multiple of four or exceeds the room for one update.
    */
-  addRows(name: string, rows: Int32Array, delta: Float32Array, w: number): boolean {
+  sumOfSquares(values: Float32Array): number | null {
+    if (values.length % 4 !== 0 || values.length > this.deltaRoom) return null;
+    const buffer = this.memory.buffer;
+    new Float32Array(buffer, this.deltaAt, values.length).set(values);
+    this.staged = values;
+    this.squares(this.deltaAt, values.length, this.weightAt + 16);
+    return new Float64Array(buffer, this.weightAt + 16, 1)[0];
+  }
+
+  /**
+   * sums[rows[k]] += w · delta[k] for every k (with `scale` ≠ 1: w · float32(delta[k] · scale), the
+   * sums of the clipped copy); false (nothing added) when the rows are not distinct ids in range or
+   * the deltas do not match them, for the caller's general path.
+   */
+  addRows(name: string, rows: Int32Array, delta: Float32Array, w: number, scale = 1): boolean {
     const t = this.at[name];
+    const staged = this.staged === delta;
+    this.staged = null;
     if (rows.length > t.rows || delta.length !== rows.length * t.cols) return false;
     for (let k = 0; k < rows.length; k++) if (!(rows[k] >= 0 && rows[k] < t.rows)) return false;
     const buffer = this.memory.buffer;
     new Int32Array(buffer, this.rowsAt, rows.length).set(rows);
-    new Float32Array(buffer, this.deltaAt, delta.length).set(delta);
-    new Float64Array(buffer, this.weightAt, 1)[0] = w;
-    this.add(0, rows.length, this.rowsAt, this.deltaAt, t.sums, t.cols, this.weightAt);
+    if (!staged) new Float32Array(buffer, this.deltaAt, delta.length).set(delta);
+    const ws = new Float64Array(buffer, this.weightAt, 2);
+    ws[0] = w;
+    ws[1] = scale;
+    (scale === 1 ? this.add : this.addScaled)(0, rows.length, this.rowsAt, this.deltaAt, t.sums, t.cols, this.weightAt);
     return true;
   }
 }
