@@ -14,6 +14,7 @@
  */
 import pg from 'pg';
 import { ConfigError } from '../runtime/config.js';
+import { copyIdBytesRows } from './pg-copy-rows.js';
 import type { AddUpdateResult, Checkpoint, ClientRecord, CloseRoundResult, ClosedRound, FoldedRound, ProtocolMessage, RoundRecord, Store, StoredUpdate } from './types.js';
 
 /** First key of fedrec's advisory locks ('fedr'); the second names what is locked. */
@@ -178,7 +179,8 @@ export class PostgresStore implements Store {
   }
 
   async clientCount(): Promise<number> {
-    return (await this.pool.query<{ n: number }>('SELECT COUNT(*) AS n FROM clients')).rows[0].n;
+    // ids are 0, 1, 2, … (createClient) and rows are never deleted: the count is the next id, read from the primary key (COUNT(*) scans every client, at every replica sync)
+    return (await this.pool.query<{ n: number }>('SELECT COALESCE(MAX(id) + 1, 0) AS n FROM clients')).rows[0].n;
   }
 
   async getMeta(key: string): Promise<string | null> {
@@ -255,7 +257,7 @@ export class PostgresStore implements Store {
   }
 
   async updatesOf(round: number): Promise<StoredUpdate[]> {
-    return this.readUpdates(this.pool, round);
+    return this.tx((c) => this.readUpdates(c, round));
   }
 
   async hasUpdate(round: number, clientId: number): Promise<boolean> {
@@ -367,9 +369,11 @@ export class PostgresStore implements Store {
     if (next) await this.insertRoundRow(c, next);
   }
 
-  private async readUpdates(c: pg.Pool | pg.PoolClient, round: number): Promise<StoredUpdate[]> {
-    const { rows } = await c.query<{ client_id: number; body: Buffer }>('SELECT client_id, body FROM updates WHERE round = $1 ORDER BY client_id', [round]);
-    return rows.map((r) => ({ clientId: r.client_id, body: toBytes(r.body) }));
+  /** The round's updates in client-id order, as raw bytes (binary COPY: no hex text, see pg-copy-rows.ts). */
+  private async readUpdates(c: pg.PoolClient, round: number): Promise<StoredUpdate[]> {
+    if (!Number.isSafeInteger(round)) throw new Error(`round must be an integer, got ${round}`); // COPY takes no parameters
+    const rows = await copyIdBytesRows(c, `SELECT client_id, body FROM updates WHERE round = ${round} ORDER BY client_id`);
+    return rows.map((r) => ({ clientId: r.id, body: r.bytes }));
   }
 
   /** 1 when inserted, 0 when this round exists or another round is open (both unique indexes are arbiters). */
