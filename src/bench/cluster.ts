@@ -62,10 +62,11 @@ async function burst(conns: readonly RawHttpConnection[], roundHeads: readonly B
   return Promise.all(conns.map(async (conn, k) => {
     const started = performance.now();
     for (;;) {
-      const info = JSON.parse((await conn.request(roundHeads[k])).body.toString()) as { status: string; round: number };
+      const info = JSON.parse((await conn.request(roundHeads[k])).body.toString()) as { status: string; round: number; retryAfterMs?: number };
       if (info.status === 'train' && info.round === round) break;
-      if (performance.now() - started > 300_000) throw new Error(`client ${k}: expected to train round ${round}, got ${JSON.stringify(info)}`);
-      await new Promise((r) => setTimeout(r, 50)); // the previous round is closing, or this replica has not seen the new one yet
+      if (performance.now() - started > 900_000) throw new Error(`client ${k}: expected to train round ${round}, got ${JSON.stringify(info)}`);
+      // the previous round is closing, or this replica has not seen the new one yet: wait as told
+      await new Promise((r) => setTimeout(r, info.retryAfterMs ?? 300));
     }
     const t = performance.now();
     const res = await conn.request(updateHead(k), body(k));
@@ -80,7 +81,9 @@ async function scenario(setup: Setup, n: number, warmUp: number, rounds: number,
   const total = warmUp + rounds;
   writeFileSync(config, JSON.stringify({
     training: { ...(data ? { data } : {}), model: 'mf', dim: 32, rounds: total + 1, seed: 1 },
-    coordinator: { minClients: n, roundDeadlineSeconds: 3600, retryAfterMs: 50 },
+    // the default retry hint (300 ms), honoured by the simulated clients; the transport limits are
+    // raised so that N idle keep-alive clients are neither evicted nor timed out during a long burst
+    coordinator: { minClients: n, roundDeadlineSeconds: 3600, maxConnections: n + 64, keepAliveTimeoutSeconds: 3600, idleTimeoutSeconds: 3600, headersTimeoutSeconds: 600, requestTimeoutSeconds: 3600 },
   }));
   const store = setup.postgres ? await (pg as TestPostgres).database() : join(dir, 'c.db');
   const tokens = (await runCli(['token', 'create', '--store', store, '--count', String(n)])).trim().split('\n');

@@ -161,10 +161,12 @@ export class PostgresStore implements Store {
 
   /** The client of a token, or null when unknown, revoked or expired (read at every request: a revocation through any replica counts at once). */
   async clientByTokenHash(tokenHash: string): Promise<ClientRecord | null> {
-    const { rows } = await this.pool.query<ClientRecord>(
-      'SELECT id, label FROM clients WHERE token_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)',
-      [tokenHash, Date.now()],
-    );
+    // named: parsed and planned once per connection (this runs at every authenticated request)
+    const { rows } = await this.pool.query<ClientRecord>({
+      name: 'fedrec-client-by-token',
+      text: 'SELECT id, label FROM clients WHERE token_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)',
+      values: [tokenHash, Date.now()],
+    });
     return rows[0] ?? null;
   }
 
@@ -243,11 +245,12 @@ export class PostgresStore implements Store {
   async addUpdate(round: number, clientId: number, body: Uint8Array): Promise<AddUpdateResult> {
     // one statement: the round row's key-share lock makes a concurrent closeRound wait for this
     // insert (and this insert, once the close holds the row, wait and find the round closed)
-    const inserted = await this.pool.query(
-      `WITH open AS (SELECT round FROM rounds WHERE round = $1 AND status = 'open' FOR KEY SHARE)
+    const inserted = await this.pool.query({
+      name: 'fedrec-add-update',
+      text: `WITH open AS (SELECT round FROM rounds WHERE round = $1 AND status = 'open' FOR KEY SHARE)
        INSERT INTO updates (round, client_id, body, received_at) SELECT round, $2, $3, $4 FROM open ON CONFLICT DO NOTHING`,
-      [round, clientId, toBuffer(body), Date.now()],
-    );
+      values: [round, clientId, toBuffer(body), Date.now()],
+    });
     if (inserted.rowCount === 1) return 'added';
     return (await this.hasUpdate(round, clientId)) ? 'duplicate' : 'round-not-open';
   }
