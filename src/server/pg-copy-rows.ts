@@ -74,16 +74,19 @@ export class IdBytesCopyParser {
 export async function copyIdBytesRows(c: pg.PoolClient, select: string): Promise<IdBytesRow[]> {
   const parser = new IdBytesCopyParser();
   const stream = c.query(copyTo(`COPY (${select}) TO STDOUT (FORMAT binary)`));
+  let bad: Error | null = null;
   await new Promise<void>((resolve, reject) => {
     stream.on('data', (chunk: Buffer) => {
+      if (bad) return; // read to the end all the same: the connection stays in step with the server
       try {
         parser.push(chunk);
       } catch (err) {
-        stream.destroy(err as Error);
+        bad = err as Error;
       }
     });
     stream.on('end', () => resolve());
     stream.on('error', reject);
   });
+  if (bad) throw bad;
   return parser.finish();
 }
