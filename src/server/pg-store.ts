@@ -14,6 +14,7 @@
  */
 import pg from 'pg';
 import { ConfigError } from '../runtime/config.js';
+import { copyIdBytesRows } from './pg-copy-rows.js';
 import type { AddUpdateResult, Checkpoint, ClientRecord, CloseRoundResult, ClosedRound, FoldedRound, ProtocolMessage, RoundRecord, Store, StoredUpdate } from './types.js';
 
 /** First key of fedrec's advisory locks ('fedr'); the second names what is locked. */
@@ -160,10 +161,12 @@ export class PostgresStore implements Store {
 
   /** The client of a token, or null when unknown, revoked or expired (read at every request: a revocation through any replica counts at once). */
   async clientByTokenHash(tokenHash: string): Promise<ClientRecord | null> {
-    const { rows } = await this.pool.query<ClientRecord>(
-      'SELECT id, label FROM clients WHERE token_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)',
-      [tokenHash, Date.now()],
-    );
+    // named: parsed and planned once per connection (this runs at every authenticated request)
+    const { rows } = await this.pool.query<ClientRecord>({
+      name: 'fedrec-client-by-token',
+      text: 'SELECT id, label FROM clients WHERE token_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)',
+      values: [tokenHash, Date.now()],
+    });
     return rows[0] ?? null;
   }
 
@@ -178,7 +181,8 @@ export class PostgresStore implements Store {
   }
 
   async clientCount(): Promise<number> {
-    return (await this.pool.query<{ n: number }>('SELECT COUNT(*) AS n FROM clients')).rows[0].n;
+    // ids are 0, 1, 2, … (createClient) and rows are never deleted: the count is the next id, read from the primary key (COUNT(*) scans every client, at every replica sync)
+    return (await this.pool.query<{ n: number }>('SELECT COALESCE(MAX(id) + 1, 0) AS n FROM clients')).rows[0].n;
   }
 
   async getMeta(key: string): Promise<string | null> {
@@ -241,11 +245,12 @@ export class PostgresStore implements Store {
   async addUpdate(round: number, clientId: number, body: Uint8Array): Promise<AddUpdateResult> {
     // one statement: the round row's key-share lock makes a concurrent closeRound wait for this
     // insert (and this insert, once the close holds the row, wait and find the round closed)
-    const inserted = await this.pool.query(
-      `WITH open AS (SELECT round FROM rounds WHERE round = $1 AND status = 'open' FOR KEY SHARE)
+    const inserted = await this.pool.query({
+      name: 'fedrec-add-update',
+      text: `WITH open AS (SELECT round FROM rounds WHERE round = $1 AND status = 'open' FOR KEY SHARE)
        INSERT INTO updates (round, client_id, body, received_at) SELECT round, $2, $3, $4 FROM open ON CONFLICT DO NOTHING`,
-      [round, clientId, toBuffer(body), Date.now()],
-    );
+      values: [round, clientId, toBuffer(body), Date.now()],
+    });
     if (inserted.rowCount === 1) return 'added';
     return (await this.hasUpdate(round, clientId)) ? 'duplicate' : 'round-not-open';
   }
@@ -255,7 +260,7 @@ export class PostgresStore implements Store {
   }
 
   async updatesOf(round: number): Promise<StoredUpdate[]> {
-    return this.readUpdates(this.pool, round);
+    return this.tx((c) => this.readUpdates(c, round));
   }
 
   async hasUpdate(round: number, clientId: number): Promise<boolean> {
@@ -367,9 +372,11 @@ export class PostgresStore implements Store {
     if (next) await this.insertRoundRow(c, next);
   }
 
-  private async readUpdates(c: pg.Pool | pg.PoolClient, round: number): Promise<StoredUpdate[]> {
-    const { rows } = await c.query<{ client_id: number; body: Buffer }>('SELECT client_id, body FROM updates WHERE round = $1 ORDER BY client_id', [round]);
-    return rows.map((r) => ({ clientId: r.client_id, body: toBytes(r.body) }));
+  /** The round's updates in client-id order, as raw bytes (binary COPY: no hex text, see pg-copy-rows.ts). */
+  private async readUpdates(c: pg.PoolClient, round: number): Promise<StoredUpdate[]> {
+    if (!Number.isSafeInteger(round)) throw new Error(`round must be an integer, got ${round}`); // COPY takes no parameters
+    const rows = await copyIdBytesRows(c, `SELECT client_id, body FROM updates WHERE round = ${round} ORDER BY client_id`);
+    return rows.map((r) => ({ clientId: r.id, body: r.bytes }));
   }
 
   /** 1 when inserted, 0 when this round exists or another round is open (both unique indexes are arbiters). */

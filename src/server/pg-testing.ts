@@ -49,7 +49,7 @@ async function freePort(): Promise<number> {
 let serial = 0;
 
 /** Start a server; `fsync: false` (the default, for tests) keeps crash safety against process kills, not power loss. */
-export async function startTestPostgres(opts: { fsync?: boolean; maxConnections?: number } = {}): Promise<TestPostgres> {
+export async function startTestPostgres(opts: { fsync?: boolean; maxConnections?: number; settings?: Readonly<Record<string, string>> } = {}): Promise<TestPostgres> {
   const bin = postgresBin();
   if (!bin) throw new Error('PostgreSQL server binaries not found (apt-get install postgresql)');
   const dir = mkdtempSync(join(tmpdir(), 'fedrec-pg-'));
@@ -66,6 +66,7 @@ export async function startTestPostgres(opts: { fsync?: boolean; maxConnections?
     const options = [
       `-c listen_addresses=''`, `-c unix_socket_directories=${dir}`, `-p ${port}`,
       `-c fsync=${opts.fsync ? 'on' : 'off'}`, `-c max_connections=${opts.maxConnections ?? 100}`, '-c shared_buffers=64MB',
+      ...Object.entries(opts.settings ?? {}).map(([k, v]) => `-c ${k}=${v}`),
     ].join(' ');
     run('pg_ctl', ['-D', data, '-l', join(dir, 'server.log'), '-o', options, '-w', '-t', '60', 'start']);
   } catch (err) {
