@@ -88,6 +88,8 @@ export const trainConfigSchema = z
     serverLr: z.number().positive().default(1),
     serverMomentum: z.number().min(0).lt(1).default(0),
     serverOptimizer: z.enum(['sgd', 'adam']).default('sgd'),
+    // Server Adam's ε (FedAdam's τ, Reddi et al. 2021: the degree of adaptivity); absent: 1e-8.
+    serverEps: z.number().positive().optional(),
     rowAveraging: z.enum(['touched', 'all']).default('touched'),
     negatives: positiveInt.default(4),
     recencyWindow: z.number().int().min(0).default(0),
@@ -111,6 +113,13 @@ export const trainConfigSchema = z
     // Server aggregation rule (federated/robust.ts): FedAvg's mean, or a Byzantine-robust statistic.
     aggregation: z.enum(['mean', 'median', 'trimmed-mean', 'norm-bounded']).default('mean'),
     trimFraction: z.number().min(0).lt(0.5).default(0.1),
+    // Row bounds (federated/row-bound.ts), multiples of the round's L2 bound: the largest norm of one
+    // item row of an update, and the largest sum of its row norms (L2,1); 0: none.
+    rowShare: z.number().min(0).default(0),
+    rowSpread: z.number().min(0).default(0),
+    // Centre the server's averaged item-row update (federated/center-items.ts: ranking-invariant for
+    // MF); absent: on for FedAvg MF, off otherwise.
+    centerItems: z.boolean().optional(),
     // User-level DP (privacy/dp-fedavg.ts): on when dpClip is given; q is `fraction` (Poisson).
     dpClip: z.number().positive().optional(),
     dpNoiseMultiplier: z.number().min(0).default(0),
@@ -229,6 +238,8 @@ export const trainConfigSchema = z
  * NDCG@10 federated 0.425 vs 0.395 without; 10×3: 0.419; centrally 0.439 vs 0.409; 10×2 0.430,
  * 5×4 0.441, 30×3 0.431). It needs timestamps; without them it is off by itself.
  */
+/** Largest norm of one item row of a FedAvg update, × the round's L2 bound (federated/row-bound.ts). */
+export const ROW_SHARE_DEFAULT = 0.17;
 const RECENCY_DEFAULTS = { recencyWindow: 20, recencyWeight: 3 };
 const FEDAVG_DEFAULTS: Record<'central' | 'federated', Record<string, unknown>> = {
   federated: { optimizer: 'sgd', lr: 1, l2: 3e-3, batch: 32, localEpochs: 2, serverOptimizer: 'adam', serverLr: 0.02, rounds: 100, evalEvery: 10, ...RECENCY_DEFAULTS },
@@ -239,7 +250,10 @@ function withFedAvgDefaults(raw: unknown): unknown {
   if (typeof raw !== 'object' || raw === null) return raw;
   const given = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined));
   if (defaultsOf((given.algorithm as string | undefined) ?? 'fedavg') !== 'fedavg' || !['mf', 'neumf', undefined].includes(given.model as string | undefined)) return raw;
-  return { ...FEDAVG_DEFAULTS[given.mode === 'central' ? 'central' : 'federated'], ...given };
+  // row bounds and item centring against hostile clients (issue 19, docs/robustness.md); centring is
+  // MF-only; DP runs keep neither (their clip is --dp-clip; not re-validated)
+  const robust = given.mode === 'central' || given.dpClip !== undefined ? {} : { rowShare: ROW_SHARE_DEFAULT, ...((given.model ?? 'mf') === 'mf' ? { centerItems: true } : {}) };
+  return { ...FEDAVG_DEFAULTS[given.mode === 'central' ? 'central' : 'federated'], ...robust, ...given };
 }
 
 /**
@@ -313,7 +327,7 @@ export class ConfigError extends Error {
  * apply updates identically.
  */
 export function serverOptimizerOf(c: TrainConfig): OptimizerConfig {
-  return { kind: c.serverOptimizer, lr: c.serverLr, momentum: c.serverMomentum };
+  return { kind: c.serverOptimizer, lr: c.serverLr, momentum: c.serverMomentum, ...(c.serverEps !== undefined ? { eps: c.serverEps } : {}) };
 }
 
 /** The optimiser a client (or the centralised trainer) steps with: the run's kind, lr and L2 as weight decay. */
