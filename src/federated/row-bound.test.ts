@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { boundRows, rowNorms } from './row-bound.js';
 import { boundUpdate, updateNorm } from './bounds.js';
 import type { GlobalUpdate } from './types.js';
-import { parseTrainConfig, ROW_SHARE_DEFAULT } from '../runtime/config.js';
+import { parseTrainConfig } from '../runtime/config.js';
 
 /** An update over `rows` (dim 2 + a bias per row), row k holding `values[k]` in each of its 3 values. */
 const update = (values: number[], rows = values.map((_, k) => k)): GlobalUpdate => ({
@@ -54,15 +54,13 @@ test('boundUpdate applies the row bounds after the L2 clip, relative to it; none
   near(rowNorms(none)[0], rowNorms(u)[0]);
 });
 
-test('defaults: FedAvg MF bounds rows and centres items; NeuMF only bounds rows; FedRecon, DP and central runs neither', () => {
+test('defaults: no row bound and no centring until validated at the default scale; both settable', () => {
   const mf = parseTrainConfig({});
-  assert.equal(mf.rowShare, ROW_SHARE_DEFAULT);
-  assert.equal(mf.centerItems, true);
-  const neumf = parseTrainConfig({ model: 'neumf' });
-  assert.equal(neumf.rowShare, ROW_SHARE_DEFAULT);
-  assert.notEqual(neumf.centerItems, true);
-  assert.equal(parseTrainConfig({ algorithm: 'fedrecon' }).rowShare, 0);
-  assert.equal(parseTrainConfig({ mode: 'central' }).centerItems, undefined);
-  assert.equal(parseTrainConfig({ dpClip: 1, fraction: 0.1 }).centerItems, undefined);
-  assert.equal(parseTrainConfig({ centerItems: false }).centerItems, false);
+  assert.equal(mf.rowShare, 0);
+  assert.equal(mf.rowSpread, 0);
+  assert.notEqual(mf.centerItems, true);
+  const on = parseTrainConfig({ rowShare: 0.17, rowSpread: 6, centerItems: true });
+  assert.deepEqual([on.rowShare, on.rowSpread, on.centerItems], [0.17, 6, true]);
+  assert.throws(() => parseTrainConfig({ rowShare: -1 }));
+  assert.throws(() => parseTrainConfig({ model: 'neumf', centerItems: true }), /centerItems needs model 'mf'/);
 });

@@ -114,11 +114,12 @@ export const trainConfigSchema = z
     aggregation: z.enum(['mean', 'median', 'trimmed-mean', 'norm-bounded']).default('mean'),
     trimFraction: z.number().min(0).lt(0.5).default(0.1),
     // Row bounds (federated/row-bound.ts), multiples of the round's L2 bound: the largest norm of one
-    // item row of an update, and the largest sum of its row norms (L2,1); 0: none.
+    // item row of an update, and the largest sum of its row norms (L2,1); 0: none (the default, not yet
+    // validated at the default run's scale: docs/robustness.md).
     rowShare: z.number().min(0).default(0),
     rowSpread: z.number().min(0).default(0),
     // Centre the server's averaged item-row update (federated/center-items.ts: ranking-invariant for
-    // MF); absent: on for FedAvg MF, off otherwise.
+    // MF only); off by default (not yet validated at the default run's scale: docs/robustness.md).
     centerItems: z.boolean().optional(),
     // User-level DP (privacy/dp-fedavg.ts): on when dpClip is given; q is `fraction` (Poisson).
     dpClip: z.number().positive().optional(),
@@ -218,6 +219,10 @@ export const trainConfigSchema = z
     message: 'under DP the clip is --dp-clip and the sum is a mean: leave --clip-norm, --adaptive-clip and --aggregation at their DP defaults (0, 0, mean)',
     path: ['clipNorm'],
   })
+  .refine((c) => c.centerItems !== true || c.model === 'mf', {
+    message: "centerItems needs model 'mf' (a shift of every item row reorders nothing only for a dot-product scorer)",
+    path: ['centerItems'],
+  })
   .refine((c) => c.aggregation === 'mean' || c.workers === 1, {
     message: 'a robust aggregation rule needs every update of a round in one place: use workers 1',
     path: ['workers'],
@@ -238,8 +243,6 @@ export const trainConfigSchema = z
  * NDCG@10 federated 0.425 vs 0.395 without; 10×3: 0.419; centrally 0.439 vs 0.409; 10×2 0.430,
  * 5×4 0.441, 30×3 0.431). It needs timestamps; without them it is off by itself.
  */
-/** Largest norm of one item row of a FedAvg update, × the round's L2 bound (federated/row-bound.ts). */
-export const ROW_SHARE_DEFAULT = 0.17;
 const RECENCY_DEFAULTS = { recencyWindow: 20, recencyWeight: 3 };
 const FEDAVG_DEFAULTS: Record<'central' | 'federated', Record<string, unknown>> = {
   federated: { optimizer: 'sgd', lr: 1, l2: 3e-3, batch: 32, localEpochs: 2, serverOptimizer: 'adam', serverLr: 0.02, rounds: 100, evalEvery: 10, ...RECENCY_DEFAULTS },
@@ -250,10 +253,7 @@ function withFedAvgDefaults(raw: unknown): unknown {
   if (typeof raw !== 'object' || raw === null) return raw;
   const given = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined));
   if (defaultsOf((given.algorithm as string | undefined) ?? 'fedavg') !== 'fedavg' || !['mf', 'neumf', undefined].includes(given.model as string | undefined)) return raw;
-  // row bounds and item centring against hostile clients (issue 19, docs/robustness.md); centring is
-  // MF-only; DP runs keep neither (their clip is --dp-clip; not re-validated)
-  const robust = given.mode === 'central' || given.dpClip !== undefined ? {} : { rowShare: ROW_SHARE_DEFAULT, ...((given.model ?? 'mf') === 'mf' ? { centerItems: true } : {}) };
-  return { ...FEDAVG_DEFAULTS[given.mode === 'central' ? 'central' : 'federated'], ...robust, ...given };
+  return { ...FEDAVG_DEFAULTS[given.mode === 'central' ? 'central' : 'federated'], ...given };
 }
 
 /**
