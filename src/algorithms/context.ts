@@ -16,6 +16,9 @@ export function serverContextOf(training: TrainConfig, info: readonly ParamInfo[
     clipNorm: training.clipNorm,
     adaptiveClip: training.adaptiveClip,
     trimFraction: training.trimFraction,
+    rowShare: training.rowShare,
+    rowSpread: training.rowSpread,
+    centerItems: training.centerItems ?? false,
   };
   return { info, nItems, training, sum };
 }

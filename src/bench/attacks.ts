@@ -115,7 +115,7 @@ export async function runAttack(data: string | undefined, run: AttackRun): Promi
   const target = targetItem(split);
   const model = modelConfigOf(c);
   const global = initGlobal(model, split.nItems, c.seed);
-  const options = { weightCap: planWeightCap(c, split.nItems), serverOptimizer: serverOptimizerOf(c), rowAveraging: c.rowAveraging, clientWeighting: c.clientWeighting, clipNorm: c.clipNorm, adaptiveClip: c.adaptiveClip, trimFraction: c.trimFraction };
+  const options = { weightCap: planWeightCap(c, split.nItems), serverOptimizer: serverOptimizerOf(c), rowAveraging: c.rowAveraging, clientWeighting: c.clientWeighting, clipNorm: c.clipNorm, adaptiveClip: c.adaptiveClip, trimFraction: c.trimFraction, rowShare: c.rowShare, rowSpread: c.rowSpread, centerItems: c.centerItems ?? false };
   const strategy = strategyForRule(c.aggregation, modelParamInfo(model, 0, split.nItems), split.nItems, options);
   const samplers = clients.map((client) => clientNegativeSource(split.nItems, client));
   const sim = new FederatedSimulation(clients, global, strategy, (plan, g, client, state) => {

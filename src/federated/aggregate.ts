@@ -4,6 +4,7 @@
  * FedNCF convention) or over all clients of the round ('all', plain FedAvg with zero deltas for
  * untouched rows). Dense tables are averaged over all clients. Nothing is kept per client.
  */
+import { centerItemRows } from './center-items.js';
 import { createOptimizer } from '../optim/registry.js';
 import type { Optimizer, OptimizerConfig, OptimizerState } from '../optim/types.js';
 import type { Grads, GlobalParams, ParamInfo } from '../models/types.js';
@@ -195,6 +196,8 @@ export class ServerUpdater {
     config: OptimizerConfig,
     private readonly info: readonly ParamInfo[],
     private readonly averaging: RowAveraging,
+    /** Item tables whose averaged update is centred before the step (federated/center-items.ts). */
+    private readonly centered: readonly string[] = [],
   ) {
     this.optimizer = createOptimizer(config);
   }
@@ -209,6 +212,7 @@ export class ServerUpdater {
     if (acc.count === 0) return null;
     const names = this.info.filter((p) => p.scope === 'global').map((p) => p.name);
     const grads = acc.averagedPseudoGradient(this.averaging);
+    centerItemRows(grads, this.centered);
     if (!allFinite(grads.values)) return 'the averaged update holds a non-finite value';
     const stateBefore = this.optimizer.exportState();
     const tablesBefore = Object.fromEntries(names.map((n) => [n, global[n].slice()]));

@@ -8,12 +8,13 @@
  *  - loss: a reported scalar, kept only when finite and within `LOSS_BOUND`.
  * With both, one client moves a row's mean by at most clipNorm × (its weight / the row's total).
  */
+import { boundRows, type RowBounds } from './row-bound.js';
 import type { GlobalUpdate } from './types.js';
 
 /** How the server weights each client's update: equally, or by its (capped) example count. */
 export type ClientWeighting = 'examples' | 'uniform';
 
-export interface InfluenceBounds {
+export interface InfluenceBounds extends RowBounds {
   readonly weighting: ClientWeighting;
   /** L2 bound on a whole update; 0 or absent: none. */
   readonly clipNorm?: number;
@@ -86,7 +87,9 @@ export function serverWeight(reported: number, bounds: InfluenceBounds): number 
 export function boundUpdate(update: GlobalUpdate, bounds: InfluenceBounds): GlobalUpdate | null {
   const norm = updateNorm(update);
   if (!Number.isFinite(norm)) return null;
-  const clipped = bounds.clipNorm ? clipUpdate(update, bounds.clipNorm, norm).update : update;
+  const clipNorm = bounds.clipNorm ?? 0;
+  // row bounds (federated/row-bound.ts) are multiples of the L2 bound: none without one
+  const clipped = clipNorm > 0 ? boundRows(clipUpdate(update, clipNorm, norm).update, clipNorm, bounds) : update;
   const loss = Number.isFinite(update.loss) && Math.abs(update.loss) <= LOSS_BOUND ? update.loss : 0;
   return { ...clipped, weight: serverWeight(update.weight, bounds), loss };
 }

@@ -31,6 +31,11 @@ export interface FedAvgOptions {
    * round's median update norm, capped by `clipNorm`; 0 or absent: the fixed `clipNorm` only.
    */
   readonly adaptiveClip?: number;
+  /** Row bounds relative to the L2 bound (federated/row-bound.ts); absent: none. */
+  readonly rowShare?: number;
+  readonly rowSpread?: number;
+  /** Centre the averaged item-row update before the server step (federated/center-items.ts; MF only). */
+  readonly centerItems?: boolean;
 }
 
 export class FedAvg implements Strategy {
@@ -44,7 +49,7 @@ export class FedAvg implements Strategy {
   constructor(info: readonly ParamInfo[], nItems: number, private readonly options: FedAvgOptions) {
     this.clip = new AdaptiveNormBound(options.clipNorm ?? 0, options.adaptiveClip ?? 0);
     this.acc = new UpdateAccumulator(info, nItems);
-    this.updater = new ServerUpdater(options.serverOptimizer, info, options.rowAveraging);
+    this.updater = new ServerUpdater(options.serverOptimizer, info, options.rowAveraging, centeredTables(info, options));
     this.globalNames = new Set(info.filter((p) => p.scope === 'global').map((p) => p.name));
   }
 
@@ -68,7 +73,7 @@ export class FedAvg implements Strategy {
    * updates applies the same; the clip may change from round to round).
    */
   get bounds(): InfluenceBounds {
-    return { weighting: this.options.clientWeighting ?? 'examples', clipNorm: this.clip.bound, weightCap: this.options.weightCap };
+    return { weighting: this.options.clientWeighting ?? 'examples', clipNorm: this.clip.bound, weightCap: this.options.weightCap, rowShare: this.options.rowShare, spread: this.options.rowSpread };
   }
 
   /**
@@ -94,4 +99,9 @@ export class FedAvg implements Strategy {
   restoreServerState(state: OptimizerState): void {
     restoreServerStateWithBound(this.updater, this.clip, state);
   }
+}
+
+/** The item tables a strategy centres (all global item tables when `centerItems` is on). */
+export function centeredTables(info: readonly ParamInfo[], options: FedAvgOptions): string[] {
+  return options.centerItems ? info.filter((p) => p.scope === 'global' && p.index === 'item').map((p) => p.name) : [];
 }

@@ -19,7 +19,7 @@ import type { OptimizerState } from '../optim/types.js';
 import { ServerUpdater, UpdateAccumulator } from './aggregate.js';
 import { AdaptiveNormBound, restoreServerStateWithBound, serverStateWithBound } from './adaptive-clip.js';
 import { boundUpdate, clipUpdate, updateNorm } from './bounds.js';
-import { FedAvg, type FedAvgOptions } from './fedavg.js';
+import { centeredTables, FedAvg, type FedAvgOptions } from './fedavg.js';
 import type { GlobalUpdate, RoundSummary, Strategy } from './types.js';
 
 export type RobustRule = 'median' | 'trimmed-mean' | 'norm-bounded';
@@ -45,7 +45,7 @@ export class RobustAggregation implements Strategy {
   constructor(info: readonly ParamInfo[], private readonly nItems: number, private readonly options: RobustOptions, name = 'fedavg') {
     this.name = `${name}/${options.rule}`;
     this.acc = new UpdateAccumulator(info, nItems);
-    this.updater = new ServerUpdater(options.serverOptimizer, info, options.rowAveraging);
+    this.updater = new ServerUpdater(options.serverOptimizer, info, options.rowAveraging, centeredTables(info, options));
     this.globals = info.filter((p) => p.scope === 'global');
     this.clip = new AdaptiveNormBound(options.clipNorm ?? 0, options.adaptiveClip ?? 0);
   }
@@ -64,7 +64,7 @@ export class RobustAggregation implements Strategy {
     for (const name of [...Object.keys(update.itemTables), ...Object.keys(update.denseTables)]) {
       if (!names.has(name)) throw new Error(`update carries table '${name}', which is not a global table`);
     }
-    const bounded = boundUpdate(update, { weighting: this.options.clientWeighting ?? 'examples', clipNorm: this.clip.bound, weightCap: this.options.weightCap });
+    const bounded = boundUpdate(update, { weighting: this.options.clientWeighting ?? 'examples', clipNorm: this.clip.bound, weightCap: this.options.weightCap, rowShare: this.options.rowShare, spread: this.options.rowSpread });
     this.clients++;
     if (!bounded) return;
     this.lossSum += bounded.loss;

@@ -88,6 +88,8 @@ export const trainConfigSchema = z
     serverLr: z.number().positive().default(1),
     serverMomentum: z.number().min(0).lt(1).default(0),
     serverOptimizer: z.enum(['sgd', 'adam']).default('sgd'),
+    // Server Adam's ε (FedAdam's τ, Reddi et al. 2021: the degree of adaptivity); absent: 1e-8.
+    serverEps: z.number().positive().optional(),
     rowAveraging: z.enum(['touched', 'all']).default('touched'),
     negatives: positiveInt.default(4),
     recencyWindow: z.number().int().min(0).default(0),
@@ -111,6 +113,14 @@ export const trainConfigSchema = z
     // Server aggregation rule (federated/robust.ts): FedAvg's mean, or a Byzantine-robust statistic.
     aggregation: z.enum(['mean', 'median', 'trimmed-mean', 'norm-bounded']).default('mean'),
     trimFraction: z.number().min(0).lt(0.5).default(0.1),
+    // Row bounds (federated/row-bound.ts), multiples of the round's L2 bound: the largest norm of one
+    // item row of an update, and the largest sum of its row norms (L2,1); 0: none (the default, not yet
+    // validated at the default run's scale: docs/robustness.md).
+    rowShare: z.number().min(0).default(0),
+    rowSpread: z.number().min(0).default(0),
+    // Centre the server's averaged item-row update (federated/center-items.ts: ranking-invariant for
+    // MF only); off by default (not yet validated at the default run's scale: docs/robustness.md).
+    centerItems: z.boolean().optional(),
     // User-level DP (privacy/dp-fedavg.ts): on when dpClip is given; q is `fraction` (Poisson).
     dpClip: z.number().positive().optional(),
     dpNoiseMultiplier: z.number().min(0).default(0),
@@ -212,6 +222,10 @@ export const trainConfigSchema = z
   .refine((c) => c.dpClip === undefined || (c.aggregation === 'mean' && c.clipNorm === 0 && c.adaptiveClip === 0), {
     message: 'under DP the clip is --dp-clip and the sum is a mean: leave --clip-norm, --adaptive-clip and --aggregation at their DP defaults (0, 0, mean)',
     path: ['clipNorm'],
+  })
+  .refine((c) => c.centerItems !== true || c.model === 'mf', {
+    message: "centerItems needs model 'mf' (a shift of every item row reorders nothing only for a dot-product scorer)",
+    path: ['centerItems'],
   })
   .refine((c) => c.aggregation === 'mean' || c.workers === 1, {
     message: 'a robust aggregation rule needs every update of a round in one place: use workers 1',
@@ -317,7 +331,7 @@ export class ConfigError extends Error {
  * apply updates identically.
  */
 export function serverOptimizerOf(c: TrainConfig): OptimizerConfig {
-  return { kind: c.serverOptimizer, lr: c.serverLr, momentum: c.serverMomentum };
+  return { kind: c.serverOptimizer, lr: c.serverLr, momentum: c.serverMomentum, ...(c.serverEps !== undefined ? { eps: c.serverEps } : {}) };
 }
 
 /** The optimiser a client (or the centralised trainer) steps with: the run's kind, lr and L2 as weight decay. */
