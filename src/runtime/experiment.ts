@@ -23,10 +23,9 @@ import { DEFAULT_THRESHOLD } from '../secagg/settings.js';
 import { clientNegativeSource } from '../federated/client-work.js';
 import { algorithmNamed, serverContextOf } from '../algorithms/context.js';
 import { deviceWork } from '../algorithms/registry.js';
-import type { ResultDocument, SplitMetrics } from '../report/result.js';
+import type { ResultDocument } from '../report/result.js';
 import { ConfigError, clientOptimizerOf, effectiveBatch, recencyOf, type TrainConfig } from './config.js';
-import { recordedConfig } from './config-scope.js';
-import { FEDREC_VERSION } from '../version.js';
+import { buildResult } from './result-builder.js';
 import { repeatRecent } from '../train/recency.js';
 import type { UserPositives } from '../train/examples.js';
 import { trainRecencyOf } from '../data/recency.js';
@@ -247,21 +246,9 @@ export async function runTraining(given: TrainConfig, onProgress?: ProgressListe
   const final = evaluateParts(model, split, c, parts);
   const popularity = evaluateParts(popularityScorer(split), split, c, parts);
   const random = evaluateParts(randomScorer(split.nItems, c.seed), split, c, parts);
-  const totalSeconds = (performance.now() - started) / 1000;
-  const trainSeconds = history.reduce((s, h) => s + h.seconds, 0);
-  const result: ResultDocument = {
-    dataset: { name: dataset.name, users: dataset.nUsers, items: dataset.nItems, interactions: dataset.interactions.users.length, split: split.method },
-    fedrecVersion: FEDREC_VERSION,
-    selectedRound: chosen ? selection.round : history.length,
-    config: recordedConfig(c),
-    metrics: { test: final.test as SplitMetrics, validation: (final.validation ?? {}) as SplitMetrics },
-    baselines: {
-      popularity: { test: popularity.test, validation: popularity.validation },
-      random: { test: random.test, validation: random.validation },
-    },
-    history,
-    timing: { totalSeconds, secondsPerRound: history.length > 0 ? trainSeconds / history.length : 0 },
-    ...(privacy ? { privacy } : {}),
-  };
+  const result = buildResult({
+    dataset, split: split.method, config: c, selectedRound: chosen ? selection.round : history.length,
+    metrics: final, baselines: { popularity, random }, history, started, privacy,
+  });
   return { result, model, dataset, split };
 }
