@@ -35,8 +35,7 @@ import { trainIals } from './ials-experiment.js';
 import { ialsInitStd } from '../models/ials/ials.js';
 import { isGraphModel } from './graph-defaults.js';
 import { partitionClients } from './clients.js';
-import { BestCheckpoint } from './selection.js';
-import { cloneParams } from '../models/params.js';
+import { BestCheckpoint, selectingProbe } from './selection.js';
 import { FederatedSimulation, initGlobal } from './simulation.js';
 import { ParallelSimulation, shareGlobal } from './parallel-simulation.js';
 import type { HistoryEntry, ProgressListener } from './types.js';
@@ -151,22 +150,15 @@ export async function runTraining(given: TrainConfig, onProgress?: ProgressListe
   const probeOpts = { part: 'validation' as const, protocols: ['sampled' as const], ks: c.k };
   const probeValidation = (m: Scorer): RankingResult => (hasValidation ? evaluateRanking(m, split, probeOpts) : {});
   const selection = new BestCheckpoint(c.k[0]);
+  const keepBest = selectingProbe(selection, probeValidation);
   let model: RecModel;
   let history: HistoryEntry[];
   let privacy: PrivacyReport | undefined;
 
   if (c.model === 'ials') {
-    ({ model, history } = trainIals(c, split, (m, round) => {
-      const validation = probeValidation(m);
-      selection.consider(round, validation, () => cloneParams(m.params));
-      return validation;
-    }, onProgress));
+    ({ model, history } = trainIals(c, split, keepBest, onProgress));
   } else if (isGraphModel(c.model)) {
-    ({ model, history, privacy } = trainGraph(c, split, (m, epoch) => {
-      const validation = probeValidation(m);
-      selection.consider(epoch, validation, () => cloneParams(m.params));
-      return validation;
-    }, onProgress, engine.secureSum));
+    ({ model, history, privacy } = trainGraph(c, split, keepBest, onProgress, engine.secureSum));
   } else if (c.mode === 'central') {
     model = createModel(config, split.nUsers, split.nItems, { seed: c.seed });
     const positives = centralPositives(split, c);
@@ -176,11 +168,7 @@ export async function runTraining(given: TrainConfig, onProgress?: ProgressListe
       positives,
       new NegativeSampler(split),
       { epochs: c.epochs, batch: effectiveBatch(c), loss: c.loss, negatives: c.negatives, optimizer: clientOptimizerOf(c), evalEvery: c.evalEvery, seed: c.seed },
-      (epoch) => {
-        const validation = probeValidation(central);
-        selection.consider(epoch, validation, () => cloneParams(central.params));
-        return validation;
-      },
+      (epoch) => keepBest(central, epoch),
       onProgress,
     );
   } else {
@@ -204,12 +192,7 @@ export async function runTraining(given: TrainConfig, onProgress?: ProgressListe
       download: { precision: c.download, info },
       select: engine.contributors ?? (dpSettings ? (round: number) => poissonSample(clients.length, dpSettings.samplingRate, c.seed, round) : undefined),
     };
-    const probe = (round: number) => {
-      const current = assembled();
-      const validation = probeValidation(current);
-      selection.consider(round, validation, () => cloneParams(current.params));
-      return validation;
-    };
+    const probe = (round: number) => keepBest(assembled(), round);
     let sim: { assembleLocal(nUsers: number): LocalParams };
     let shared = global;
     // evaluated with the item tables as the devices decode them (the same arrays at f32)
