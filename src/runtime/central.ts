@@ -4,7 +4,7 @@
  */
 import { Rng } from '../math/rng.js';
 import { RowSparseGrads } from '../models/params.js';
-import { evaluatesAt } from './selection.js';
+import { runEpochs } from './epoch-engine.js';
 import type { RecModel } from '../models/types.js';
 import { createOptimizer } from '../optim/registry.js';
 import type { OptimizerConfig } from '../optim/types.js';
@@ -35,17 +35,9 @@ export function trainCentral(
   const optimizer = createOptimizer(options.optimizer);
   const tables = tablesOf(model);
   const trainable = model.info.map((p) => p.name);
-  const history: HistoryEntry[] = [];
-  for (let epoch = 1; epoch <= options.epochs; epoch++) {
-    const started = performance.now();
+  return runEpochs(options, (epoch) => {
     const rng = Rng.derive(options.seed, 'train-negatives', epoch);
     const examples = buildEpochExamples(positives, sampler, options.loss, options.negatives, rng);
-    const loss = fitEpoch(model, examples, options.loss, options.batch, grads, optimizer, tables, trainable);
-    const seconds = (performance.now() - started) / 1000;
-    const evaluate = evaluatesAt(epoch, options.evalEvery, options.epochs);
-    const entry: HistoryEntry = { round: epoch, loss, seconds, bytesUp: 0, bytesDown: 0, validation: evaluate ? probe(epoch) : {} };
-    history.push(entry);
-    onProgress?.(entry, options.epochs);
-  }
-  return history;
+    return fitEpoch(model, examples, options.loss, options.batch, grads, optimizer, tables, trainable);
+  }, probe, onProgress);
 }

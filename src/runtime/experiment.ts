@@ -23,10 +23,9 @@ import { DEFAULT_THRESHOLD } from '../secagg/settings.js';
 import { clientNegativeSource } from '../federated/client-work.js';
 import { algorithmNamed, serverContextOf } from '../algorithms/context.js';
 import { deviceWork } from '../algorithms/registry.js';
-import type { ResultDocument, SplitMetrics } from '../report/result.js';
+import type { ResultDocument } from '../report/result.js';
 import { ConfigError, clientOptimizerOf, effectiveBatch, recencyOf, type TrainConfig } from './config.js';
-import { recordedConfig } from './config-scope.js';
-import { FEDREC_VERSION } from '../version.js';
+import { buildResult } from './result-builder.js';
 import { repeatRecent } from '../train/recency.js';
 import type { UserPositives } from '../train/examples.js';
 import { trainRecencyOf } from '../data/recency.js';
@@ -36,8 +35,7 @@ import { trainIals } from './ials-experiment.js';
 import { ialsInitStd } from '../models/ials/ials.js';
 import { isGraphModel } from './graph-defaults.js';
 import { partitionClients } from './clients.js';
-import { BestCheckpoint } from './selection.js';
-import { cloneParams } from '../models/params.js';
+import { BestCheckpoint, selectingProbe } from './selection.js';
 import { FederatedSimulation, initGlobal } from './simulation.js';
 import { ParallelSimulation, shareGlobal } from './parallel-simulation.js';
 import type { HistoryEntry, ProgressListener } from './types.js';
@@ -152,22 +150,15 @@ export async function runTraining(given: TrainConfig, onProgress?: ProgressListe
   const probeOpts = { part: 'validation' as const, protocols: ['sampled' as const], ks: c.k };
   const probeValidation = (m: Scorer): RankingResult => (hasValidation ? evaluateRanking(m, split, probeOpts) : {});
   const selection = new BestCheckpoint(c.k[0]);
+  const keepBest = selectingProbe(selection, probeValidation);
   let model: RecModel;
   let history: HistoryEntry[];
   let privacy: PrivacyReport | undefined;
 
   if (c.model === 'ials') {
-    ({ model, history } = trainIals(c, split, (m, round) => {
-      const validation = probeValidation(m);
-      selection.consider(round, validation, () => cloneParams(m.params));
-      return validation;
-    }, onProgress));
+    ({ model, history } = trainIals(c, split, keepBest, onProgress));
   } else if (isGraphModel(c.model)) {
-    ({ model, history, privacy } = trainGraph(c, split, (m, epoch) => {
-      const validation = probeValidation(m);
-      selection.consider(epoch, validation, () => cloneParams(m.params));
-      return validation;
-    }, onProgress, engine.secureSum));
+    ({ model, history, privacy } = trainGraph(c, split, keepBest, onProgress, engine.secureSum));
   } else if (c.mode === 'central') {
     model = createModel(config, split.nUsers, split.nItems, { seed: c.seed });
     const positives = centralPositives(split, c);
@@ -177,11 +168,7 @@ export async function runTraining(given: TrainConfig, onProgress?: ProgressListe
       positives,
       new NegativeSampler(split),
       { epochs: c.epochs, batch: effectiveBatch(c), loss: c.loss, negatives: c.negatives, optimizer: clientOptimizerOf(c), evalEvery: c.evalEvery, seed: c.seed },
-      (epoch) => {
-        const validation = probeValidation(central);
-        selection.consider(epoch, validation, () => cloneParams(central.params));
-        return validation;
-      },
+      (epoch) => keepBest(central, epoch),
       onProgress,
     );
   } else {
@@ -205,12 +192,7 @@ export async function runTraining(given: TrainConfig, onProgress?: ProgressListe
       download: { precision: c.download, info },
       select: engine.contributors ?? (dpSettings ? (round: number) => poissonSample(clients.length, dpSettings.samplingRate, c.seed, round) : undefined),
     };
-    const probe = (round: number) => {
-      const current = assembled();
-      const validation = probeValidation(current);
-      selection.consider(round, validation, () => cloneParams(current.params));
-      return validation;
-    };
+    const probe = (round: number) => keepBest(assembled(), round);
     let sim: { assembleLocal(nUsers: number): LocalParams };
     let shared = global;
     // evaluated with the item tables as the devices decode them (the same arrays at f32)
@@ -247,21 +229,9 @@ export async function runTraining(given: TrainConfig, onProgress?: ProgressListe
   const final = evaluateParts(model, split, c, parts);
   const popularity = evaluateParts(popularityScorer(split), split, c, parts);
   const random = evaluateParts(randomScorer(split.nItems, c.seed), split, c, parts);
-  const totalSeconds = (performance.now() - started) / 1000;
-  const trainSeconds = history.reduce((s, h) => s + h.seconds, 0);
-  const result: ResultDocument = {
-    dataset: { name: dataset.name, users: dataset.nUsers, items: dataset.nItems, interactions: dataset.interactions.users.length, split: split.method },
-    fedrecVersion: FEDREC_VERSION,
-    selectedRound: chosen ? selection.round : history.length,
-    config: recordedConfig(c),
-    metrics: { test: final.test as SplitMetrics, validation: (final.validation ?? {}) as SplitMetrics },
-    baselines: {
-      popularity: { test: popularity.test, validation: popularity.validation },
-      random: { test: random.test, validation: random.validation },
-    },
-    history,
-    timing: { totalSeconds, secondsPerRound: history.length > 0 ? trainSeconds / history.length : 0 },
-    ...(privacy ? { privacy } : {}),
-  };
+  const result = buildResult({
+    dataset, split: split.method, config: c, selectedRound: chosen ? selection.round : history.length,
+    metrics: final, baselines: { popularity, random }, history, started, privacy,
+  });
   return { result, model, dataset, split };
 }

@@ -27,8 +27,7 @@ import type { ResultDocument, SplitMetrics } from '../report/result.js';
 import { DpAggregator, poissonSample } from '../privacy/dp-fedavg.js';
 import { dpSettingsOf } from '../privacy/dp-config.js';
 import { ConfigError, clientOptimizerOf, effectiveBatch, type TrainConfig } from './config.js';
-import { recordedConfig } from './config-scope.js';
-import { FEDREC_VERSION } from '../version.js';
+import { buildResult } from './result-builder.js';
 import { loadConfiguredDataset, modelConfigOf, splitDataset, type RunOptions } from './experiment.js';
 import { tableSlots } from '../secagg/fixed-point.js';
 import { SecureSum, secureInner } from '../secagg/secure-sum.js';
@@ -110,25 +109,12 @@ export async function runFedReconTraining(c: TrainConfig, onProgress?: ProgressL
     : implicitEvaluation(dataset, rows, users, plan, reconstruction, global, c);
   const history = sim.run(() => evaluate.model(['validation']).validation ?? {}, onProgress);
   const final = evaluate.model(['validation', 'test']);
-  const totalSeconds = (performance.now() - started) / 1000;
-  const trainSeconds = history.reduce((s, h) => s + h.seconds, 0);
-  const result: ResultDocument = {
-    dataset: {
-      name: dataset.name,
-      users: dataset.nUsers,
-      items: dataset.nItems,
-      interactions: dataset.interactions.users.length,
-      split: `users ${c.userSplit.join('/')} (${users.train.length}/${users.validation.length}/${users.test.length}); ${evaluate.heldOut}`,
-    },
-    fedrecVersion: FEDREC_VERSION,
-    selectedRound: history.length,
-    config: recordedConfig(c),
-    metrics: { test: final.test!, validation: final.validation! },
-    baselines: evaluate.baselines(),
-    history,
-    timing: { totalSeconds, secondsPerRound: history.length > 0 ? trainSeconds / history.length : 0 },
-    ...(dp ? { privacy: dp.report(history.length) } : {}),
-  };
+  const result = buildResult({
+    dataset,
+    split: `users ${c.userSplit.join('/')} (${users.train.length}/${users.validation.length}/${users.test.length}); ${evaluate.heldOut}`,
+    config: c, selectedRound: history.length, metrics: final, baselines: evaluate.baselines(), history, started,
+    privacy: dp?.report(history.length),
+  });
   return { result, dataset, global };
 }
 

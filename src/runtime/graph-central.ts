@@ -22,6 +22,7 @@ import type { RecModel } from '../models/types.js';
 import { createOptimizer } from '../optim/registry.js';
 import { buildEpochExamples } from '../train/examples.js';
 import type { GraphSettings } from './graph-settings.js';
+import { runEpochs } from './epoch-engine.js';
 import type { HistoryEntry, ProgressListener } from './types.js';
 import type { RankingResult } from '../eval/types.js';
 
@@ -44,21 +45,14 @@ export function trainGraphCentral(
   const model = new LightGcn({ nUsers, nItems, dim: s.dim, layers: s.layers, depth: s.ncl ? Math.max(s.layers, 2 * s.ncl.hyperLayers) : s.layers }, split.train, { seed: s.seed });
   const ncl = s.ncl ? new NclLoss(nUsers, nItems, s.dim, { ...s.ncl, userSide: true }) : null;
   const trainer = new GraphTrainer(model, createOptimizer(s.optimizer), { batch: s.batch, reg: s.reg }, ncl);
-  const history: HistoryEntry[] = [];
-  for (let epoch = 1; epoch <= s.epochs; epoch++) {
-    const started = performance.now();
+  const history = runEpochs(s, (epoch) => {
     if (ncl && s.ncl && epoch > s.ncl.warmUp) {
       const opts = { clusters: s.ncl.clusters, iterations: s.ncl.kmeansIterations };
       ncl.userPrototypes = computePrototypes(model.userEmb, s.dim, { ...opts, seed: Rng.derive(s.seed, 'e-step-users', epoch).nextU32() });
       ncl.itemPrototypes = computePrototypes(model.itemEmb, s.dim, { ...opts, seed: Rng.derive(s.seed, 'e-step-items', epoch).nextU32() });
     }
     const examples = buildEpochExamples(positives, sampler, 'bpr', 1, Rng.derive(s.seed, 'train-negatives', epoch));
-    const loss = trainer.fitEpoch(examples);
-    const seconds = (performance.now() - started) / 1000;
-    const evaluate = epoch % s.evalEvery === 0 || epoch === s.epochs;
-    const entry: HistoryEntry = { round: epoch, loss, seconds, bytesUp: 0, bytesDown: 0, validation: evaluate ? probe(model.toScoringModel(), epoch) : {} };
-    history.push(entry);
-    onProgress?.(entry, s.epochs);
-  }
+    return trainer.fitEpoch(examples);
+  }, (epoch) => probe(model.toScoringModel(), epoch), onProgress);
   return { model: model.toScoringModel(), history };
 }

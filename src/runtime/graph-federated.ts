@@ -23,7 +23,6 @@ import { globalBytes, updateBytes } from '../federated/bytes.js';
 import { clientNegativeSource } from '../federated/client-work.js';
 import { FedAvg } from '../federated/fedavg.js';
 import { egoUserEmbeddings, runGraphClientRound, type GraphRoundPlan } from '../federated/graph-client.js';
-import type { ClientState } from '../federated/types.js';
 import { fillUniform } from '../math/kernels.js';
 import { Rng } from '../math/rng.js';
 import { dotProductModel } from '../models/lightgcn/model.js';
@@ -37,7 +36,9 @@ import { partitionClients, sampleClients } from './clients.js';
 import { DpAggregator, poissonSample, privatizeOnDevice } from '../privacy/dp-fedavg.js';
 import { dpSettingsOf } from '../privacy/dp-config.js';
 import { gaussianFor } from '../privacy/noise.js';
-import type { HistoryEntry, ProgressListener } from './types.js';
+import type { ProgressListener } from './types.js';
+import { InProcessClients, runRoundsSync } from './round-engine.js';
+import { hashRoundSeed } from './simulation.js';
 import { SecureSum, secureInner } from '../secagg/secure-sum.js';
 import { tableSlots } from '../secagg/fixed-point.js';
 import { DEFAULT_THRESHOLD } from '../secagg/settings.js';
@@ -75,9 +76,19 @@ export function trainGraphFederated(
   const secure = secureSum
     ? new SecureSum(secureInner(dp ?? strategy), { tables: tableSlots(info), nItems, participants: perRound, clip: secureSum.clip, weighting: strategy.bounds.weighting })
     : null;
-  const folding = secure ?? dp ?? strategy;
   const samplers = clients.map((client) => clientNegativeSource(nItems, client));
-  const states: (ClientState | null)[] = clients.map(() => null);
+  const executor = new InProcessClients<GraphRoundPlan>(clients, ({ plan }) => {
+    const devicePlan = dp?.clientPlan();
+    const prototypes = plan.ncl?.itemPrototypes;
+    const down = globalBytes(global) + (prototypes ? 4 * (prototypes.centroids.length + prototypes.assignment.length) : 0);
+    return (k, state) => {
+      const result = runGraphClientRound(plan, itemEmb, clients[k], state, samplers[k]);
+      // distributed DP: the device clips its update and adds its noise share before it leaves
+      const update = devicePlan ? privatizeOnDevice(result.update, devicePlan, global, nItems, gaussianFor(devicePlan.noise, plan.seed, 'client', clients[k].clientId)) : result.update;
+      return { update, state: result.state, bytesUp: updateBytes(update), bytesDown: down };
+    };
+  });
+  const states = executor.states;
   const scoringModel = (): RecModel => {
     const users = new Float32Array(split.nUsers * dim);
     clients.forEach((client, k) => {
@@ -86,44 +97,38 @@ export function trainGraphFederated(
     });
     return dotProductModel(split.nUsers, nItems, dim, users, itemEmb.slice());
   };
-  const history: HistoryEntry[] = [];
-  for (let round = 1; round <= c.rounds; round++) {
-    const started = performance.now();
-    const ncl = s.ncl;
-    const itemPrototypes = ncl && round > ncl.warmUp
-      ? computePrototypes(itemEmb, dim, { clusters: ncl.clusters, iterations: ncl.kmeansIterations, seed: Rng.derive(s.seed, 'e-step-items', round).nextU32() })
-      : null;
-    const plan: GraphRoundPlan = {
-      round,
-      seed: Rng.derive(s.seed, 'round', round).nextU32(),
-      dim,
-      layers: s.layers,
-      reg: s.reg,
-      localEpochs: c.localEpochs,
-      batch: s.batch,
-      optimizer: s.optimizer,
-      ncl: ncl ? { loss: ncl, itemPrototypes } : null,
-    };
-    const chosen = dpSettings ? poissonSample(clients.length, dpSettings.samplingRate, c.seed, round) : sampleClients(clients.length, perRound, s.seed, round);
-    secure?.setParticipants(chosen.length);
-    const devicePlan = dp?.clientPlan();
-    const down = globalBytes(global) + (itemPrototypes ? 4 * (itemPrototypes.centroids.length + itemPrototypes.assignment.length) : 0);
-    let bytesUp = 0;
-    folding.beginRound(round);
-    for (const k of chosen) {
-      const result = runGraphClientRound(plan, itemEmb, clients[k], states[k], samplers[k]);
-      states[k] = result.state;
-      // distributed DP: the device clips its update and adds its noise share before it leaves
-      const update = devicePlan ? privatizeOnDevice(result.update, devicePlan, global, nItems, gaussianFor(devicePlan.noise, plan.seed, 'client', clients[k].clientId)) : result.update;
-      bytesUp += updateBytes(update);
-      folding.accept(update);
-    }
-    const summary = folding.endRound(global);
-    const seconds = (performance.now() - started) / 1000;
-    const evaluate = round % s.evalEvery === 0 || round === c.rounds;
-    const entry: HistoryEntry = { round, loss: summary.loss, seconds, bytesUp, bytesDown: down * chosen.length, clients: chosen.length, validation: evaluate ? probe(scoringModel(), round) : {} };
-    history.push(entry);
-    onProgress?.(entry, c.rounds);
-  }
+  const ncl = s.ncl;
+  const history = runRoundsSync({
+    schedule: {
+      rounds: c.rounds,
+      evalEvery: s.evalEvery,
+      plan: (round): GraphRoundPlan => {
+        const itemPrototypes = ncl && round > ncl.warmUp
+          ? computePrototypes(itemEmb, dim, { clusters: ncl.clusters, iterations: ncl.kmeansIterations, seed: Rng.derive(s.seed, 'e-step-items', round).nextU32() })
+          : null;
+        return {
+          round,
+          seed: hashRoundSeed(s.seed, round),
+          dim,
+          layers: s.layers,
+          reg: s.reg,
+          localEpochs: c.localEpochs,
+          batch: s.batch,
+          optimizer: s.optimizer,
+          ncl: ncl ? { loss: ncl, itemPrototypes } : null,
+        };
+      },
+      select: (round) => {
+        const chosen = dpSettings ? poissonSample(clients.length, dpSettings.samplingRate, c.seed, round) : sampleClients(clients.length, perRound, s.seed, round);
+        secure?.setParticipants(chosen.length);
+        return chosen;
+      },
+    },
+    fold: secure ?? dp ?? strategy,
+    global,
+    executor,
+    probe: (round) => probe(scoringModel(), round),
+    onProgress,
+  });
   return { model: scoringModel(), history, ...(dp ? { privacy: dp.report(history.length) } : {}) };
 }

@@ -14,7 +14,7 @@ import { recencyConfidence } from '../federated/ials.js';
 import { ialsHyperOf } from '../algorithms/ials.js';
 import { algorithmNamed, serverContextOf } from '../algorithms/context.js';
 import { deviceWork } from '../algorithms/registry.js';
-import { evaluatesAt } from './selection.js';
+import { runEpochs } from './epoch-engine.js';
 import { trainRecencyOf } from '../data/recency.js';
 import type { ClientRunner } from './simulation.js';
 import { FederatedSimulation, initGlobal } from './simulation.js';
@@ -69,19 +69,12 @@ function trainIalsCentral(c: TrainConfig, split: ImplicitSplit, probe: (model: R
   const train = confidenceTrain(split, c);
   const itemUsers = itemUsersOf(train, split.nItems);
   const counts = itemCountsOf(train, split.nItems);
-  const history: HistoryEntry[] = [];
-  for (let epoch = 1; epoch <= c.epochs; epoch++) {
-    const started = performance.now();
+  const history = runEpochs(c, () => {
     solveAllRows(H, W, dim, itemUsers, hyper);
     solveAllRows(W, H, dim, train, hyper);
     model.params.global.userGramian.set(Float32Array.from(gramian(W, dim)));
-    const loss = ialsObjective(W, H, dim, train, counts, hyper) / Math.max(1, train.indices.length);
-    const seconds = (performance.now() - started) / 1000;
-    const evaluate = evaluatesAt(epoch, c.evalEvery, c.epochs);
-    const entry: HistoryEntry = { round: epoch, loss, seconds, bytesUp: 0, bytesDown: 0, validation: evaluate ? probe(model, epoch) : {} };
-    history.push(entry);
-    onProgress?.(entry, c.epochs);
-  }
+    return ialsObjective(W, H, dim, train, counts, hyper) / Math.max(1, train.indices.length);
+  }, (epoch) => probe(model, epoch), onProgress);
   return { model, history };
 }
 

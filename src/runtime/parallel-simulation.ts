@@ -5,7 +5,7 @@
  * worker keeps its clients' data and state, runs the algorithm's client work on the global tables
  * it reads from shared memory (written by the server only between rounds), and returns the partial
  * sums of its clients' updates. Sums are exact in float64, so the result does not depend on the
- * number of workers. Rounds follow runtime/simulation.ts step for step.
+ * number of workers. The rounds are the round engine's (round-engine.ts); this is its executor.
  */
 import { Worker } from 'node:worker_threads';
 import type { ImplicitSplit } from '../data/types.js';
@@ -15,7 +15,8 @@ import type { FedAvg } from '../federated/fedavg.js';
 import { globalBytes } from '../federated/bytes.js';
 import { sampleClients } from './clients.js';
 import { assembleLocalTables, roundPlanOf, type SimulationOptions } from './simulation.js';
-import { evaluatesAt } from './selection.js';
+import { runRounds, type ClientExecutor, type RoundTask, type RoundTraffic } from './round-engine.js';
+import type { RoundPlan } from '../federated/types.js';
 import type { HistoryEntry, ProgressListener, ValidationProbe } from './types.js';
 import type { LocalShare, WorkerRequest } from './simulation-worker.js';
 
@@ -70,7 +71,8 @@ class WorkerHandle {
   }
 }
 
-export class ParallelSimulation {
+/** The round engine's executor over worker threads: each worker sends its clients' partial sum. */
+export class ParallelSimulation implements ClientExecutor<RoundPlan, FedAvg> {
   readonly history: HistoryEntry[] = [];
   private readonly workers: WorkerHandle[];
   private clientCount = 0;
@@ -96,35 +98,39 @@ export class ParallelSimulation {
       })));
       this.clientCount = ready[0].clients;
       const { rounds, clientsPerRound, evalEvery, seed } = this.options;
-      const W = this.workers.length;
-      for (let round = 1; round <= rounds; round++) {
-        const started = performance.now();
-        const plan = roundPlanOf(this.options, round);
-        const chosen = sampleClients(this.clientCount, clientsPerRound, seed, round);
-        this.strategy.beginRound(round);
-        const replies = await Promise.all(this.workers.map((w, k) => w.request<{ partial: PartialAggregate; bytesUp: number; norms: number[] }>({
-          type: 'round', plan, clientIds: chosen.filter((c) => c % W === k), bounds: this.strategy.bounds,
-        })));
-        let bytesUp = 0;
-        for (const r of replies) {
-          this.strategy.acceptPartial(r.partial, r.norms);
-          bytesUp += r.bytesUp;
-        }
-        const summary = this.strategy.endRound(this.global);
-        const seconds = (performance.now() - started) / 1000;
-        const evaluate = evaluatesAt(round, evalEvery, rounds);
-        if (evaluate) await this.fetchLocals();
-        const entry: HistoryEntry = {
-          round, loss: summary.loss, seconds, bytesUp, bytesDown: globalBytes(this.global) * chosen.length, clients: chosen.length,
-          validation: evaluate ? probe(round) : {},
-        };
-        this.history.push(entry);
-        onProgress?.(entry, rounds);
-      }
-      return this.history;
+      return await runRounds({
+        schedule: {
+          rounds,
+          evalEvery,
+          plan: (round) => roundPlanOf(this.options, round),
+          select: (round) => sampleClients(this.clientCount, clientsPerRound, seed, round),
+        },
+        fold: this.strategy,
+        global: this.global,
+        executor: this,
+        probe,
+        onProgress,
+      }, this.history);
     } finally {
       await Promise.all(this.workers.map((w) => w.terminate()));
     }
+  }
+
+  async runRound({ plan, chosen }: RoundTask<RoundPlan>, fold: FedAvg): Promise<RoundTraffic> {
+    const W = this.workers.length;
+    const replies = await Promise.all(this.workers.map((w, k) => w.request<{ partial: PartialAggregate; bytesUp: number; norms: number[] }>({
+      type: 'round', plan, clientIds: chosen.filter((c) => c % W === k), bounds: fold.bounds,
+    })));
+    let bytesUp = 0;
+    for (const r of replies) {
+      fold.acceptPartial(r.partial, r.norms);
+      bytesUp += r.bytesUp;
+    }
+    return { bytesUp, bytesDown: globalBytes(this.global) * chosen.length };
+  }
+
+  beforeProbe(): Promise<void> {
+    return this.fetchLocals();
   }
 
   private async fetchLocals(): Promise<void> {

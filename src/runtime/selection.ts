@@ -3,8 +3,9 @@
  * epoch whose validation score was best, so test metrics are reported for the model a
  * practitioner would have picked without ever looking at the test split.
  */
-import type { RankingResult } from '../eval/types.js';
-import type { Params } from '../models/types.js';
+import type { RankingResult, Scorer } from '../eval/types.js';
+import { cloneParams } from '../models/params.js';
+import type { Params, RecModel } from '../models/types.js';
 
 export type SelectionMode = 'best' | 'last';
 
@@ -42,4 +43,16 @@ export class BestCheckpoint {
   get best(): Params | null {
     return this.params;
   }
+}
+
+/**
+ * The probe every recipe's engine calls at `evaluatesAt` rounds/epochs: validates `model` and lets
+ * `selection` keep a copy of its parameters when it is the best so far.
+ */
+export function selectingProbe(selection: BestCheckpoint, validate: (model: Scorer) => RankingResult): (model: RecModel, round: number) => RankingResult {
+  return (model, round) => {
+    const validation = validate(model);
+    selection.consider(round, validation, () => cloneParams(model.params));
+    return validation;
+  };
 }

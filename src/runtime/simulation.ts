@@ -1,10 +1,8 @@
 /**
  * In-process federated simulation: every client's data and state stay in its own `ClientData` /
- * `ClientState`; the server side only sees `GlobalUpdate`s. Rounds:
- *  1. sample clients (seeded per round);
- *  2. each sampled client runs its client work on the current global tables (which stay fixed
- *     during the round) and returns an update — folded into the strategy immediately (streaming);
- *  3. the strategy applies the aggregate; bytes down/up are counted; validation is probed.
+ * `ClientState`; the server side only sees `GlobalUpdate`s. The rounds are the round engine's
+ * (round-engine.ts); here each sampled client runs its client work on the global tables as the
+ * devices decode them (fixed during the round), and the bytes of the download are counted.
  */
 import type { GlobalParams, LocalParams, ModelConfig, ParamInfo } from '../models/types.js';
 import { downloadBytes, downloadedModel, type DownloadPrecision } from '../wire/quantize.js';
@@ -15,7 +13,7 @@ import type { ClientData, ClientResult, ClientState, RoundPlan, Strategy } from 
 import { globalBytes, updateBytes } from '../federated/bytes.js';
 import { freshLocal } from '../federated/compact.js';
 import { sampleClients } from './clients.js';
-import { evaluatesAt } from './selection.js';
+import { InProcessClients, runRoundsSync } from './round-engine.js';
 import type { HistoryEntry, ProgressListener, ValidationProbe } from './types.js';
 
 export interface SimulationOptions {
@@ -42,50 +40,42 @@ export function initGlobal(config: ModelConfig, nItems: number, seed: number): G
 export class FederatedSimulation {
   readonly states: (ClientState | null)[];
   readonly history: HistoryEntry[] = [];
+  private readonly executor: InProcessClients<RoundPlan>;
 
   constructor(
     readonly clients: readonly ClientData[],
     readonly global: GlobalParams,
     private readonly strategy: Strategy,
-    private readonly runClient: ClientRunner,
+    runClient: ClientRunner,
     private readonly options: SimulationOptions,
   ) {
-    this.states = clients.map(() => null);
+    const download = options.download;
+    this.executor = new InProcessClients<RoundPlan>(clients, ({ plan }) => {
+      const seen = download ? downloadedModel(this.global, download.info, download.precision) : this.global;
+      const down = download ? downloadBytes(this.global, download.info, download.precision) : globalBytes(this.global);
+      return (c, state) => {
+        const result = runClient(plan, seen, this.clients[c], state);
+        return { update: result.update, state: result.state, bytesUp: updateBytes(result.update), bytesDown: down };
+      };
+    });
+    this.states = this.executor.states;
   }
 
   run(probe: ValidationProbe, onProgress?: ProgressListener): HistoryEntry[] {
     const { rounds, clientsPerRound, evalEvery, seed } = this.options;
-    for (let round = 1; round <= rounds; round++) {
-      const started = performance.now();
-      const plan = roundPlanOf(this.options, round);
-      const chosen = this.options.select?.(round) ?? sampleClients(this.clients.length, clientsPerRound, seed, round);
-      const download = this.options.download;
-      const seen = download ? downloadedModel(this.global, download.info, download.precision) : this.global;
-      const down = download ? downloadBytes(this.global, download.info, download.precision) : globalBytes(this.global);
-      let bytesUp = 0;
-      this.strategy.beginRound(round);
-      for (const c of chosen) {
-        const result = this.runClient(plan, seen, this.clients[c], this.states[c]);
-        this.states[c] = result.state;
-        bytesUp += updateBytes(result.update);
-        this.strategy.accept(result.update);
-      }
-      const summary = this.strategy.endRound(this.global);
-      const seconds = (performance.now() - started) / 1000;
-      const evaluate = evaluatesAt(round, evalEvery, rounds);
-      const entry: HistoryEntry = {
-        round,
-        loss: summary.loss,
-        seconds,
-        bytesUp,
-        bytesDown: down * chosen.length,
-        clients: chosen.length,
-        validation: evaluate ? probe(round) : {},
-      };
-      this.history.push(entry);
-      onProgress?.(entry, rounds);
-    }
-    return this.history;
+    return runRoundsSync({
+      schedule: {
+        rounds,
+        evalEvery,
+        plan: (round) => roundPlanOf(this.options, round),
+        select: (round) => this.options.select?.(round) ?? sampleClients(this.clients.length, clientsPerRound, seed, round),
+      },
+      fold: this.strategy,
+      global: this.global,
+      executor: this.executor,
+      probe,
+      onProgress,
+    }, this.history);
   }
 
   /**

@@ -34,7 +34,7 @@ import { GraphAggregation, type GraphOptions } from '../federated/graph.js';
 import { clientNegativeSource } from '../federated/client-work.js';
 import { runTextGraphClientRound, type TextGraphPlan } from '../federated/text-graph-client.js';
 import type { PersonalRows } from '../federated/personal-types.js';
-import type { ClientState, Strategy } from '../federated/types.js';
+import type { Strategy } from '../federated/types.js';
 import { updateBytes } from '../federated/bytes.js';
 import { buildEpochExamples } from '../train/examples.js';
 import { fitEpoch } from '../train/fit.js';
@@ -42,14 +42,16 @@ import { createTextEncoder } from '../text/encoders.js';
 import { reportStatus } from './status.js';
 import { checkNegativeRoom } from '../data/negative-room.js';
 import { readUserTextFile, userTexts } from '../text/user-text.js';
-import type { ResultDocument, SplitMetrics } from '../report/result.js';
-import { ConfigError, clientOptimizerOf, effectiveBatch, effectiveLr, recencyOf, serverOptimizerOf, type TrainConfig } from './config.js';
+import type { ResultDocument } from '../report/result.js';
+import { ConfigError, clientOptimizerOf, effectiveBatch, recencyOf, serverOptimizerOf, type TrainConfig } from './config.js';
 import { centralPositives, evaluateParts, evaluationPlan, loadConfiguredSplit } from './experiment.js';
-import { recordedConfig } from './config-scope.js';
-import { FEDREC_VERSION } from '../version.js';
+import { buildResult } from './result-builder.js';
 import { partitionClients, sampleClients } from './clients.js';
 import { selectionScore } from './selection.js';
 import type { HistoryEntry, ProgressListener } from './types.js';
+import { InProcessClients, runRoundsSync } from './round-engine.js';
+import { runEpochs } from './epoch-engine.js';
+import { hashRoundSeed } from './simulation.js';
 
 export interface TextGraphRun {
   readonly result: ResultDocument;
@@ -175,20 +177,10 @@ export async function runTextGraphTraining(given: TrainConfig, onProgress?: Prog
   };
   const random = evaluateParts(randomScorer(split.nItems, c.seed), split, c, parts);
   const history = trained.history;
-  const trainSeconds = history.reduce((s, h) => s + h.seconds, 0);
-  const result: ResultDocument = {
-    dataset: { name: dataset.name, users: dataset.nUsers, items: dataset.nItems, interactions: dataset.interactions.users.length, split: split.method },
-    fedrecVersion: FEDREC_VERSION,
-    selectedRound: chosen?.round ?? history.length,
-    config: { ...recordedConfig(c), encoderId: text.encoder, textDim: text.dim },
-    metrics: { test: final.test as SplitMetrics, validation: (final.validation ?? {}) as SplitMetrics },
-    baselines: {
-      popularity: { test: popularity.test, validation: popularity.validation },
-      random: { test: random.test, validation: random.validation },
-    },
-    history,
-    timing: { totalSeconds: (performance.now() - started) / 1000, secondsPerRound: history.length > 0 ? trainSeconds / history.length : 0 },
-  };
+  const result = buildResult({
+    dataset, split: split.method, config: c, configExtras: { encoderId: text.encoder, textDim: text.dim }, selectedRound: chosen?.round ?? history.length,
+    metrics: final, baselines: { popularity, random }, history, started,
+  });
   return { result, dataset, split, global: trained.global, ...(trained.personal ? { personal: trained.personal } : {}) };
 }
 
@@ -217,16 +209,10 @@ function trainCentralTextGraph(c: TrainConfig, cfg: TextGraphConfig, split: Impl
   const tables = { ...global, ...local };
   const trainable = model.info.map((p) => p.name);
   const hook = (g: Grads) => model.endBatch(g);
-  const history: HistoryEntry[] = [];
-  for (let epoch = 1; epoch <= c.epochs; epoch++) {
-    const t = performance.now();
+  const history = runEpochs(c, (epoch) => {
     const examples = buildEpochExamples(positives, sampler, 'bce', c.negatives, Rng.derive(c.seed, 'train-negatives', epoch));
-    const loss = fitEpoch(model, examples, 'bce', effectiveBatch(c), grads, optimizer, tables, trainable, hook);
-    const seconds = (performance.now() - t) / 1000;
-    const entry: HistoryEntry = { round: epoch, loss, seconds, bytesUp: 0, bytesDown: 0, validation: epoch % c.evalEvery === 0 || epoch === c.epochs ? probe(scorers(), epoch) : {} };
-    history.push(entry);
-    onProgress?.(entry, c.epochs);
-  }
+    return fitEpoch(model, examples, 'bce', effectiveBatch(c), grads, optimizer, tables, trainable, hook);
+  }, (epoch) => probe(scorers(), epoch), onProgress);
   return { scorers: scorers(), history, global };
 }
 
@@ -246,10 +232,19 @@ function trainFederatedTextGraph(c: TrainConfig, cfg: TextGraphConfig, split: Im
   const personal = (u: number): PersonalRows | null => graph?.personal(u) ?? null;
   const samplers = clients.map((client) => clientNegativeSource(split.nItems, client));
   const clientTexts = clients.map((client) => selectTextInputs(cfg, texts, client.users));
-  const states: (ClientState | null)[] = clients.map(() => null);
   const planBase = textGraphPlanOf(c, cfg, graph !== null);
   const globalBytes = Object.values(global).reduce((s, v) => s + v.length * 4, 0);
   const recent = recentItemsByPart(split, c);
+  const executor = new InProcessClients<TextGraphPlan>(clients, ({ plan }) => (k, state) => {
+    const client = clients[k];
+    const download = { global, personal: (j: number) => personal(client.users[j]) };
+    let bytesDown = 0;
+    for (const u of client.users) bytesDown += globalBytes + (personal(u)?.delta.length ?? 0) * 4 + (personal(u)?.rows.length ?? 0) * 4;
+    const result = runTextGraphClientRound(plan, download, client, clientTexts[k], state, samplers[k]);
+    const bytesUp = updateBytes(result.update) + result.update.users.reduce((s, up) => s + 4 * (up.weightVector.length + up.rows.length + up.itemRows.length), 0);
+    return { update: result.update, state: result.state, bytesUp, bytesDown };
+  });
+  const states = executor.states;
   const scorers = (): PartScorers => {
     const local = freshJoint(cfg, split.nUsers);
     clients.forEach((client, k) => {
@@ -263,29 +258,18 @@ function trainFederatedTextGraph(c: TrainConfig, cfg: TextGraphConfig, split: Im
     const scorerOf = (part: EvalPart): Scorer => new PersonalisedScorer(new TextGraphModel(cfg, split.nUsers, split.nItems, { global: global as GlobalParams, local }, texts, null, recent[part]), personal);
     return { validation: scorerOf('validation'), test: scorerOf('test') };
   };
-  const history: HistoryEntry[] = [];
-  for (let round = 1; round <= c.rounds; round++) {
-    const t = performance.now();
-    const plan: TextGraphPlan = { ...planBase, round, seed: Rng.derive(c.seed, 'round', round).nextU32() };
-    const chosen = sampleClients(clients.length, perRound, c.seed, round);
-    strategy.beginRound(round);
-    let bytesUp = 0;
-    let bytesDown = 0;
-    for (const k of chosen) {
-      const client = clients[k];
-      const download = { global, personal: (j: number) => personal(client.users[j]) };
-      for (const u of client.users) bytesDown += globalBytes + (personal(u)?.delta.length ?? 0) * 4 + (personal(u)?.rows.length ?? 0) * 4;
-      const result = runTextGraphClientRound(plan, download, client, clientTexts[k], states[k], samplers[k]);
-      states[k] = result.state;
-      bytesUp += updateBytes(result.update) + result.update.users.reduce((s, up) => s + 4 * (up.weightVector.length + up.rows.length + up.itemRows.length), 0);
-      strategy.accept(result.update);
-    }
-    const summary = strategy.endRound(global);
-    const seconds = (performance.now() - t) / 1000;
-    const evaluate = round % c.evalEvery === 0 || round === c.rounds;
-    const entry: HistoryEntry = { round, loss: summary.loss, seconds, bytesUp, bytesDown, clients: chosen.length, validation: evaluate ? probe(scorers(), round) : {} };
-    history.push(entry);
-    onProgress?.(entry, c.rounds);
-  }
+  const history = runRoundsSync({
+    schedule: {
+      rounds: c.rounds,
+      evalEvery: c.evalEvery,
+      plan: (round): TextGraphPlan => ({ ...planBase, round, seed: hashRoundSeed(c.seed, round) }),
+      select: (round) => sampleClients(clients.length, perRound, c.seed, round),
+    },
+    fold: strategy,
+    global,
+    executor,
+    probe: (round) => probe(scorers(), round),
+    onProgress,
+  });
   return { scorers: scorers(), history, global, ...(graph ? { personal } : {}) };
 }

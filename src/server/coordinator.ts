@@ -32,6 +32,7 @@ import { effectiveBatch, effectiveLr, ConfigError, recencyOf } from '../runtime/
 import { modelConfigOf } from '../runtime/experiment.js';
 import { hashRoundSeed, initGlobal } from '../runtime/simulation.js';
 import { sampleClients } from '../runtime/clients.js';
+import { foldRoundSync } from '../runtime/round-engine.js';
 import { decodeModel, decodeState, decodeUpdate, encodeModel, encodeState, encodeUpdate } from '../wire/messages.js';
 import { WireError, type Limits } from '../wire/types.js';
 import type { Catalogue, RoundInfo, UpdateAck } from '../wire/protocol.js';
@@ -718,11 +719,12 @@ export class Coordinator {
     try {
       result = await this.store.closeRound(open.round, (updates) => {
         for (const [name, t] of Object.entries(this.global)) next[name] = t.slice();
-        this.strategy.beginRound(open.round);
-        if (fold) fold(this.strategy);
-        // stored updates in client-id order: the fixed aggregation order
-        else for (const u of updates) this.strategy.accept(this.admit(decodeUpdate(u.body, this.limits) as GlobalUpdate, u.clientId));
-        summary = this.strategy.endRound(next);
+        // the simulation's fold step (runtime/round-engine.ts), fed from the store
+        summary = foldRoundSync(this.strategy, open.round, next, (strategy) => {
+          if (fold) fold(strategy);
+          // stored updates in client-id order: the fixed aggregation order
+          else for (const u of updates) strategy.accept(this.admit(decodeUpdate(u.body, this.limits) as GlobalUpdate, u.clientId));
+        });
         bytes = encodeModel(next, open.round, this.names);
         const closed = { round: open.round, clients: summary.clients, loss: summary.loss, closedAt: Date.now() };
         return { closed, model: bytes, serverState: this.encodedServerState(), next: null };
