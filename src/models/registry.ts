@@ -65,15 +65,17 @@ export interface ModelEntry<S extends z.ZodRawShape = z.ZodRawShape> {
   readonly options: z.ZodObject<S>;
   /** true: `createModel` builds it from the plan's `model` field, so any algorithm serves it. */
   readonly fromPlan: boolean;
+  /** Where `fedrec train --help` lists its options (runtime/config-scope.ts groups). */
+  readonly group?: string;
 }
 
 export const MODELS = [
   { name: 'mf', paper: 'Koren et al., Computer 2009', summary: 'matrix factorisation', options: z.object({}), fromPlan: true },
   { name: 'neumf', paper: 'He et al., WWW 2017', summary: 'neural collaborative filtering (GMF + MLP)', options: z.object({}), fromPlan: true },
-  { name: 'lightgcn', paper: 'He et al., SIGIR 2020', summary: 'graph convolution over the user–item graph', options: lightgcnOptions, fromPlan: false },
-  { name: 'ncl', paper: 'Lin et al., WWW 2022', summary: 'LightGCN with neighbourhood-enriched contrastive terms', options: nclOptions, fromPlan: false },
-  { name: 'text-graph', paper: 'Wang et al., J. Supercomputing 2026 (UFGraphFR)', summary: 'text-aware user embeddings over item tables', options: textGraphOptions, fromPlan: false },
-  { name: 'ials', paper: 'Hu et al., ICDM 2008; Rendle et al., RecSys 2022', summary: 'implicit ALS; --mode central or --algorithm ials', options: ialsOptions, fromPlan: true },
+  { name: 'lightgcn', paper: 'He et al., SIGIR 2020', summary: 'graph convolution over the user–item graph', options: lightgcnOptions, fromPlan: false, group: 'lightgcn/ncl' },
+  { name: 'ncl', paper: 'Lin et al., WWW 2022', summary: 'LightGCN with neighbourhood-enriched contrastive terms', options: nclOptions, fromPlan: false, group: 'lightgcn/ncl' },
+  { name: 'text-graph', paper: 'Wang et al., J. Supercomputing 2026 (UFGraphFR)', summary: 'text-aware user embeddings over item tables', options: textGraphOptions, fromPlan: false, group: 'text-graph' },
+  { name: 'ials', paper: 'Hu et al., ICDM 2008; Rendle et al., RecSys 2022', summary: 'implicit ALS; --mode central or --algorithm ials', options: ialsOptions, fromPlan: true, group: 'ials' },
 ] as const satisfies readonly ModelEntry[];
 
 export type ModelName = (typeof MODELS)[number]['name'];
