@@ -1,7 +1,7 @@
 /**
  * Graph aggregation for text-graph (UFGraphFR: Wang, Hao, Xiao, J. Supercomputing 2026, arXiv
- * 2501.08044; GPFedRec: Zhang et al., KDD 2024), the part that runs on a device — browser-safe (no
- * Node module), so the browser bundle registers it too; the server side is ./graph.ts. Round:
+ * 2501.08044; GPFedRec: Zhang et al., KDD 2024), the part that runs on a device (browser-safe: no
+ * Node module); the Algorithm module, with the server side, is ./graph.ts. Round:
  *  1. once per device: encode its users' own text descriptions with the configured encoder (the
  *     plan's `textGraph.encoder`), v_u, and v_u·W_init with the seeded initial joint layer;
  *  2. each round: download θ and the head (GET /v1/model) and this client's personal rows Δ_u
@@ -24,11 +24,7 @@ import type { EncoderKind, TextEncoder } from '../text/types.js';
 import { decodeMessage, encodeMessage } from '../wire/codec.js';
 import type { SectionSpec, Tensor } from '../wire/types.js';
 import { WireError } from '../wire/types.js';
-import { registerDeviceScorer } from '../client/on-device.js';
-import { registerClientWork, registerDeviceNeeds, type DeviceInputs } from '../client/works.js';
-
-/** Name of the client work and the plan field. */
-export const TEXT_GRAPH_WORK = 'text-graph';
+import type { ClientWork, DeviceInputs, DeviceNeeds, DeviceScorer } from './types.js';
 
 const optimizerSchema = z.object({ kind: z.enum(['sgd', 'adam']), lr: z.number(), weightDecay: z.number().optional() }).strict();
 
@@ -161,24 +157,28 @@ export function textGraphClientPlan(plan: RoundPlan): TextGraphPlan {
   };
 }
 
-registerDeviceNeeds(TEXT_GRAPH_WORK, {
+/** What a device prepares once (its users' text vectors) and fetches each round (its personal rows). */
+export const textGraphDeviceNeeds: DeviceNeeds = {
   personal: true,
   prepare: (plan, texts) => deviceTextInputs(textGraphPlanOfRound(plan), texts),
-});
+};
 
-// Stateful: the joint layer (a_u, b_u) stays on the device between rounds; vec(W_u − W_init), the
-// trained item rows and the head deltas are sent.
-registerClientWork(TEXT_GRAPH_WORK, (plan, global, data, state, sampler, device) => {
+/**
+ * The device's round. Stateful: the joint layer (a_u, b_u) stays on the device between rounds;
+ * vec(W_u − W_init), the trained item rows and the head deltas are sent.
+ */
+export const textGraphClientWork: ClientWork = (plan, global, data, state, sampler, device) => {
   const p = textGraphClientPlan(plan);
   const result = runTextGraphClientRound(p, { global, personal: personalOf(device, p.model.dim) }, data, preparedTexts(device), state, sampler);
   // the item rows travel per user (users.*): the generic 'item' table is empty (rows = [])
   return { update: { ...result.update, itemTables: { item: new Float32Array(0) } }, state: result.state };
-});
+};
 
-registerDeviceScorer('text-graph', (plan, global, local, data, nItems, device) => {
-  const f = textGraphPlanOfRound(plan as unknown as RoundPlan);
+/** Scoring on the device: its joint layer and R_u = θ + Δ_u. */
+export const textGraphScorer: DeviceScorer = (plan, global, local, data, nItems, device) => {
+  const f = textGraphPlanOfRound(plan);
   const cfg = f.model as TextGraphConfig;
   const recent = cfg.recentItems ? recentItemsOf(data.positives.map((p, k) => latestEntries(p, data.recency?.[k] ?? null, cfg.recentItems as number))) : null;
   const model = new TextGraphModel(cfg, data.users.length, nItems, { global, local }, preparedTexts(device), null, recent);
   return new PersonalisedScorer(model, personalOf(device, cfg.dim));
-});
+};

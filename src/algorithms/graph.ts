@@ -1,8 +1,8 @@
 /**
- * Graph aggregation deployed (UFGraphFR: Wang, Hao, Xiao, J. Supercomputing 2026, arXiv 2501.08044;
- * GPFedRec: Zhang et al., KDD 2024): `training.algorithm 'graph'` with `model 'text-graph'` on the
- * coordinator. The device side (text vectors, client work, personal-row message, scoring) is
- * ./graph-device.ts, browser-safe; this module registers the server side and loads it.
+ * Graph aggregation (UFGraphFR: Wang, Hao, Xiao, J. Supercomputing 2026, arXiv 2501.08044;
+ * GPFedRec: Zhang et al., KDD 2024) as an Algorithm module: `--algorithm graph` with
+ * `--model text-graph`, in simulation (runtime/text-graph-experiment.ts) and on the coordinator.
+ * The device side (text vectors, client work, personal-row message, scoring) is ./graph-device.ts.
  * Round on the coordinator (federated/graph.ts `GraphAggregation`, the simulation's strategy):
  *  1. plan: the shared round plan plus `textGraph` (model, client optimiser, local DP, encoder);
  *  2. submit: the generic checks (head deltas), then `admit`: every user upload in range and finite,
@@ -17,6 +17,7 @@
  * users per client the order of users in the graph differs (clientId·M + k against dense ids), which
  * changes float summation order and top-N ties only.
  */
+import { z } from 'zod';
 import { GraphAggregation, type GraphOptions } from '../federated/graph.js';
 import { isGraphUpdate, type GraphUpdate } from '../federated/personal-types.js';
 import type { GlobalUpdate, RoundSummary } from '../federated/types.js';
@@ -24,12 +25,27 @@ import { Rng } from '../math/rng.js';
 import { headParamInfo, initTextGraphGlobal, textGraphParamInfo, type TextGraphConfig } from '../models/text-graph/model.js';
 import type { GlobalParams, ParamInfo } from '../models/types.js';
 import type { OptimizerState } from '../optim/types.js';
-import { ConfigError, clientOptimizerOf, type TrainConfig } from '../runtime/config.js';
-import { graphOptionsOf, textGraphConfigOf } from '../runtime/text-graph-experiment.js';
-import { registerStrategy, type PersonalisingStrategy, type StrategyContext } from '../server/strategies.js';
+import type { OptimizerConfig } from '../optim/types.js';
+import type { TrainConfig } from '../runtime/config.js';
+import { ConfigError, clientOptimizerOf } from '../runtime/config-derived.js';
+import type { PersonalisingStrategy } from '../server/strategies.js';
 import { InvalidUpdate } from '../server/validate.js';
-import { USE_DIM } from '../text/use.js';
-import { encodePersonal, textGraphPlanSchema, TEXT_GRAPH_WORK } from './graph-device.js';
+import { USE_DIM } from '../text/types.js';
+import { encodePersonal, textGraphClientWork, textGraphDeviceNeeds, textGraphPlanSchema, textGraphScorer } from './graph-device.js';
+import type { AdmitContext, Algorithm } from './types.js';
+
+/** The text-graph model of a run, its text vectors `textDim` wide. */
+export function textGraphConfigOf(c: TrainConfig, textDim: number): TextGraphConfig {
+  return { textDim, dim: c.dim, layers: c.layers, lambda: c.lambda, dot: c.head === 'mlp+dot', recentItems: c.recentItems };
+}
+
+/** The server's graph-aggregation settings of a run; `serverOptimizer` as runtime/config.ts `serverOptimizerOf` derives it. */
+export function graphAggregationOptions(c: TrainConfig, serverOptimizer: OptimizerConfig): GraphOptions {
+  return {
+    neighbors: c.neighbors, layers: c.graphLayers, norm: c.norm, selfLoop: c.selfLoop, sketchDim: c.sketchDim, seed: c.seed,
+    personalRows: c.personalRows, serverOptimizer,
+  };
+}
 
 /** Width of the configured encoder's vectors, which the coordinator must know without loading it. */
 function encoderWidth(c: TrainConfig): number {
@@ -133,7 +149,7 @@ export class DeployedGraphAggregation implements PersonalisingStrategy {
 }
 
 /** Checks a graph upload and maps its users to server ids; throws InvalidUpdate. */
-function admitGraphUpdate(update: GlobalUpdate, clientId: number, ctx: StrategyContext): GlobalUpdate {
+function admitGraphUpdate(update: GlobalUpdate, clientId: number, ctx: AdmitContext): GlobalUpdate {
   if (!isGraphUpdate(update) || update.users.length === 0) {
     throw new InvalidUpdate('shape', "a graph-aggregation update carries its users' uploads (sections users.*: vec(W_u) and trained item rows)");
   }
@@ -163,9 +179,30 @@ function admitGraphUpdate(update: GlobalUpdate, clientId: number, ctx: StrategyC
   return { ...update, users } as GraphUpdate;
 }
 
-registerStrategy(`graph/text-graph`, {
-  clientWork: TEXT_GRAPH_WORK,
-  model: (c, nItems) => {
+export const graph: Algorithm<{}> = {
+  name: 'graph',
+  paper: 'Wang et al., J. Supercomputing 2026 (UFGraphFR); Zhang et al., KDD 2024 (GPFedRec)',
+  summary: 'graph aggregation: a user graph from the uploads, personal item tables over neighbours; the default for --model text-graph',
+  // its fields (neighbors, graphLayers, norm, selfLoop, sketchDim, personalRows, dpLaplace) are in runtime/config.ts, scoped to it
+  options: z.object({}),
+  flags: {},
+  capabilities: { sumsUpdates: false, workers: false },
+  models: ['text-graph'],
+  plan: (c) => ({
+    textGraph: textGraphPlanSchema.parse({
+      model: { ...servedConfig(c), layers: [...c.layers] },
+      optimizer: clientOptimizerOf(c),
+      dpLaplace: c.dpLaplace,
+      encoder: { kind: c.encoder, seed: c.seed, ...(c.encoderModel !== undefined ? { model: c.encoderModel } : {}) },
+      initSeed: c.seed,
+    }),
+  }),
+  server: ({ info, nItems, training, sum }) => {
+    const cfg = servedConfig(training);
+    return new DeployedGraphAggregation(info, nItems, cfg.textDim * cfg.dim, headParamInfo(cfg), graphAggregationOptions(training, sum.serverOptimizer), training.usersPerClient);
+  },
+  client: textGraphClientWork,
+  servedModel: (c, nItems) => {
     const cfg = servedConfig(c);
     const info = textGraphParamInfo(cfg, 0, nItems);
     const width = cfg.textDim * cfg.dim;
@@ -178,18 +215,7 @@ registerStrategy(`graph/text-graph`, {
       maxUpdateBytes: c.usersPerClient * (width * 4 + nItems * (cfg.dim + 1) * 4 + 16) + head + (64 << 10),
     };
   },
-  create: ({ info, nItems, training }) => {
-    const cfg = servedConfig(training);
-    return new DeployedGraphAggregation(info, nItems, cfg.textDim * cfg.dim, headParamInfo(cfg), graphOptionsOf(training), training.usersPerClient);
-  },
-  planExtras: (c) => ({
-    textGraph: textGraphPlanSchema.parse({
-      model: { ...servedConfig(c), layers: [...c.layers] },
-      optimizer: clientOptimizerOf(c),
-      dpLaplace: c.dpLaplace,
-      encoder: { kind: c.encoder, seed: c.seed, ...(c.encoderModel !== undefined ? { model: c.encoderModel } : {}) },
-      initSeed: c.seed,
-    }),
-  }),
   admit: admitGraphUpdate,
-});
+  device: textGraphDeviceNeeds,
+  scorer: textGraphScorer,
+};

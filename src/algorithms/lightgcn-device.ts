@@ -1,6 +1,6 @@
 /**
  * Federated LightGCN / NCL (He et al., SIGIR 2020; Lin et al., WWW 2022; FedAvg rounds, McMahan et
- * al., AISTATS 2017), the part that runs on a device — browser-safe; the server side is
+ * al., AISTATS 2017), the part that runs on a device; the Algorithm module, with the server side, is
  * ./lightgcn.ts. Each round the device downloads the global item table, and for NCL after warm-up
  * computes the round's item prototypes itself: the simulation's server E-step (k-means on the global
  * item table with the round's seeded start, models/ncl/prototypes.ts) is a deterministic function of
@@ -15,11 +15,7 @@ import type { RoundPlan } from '../federated/types.js';
 import { Rng } from '../math/rng.js';
 import { dotProductModel } from '../models/lightgcn/model.js';
 import { computePrototypes } from '../models/ncl/prototypes.js';
-import { registerDeviceScorer } from '../client/on-device.js';
-import { registerClientWork } from '../client/works.js';
-import { withDistributedDp } from '../privacy/dp-fedavg.js';
-
-export const LIGHTGCN_WORK = 'lightgcn';
+import type { ClientWork, DeviceScorer } from './types.js';
 
 /** The plan's `lightgcn` field (runtime/graph-settings.ts `GraphSettings`, less the epochs). */
 export const lightGcnPlanSchema = z
@@ -71,15 +67,13 @@ export function graphRoundPlan(plan: RoundPlan, itemEmb: Float32Array): GraphRou
   };
 }
 
-// Stateful: the user embedding stays on the device; the item-row deltas are sent.
-// Distributed DP (privacy/dp-fedavg.ts): with the plan's `dp` field the device clips and noises its update, as the simulation does.
-registerClientWork(LIGHTGCN_WORK, withDistributedDp((plan, global, data, state, sampler) => runGraphClientRound(graphRoundPlan(plan, global.itemEmb), global.itemEmb, data, state, sampler)));
+/** The device's round. Stateful: the user embedding stays on the device; the item-row deltas are sent. */
+export const lightGcnClientWork: ClientWork = (plan, global, data, state, sampler) =>
+  runGraphClientRound(graphRoundPlan(plan, global.itemEmb), global.itemEmb, data, state, sampler);
 
-// Scoring: ū (the user propagated on its ego-graph with the current items) · e_i, as the simulation evaluates.
-for (const kind of ['lightgcn', 'ncl']) {
-  registerDeviceScorer(kind, (plan, global, local, data, nItems) => {
-    const f = lightGcnPlanOf(plan as unknown as RoundPlan);
-    const users = egoUserEmbeddings({ dim: f.dim, layers: f.layers }, global.itemEmb, data, { local });
-    return dotProductModel(data.users.length, nItems, f.dim, users, global.itemEmb.slice());
-  });
-}
+/** Scoring on the device: ū (the user propagated on its ego-graph with the current items) · e_i, as the simulation evaluates. */
+export const lightGcnScorer: DeviceScorer = (plan, global, local, data, nItems) => {
+  const f = lightGcnPlanOf(plan);
+  const users = egoUserEmbeddings({ dim: f.dim, layers: f.layers }, global.itemEmb, data, { local });
+  return dotProductModel(data.users.length, nItems, f.dim, users, global.itemEmb.slice());
+};

@@ -2,7 +2,8 @@
  * The single list of federated algorithms. An algorithm is one module (src/algorithms/<name>.ts,
  * contract in ./types.ts) and one line here; the run config's `algorithm` choices and option fields,
  * the `fedrec train` flags, the coordinator's strategies and the clients' work all come from this
- * list.
+ * list. A module with `variantOf` runs another algorithm's rounds for its own models (federated
+ * LightGCN / NCL are FedAvg rounds): `algorithmFor(algorithm, model)` resolves the pair.
  */
 import type { ClientWork, Algorithm } from './types.js';
 import { withDistributedDp } from '../privacy/dp-fedavg.js';
@@ -10,18 +11,22 @@ import { fedavg } from './fedavg.js';
 import { fedrecon } from './fedrecon.js';
 import { ials } from './ials.js';
 import { fedprox } from './fedprox.js';
+import { graph } from './graph.js';
+import { lightgcn } from './lightgcn.js';
 
 export const ALGORITHMS = [
   fedavg,
   fedrecon,
   ials,
   fedprox,
+  graph,
+  lightgcn,
 ] as const;
 
 export type AlgorithmName = (typeof ALGORITHMS)[number]['name'];
 
-/** Every algorithm's name, in registry order. */
-export const ALGORITHM_NAMES = ALGORITHMS.map((a) => a.name) as [string, ...string[]];
+/** The `--algorithm` choices (every module but the variants), in registry order. */
+export const ALGORITHM_NAMES = ALGORITHMS.filter((a) => !('variantOf' in a)).map((a) => a.name) as [string, ...string[]];
 
 type ShapeOf<A> = A extends Algorithm<infer S> ? S : never;
 type Intersection<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;
@@ -29,8 +34,15 @@ type Intersection<U> = (U extends unknown ? (x: U) => void : never) extends (x: 
 /** The option fields of every algorithm, for the run config (each applies to its algorithm's runs only). */
 export const ALGORITHM_OPTIONS = Object.assign({}, ...ALGORITHMS.map((a) => a.options.shape)) as Intersection<ShapeOf<(typeof ALGORITHMS)[number]>>;
 
+/** The module named `name` (a wire client-work name: variants included). */
 export function findAlgorithm(name: string): Algorithm | undefined {
   return (ALGORITHMS as readonly Algorithm[]).find((a) => a.name === name);
+}
+
+/** The module that runs `--algorithm algorithm` with `--model model`: a variant for that model, else the algorithm's own module. */
+export function algorithmFor(algorithm: string, model: string): Algorithm | undefined {
+  const variant = (ALGORITHMS as readonly Algorithm[]).find((a) => a.variantOf === algorithm && (a.models ?? []).includes(model));
+  return variant ?? findAlgorithm(algorithm);
 }
 
 /** The algorithm whose option field `field` is, if any. */
@@ -49,9 +61,9 @@ export function deviceWork(algorithm: Algorithm): ClientWork {
     withDistributedDp((p, g, d, s, smp) => client(p, g, d, s, smp, engine))(plan, global, data, state, sampler);
 }
 
-/** The names of the algorithms with a capability (e.g. whose server sums updates: DP, secure sum, robust rules wrap it). */
+/** The `--algorithm` names with a capability (e.g. whose server sums updates: DP, secure sum, robust rules wrap it). */
 export function algorithmsWith(capability: keyof Algorithm['capabilities']): string[] {
-  return (ALGORITHMS as readonly Algorithm[]).filter((a) => a.capabilities[capability]).map((a) => a.name);
+  return (ALGORITHMS as readonly Algorithm[]).filter((a) => a.capabilities[capability] && a.variantOf === undefined).map((a) => a.name);
 }
 
 /** "fedavg or fedrecon", "fedavg, fedrecon or fedprox". */

@@ -20,7 +20,8 @@
 import type { z } from 'zod';
 import type { FlagSpec } from '../cli/flags.js';
 import type { FedAvgOptions } from '../federated/fedavg.js';
-import type { ClientData, ClientResult, ClientState, RoundPlan, Strategy } from '../federated/types.js';
+import type { Scorer } from '../eval/types.js';
+import type { ClientData, ClientResult, ClientState, GlobalUpdate, RoundPlan, Strategy } from '../federated/types.js';
 import type { GlobalParams, LocalParams, ParamInfo } from '../models/types.js';
 import type { TrainConfig } from '../runtime/config.js';
 import type { NegativeSource } from '../train/examples.js';
@@ -39,6 +40,37 @@ export interface EngineSwitches {
 export interface DeviceInputs {
   readonly personal?: Uint8Array;
   readonly prepared?: unknown;
+}
+
+/** What a device needs besides the plan and the global model: its personal message each round, inputs prepared once from its own data. */
+export interface DeviceNeeds {
+  /** Fetch this client's personal message (GET /v1/personal) before each round and for scoring. */
+  readonly personal: boolean;
+  /** Inputs computed once from the device's own data (e.g. text vectors from its users' descriptions). */
+  prepare?(plan: RoundPlan, texts: readonly (string | undefined)[]): Promise<unknown>;
+}
+
+/** How a device scores its users when the model is not rebuilt from the plan's `model` field alone (models/registry.ts `scorerOf`). */
+export type DeviceScorer = (plan: RoundPlan, global: GlobalParams, local: LocalParams, data: ClientData, nItems: number, device?: DeviceInputs) => Scorer;
+
+/** A model an algorithm serves with its own tables and initial values (text-graph, LightGCN, NCL). */
+export interface ServedModel {
+  /** Every table, global and local (local ones never leave the devices). */
+  readonly info: readonly ParamInfo[];
+  /** The plan's `model` field. */
+  readonly plan: { readonly kind: string; readonly dim: number };
+  /** The initial global tables, exactly as the simulation starts them. */
+  init(): GlobalParams;
+  /** Largest update body in bytes when `coordinator.maxUpdateBytes` is not set. */
+  readonly maxUpdateBytes?: number;
+}
+
+/** What the coordinator knows when it admits an update. */
+export interface AdmitContext {
+  /** Global tables only. */
+  readonly info: readonly ParamInfo[];
+  readonly nItems: number;
+  readonly training: TrainConfig;
 }
 
 /** A client work's last argument: the engine's switches and the device's inputs. */
@@ -79,11 +111,19 @@ export interface Capabilities {
   readonly sumsUpdates: boolean;
   /** The worker-thread simulation can run it (clients partitioned from a split, partial sums per worker). */
   readonly workers: boolean;
+  /** false: its client work cannot run in a browser tab (Node worker threads, shared-memory kernels); absent: it can. */
+  readonly tab?: boolean;
 }
 
 export interface Algorithm<S extends z.ZodRawShape = z.ZodRawShape> {
-  /** The `--algorithm` name, the coordinator's `training.algorithm` and the wire's client-work name. */
+  /** The wire's client-work name; the `--algorithm` name and the coordinator's `training.algorithm` unless it is a `variantOf` another. */
   readonly name: string;
+  /**
+   * The `--algorithm` this module runs for its `models`: a module that specialises another
+   * algorithm's rounds to models with their own client work (federated LightGCN / NCL are FedAvg
+   * rounds). It adds no `--algorithm` choice of its own.
+   */
+  readonly variantOf?: string;
   /** The paper, as the module header names it. */
   readonly paper: string;
   /** What it is in a few words, for `fedrec train --help`. */
@@ -107,4 +147,16 @@ export interface Algorithm<S extends z.ZodRawShape = z.ZodRawShape> {
   server(ctx: ServerContext): Strategy;
   readonly client: ClientWork;
   readonly localTables?: LocalTables;
+  /** Its own served model (tables, plan `model` field, initial values); absent: models/registry.ts builds `training.model`. */
+  servedModel?(training: TrainConfig, nItems: number): ServedModel;
+  /**
+   * Checks an update beyond the generic validation (server/validate.ts) and maps it to what the
+   * server folds, knowing which client sent it (graph aggregation: the client's users to server-side
+   * user ids); throws `InvalidUpdate`. The coordinator calls it on submission and on reload.
+   */
+  admit?(update: GlobalUpdate, clientId: number, ctx: AdmitContext): GlobalUpdate;
+  /** What its devices need besides the model (personal message, prepared inputs). */
+  readonly device?: DeviceNeeds;
+  /** How its devices score (the evaluation hook); absent: the model the plan's `model` field names. */
+  readonly scorer?: DeviceScorer;
 }

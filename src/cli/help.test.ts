@@ -57,6 +57,10 @@ const RUNS: { choices: string[]; budget: string[] }[] = [
   { choices: ['--model', 'lightgcn', '--mode', 'central'], budget: ['--epochs', '1'] },
   { choices: ['--algorithm', 'fedrecon', '--feedback', 'implicit'], budget: ['--rounds', '1'] },
   { choices: ['--model', 'text-graph', '--encoder', 'hash'], budget: ['--rounds', '1'] },
+  // the model registry's option schemas (NCL's, iALS's) and an algorithm's own (FedProx's μ)
+  { choices: ['--model', 'ncl', '--mode', 'central'], budget: ['--epochs', '1'] },
+  { choices: ['--model', 'ials', '--mode', 'central'], budget: ['--epochs', '1'] },
+  { choices: ['--algorithm', 'fedprox'], budget: ['--rounds', '1'] },
 ];
 
 test('train --help shows the defaults a run with the same choices records in its result JSON', () => {

@@ -17,6 +17,7 @@ import { summaryTable } from './summary.js';
 import { resolveTrainConfig } from './train-config.js';
 import { trainHelp } from './train-help.js';
 import { ALGORITHMS } from '../algorithms/registry.js';
+import { MODELS } from '../models/registry.js';
 
 const ALGORITHM_FLAGS: Record<string, FlagSpec> = Object.assign({}, ...ALGORITHMS.map((a) => a.flags));
 
@@ -28,7 +29,7 @@ export const TRAIN_FLAGS: Record<string, FlagSpec> = {
   sep: { key: 'sep', kind: 'string', help: 'field separator for CSV/TSV' },
   'rating-threshold': { key: 'ratingThreshold', kind: 'number', help: 'keep interactions with rating ≥ X as positives' },
   split: { key: 'split', kind: 'string', help: "loo (leave-one-out by time) | ratio:0.8,0.1,0.1" },
-  model: { key: 'model', kind: 'string', help: 'mf | neumf | lightgcn | ncl | text-graph | ials (implicit ALS; --mode central or --algorithm ials)' },
+  model: { key: 'model', kind: 'string', help: MODELS.map((m) => `${m.name} (${m.summary})`).join(' | ') },
   dim: { key: 'dim', kind: 'integer', help: 'embedding width' },
   layers: { key: 'layers', kind: 'numberList', help: "MLP widths of the NeuMF tower or the text-graph head ('none': text-graph head without hidden layers)" },
   'gcn-layers': { key: 'gcnLayers', kind: 'integer', help: 'LightGCN/NCL propagation layers L' },
@@ -42,7 +43,7 @@ export const TRAIN_FLAGS: Record<string, FlagSpec> = {
   'kmeans-iterations': { key: 'kmeansIterations', kind: 'integer', help: 'NCL k-means iterations per E-step' },
   'warm-up': { key: 'warmUp', kind: 'integer', help: 'NCL epochs/rounds before the prototype term starts' },
   mode: { key: 'mode', kind: 'string', help: 'central | federated' },
-  algorithm: { key: 'algorithm', kind: 'string', help: `${ALGORITHMS.map((a) => `${a.name} (${a.summary})`).join(' | ')} | graph (text-graph aggregation; the default for --model text-graph)` },
+  algorithm: { key: 'algorithm', kind: 'string', help: ALGORITHMS.filter((a) => !('variantOf' in a)).map((a) => `${a.name} (${a.summary})`).join(' | ') },
   feedback: { key: 'feedback', kind: 'string', help: 'implicit | explicit (ratings, MSE; fedrecon only)' },
   loss: { key: 'loss', kind: 'string', help: 'bce | bpr | softmax (sampled softmax over each positive and its --negatives)' },
   rounds: { key: 'rounds', kind: 'integer', help: 'federated rounds' },

@@ -93,7 +93,7 @@ async function showRecommendations(participant: Participant, catalogue: Catalogu
   const data = participant.data();
   const plan = { ...final.info.plan, round: Math.max(1, final.info.round) };
   const local = deviceLocalTables(final.info.algorithm, plan as unknown as RoundPlan, final.global, data, participant.state, clientNegativeSource(final.info.nItems, data), final.device);
-  const model = deviceScorer(final.info.plan, final.global, local, data, final.info.nItems, final.device);
+  const model = deviceScorer(final.info, final.global, local, data, final.info.nItems, final.device);
   const seen = new Set<number>(participant.local.data.positives[0]);
   const recs = topK(model, 0, 10, seen);
   if (Number($('recs-round').textContent) > final.version) return; // a newer pass already showed a newer model

@@ -6,8 +6,28 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Plugin } from 'esbuild';
 
 export const BROWSER_ENTRY = fileURLToPath(new URL('./browser.js', import.meta.url));
+
+/**
+ * The Node modules the shared WebAssembly kernels import for their helper threads (math/wasm/heap.ts,
+ * pool.ts). The algorithms whose client work needs them declare `capabilities.tab: false` and a tab
+ * refuses their rounds (client/works.ts), so in the bundle they resolve to stand-ins: one thread,
+ * and a Worker that refuses to start.
+ */
+const NODE_STAND_INS: Readonly<Record<string, string>> = {
+  'node:os': 'export const availableParallelism = () => 1;',
+  'node:worker_threads': "export const isMainThread = true; export class Worker { constructor() { throw new Error('worker threads do not run in a browser tab'); } }",
+};
+
+const nodeStandIns: Plugin = {
+  name: 'node-stand-ins',
+  setup(build) {
+    build.onResolve({ filter: /^node:(os|worker_threads)$/ }, (args) => ({ path: args.path, namespace: 'node-stand-in' }));
+    build.onLoad({ filter: /.*/, namespace: 'node-stand-in' }, (args) => ({ contents: NODE_STAND_INS[args.path], loader: 'js' }));
+  },
+};
 
 export async function buildBrowserBundle(outFile: string): Promise<void> {
   const esbuild = await import('esbuild');
@@ -22,6 +42,7 @@ export async function buildBrowserBundle(outFile: string): Promise<void> {
     minify: true,
     sourcemap: false,
     logLevel: 'warning',
+    plugins: [nodeStandIns],
   });
 }
 

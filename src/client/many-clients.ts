@@ -118,7 +118,7 @@ export async function runManyClients(opts: ManyClientsOptions): Promise<ManyClie
     for (const [k, p] of participants.entries()) {
       // a work with per-client downloads (graph aggregation's personal rows) scores with its own
       const mine = deviceNeedsOf(final.info.algorithm) ? await p.finalModel() : final;
-      const model = deviceScorer(mine.info.plan, mine.global, scoringTables(p, mine), p.data(), mine.info.nItems, mine.device);
+      const model = deviceScorer(mine.info, mine.global, scoringTables(p, mine), p.data(), mine.info.nItems, mine.device);
       const report: ClientReport = {
         clientId: p.clientId ?? -1,
         roundsSent: p.roundsSent,

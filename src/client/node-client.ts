@@ -15,7 +15,6 @@ import { topK } from '../eval/top-k.js';
 import { deviceScorer, sampledSums, type MetricSums } from './on-device.js';
 import { createTextEncoder } from '../text/encoders.js';
 import { registerTextEncoderFactory } from '../algorithms/graph-device.js';
-import '../algorithms/lightgcn-device.js';
 import { Participant, type ParticipantOptions } from './participant.js';
 import { withRetries } from './retry.js';
 import { loadState, saveState } from './state-file.js';
@@ -81,7 +80,7 @@ export async function joinAndTrain(opts: JoinOptions): Promise<ClientReport> {
   };
   await participant.run({ ...opts.participant, onEvent });
   const final = await participant.finalModel();
-  const model = deviceScorer(final.info.plan, final.global, scoringTables(participant, final), participant.data(), final.info.nItems, final.device);
+  const model = deviceScorer(final.info, final.global, scoringTables(participant, final), participant.data(), final.info.nItems, final.device);
   const ks = [opts.k ?? 10];
   const report: ClientReport = {
     clientId: participant.clientId ?? -1,
@@ -120,7 +119,7 @@ export async function recommendOnDevice(opts: NodeClientOptions & { k: number; u
   const file = readClientDataFile(opts.dataFile);
   const final = await participant.finalModel();
   participant.clientId = final.info.clientId;
-  const model = deviceScorer(final.info.plan, final.global, scoringTables(participant, final), participant.data(), final.info.nItems, final.device);
+  const model = deviceScorer(final.info, final.global, scoringTables(participant, final), participant.data(), final.info.nItems, final.device);
   const { catalogue } = participant;
   const out: Recommendation[] = [];
   file.users.forEach((u, k) => {

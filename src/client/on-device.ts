@@ -8,7 +8,8 @@ import type { GlobalParams, LocalParams, ModelConfig, RecModel } from '../models
 import { ranksAmong } from '../eval/ranks.js';
 import { rankingMetrics } from '../eval/metrics.js';
 import type { MetricMap, Scorer } from '../eval/types.js';
-import type { ClientData } from '../federated/types.js';
+import type { ClientData, RoundPlan } from '../federated/types.js';
+import { findAlgorithm } from '../algorithms/registry.js';
 import type { EvalRows } from './local-data.js';
 import type { DeviceInputs } from './works.js';
 
@@ -16,19 +17,13 @@ export function deviceModel(config: ModelConfig, global: GlobalParams, local: Lo
   return createModel(config, nUsers, nItems, { global, local });
 }
 
-/** How a device scores with a model that is not in models/registry.ts (text-graph, LightGCN: src/algorithms/). */
-export type DeviceScorerFactory = (plan: { readonly model: { readonly kind: string } }, global: GlobalParams, local: LocalParams, data: ClientData, nItems: number, device?: DeviceInputs) => Scorer;
-
-const scorers = new Map<string, DeviceScorerFactory>();
-
-export function registerDeviceScorer(modelKind: string, factory: DeviceScorerFactory): void {
-  scorers.set(modelKind, factory);
-}
-
-/** The scorer of this device's users: the model's registered factory, else the registry's model. */
-export function deviceScorer(plan: { readonly model: { readonly kind: string } }, global: GlobalParams, local: LocalParams, data: ClientData, nItems: number, device?: DeviceInputs): Scorer {
-  const factory = scorers.get(plan.model.kind);
-  return factory ? factory(plan, global, local, data, nItems, device) : deviceModel(plan.model as ModelConfig, global, local, data.users.length, nItems);
+/**
+ * The scorer of this device's users (the one scoring contract, eval/types.ts `Scorer`): the
+ * algorithm's own (text-graph, LightGCN: src/algorithms/), else the model the plan's `model` names.
+ */
+export function deviceScorer(info: { readonly algorithm: string; readonly plan: { readonly model: { readonly kind: string } } }, global: GlobalParams, local: LocalParams, data: ClientData, nItems: number, device?: DeviceInputs): Scorer {
+  const scorer = findAlgorithm(info.algorithm)?.scorer;
+  return scorer ? scorer(info.plan as unknown as RoundPlan, global, local, data, nItems, device) : deviceModel(info.plan.model as ModelConfig, global, local, data.users.length, nItems);
 }
 
 export interface MetricSums {

@@ -22,7 +22,6 @@ import { TransportError, type ClientEvent, type Transport } from './types.js';
 import { clientWork, deviceNeedsOf, type DeviceInputs } from './works.js';
 // Client works registered in their own (browser-safe) modules; LightGCN / NCL's use the
 // WebAssembly kernels' Node threads and are registered by the Node client (node-client.ts).
-import '../algorithms/graph-device.js';
 import { secureRound } from './secure-round.js';
 import type { SecAggPhase } from '../secagg/types.js';
 

@@ -8,6 +8,7 @@
  */
 import { effectiveBatch, effectiveLr, type TrainConfig } from './config.js';
 import { ALGORITHMS, algorithmsWith, sayNames } from '../algorithms/registry.js';
+import { MODELS, modelsWithOption, type ModelEntry } from '../models/registry.js';
 
 /** The part of a config that decides which fields apply. */
 export type RunShape = Pick<TrainConfig, 'model' | 'algorithm' | 'mode'> & Partial<Pick<TrainConfig, 'data' | 'encoder'>>;
@@ -43,6 +44,11 @@ const dp: Scope = {
 const WORKERS = algorithmsWith('workers');
 const threaded: Scope = { applies: (c) => c.mode === 'federated' && WORKERS.includes(c.algorithm), says: `mode federated with algorithm ${sayNames(WORKERS)}` };
 
+/** Each registered model's own fields (src/models/registry.ts): they apply to the models whose options hold them. */
+const MODEL_FIELD_SCOPES: Record<string, readonly [Scope, FieldGroup]> = Object.fromEntries(
+  (MODELS as readonly ModelEntry[]).flatMap((m) => Object.keys(m.options.shape).map((field) => [field, [models(...modelsWithOption(field)), m.group as FieldGroup]])),
+);
+
 /** Each registered algorithm's own fields (src/algorithms/<name>.ts): they apply to its runs, listed under its name. */
 const ALGORITHM_FIELD_SCOPES: Record<string, readonly [Scope, FieldGroup]> = Object.fromEntries(
   ALGORITHMS.flatMap((a) => Object.keys(a.options.shape).map((field) => [field, [algorithm(a.name), a.name as FieldGroup]])),
@@ -63,29 +69,13 @@ export const FIELD_SCOPES: Readonly<Record<string, readonly [Scope, FieldGroup]>
   model: [always, 'model'],
   dim: [always, 'model'],
   layers: [models('neumf', 'text-graph'), 'model'],
-  gcnLayers: [models('lightgcn', 'ncl'), 'lightgcn/ncl'],
-  regWeight: [models('lightgcn', 'ncl'), 'lightgcn/ncl'],
-  sslTemp: [models('ncl'), 'lightgcn/ncl'],
-  sslReg: [models('ncl'), 'lightgcn/ncl'],
-  sslAlpha: [models('ncl'), 'lightgcn/ncl'],
-  protoReg: [models('ncl'), 'lightgcn/ncl'],
-  hyperLayers: [models('ncl'), 'lightgcn/ncl'],
-  clusters: [models('ncl'), 'lightgcn/ncl'],
-  kmeansIterations: [models('ncl'), 'lightgcn/ncl'],
-  warmUp: [models('ncl'), 'lightgcn/ncl'],
+  ...MODEL_FIELD_SCOPES,
   mode: [always, 'training'],
   algorithm: [always, 'training'],
-  encoder: [textGraph, 'text-graph'],
   encoderModel: [{ applies: (c) => c.model === 'text-graph' && c.encoder === 'transformers', says: 'model text-graph with --encoder transformers' }, 'text-graph'],
-  cacheDir: [textGraph, 'text-graph'],
-  userText: [textGraph, 'text-graph'],
-  textAblation: [textGraph, 'text-graph'],
   neighbors: [graphAggregation, 'text-graph'],
   graphLayers: [graphAggregation, 'text-graph'],
-  lambda: [textGraph, 'text-graph'],
-  recentItems: [textGraph, 'text-graph'],
   testHistory: [always, 'evaluation'],
-  head: [textGraph, 'text-graph'],
   norm: [graphAggregation, 'text-graph'],
   selfLoop: [graphAggregation, 'text-graph'],
   dpLaplace: [graphAggregation, 'text-graph'],
@@ -94,8 +84,6 @@ export const FIELD_SCOPES: Readonly<Record<string, readonly [Scope, FieldGroup]>
   feedback: [fedrecon, 'fedrecon'],
   loss: [models('mf', 'neumf'), 'training'],
   download: [federated, 'federated'],
-  unobservedWeight: [models('ials'), 'ials'],
-  regExponent: [models('ials'), 'ials'],
   dpClip: [dp, 'privacy'],
   dpNoiseMultiplier: [dp, 'privacy'],
   dpMode: [dp, 'privacy'],

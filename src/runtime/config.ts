@@ -11,6 +11,8 @@ import { withGraphDefaults } from './graph-defaults.js';
 import { withTextGraphDefaults } from './text-graph-defaults.js';
 import { withIalsDefaults } from './ials-defaults.js';
 import { ALGORITHM_NAMES, ALGORITHM_OPTIONS, algorithmsWith, defaultsOf, findAlgorithm, sayNames } from '../algorithms/registry.js';
+import { MODEL_NAMES, MODEL_OPTIONS } from '../models/registry.js';
+import { ConfigError, clientOptimizerOf, effectiveBatch, effectiveLr } from './config-derived.js';
 
 const positiveInt = z.number().int().positive();
 /** Default L2 bound of one client update (see docs/robustness.md for how it was checked). */
@@ -18,6 +20,8 @@ export const CLIP_NORM_DEFAULT = 10;
 /** Default adaptive clip: κ × the previous round's median update norm (docs/robustness.md). */
 export const ADAPTIVE_CLIP_DEFAULT = 1;
 const probability = z.number().gt(0).lte(1);
+/** The text-graph model's options (models/registry.ts), listed field by field among graph aggregation's. */
+const TEXT_GRAPH = MODEL_OPTIONS['text-graph'].shape;
 
 export const trainConfigSchema = z
   .object({
@@ -31,42 +35,34 @@ export const trainConfigSchema = z
     syntheticItems: positiveInt.default(1682),
     syntheticInteractions: positiveInt.default(100_000),
     split: z.string().regex(/^(loo|ratio:[\d.]+,[\d.]+,[\d.]+)$/, { message: "expected 'loo' or 'ratio:TRAIN,VALID,TEST' (e.g. ratio:0.8,0.1,0.1)" }).default('loo'),
-    model: z.enum(['mf', 'neumf', 'lightgcn', 'ncl', 'text-graph', 'ials']).default('mf'),
-    // LightGCN / NCL (runtime/graph-settings.ts); RecBole-GNN names in brackets.
-    gcnLayers: positiveInt.default(3), // [n_layers]
-    regWeight: z.number().min(0).default(1e-4), // [reg_weight] L2 on the batch's layer-0 rows
-    sslTemp: z.number().positive().default(0.1), // [ssl_temp]
-    sslReg: z.number().min(0).default(1e-7), // [ssl_reg]
-    sslAlpha: z.number().min(0).default(1), // [alpha] weight of the item structural term
-    protoReg: z.number().min(0).default(8e-8), // [proto_reg]
-    hyperLayers: positiveInt.default(1), // [hyper_layers] structural contrast on layer 2k
-    clusters: positiveInt.default(100), // [num_clusters]
-    kmeansIterations: positiveInt.default(10),
-    warmUp: z.number().int().min(0).default(20), // [warm_up_step] epochs / rounds without ProtoNCE
+    // The registered models (src/models/registry.ts).
+    model: z.enum(MODEL_NAMES).default('mf'),
+    // LightGCN / NCL (runtime/graph-settings.ts): their options, declared in models/registry.ts.
+    ...MODEL_OPTIONS.ncl.shape,
     dim: positiveInt.default(32),
     layers: z.array(positiveInt).default([32, 16, 8]),
     mode: z.enum(['central', 'federated']).default('federated'),
-    // The registered algorithms (src/algorithms/registry.ts) and graph aggregation (runtime/graph-federated.ts, text-graph-experiment.ts).
-    algorithm: z.enum([...ALGORITHM_NAMES, 'graph']).default('fedavg'),
+    // The registered algorithms (src/algorithms/registry.ts).
+    algorithm: z.enum(ALGORITHM_NAMES).default('fedavg'),
     // Precision of the model download (wire/quantize.ts): float32, half precision, or 8-bit with a scale per row.
     download: z.enum(['f32', 'f16', 'q8']).default('f32'),
-    // iALS (model 'ials', runtime/ials-defaults.ts): α₀ and ν of Rendle et al.'s objective; λ is `l2`.
-    unobservedWeight: z.number().min(0).default(0.1),
-    regExponent: z.number().min(0).default(1),
-    // Text-aware graph aggregation (model 'text-graph', algorithm 'graph': runtime/text-graph-experiment.ts).
-    encoder: z.enum(['use', 'transformers', 'hash']).default('use'),
-    encoderModel: z.string().optional(),
-    cacheDir: z.string().optional(),
-    userText: z.string().optional(),
-    textAblation: z.enum(['none', 'shuffle', 'random']).default('none'),
+    // iALS (model 'ials', runtime/ials-defaults.ts): its options, declared in models/registry.ts.
+    ...MODEL_OPTIONS.ials.shape,
+    // Text-aware graph aggregation (model 'text-graph', algorithm 'graph': runtime/text-graph-experiment.ts);
+    // the model's options are declared in models/registry.ts, graph aggregation's here.
+    encoder: TEXT_GRAPH.encoder,
+    encoderModel: TEXT_GRAPH.encoderModel,
+    cacheDir: TEXT_GRAPH.cacheDir,
+    userText: TEXT_GRAPH.userText,
+    textAblation: TEXT_GRAPH.textAblation,
     neighbors: z.number().int().min(0).default(10),
     graphLayers: positiveInt.default(1),
-    lambda: z.number().min(0).default(0.1),
-    recentItems: z.number().int().min(0).default(0),
+    lambda: TEXT_GRAPH.lambda,
+    recentItems: TEXT_GRAPH.recentItems,
     // What test may read as history (EVALUATION.md): 'train' for every model by default;
     // 'train+validation' is a protocol option for the models that read a history at test.
     testHistory: z.enum(['train', 'train+validation']).default('train'),
-    head: z.enum(['mlp', 'mlp+dot']).default('mlp+dot'),
+    head: TEXT_GRAPH.head,
     norm: z.enum(['row', 'sym']).default('row'),
     selfLoop: z.boolean().default(true),
     dpLaplace: z.number().min(0).default(0),
@@ -132,10 +128,6 @@ export const trainConfigSchema = z
     dpNoise: z.enum(['seeded', 'secure']).default('seeded'),
   })
   .strict()
-  .refine((c) => c.algorithm !== 'graph' || c.model === 'text-graph', {
-    message: "algorithm 'graph' (graph aggregation) needs model 'text-graph'",
-    path: ['algorithm'],
-  })
   .refine((c) => c.splitFiles === undefined || c.data === undefined, {
     message: 'give either splitFiles (a split folder) or data, not both',
     path: ['splitFiles'],
@@ -318,13 +310,7 @@ export function parseTrainConfig(raw: unknown): TrainConfig {
   return parsed.data;
 }
 
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-  /** The schema's findings (field path, code, message, the value given), for callers that word them their own way. */
-  constructor(message: string, readonly issues: readonly z.core.$ZodIssue[] = []) {
-    super(message);
-  }
-}
+export { ConfigError };
 
 /**
  * The server optimiser of a run, built in this one place so the simulation and the coordinator
@@ -334,24 +320,13 @@ export function serverOptimizerOf(c: TrainConfig): OptimizerConfig {
   return { kind: c.serverOptimizer, lr: c.serverLr, momentum: c.serverMomentum, ...(c.serverEps !== undefined ? { eps: c.serverEps } : {}) };
 }
 
-/** The optimiser a client (or the centralised trainer) steps with: the run's kind, lr and L2 as weight decay. */
-export function clientOptimizerOf(c: TrainConfig): OptimizerConfig {
-  return { kind: c.optimizer, lr: effectiveLr(c), weightDecay: c.l2 };
-}
 
 /** The recency weighting of a run (train/recency.ts), or undefined when it is off. */
 export function recencyOf(c: TrainConfig): RecencyWeighting | undefined {
   return c.recencyWindow > 0 && c.recencyWeight > 1 ? { window: c.recencyWindow, weight: c.recencyWeight } : undefined;
 }
 
-/** Mode-dependent defaults: learning rate and batch size. */
-export function effectiveLr(c: TrainConfig): number {
-  return c.lr ?? (c.mode === 'central' ? 0.002 : 0.01);
-}
-
-export function effectiveBatch(c: TrainConfig): number {
-  return c.batch ?? (c.mode === 'central' ? 256 : 32);
-}
+export { clientOptimizerOf, effectiveBatch, effectiveLr };
 
 /**
  * The largest weight an honest client can report under 'examples', from the plan alone: every

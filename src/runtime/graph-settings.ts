@@ -3,7 +3,8 @@
  * the validated TrainConfig.
  */
 import type { OptimizerConfig } from '../optim/types.js';
-import { clientOptimizerOf, effectiveBatch, type TrainConfig } from './config.js';
+import type { TrainConfig } from './config.js';
+import { clientOptimizerOf, effectiveBatch } from './config-derived.js';
 import { isGraphModel } from './graph-defaults.js';
 
 export interface NclSettings {

@@ -31,6 +31,7 @@ import { PersonalisedScorer } from '../models/text-graph/scorer.js';
 import { createOptimizer } from '../optim/registry.js';
 import { FedAvg } from '../federated/fedavg.js';
 import { GraphAggregation, type GraphOptions } from '../federated/graph.js';
+import { graphAggregationOptions, textGraphConfigOf } from '../algorithms/graph.js';
 import { clientNegativeSource } from '../federated/client-work.js';
 import { runTextGraphClientRound, type TextGraphPlan } from '../federated/text-graph-client.js';
 import type { PersonalRows } from '../federated/personal-types.js';
@@ -87,9 +88,7 @@ export async function userTextVectors(c: TrainConfig, dataset: Dataset): Promise
   return { vectors, dim, encoder: encoder.id };
 }
 
-export function textGraphConfigOf(c: TrainConfig, textDim: number): TextGraphConfig {
-  return { textDim, dim: c.dim, layers: c.layers, lambda: c.lambda, dot: c.head === 'mlp+dot', recentItems: c.recentItems };
-}
+export { textGraphConfigOf };
 
 /**
  * Every user's `k` latest positives before the interaction being predicted, as item ids (the
@@ -137,10 +136,7 @@ export function textGraphPlanOf(c: TrainConfig, cfg: TextGraphConfig, uploadUser
 
 /** Graph aggregation's options under config c (neighbours, layers, norm, sketch, personal rows, server optimiser). */
 export function graphOptionsOf(c: TrainConfig): GraphOptions {
-  return {
-    neighbors: c.neighbors, layers: c.graphLayers, norm: c.norm, selfLoop: c.selfLoop, sketchDim: c.sketchDim, seed: c.seed,
-    personalRows: c.personalRows, serverOptimizer: serverOptimizerOf(c),
-  };
+  return graphAggregationOptions(c, serverOptimizerOf(c));
 }
 
 export async function runTextGraphTraining(given: TrainConfig, onProgress?: ProgressListener): Promise<TextGraphRun> {

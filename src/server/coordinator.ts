@@ -42,8 +42,6 @@ import type { Metrics } from './metrics.js';
 import { isPersonalising, strategyFor, type StrategyEntry } from './strategies.js';
 import { algorithmsWith, sayNames } from '../algorithms/registry.js';
 // Algorithms registered in their own modules (src/algorithms/), loaded for their registrations.
-import '../algorithms/graph.js';
-import '../algorithms/lightgcn.js';
 import type { Checkpoint, ClientRecord, RoundRecord, Store } from './types.js';
 import { InvalidUpdate, validateUpdate } from './validate.js';
 import { accountedNoiseMultiplier, DpAggregator, poissonSample } from '../privacy/dp-fedavg.js';

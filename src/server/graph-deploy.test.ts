@@ -67,7 +67,7 @@ test('text-graph graph aggregation: coordinator + 8 participants over HTTP, rest
   const info = roundInfoSchema.parse(await res.json());
   assert.equal(info.status, 'train');
   if (info.status !== 'train') return;
-  assert.equal(info.algorithm, 'text-graph');
+  assert.equal(info.algorithm, 'graph');
   assert.equal(info.plan.model.kind, 'text-graph');
   assert.deepEqual((info.plan as Record<string, unknown>).textGraph, {
     model: { textDim: 256, dim: 8, layers: [8], lambda: c.lambda, dot: true, recentItems: c.recentItems },

@@ -16,6 +16,9 @@ export interface TextEncoder {
 
 export type EncoderKind = 'use' | 'transformers' | 'hash';
 
+/** Width of the Universal Sentence Encoder's vectors (text/use.ts), known without loading it. */
+export const USE_DIM = 512;
+
 /** Scale `v` to unit L2 norm in place (a zero vector stays zero). */
 export function normalizeInPlace(v: Float32Array): Float32Array {
   let s = 0;

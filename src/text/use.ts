@@ -4,13 +4,13 @@
  * `@energetic-ai/embeddings` — no download, no network. USE is also the encoder of the public
  * UFGraphFR code. Texts are embedded in batches of `batch`; vectors are L2-normalised.
  */
-import { normalizeInPlace, type TextEncoder } from './types.js';
+import { normalizeInPlace, USE_DIM, type TextEncoder } from './types.js';
 
 interface UseModel {
   embed(input: string[]): Promise<number[][]>;
 }
 
-export const USE_DIM = 512;
+export { USE_DIM };
 
 export class UseEncoder implements TextEncoder {
   readonly id = 'use:universal-sentence-encoder-en@0.2.0';

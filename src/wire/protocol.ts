@@ -12,6 +12,7 @@
  * 401 token, 403 not selected, 409 round closed / already sent, 413 too large, 422 invalid values).
  */
 import { z } from 'zod';
+import { MODEL_NAMES } from '../models/registry.js';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -51,8 +52,8 @@ export type FedReconPlanFields = z.infer<typeof fedReconPlanSchema>;
 export const roundPlanSchema = z.object({
   round: z.number().int().min(1),
   model: z.object({
-    // 'text-graph', 'lightgcn', 'ncl': their settings travel in the algorithm's own plan field (src/algorithms/)
-    kind: z.enum(['mf', 'neumf', 'ials', 'text-graph', 'lightgcn', 'ncl']),
+    // every registered model; text-graph's, LightGCN's and NCL's settings travel in their algorithm's own plan field (src/algorithms/)
+    kind: z.enum(MODEL_NAMES),
     dim: z.number().int().positive(),
     mlpDim: z.number().int().positive().optional(),
     layers: z.array(z.number().int().positive()).readonly().optional(),
