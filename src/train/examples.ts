@@ -137,3 +137,9 @@ function shuffleExamples(users: Int32Array, items: Int32Array, labels: Float32Ar
     }
   }
 }
+
+function swap(a: Int32Array | Float32Array, i: number, j: number): void {
+  const t = a[i];
+  a[i] = a[j];
+  a[j] = t;
+}
