@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import type { FastifyBaseLogger, FastifyInstance, FastifyServerOptions } from 'fastify';
-import { loadConfiguredDataset } from '../runtime/experiment.js';
+import { loadConfiguredDataset } from '../runtime/configured-data.js';
 import { ConfigError } from '../runtime/config.js';
 import { buildApp } from './app.js';
 import { catalogueOf } from './catalogue.js';
