@@ -13,7 +13,9 @@
  *
  * Re-runnable: a table entry whose source is gone is skipped with a message (already moved, or
  * deleted by other work); files in src/runtime/ that the table does not name stay and are listed.
- * Usage (from the repository root, clean work tree):  node scripts/move-rooms.mjs [--dry-run]
+ * Usage (from the repository root, clean work tree):
+ *   node scripts/move-rooms.mjs [--dry-run] [src/runtime/x.ts=src/simulation/x.ts …]
+ * (extra OLD=NEW pairs add to the table, e.g. for a file other work created in src/runtime/),
  * then `rm -rf dist && npx tsc -p tsconfig.json && node --test dist/architecture.test.js`.
  */
 import { execFileSync } from 'node:child_process';
@@ -67,6 +69,14 @@ const MOVES = [
 const PROSE = ['README.md', 'docs', 'bench', 'bin', 'scripts', '.ci', 'package.json'];
 
 const dryRun = process.argv.includes('--dry-run');
+for (const arg of process.argv.slice(2).filter((a) => a !== '--dry-run')) {
+  const pair = arg.split('=');
+  if (pair.length !== 2 || !pair[0].endsWith('.ts') || !pair[1].endsWith('.ts')) {
+    process.stderr.write(`move-rooms: expected OLD=NEW (two .ts paths from the repository root), got '${arg}'\n`);
+    process.exit(2);
+  }
+  MOVES.push(pair);
+}
 const root = execFileSync('git', ['rev-parse', '--show-toplevel'], { encoding: 'utf8' }).trim();
 process.chdir(root);
 const say = (line) => process.stdout.write(`${line}\n`);
