@@ -28,12 +28,12 @@ const MOVES = [
   ['src/runtime/config.ts', 'src/config/config.ts'],
   ['src/runtime/config-scope.ts', 'src/config/config-scope.ts'],
   ['src/runtime/configured-data.ts', 'src/config/configured-data.ts'],
+  ['src/runtime/config-derived.ts', 'src/config/config-derived.ts'], // issue 16 `registry` work, if merged
   ['src/runtime/graph-defaults.ts', 'src/config/graph-defaults.ts'],
   ['src/runtime/graph-settings.ts', 'src/config/graph-settings.ts'],
   ['src/runtime/ials-defaults.ts', 'src/config/ials-defaults.ts'],
   ['src/runtime/text-graph-defaults.ts', 'src/config/text-graph-defaults.ts'],
   ['src/runtime/text-graph-defaults.test.ts', 'src/config/text-graph-defaults.test.ts'],
-  ['src/runtime/text-graph-settings.ts', 'src/config/text-graph-settings.ts'],
   ['src/runtime/protocol.test.ts', 'src/config/protocol.test.ts'],
   // simulation: the engines
   ['src/runtime/simulation.ts', 'src/simulation/simulation.ts'],
@@ -41,9 +41,12 @@ const MOVES = [
   ['src/runtime/simulation-worker.ts', 'src/simulation/simulation-worker.ts'],
   ['src/runtime/central.ts', 'src/simulation/central.ts'],
   ['src/runtime/selection.ts', 'src/simulation/selection.ts'],
+  ['src/runtime/round-engine.ts', 'src/simulation/round-engine.ts'], // issue 16 `engine` work, if merged
+  ['src/runtime/epoch-engine.ts', 'src/simulation/epoch-engine.ts'], // idem
   ['src/runtime/engine.test.ts', 'src/simulation/engine.test.ts'],
   // run recipes
   ['src/runtime/run.ts', 'src/recipes/run.ts'],
+  ['src/runtime/result-builder.ts', 'src/recipes/result-builder.ts'], // issue 16 `engine` work, if merged
   ['src/runtime/experiment.ts', 'src/recipes/experiment.ts'],
   ['src/runtime/fedrecon-experiment.ts', 'src/recipes/fedrecon-experiment.ts'],
   ['src/runtime/fedrecon-experiment.test.ts', 'src/recipes/fedrecon-experiment.test.ts'],

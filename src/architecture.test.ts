@@ -34,7 +34,7 @@ const LEVEL: Readonly<Record<string, number>> = {
 /** Rooms of one level that share types both ways: parameters, their optimisers and the fit loop. */
 const SIBLINGS = [['models', 'optim'], ['models', 'train'], ['optim', 'train']];
 
-/** Upward arrows that remain, room → room, with the reason. Anything else upward fails. */
+/** Upward arrows that remain, room → room (or file → file), with the reason. Anything else upward fails. */
 const EXCEPTIONS: Readonly<Record<string, string>> = {
   'algorithms → config': 'the run config is composed from the algorithm registry; algorithms read that config (TrainConfig, ConfigError, optimiser helpers)',
   'privacy → config': 'privacy/dp-config.ts reads TrainConfig; secure-dp.ts raises ConfigError',
@@ -42,6 +42,7 @@ const EXCEPTIONS: Readonly<Record<string, string>> = {
   'algorithms → client': 'graph-device.ts / lightgcn-device.ts register device work through client/works.ts (not yet Algorithm modules)',
   'algorithms → server': 'graph.ts / lightgcn.ts register server work through server/strategies.ts (not yet Algorithm modules)',
   'algorithms → cli': 'algorithms/types.ts names the flag spec type of cli/flags.ts',
+  'algorithms/graph.ts → recipes/text-graph-experiment.ts': 'textGraphConfigOf / graphOptionsOf; the registry work of issue 16 moves them into algorithms/graph.ts (then delete this line)',
 };
 
 interface Arrow { readonly from: string; readonly to: string; readonly fromRoom: string; readonly toRoom: string; readonly test: boolean }
@@ -103,8 +104,9 @@ test('architecture: server, report and client modules never import run recipes',
 test('architecture: modules import only lower rooms, or a listed exception', (t) => {
   const sibling = (a: string, b: string) => SIBLINGS.some(([x, y]) => (x === a && y === b) || (x === b && y === a));
   const upward = ARROWS.filter((a) => !a.test && LEVEL[a.toRoom] >= LEVEL[a.fromRoom] && !sibling(a.fromRoom, a.toRoom));
-  const bad = upward.filter((a) => !(`${a.fromRoom} → ${a.toRoom}` in EXCEPTIONS));
+  const excepted = (a: Arrow) => [`${a.fromRoom} → ${a.toRoom}`, `${a.from} → ${a.to}`].filter((k) => k in EXCEPTIONS);
+  const bad = upward.filter((a) => excepted(a).length === 0);
   assert.deepEqual(bad.map(show), [], 'upward imports: move the shared piece down, or (with a reason) list the pair in EXCEPTIONS');
-  const used = new Set(upward.map((a) => `${a.fromRoom} → ${a.toRoom}`));
+  const used = new Set(upward.flatMap(excepted));
   for (const pair of Object.keys(EXCEPTIONS)) if (!used.has(pair)) t.diagnostic(`exception '${pair}' no longer occurs: remove it from EXCEPTIONS`);
 });

@@ -25,7 +25,7 @@ import { headParamInfo, initTextGraphGlobal, textGraphParamInfo, type TextGraphC
 import type { GlobalParams, ParamInfo } from '../models/types.js';
 import type { OptimizerState } from '../optim/types.js';
 import { ConfigError, clientOptimizerOf, type TrainConfig } from '../runtime/config.js';
-import { graphOptionsOf, textGraphConfigOf } from '../runtime/text-graph-settings.js';
+import { graphOptionsOf, textGraphConfigOf } from '../runtime/text-graph-experiment.js';
 import { registerStrategy, type PersonalisingStrategy, type StrategyContext } from '../server/strategies.js';
 import { InvalidUpdate } from '../server/validate.js';
 import { USE_DIM } from '../text/use.js';

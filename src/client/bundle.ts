@@ -9,9 +9,6 @@ import { fileURLToPath } from 'node:url';
 
 export const BROWSER_ENTRY = fileURLToPath(new URL('./browser.js', import.meta.url));
 
-/** Where the coordinator serves the bundle from unless its config names another file. */
-export const DEFAULT_BUNDLE = fileURLToPath(new URL('./bundle/fedrec-client.js', import.meta.url));
-
 export async function buildBrowserBundle(outFile: string): Promise<void> {
   const esbuild = await import('esbuild');
   mkdirSync(dirname(outFile), { recursive: true });
@@ -27,6 +24,9 @@ export async function buildBrowserBundle(outFile: string): Promise<void> {
     logLevel: 'warning',
   });
 }
+
+/** Where the coordinator serves the bundle from unless its config names another file. */
+export const DEFAULT_BUNDLE = fileURLToPath(new URL('./bundle/fedrec-client.js', import.meta.url));
 
 const invokedDirectly = process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1];
 if (invokedDirectly) {

@@ -4,6 +4,7 @@
  * and full protocols → baselines in the same run → the EVALUATION.md result document.
  */
 import type { ClientData } from '../federated/types.js';
+import { loadConfiguredDataset, loadConfiguredSplit, modelConfigOf, splitDataset } from './configured-data.js';
 import { NegativeSampler } from '../data/negatives.js';
 import { rowOf } from '../data/user-items.js';
 import type { Dataset, EvalPart, ImplicitSplit } from '../data/types.js';
@@ -22,7 +23,6 @@ import { deviceWork } from '../algorithms/registry.js';
 import type { ResultDocument, SplitMetrics } from '../report/result.js';
 import { ConfigError, clientOptimizerOf, effectiveBatch, recencyOf, type TrainConfig } from './config.js';
 import { recordedConfig } from './config-scope.js';
-import { loadConfiguredDataset, loadConfiguredSplit, modelConfigOf, splitDataset } from './configured-data.js';
 import { FEDREC_VERSION } from '../version.js';
 import { repeatRecent } from '../train/recency.js';
 import type { UserPositives } from '../train/examples.js';

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseTrainConfig } from './config.js';
-import { graphOptionsOf } from './text-graph-settings.js';
+import { graphOptionsOf } from './text-graph-experiment.js';
 
 test('text-graph defaults: graph aggregation with the tuned plan; central and given fields are respected', () => {
   const federated = parseTrainConfig({ model: 'text-graph' });

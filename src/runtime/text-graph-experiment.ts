@@ -46,14 +46,10 @@ import type { ResultDocument, SplitMetrics } from '../report/result.js';
 import { ConfigError, clientOptimizerOf, effectiveBatch, effectiveLr, recencyOf, serverOptimizerOf, type TrainConfig } from './config.js';
 import { centralPositives, evaluateParts, evaluationPlan, loadConfiguredSplit } from './experiment.js';
 import { recordedConfig } from './config-scope.js';
-import { graphOptionsOf, textGraphConfigOf } from './text-graph-settings.js';
 import { FEDREC_VERSION } from '../version.js';
 import { partitionClients, sampleClients } from './clients.js';
 import { selectionScore } from './selection.js';
 import type { HistoryEntry, ProgressListener } from './types.js';
-
-// The model and graph options a config names live in text-graph-settings.ts (the graph algorithm reads them too).
-export { graphOptionsOf, textGraphConfigOf } from './text-graph-settings.js';
 
 export interface TextGraphRun {
   readonly result: ResultDocument;
@@ -87,6 +83,10 @@ export async function userTextVectors(c: TrainConfig, dataset: Dataset): Promise
   const encoded = await encoder.encode(order ? order.map((u) => texts[u]) : texts);
   encoded.forEach((v, u) => vectors.set(v, u * dim));
   return { vectors, dim, encoder: encoder.id };
+}
+
+export function textGraphConfigOf(c: TrainConfig, textDim: number): TextGraphConfig {
+  return { textDim, dim: c.dim, layers: c.layers, lambda: c.lambda, dot: c.head === 'mlp+dot', recentItems: c.recentItems };
 }
 
 /**
@@ -130,6 +130,14 @@ export function textGraphPlanOf(c: TrainConfig, cfg: TextGraphConfig, uploadUser
     model: cfg, localEpochs: c.localEpochs, batch: effectiveBatch(c), negatives: c.negatives,
     optimizer: clientOptimizerOf(c), uploadUsers, dpLaplace: c.dpLaplace,
     recency: recencyOf(c),
+  };
+}
+
+/** Graph aggregation's options under config c (neighbours, layers, norm, sketch, personal rows, server optimiser). */
+export function graphOptionsOf(c: TrainConfig): GraphOptions {
+  return {
+    neighbors: c.neighbors, layers: c.graphLayers, norm: c.norm, selfLoop: c.selfLoop, sketchDim: c.sketchDim, seed: c.seed,
+    personalRows: c.personalRows, serverOptimizer: serverOptimizerOf(c),
   };
 }
 
