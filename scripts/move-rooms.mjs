@@ -68,6 +68,17 @@ const MOVES = [
   ['src/runtime/model-file.ts', 'src/models/model-file.ts'],
 ];
 
+/** Prose the per-file renames cannot reach (a folder as a whole, a wildcard, a line break). */
+const PROSE_EDITS = [
+  [/^\| `runtime\/` \|.*$/m, [
+    '| `config/` | run config schema (zod) with per-model/algorithm defaults and field scopes; the data set, split and model a config names | `parseTrainConfig`, `recordedConfig`, `loadConfiguredSplit`, `splitDataset` |',
+    '| `simulation/` | in-process and worker-thread federated simulation, central trainer, validation-based model selection | `FederatedSimulation`, `ParallelSimulation`, `trainCentral`, `BestCheckpoint` |',
+    '| `recipes/` | one run end to end per kind (MF/NeuMF/iALS/graph models, FedRecon, text-graph); `run.ts` picks one | `runTraining`, `runFedReconTraining`, `runTextGraphTraining`, `runConfiguredTraining` |',
+  ].join('\n')],
+  [/runtime\/graph-\*\.ts/g, 'recipes/graph-*.ts, config/graph-*.ts'],
+  [/runtime\/(\n\s*\*\s*)text-graph-experiment/g, 'recipes/$1text-graph-experiment'],
+];
+
 /** Where prose references (comments, docs) are rewritten besides src/. */
 const PROSE = ['README.md', 'docs', 'bench', 'bin', 'scripts', '.ci', 'package.json'];
 
@@ -139,6 +150,7 @@ const renames = [...moves].map(([a, b]) => {
 function renameProse(text) {
   let out = text;
   for (const { pattern, to } of renames) out = out.replace(pattern, to);
+  if (renames.length > 0) for (const [pattern, to] of PROSE_EDITS) out = out.replace(pattern, to);
   return out;
 }
 for (const [file, text] of rewritten) rewritten.set(file, renameProse(text));
