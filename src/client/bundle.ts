@@ -46,9 +46,11 @@ export async function buildBrowserBundle(outFile: string): Promise<void> {
   });
 }
 
+/** Where the coordinator serves the bundle from unless its config names another file. */
+export const DEFAULT_BUNDLE = fileURLToPath(new URL('./bundle/fedrec-client.js', import.meta.url));
+
 const invokedDirectly = process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1];
 if (invokedDirectly) {
-  const { DEFAULT_BUNDLE } = await import('../server/serve.js');
   await buildBrowserBundle(process.argv[2] ?? DEFAULT_BUNDLE);
   process.stdout.write(`browser bundle written to ${process.argv[2] ?? DEFAULT_BUNDLE}\n`);
 }

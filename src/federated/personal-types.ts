@@ -6,11 +6,8 @@
  */
 import type { GlobalUpdate } from './types.js';
 
-/** A user's sparse personal rows: R_u[rows[k]] = θ[rows[k]] + delta[k·d .. (k+1)·d). */
-export interface PersonalRows {
-  readonly rows: Int32Array; // sorted item ids
-  readonly delta: Float32Array; // [rows.length, d]
-}
+/** A user's sparse personal rows (the scorer's input, so defined beside it in models/). */
+export type { PersonalRows } from '../models/text-graph/personal-rows.js';
 
 /** One user's contribution to graph aggregation. */
 export interface UserUpload {

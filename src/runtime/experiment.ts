@@ -4,10 +4,7 @@
  * and full protocols → baselines in the same run → the EVALUATION.md result document.
  */
 import type { ClientData } from '../federated/types.js';
-import { loadDataset } from '../data/readers.js';
-import { generateSynthetic } from '../data/synthetic.js';
-import { leaveOneOut, ratioSplit } from '../data/split.js';
-import { readSplitFiles } from '../data/split-files.js';
+import { loadConfiguredDataset, loadConfiguredSplit, modelConfigOf, splitDataset } from './configured-data.js';
 import { NegativeSampler } from '../data/negatives.js';
 import { rowOf } from '../data/user-items.js';
 import type { Dataset, EvalPart, ImplicitSplit } from '../data/types.js';
@@ -15,7 +12,7 @@ import { evaluateRanking } from '../eval/ranking.js';
 import { popularityScorer, randomScorer } from '../eval/baselines.js';
 import type { RankingResult, Scorer } from '../eval/types.js';
 import { createModel, modelParamInfo } from '../models/registry.js';
-import type { LocalParams, ModelConfig, RecModel } from '../models/types.js';
+import type { LocalParams, RecModel } from '../models/types.js';
 import { FedAvg } from '../federated/fedavg.js';
 import { tableSlots } from '../secagg/fixed-point.js';
 import { SecureSum, secureInner } from '../secagg/secure-sum.js';
@@ -32,7 +29,6 @@ import { trainRecencyOf } from '../data/recency.js';
 import { trainCentral } from './central.js';
 import { trainGraph } from './graph-experiment.js';
 import { trainIals } from './ials-experiment.js';
-import { ialsInitStd } from '../models/ials/ials.js';
 import { isGraphModel } from './graph-defaults.js';
 import { partitionClients } from './clients.js';
 import { BestCheckpoint, selectingProbe } from './selection.js';
@@ -42,8 +38,10 @@ import type { HistoryEntry, ProgressListener } from './types.js';
 import { downloadedModel } from '../wire/quantize.js';
 import { DpAggregator, poissonSample, type PrivacyReport } from '../privacy/dp-fedavg.js';
 import { dpSettingsOf } from '../privacy/dp-config.js';
-import { reportStatus } from './status.js';
 import { checkNegativeRoom } from '../data/negative-room.js';
+
+// The data and model a config names live in configured-data.ts (the coordinator and the CLI read them too).
+export { loadConfiguredDataset, loadConfiguredSplit, modelConfigOf, splitDataset, type ConfiguredSplit } from './configured-data.js';
 
 export interface TrainedRun {
   readonly result: ResultDocument;
@@ -52,57 +50,9 @@ export interface TrainedRun {
   readonly split: ImplicitSplit;
 }
 
-export async function loadConfiguredDataset(c: TrainConfig): Promise<Dataset> {
-  reportStatus(c.data ? `reading ${c.data}` : 'generating the synthetic data set');
-  if (c.data) {
-    const ds = await loadDataset({ path: c.data, format: c.format, columns: c.columns, sep: c.sep, ratingThreshold: c.ratingThreshold });
-    reportStatus(`read ${ds.nUsers} users, ${ds.nItems} items, ${ds.interactions.users.length} interactions`);
-    return ds;
-  }
-  return generateSynthetic({
-    users: c.syntheticUsers,
-    items: c.syntheticItems,
-    interactions: c.syntheticInteractions,
-    seed: c.seed,
-  });
-}
-
-/** The data set and split of a run: read from `--split-files`, or loaded and split by the config. */
-export interface ConfiguredSplit {
-  readonly dataset: Dataset;
-  readonly split: ImplicitSplit;
-  /** False when split files hold no validation part: nothing to select on, the last round/epoch is reported. */
-  readonly hasValidation: boolean;
-}
-
-export async function loadConfiguredSplit(c: TrainConfig, preloaded?: Dataset): Promise<ConfiguredSplit> {
-  if (c.splitFiles) {
-    const files = await readSplitFiles(c.splitFiles, { seed: c.seed });
-    if (c.eval.includes('full') && files.split.method !== 'ratio') {
-      throw new ConfigError(`eval: full ranking is reported on ratio splits only; the split files hold a ${files.split.method} split (docs/evaluation.md)`);
-    }
-    return files;
-  }
-  const dataset = preloaded ?? await loadConfiguredDataset(c);
-  return { dataset, split: splitDataset(dataset, c.split, c.seed), hasValidation: true };
-}
-
 /** The parts a run evaluates, and its config with selection on the last round when there is no validation part. */
 export function evaluationPlan(c: TrainConfig, hasValidation: boolean): { config: TrainConfig; parts: EvalPart[] } {
   return hasValidation ? { config: c, parts: ['validation', 'test'] } : { config: { ...c, select: 'last' }, parts: ['test'] };
-}
-
-/** `loo` → leave-one-out (by time when timestamps exist); `ratio:0.8,0.1,0.1` → per-user ratio split. */
-export function splitDataset(ds: Dataset, spec: string, seed: number): ImplicitSplit {
-  if (spec === 'loo') return leaveOneOut(ds, { seed });
-  const m = /^ratio:([\d.]+),([\d.]+),([\d.]+)$/.exec(spec);
-  if (!m) throw new ConfigError(`split: expected 'loo' or 'ratio:TRAIN,VALID,TEST' (e.g. ratio:0.8,0.1,0.1), got '${spec}'`);
-  return ratioSplit(ds, { ratios: [Number(m[1]), Number(m[2]), Number(m[3])], seed });
-}
-
-export function modelConfigOf(c: TrainConfig): ModelConfig {
-  if (c.model === 'ials') return { kind: 'ials', dim: c.dim, initStd: ialsInitStd(c.dim) };
-  return c.model === 'neumf' ? { kind: 'neumf', dim: c.dim, mlpDim: c.dim, layers: c.layers } : { kind: 'mf', dim: c.dim };
 }
 
 export function evaluateParts(scorer: Scorer, split: ImplicitSplit, c: TrainConfig, parts: readonly EvalPart[]): Partial<Record<EvalPart, RankingResult>> {

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseTrainConfig } from './config.js';
-import { loadConfiguredSplit } from './experiment.js';
+import { loadConfiguredSplit } from './configured-data.js';
 import { generateSynthetic } from '../data/synthetic.js';
 import { leaveOneOut } from '../data/split.js';
 import { writeSplitFiles } from '../data/split-files.js';

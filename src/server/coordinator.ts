@@ -29,7 +29,7 @@ import type { GlobalParams, ParamInfo } from '../models/types.js';
 import { modelParamInfo } from '../models/registry.js';
 import type { GlobalUpdate, RoundPlan, Strategy } from '../federated/types.js';
 import { effectiveBatch, effectiveLr, ConfigError, recencyOf } from '../runtime/config.js';
-import { modelConfigOf } from '../runtime/experiment.js';
+import { modelConfigOf } from '../runtime/configured-data.js';
 import { hashRoundSeed, initGlobal } from '../runtime/simulation.js';
 import { sampleClients } from '../runtime/clients.js';
 import { foldRoundSync } from '../runtime/round-engine.js';

@@ -9,7 +9,7 @@ import { toLocalData } from '../client/local-data.js';
 import { readClientDataFile, writeClientFiles, writeFedReconClientFiles } from '../client/data-file.js';
 import { Participant } from '../client/participant.js';
 import { parseTrainConfig, type TrainConfig } from '../runtime/config.js';
-import { loadConfiguredDataset, splitDataset } from '../runtime/experiment.js';
+import { loadConfiguredDataset, splitDataset } from '../runtime/configured-data.js';
 import type { SecAggPhase } from '../secagg/types.js';
 import { parseServerConfig } from './config.js';
 import { startCoordinator, type RunningCoordinator } from './serve.js';

@@ -4,9 +4,8 @@
  * the WAL into the database file in the background (WalCheckpointer).
  */
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { FastifyBaseLogger, FastifyInstance, FastifyServerOptions } from 'fastify';
-import { loadConfiguredDataset } from '../runtime/experiment.js';
+import { loadConfiguredDataset } from '../runtime/configured-data.js';
 import { ConfigError } from '../runtime/config.js';
 import { buildApp } from './app.js';
 import { catalogueOf } from './catalogue.js';
@@ -17,8 +16,9 @@ import { openStore } from './open-store.js';
 import { isPostgresUrl, redactUrl } from './pg-store.js';
 import type { Store } from './types.js';
 import { WalCheckpointer } from './wal-checkpointer.js';
+import { DEFAULT_BUNDLE } from '../client/bundle.js';
 
-export const DEFAULT_BUNDLE = fileURLToPath(new URL('../client/bundle/fedrec-client.js', import.meta.url));
+export { DEFAULT_BUNDLE };
 
 export interface RunningCoordinator {
   readonly url: string;

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../../math/rng.js';
 import { initParams } from '../params.js';
-import type { PersonalRows } from '../../federated/personal-types.js';
+import type { PersonalRows } from './personal-rows.js';
 import { initJointLayer, TextGraphModel, textGraphParamInfo, textInputs, recentItemsOf, type TextGraphConfig } from './model.js';
 import { PersonalisedScorer } from './scorer.js';
 

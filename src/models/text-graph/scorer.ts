@@ -5,7 +5,7 @@
  * own joint layer. Implements the evaluation `Scorer`.
  */
 import type { Scorer } from '../../eval/types.js';
-import type { PersonalRows } from '../../federated/personal-types.js';
+import type { PersonalRows } from './personal-rows.js';
 import type { TextGraphModel } from './model.js';
 
 export class PersonalisedScorer implements Scorer {
