@@ -39,10 +39,8 @@ const EXCEPTIONS: Readonly<Record<string, string>> = {
   'algorithms → config': 'the run config is composed from the algorithm registry; algorithms read that config (TrainConfig, ConfigError, optimiser helpers)',
   'privacy → config': 'privacy/dp-config.ts reads TrainConfig; secure-dp.ts raises ConfigError',
   'federated → privacy': 'federated/types.ts names PrivacyReport (a type) in a strategy result',
-  'algorithms → client': 'graph-device.ts / lightgcn-device.ts register device work through client/works.ts (not yet Algorithm modules)',
-  'algorithms → server': 'graph.ts / lightgcn.ts register server work through server/strategies.ts (not yet Algorithm modules)',
+  'algorithms → server': 'graph.ts names the PersonalisingStrategy type of server/strategies.ts and raises its InvalidUpdate (server/validate.ts)',
   'algorithms → cli': 'algorithms/types.ts names the flag spec type of cli/flags.ts',
-  'algorithms/graph.ts → recipes/text-graph-experiment.ts': 'textGraphConfigOf / graphOptionsOf; the registry work of issue 16 moves them into algorithms/graph.ts (then delete this line)',
 };
 
 interface Arrow { readonly from: string; readonly to: string; readonly fromRoom: string; readonly toRoom: string; readonly test: boolean }

@@ -7,9 +7,9 @@
  *   const run = await train({ model: 'mf', rounds: 20, data: 'ml-100k' });
  *   run.result.metrics.test.sampled?.['HR@10'];
  */
-import { parseTrainConfig, type TrainConfig } from './runtime/config.js';
-import { runConfiguredTraining, type RunOutcome } from './runtime/run.js';
-import type { ProgressListener } from './runtime/types.js';
+import { parseTrainConfig, type TrainConfig } from './config/config.js';
+import { runConfiguredTraining, type RunOutcome } from './recipes/run.js';
+import type { ProgressListener } from './report/history.js';
 import type { JoinOptions, ClientReport, NodeClientOptions, Recommendation as DeviceRecommendation } from './client/node-client.js';
 import type { RunningCoordinator, StartOptions } from './server/serve.js';
 
@@ -19,25 +19,25 @@ export { loadDataset, type DatasetFormat, type LoadDatasetOptions } from './data
 export { generateSynthetic, type SyntheticOptions } from './data/synthetic.js';
 export { leaveOneOut, ratioSplit, userSplit } from './data/split.js';
 export { DataError } from './data/errors.js';
-export { splitDataset, loadConfiguredDataset } from './runtime/experiment.js';
+export { splitDataset, loadConfiguredDataset } from './recipes/experiment.js';
 
 // Configuration.
-export { parseTrainConfig, trainConfigSchema, ConfigError, type TrainConfig } from './runtime/config.js';
-export { recordedConfig, appliesTo, FIELD_SCOPES } from './runtime/config-scope.js';
+export { parseTrainConfig, trainConfigSchema, ConfigError, type TrainConfig } from './config/config.js';
+export { recordedConfig, appliesTo, FIELD_SCOPES } from './config/config-scope.js';
 
 // Training and evaluation.
-export { runConfiguredTraining, type RunOutcome } from './runtime/run.js';
-export { runTraining, type TrainedRun } from './runtime/experiment.js';
-export { runFedReconTraining } from './runtime/fedrecon-experiment.js';
-export { runTextGraphTraining } from './runtime/text-graph-experiment.js';
-export type { HistoryEntry, ProgressListener } from './runtime/types.js';
+export { runConfiguredTraining, type RunOutcome } from './recipes/run.js';
+export { runTraining, type TrainedRun } from './recipes/experiment.js';
+export { runFedReconTraining } from './recipes/fedrecon-experiment.js';
+export { runTextGraphTraining } from './recipes/text-graph-experiment.js';
+export type { HistoryEntry, ProgressListener } from './report/history.js';
 export { evaluateRanking, type RankingOptions } from './eval/ranking.js';
 export { popularityScorer, randomScorer } from './eval/baselines.js';
 export type { MetricMap, RankingResult, Scorer } from './eval/types.js';
 export { topK, type Recommendation } from './eval/top-k.js';
-export { saveModelFile, loadModelFile, type ModelFileHeader } from './runtime/model-file.js';
+export { saveModelFile, loadModelFile, type ModelFileHeader } from './models/model-file.js';
 export type { ResultDocument, SplitMetrics } from './report/result.js';
-export { onStatus } from './runtime/status.js';
+export { onStatus } from './report/status.js';
 export { FEDREC_VERSION } from './version.js';
 
 /** Options of a run: any fields of the run config (the CLI's flags in camelCase); the rest take their defaults. */

@@ -3,7 +3,7 @@
  * this one place, so the simulation and the coordinator build the same server.
  */
 import type { ParamInfo } from '../models/types.js';
-import { ConfigError, planWeightCap, serverOptimizerOf, type TrainConfig } from '../runtime/config.js';
+import { ConfigError, planWeightCap, serverOptimizerOf, type TrainConfig } from '../config/config.js';
 import { findAlgorithm } from './registry.js';
 import type { Algorithm, ServerContext } from './types.js';
 

@@ -10,10 +10,10 @@ import { clientNegativeSource, runClientRound } from '../federated/client-work.j
 import { RowSparseGrads } from '../models/params.js';
 import { createModel } from '../models/registry.js';
 import type { GlobalUpdate } from '../federated/types.js';
-import { parseTrainConfig } from '../runtime/config.js';
-import { runTraining, splitDataset } from '../runtime/experiment.js';
-import { partitionClients } from '../runtime/clients.js';
-import { initGlobal } from '../runtime/simulation.js';
+import { parseTrainConfig } from '../config/config.js';
+import { runTraining, splitDataset } from '../recipes/experiment.js';
+import { partitionClients } from '../federated/partition.js';
+import { initGlobal } from '../simulation/simulation.js';
 import { proximalTerm } from './fedprox.js';
 import { findAlgorithm } from './registry.js';
 

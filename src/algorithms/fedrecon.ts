@@ -7,7 +7,7 @@
  *     its user tables frozen, and sends the change of the global rows (federated/fedrecon.ts);
  *  3. the server folds the deltas like FedAvg and its optimiser applies them.
  * To score, a device reconstructs its user tables from all of its data (`localTables`). The run
- * recipe with the unseen-user protocol is runtime/fedrecon-experiment.ts.
+ * recipe with the unseen-user protocol is recipes/fedrecon-experiment.ts.
  */
 import { z } from 'zod';
 import { Rng } from '../math/rng.js';
@@ -22,7 +22,7 @@ import type { Algorithm } from './types.js';
 
 const positiveInt = z.number().int().positive();
 
-/** Defaults tuned on ML-100K (docs/fedrecon.md); the shared fields FedRecon sets differently are in runtime/config.ts. */
+/** Defaults tuned on ML-100K (docs/fedrecon.md); the shared fields FedRecon sets differently are in config/config.ts. */
 const options = z.object({
   userSplit: z.array(z.number().gt(0).lt(1)).length(3).default([0.8, 0.1, 0.1])
     .refine((r) => Math.abs(r[0] + r[1] + r[2] - 1) < 1e-6, { message: 'expected train,validation,test user fractions summing to 1, e.g. 0.8,0.1,0.1' }),

@@ -146,7 +146,7 @@ function preparedTexts(device: DeviceInputs | undefined): TextInputs {
   return t;
 }
 
-/** The engine's text-graph plan from a coordinator round plan: the same object the simulation builds (runtime/text-graph-experiment.ts). */
+/** The engine's text-graph plan from a coordinator round plan: the same object the simulation builds (recipes/text-graph-experiment.ts). */
 export function textGraphClientPlan(plan: RoundPlan): TextGraphPlan {
   const f = textGraphPlanOfRound(plan);
   return {

@@ -1,7 +1,7 @@
 /**
  * Graph aggregation (UFGraphFR: Wang, Hao, Xiao, J. Supercomputing 2026, arXiv 2501.08044;
  * GPFedRec: Zhang et al., KDD 2024) as an Algorithm module: `--algorithm graph` with
- * `--model text-graph`, in simulation (runtime/text-graph-experiment.ts) and on the coordinator.
+ * `--model text-graph`, in simulation (recipes/text-graph-experiment.ts) and on the coordinator.
  * The device side (text vectors, client work, personal-row message, scoring) is ./graph-device.ts.
  * Round on the coordinator (federated/graph.ts `GraphAggregation`, the simulation's strategy):
  *  1. plan: the shared round plan plus `textGraph` (model, client optimiser, local DP, encoder);
@@ -26,8 +26,8 @@ import { headParamInfo, initTextGraphGlobal, textGraphParamInfo, type TextGraphC
 import type { GlobalParams, ParamInfo } from '../models/types.js';
 import type { OptimizerState } from '../optim/types.js';
 import type { OptimizerConfig } from '../optim/types.js';
-import type { TrainConfig } from '../runtime/config.js';
-import { ConfigError, clientOptimizerOf } from '../runtime/config-derived.js';
+import type { TrainConfig } from '../config/config.js';
+import { ConfigError, clientOptimizerOf } from '../config/config-derived.js';
 import type { PersonalisingStrategy } from '../server/strategies.js';
 import { InvalidUpdate } from '../server/validate.js';
 import { USE_DIM } from '../text/types.js';
@@ -39,7 +39,7 @@ export function textGraphConfigOf(c: TrainConfig, textDim: number): TextGraphCon
   return { textDim, dim: c.dim, layers: c.layers, lambda: c.lambda, dot: c.head === 'mlp+dot', recentItems: c.recentItems };
 }
 
-/** The server's graph-aggregation settings of a run; `serverOptimizer` as runtime/config.ts `serverOptimizerOf` derives it. */
+/** The server's graph-aggregation settings of a run; `serverOptimizer` as config/config.ts `serverOptimizerOf` derives it. */
 export function graphAggregationOptions(c: TrainConfig, serverOptimizer: OptimizerConfig): GraphOptions {
   return {
     neighbors: c.neighbors, layers: c.graphLayers, norm: c.norm, selfLoop: c.selfLoop, sketchDim: c.sketchDim, seed: c.seed,
@@ -183,7 +183,7 @@ export const graph: Algorithm<{}> = {
   name: 'graph',
   paper: 'Wang et al., J. Supercomputing 2026 (UFGraphFR); Zhang et al., KDD 2024 (GPFedRec)',
   summary: 'graph aggregation: a user graph from the uploads, personal item tables over neighbours; the default for --model text-graph',
-  // its fields (neighbors, graphLayers, norm, selfLoop, sketchDim, personalRows, dpLaplace) are in runtime/config.ts, scoped to it
+  // its fields (neighbors, graphLayers, norm, selfLoop, sketchDim, personalRows, dpLaplace) are in config/config.ts, scoped to it
   options: z.object({}),
   flags: {},
   capabilities: { sumsUpdates: false, workers: false },

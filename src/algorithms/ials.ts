@@ -8,17 +8,17 @@
  *     for its positives' rows and its w_u·w_uᵀ; w_u never leaves the device and is not kept;
  *  3. the server takes a preconditioned step on every item factor.
  * To score, a device solves its user factors again against the current H (`localTables`). The run
- * recipe (central and federated) is runtime/ials-experiment.ts.
+ * recipe (central and federated) is recipes/ials-experiment.ts.
  */
 import { z } from 'zod';
 import { gramian, type IalsHyper } from '../models/ials/solve.js';
 import { IalsStrategy, runIalsClient, solveLocalUsers } from '../federated/ials.js';
 import type { RoundPlan } from '../federated/types.js';
-import type { TrainConfig } from '../runtime/config.js';
+import type { TrainConfig } from '../config/config.js';
 import { ialsPlanSchema } from '../wire/ials-plan.js';
 import type { Algorithm } from './types.js';
 
-/** The iALS objective of a run's config: α₀, λ (`l2`) and ν (model fields: runtime/config.ts). */
+/** The iALS objective of a run's config: α₀, λ (`l2`) and ν (model fields: config/config.ts). */
 export function ialsHyperOf(c: TrainConfig): IalsHyper {
   return { unobservedWeight: c.unobservedWeight, reg: c.l2, regExponent: c.regExponent };
 }

@@ -17,7 +17,7 @@ import { dotProductModel } from '../models/lightgcn/model.js';
 import { computePrototypes } from '../models/ncl/prototypes.js';
 import type { ClientWork, DeviceScorer } from './types.js';
 
-/** The plan's `lightgcn` field (runtime/graph-settings.ts `GraphSettings`, less the epochs). */
+/** The plan's `lightgcn` field (config/graph-settings.ts `GraphSettings`, less the epochs). */
 export const lightGcnPlanSchema = z
   .object({
     dim: z.number().int().positive(),
@@ -54,7 +54,7 @@ export function lightGcnPlanOf(plan: RoundPlan): LightGcnPlanField {
   return parsed.data;
 }
 
-/** The engine's round plan, as runtime/graph-federated.ts builds it, with this round's prototypes computed here. */
+/** The engine's round plan, as recipes/graph-federated.ts builds it, with this round's prototypes computed here. */
 export function graphRoundPlan(plan: RoundPlan, itemEmb: Float32Array): GraphRoundPlan {
   const f = lightGcnPlanOf(plan);
   const ncl = f.ncl;

@@ -1,9 +1,9 @@
 /**
  * Federated LightGCN / NCL (He et al., SIGIR 2020; Lin et al., WWW 2022; aggregation by FedAvg,
  * McMahan et al., AISTATS 2017) as an Algorithm module: FedAvg rounds (`--algorithm fedavg`,
- * `variantOf`) for `--model lightgcn | ncl`, in simulation (runtime/graph-federated.ts) and on the
+ * `variantOf`) for `--model lightgcn | ncl`, in simulation (recipes/graph-federated.ts) and on the
  * coordinator. The server holds the global item table only and folds the clients' item-row deltas
- * with FedAvg and the configured server optimiser, exactly as runtime/graph-federated.ts; the plan
+ * with FedAvg and the configured server optimiser, exactly as recipes/graph-federated.ts; the plan
  * carries the graph settings under `lightgcn`; the device side is ./lightgcn-device.ts (it also
  * computes NCL's prototypes from the downloaded table). One user per client (its ego-graph), as in
  * the simulation. User-level DP (central or distributed) wraps this FedAvg in the coordinator's
@@ -15,9 +15,9 @@ import { FedAvg } from '../federated/fedavg.js';
 import { fillUniform } from '../math/kernels.js';
 import { Rng } from '../math/rng.js';
 import { paramInfo } from '../models/params.js';
-import type { TrainConfig } from '../runtime/config.js';
-import { ConfigError } from '../runtime/config-derived.js';
-import { graphSettings } from '../runtime/graph-settings.js';
+import type { TrainConfig } from '../config/config.js';
+import { ConfigError } from '../config/config-derived.js';
+import { graphSettings } from '../config/graph-settings.js';
 import { lightGcnClientWork, lightGcnPlanSchema, lightGcnScorer } from './lightgcn-device.js';
 import type { Algorithm } from './types.js';
 
@@ -32,7 +32,7 @@ export const lightgcn: Algorithm<{}> = {
   variantOf: 'fedavg',
   paper: 'He et al., SIGIR 2020; Lin et al., WWW 2022; McMahan et al., AISTATS 2017',
   summary: 'FedAvg rounds of LightGCN / NCL on each device\'s ego-graph',
-  // their fields (gcnLayers, regWeight, NCL's terms) are model fields: runtime/config.ts
+  // their fields (gcnLayers, regWeight, NCL's terms) are model fields: config/config.ts
   options: z.object({}),
   flags: {},
   // the server is a FedAvg sum (user-level DP wraps it); LightGCN's kernels need Node worker threads
@@ -49,7 +49,7 @@ export const lightgcn: Algorithm<{}> = {
     return {
       info: [paramInfo('itemEmb', nItems, s.dim, 'item'), paramInfo('userEmb', 0, s.dim, 'user')],
       plan: { kind: c.model, dim: s.dim },
-      // the simulation's initial item table (runtime/graph-federated.ts)
+      // the simulation's initial item table (recipes/graph-federated.ts)
       init: () => ({ itemEmb: fillUniform(new Float32Array(nItems * s.dim), Math.sqrt(6 / (nItems + s.dim)), Rng.derive(s.seed, 'init-global')) }),
     };
   },

@@ -5,7 +5,7 @@
  * clients — look an algorithm up by name and run it; none of them names an algorithm.
  *
  *   options   its run-config fields as a zod object, defaults declared there once; composed into
- *             the run config (runtime/config.ts), its flags into `fedrec train` (cli/train.ts)
+ *             the run config (config/config.ts), its flags into `fedrec train` (cli/train.ts)
  *   plan      the fields its client work reads beyond the common RoundPlan (sent with every round)
  *   server    the server side: today's streaming `Strategy` (beginRound / accept / endRound)
  *   client    the client work, one signature for every algorithm: the downloaded global tables,
@@ -13,7 +13,7 @@
  *   localTables (optional) how a device builds the user tables it scores with from its own data,
  *             when it keeps none between rounds (FedRecon, iALS)
  *
- * Module rule: an algorithm module imports `runtime/config.ts` for types only (the config imports
+ * Module rule: an algorithm module imports `config/config.ts` for types only (the config imports
  * the registry to compose its schema), and takes what the engine computes from the config in
  * `ServerContext`.
  */
@@ -23,7 +23,7 @@ import type { FedAvgOptions } from '../federated/fedavg.js';
 import type { Scorer } from '../eval/types.js';
 import type { ClientData, ClientResult, ClientState, GlobalUpdate, RoundPlan, Strategy } from '../federated/types.js';
 import type { GlobalParams, LocalParams, ParamInfo } from '../models/types.js';
-import type { TrainConfig } from '../runtime/config.js';
+import type { TrainConfig } from '../config/config.js';
 import type { NegativeSource } from '../train/examples.js';
 
 /** Engine switches that must not change results (benches compare them). */
@@ -98,7 +98,7 @@ export interface ServerContext {
   readonly info: readonly ParamInfo[];
   readonly nItems: number;
   readonly training: TrainConfig;
-  /** A summing server's settings (server optimiser, row averaging, bounded influence) as runtime/config.ts derives them. */
+  /** A summing server's settings (server optimiser, row averaging, bounded influence) as config/config.ts derives them. */
   readonly sum: FedAvgOptions & { readonly trimFraction: number };
 }
 
@@ -137,7 +137,7 @@ export interface Algorithm<S extends z.ZodRawShape = z.ZodRawShape> {
   readonly models?: readonly string[];
   /**
    * Another algorithm whose tuned defaults of the shared fields (rounds, learning rates, server
-   * optimiser: runtime/config.ts) this one runs with, e.g. a variant of FedAvg that must equal it
+   * optimiser: config/config.ts) this one runs with, e.g. a variant of FedAvg that must equal it
    * when its own term is off.
    */
   readonly sharedDefaults?: string;

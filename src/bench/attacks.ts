@@ -25,10 +25,10 @@ import { Rng } from '../math/rng.js';
 import { clientNegativeSource, runClientRound } from '../federated/client-work.js';
 import { strategyForRule, type AggregationRule } from '../federated/robust.js';
 import type { GlobalUpdate } from '../federated/types.js';
-import { clientOptimizerOf, effectiveBatch, parseTrainConfig, planWeightCap, recencyOf, serverOptimizerOf } from '../runtime/config.js';
-import { loadConfiguredDataset, modelConfigOf, splitDataset } from '../runtime/experiment.js';
-import { partitionClients } from '../runtime/clients.js';
-import { FederatedSimulation, initGlobal } from '../runtime/simulation.js';
+import { clientOptimizerOf, effectiveBatch, parseTrainConfig, planWeightCap, recencyOf, serverOptimizerOf } from '../config/config.js';
+import { loadConfiguredDataset, modelConfigOf, splitDataset } from '../recipes/experiment.js';
+import { partitionClients } from '../federated/partition.js';
+import { FederatedSimulation, initGlobal } from '../simulation/simulation.js';
 import { ml100kPath } from './util.js';
 
 export type AttackKind = 'none' | 'scaled' | 'weight' | 'nonfinite' | 'signflip' | 'targeted';

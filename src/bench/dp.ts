@@ -15,12 +15,12 @@ import { loadDataset } from '../data/readers.js';
 import { rowOf } from '../data/user-items.js';
 import type { Dataset } from '../data/types.js';
 import { Rng } from '../math/rng.js';
-import { parseTrainConfig } from '../runtime/config.js';
-import { runTraining, type TrainedRun } from '../runtime/experiment.js';
+import { parseTrainConfig } from '../config/config.js';
+import { runTraining, type TrainedRun } from '../recipes/experiment.js';
 import { noiseMultiplierFor } from '../privacy/rdp-accountant.js';
 import { lossThresholdAuc, type MembershipCandidate } from '../privacy/membership.js';
 import { ml100kPath } from './util.js';
-import { initGlobal } from '../runtime/simulation.js';
+import { initGlobal } from '../simulation/simulation.js';
 import type { GlobalParams } from '../models/types.js';
 
 interface Population {

@@ -16,20 +16,20 @@
  */
 import { spawnSync } from 'node:child_process';
 import { loadavg } from 'node:os';
-import { parseTrainConfig } from '../runtime/config.js';
-import { runTraining } from '../runtime/experiment.js';
+import { parseTrainConfig } from '../config/config.js';
+import { runTraining } from '../recipes/experiment.js';
 import { generateSynthetic } from '../data/synthetic.js';
 import { leaveOneOut } from '../data/split.js';
 import { rowOf } from '../data/user-items.js';
 import { Rng } from '../math/rng.js';
 import { headParamInfo, initJointLayer, initTextGraphGlobal, textInputs } from '../models/text-graph/model.js';
-import { graphOptionsOf, textGraphConfigOf, textGraphPlanOf } from '../runtime/text-graph-experiment.js';
+import { graphOptionsOf, textGraphConfigOf, textGraphPlanOf } from '../recipes/text-graph-experiment.js';
 import { GraphAggregation } from '../federated/graph.js';
 import type { GraphUpdate } from '../federated/personal-types.js';
 import { uniqueSorted } from '../federated/compact.js';
 import { userTexts } from '../text/user-text.js';
 import { HashingEncoder } from '../text/hash.js';
-import { partitionClients } from '../runtime/clients.js';
+import { partitionClients } from '../federated/partition.js';
 import { clientNegativeSource } from '../federated/client-work.js';
 import { runTextGraphClientRound, type TextGraphPlan } from '../federated/text-graph-client.js';
 import { extrapolatedEpoch } from './graph.js';

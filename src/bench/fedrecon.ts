@@ -3,8 +3,8 @@
  * ML-100K (explicit MF with the FedRecon defaults, and implicit MF with BCE), and the time to
  * reconstruct and score every unseen evaluation user once (the final evaluation).
  */
-import { parseTrainConfig } from '../runtime/config.js';
-import { runFedReconTraining } from '../runtime/fedrecon-experiment.js';
+import { parseTrainConfig } from '../config/config.js';
+import { runFedReconTraining } from '../recipes/fedrecon-experiment.js';
 import { ml100kPath, peakRssMiB } from './util.js';
 
 export async function fedreconBenchmark(): Promise<void> {

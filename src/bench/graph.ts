@@ -9,9 +9,9 @@
  *                 best-validation checkpoint for every model.
  */
 import Table from 'cli-table3';
-import { parseTrainConfig } from '../runtime/config.js';
-import { loadConfiguredDataset, runTraining, splitDataset } from '../runtime/experiment.js';
-import { graphSettings } from '../runtime/graph-settings.js';
+import { parseTrainConfig } from '../config/config.js';
+import { loadConfiguredDataset, runTraining, splitDataset } from '../recipes/experiment.js';
+import { graphSettings } from '../config/graph-settings.js';
 import { rowOf } from '../data/user-items.js';
 import { NegativeSampler } from '../data/negatives.js';
 import { Rng } from '../math/rng.js';
@@ -23,7 +23,7 @@ import { createOptimizer } from '../optim/registry.js';
 import { buildEpochExamples } from '../train/examples.js';
 import type { ExampleSet } from '../train/types.js';
 import { ml100kPath } from './util.js';
-import { GRAPH_CENTRAL_DEFAULTS } from '../runtime/graph-defaults.js';
+import { GRAPH_CENTRAL_DEFAULTS } from '../config/graph-defaults.js';
 
 const RATIO = 'ratio:0.8,0.1,0.1';
 

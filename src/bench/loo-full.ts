@@ -19,10 +19,10 @@ import { popularityScorer } from '../eval/baselines.js';
 import { Rng } from '../math/rng.js';
 import { cloneParams } from '../models/params.js';
 import { createModel } from '../models/registry.js';
-import { parseTrainConfig, clientOptimizerOf, effectiveBatch, type TrainConfig } from '../runtime/config.js';
-import { centralPositives, loadConfiguredSplit, modelConfigOf } from '../runtime/experiment.js';
-import { trainCentral } from '../runtime/central.js';
-import { BestCheckpoint } from '../runtime/selection.js';
+import { parseTrainConfig, clientOptimizerOf, effectiveBatch, type TrainConfig } from '../config/config.js';
+import { centralPositives, loadConfiguredSplit, modelConfigOf } from '../recipes/experiment.js';
+import { trainCentral } from '../simulation/central.js';
+import { BestCheckpoint } from '../simulation/selection.js';
 import type { UserPositives } from '../train/examples.js';
 import { ml100kPath } from './util.js';
 

@@ -18,10 +18,10 @@ import { clientNegativeSource, runClientRound } from '../federated/client-work.j
 import { FedAvg } from '../federated/fedavg.js';
 import type { ClientData, GlobalUpdate, RoundPlan } from '../federated/types.js';
 import { modelParamInfo } from '../models/registry.js';
-import { partitionClients } from '../runtime/clients.js';
-import { clientOptimizerOf, effectiveBatch, parseTrainConfig, recencyOf, serverOptimizerOf } from '../runtime/config.js';
-import { loadConfiguredDataset, modelConfigOf, splitDataset } from '../runtime/experiment.js';
-import { hashRoundSeed, initGlobal } from '../runtime/simulation.js';
+import { partitionClients } from '../federated/partition.js';
+import { clientOptimizerOf, effectiveBatch, parseTrainConfig, recencyOf, serverOptimizerOf } from '../config/config.js';
+import { loadConfiguredDataset, modelConfigOf, splitDataset } from '../recipes/experiment.js';
+import { hashRoundSeed, initGlobal } from '../simulation/simulation.js';
 import { decodeSum, encodeUpdate, slotValue, tableSlots, valueScale, vectorLength, type Encoding } from '../secagg/fixed-point.js';
 import { shareThreshold } from '../secagg/graph.js';
 import { runLocalRound } from '../secagg/local-round.js';

@@ -13,10 +13,10 @@
 import { clientNegativeSource, runClientRound } from '../federated/client-work.js';
 import type { RoundPlan } from '../federated/types.js';
 import { modelParamInfo } from '../models/registry.js';
-import { partitionClients } from '../runtime/clients.js';
-import { clientOptimizerOf, effectiveBatch, parseTrainConfig, recencyOf } from '../runtime/config.js';
-import { loadConfiguredDataset, modelConfigOf, splitDataset } from '../runtime/experiment.js';
-import { hashRoundSeed, initGlobal } from '../runtime/simulation.js';
+import { partitionClients } from '../federated/partition.js';
+import { clientOptimizerOf, effectiveBatch, parseTrainConfig, recencyOf } from '../config/config.js';
+import { loadConfiguredDataset, modelConfigOf, splitDataset } from '../recipes/experiment.js';
+import { hashRoundSeed, initGlobal } from '../simulation/simulation.js';
 import { accountedNoiseMultiplier, privatizeOnDevice, privatizedValueBound, type DpClientPlan } from '../privacy/dp-fedavg.js';
 import { gaussianFor } from '../privacy/noise.js';
 import { epsilonOf } from '../privacy/rdp-accountant.js';

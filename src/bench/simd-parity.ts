@@ -5,8 +5,8 @@
  * Target: the same test HR@10 and NDCG@10 to 3 decimals (Float32 SIMD arithmetic agrees with the
  * generic path to rounding, not bit for bit, so tiny drifts over 100 rounds are expected).
  */
-import { parseTrainConfig } from '../runtime/config.js';
-import { runTraining } from '../runtime/experiment.js';
+import { parseTrainConfig } from '../config/config.js';
+import { runTraining } from '../recipes/experiment.js';
 import { ml100kPath } from './util.js';
 
 export async function simdParityBenchmark(): Promise<void> {

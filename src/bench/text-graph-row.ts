@@ -4,8 +4,8 @@
  * (raw options, validated here) and posts back the figures the table prints.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { parseTrainConfig } from '../runtime/config.js';
-import { runTextGraphTraining } from '../runtime/text-graph-experiment.js';
+import { parseTrainConfig } from '../config/config.js';
+import { runTextGraphTraining } from '../recipes/text-graph-experiment.js';
 
 /** What a row's worker sends back. */
 export interface CompareRow {

@@ -24,8 +24,8 @@ import { leaveOneOut } from '../data/split.js';
 import { rowOf } from '../data/user-items.js';
 import { Rng } from '../math/rng.js';
 import { headParamInfo, initJointLayer, initTextGraphGlobal, textInputs } from '../models/text-graph/model.js';
-import { parseTrainConfig } from '../runtime/config.js';
-import { graphOptionsOf, textGraphConfigOf, textGraphPlanOf } from '../runtime/text-graph-experiment.js';
+import { parseTrainConfig } from '../config/config.js';
+import { graphOptionsOf, textGraphConfigOf, textGraphPlanOf } from '../recipes/text-graph-experiment.js';
 import { GraphAggregation } from '../federated/graph.js';
 import type { GraphUpdate } from '../federated/personal-types.js';
 import { uniqueSorted } from '../federated/compact.js';
@@ -33,7 +33,7 @@ import { userTexts } from '../text/user-text.js';
 import { HashingEncoder } from '../text/hash.js';
 import { ml100kPath, peakRssMiB } from './util.js';
 import type { CompareRow } from './text-graph-row.js';
-import { partitionClients } from '../runtime/clients.js';
+import { partitionClients } from '../federated/partition.js';
 import { clientNegativeSource } from '../federated/client-work.js';
 import { runTextGraphClientRound, type TextGraphPlan } from '../federated/text-graph-client.js';
 
@@ -48,7 +48,7 @@ export async function textGraphBenchmark(): Promise<void> {
   const split = leaveOneOut(ds, { seed: 1 });
   const encoder = new HashingEncoder(512, 1);
   const texts = await encoder.encode(userTexts(ds));
-  // the text-graph defaults (runtime/text-graph-defaults.ts and the config schema), as `fedrec train` would run them
+  // the text-graph defaults (config/text-graph-defaults.ts and the config schema), as `fedrec train` would run them
   const defaults = parseTrainConfig({ model: 'text-graph', algorithm: 'graph' });
   const cfg = textGraphConfigOf(defaults, 512);
   const global = initTextGraphGlobal(cfg, split.nItems, new Rng(1));
@@ -115,7 +115,7 @@ export async function textGraphBenchmark(): Promise<void> {
 export async function textGraphCompareBenchmark(): Promise<void> {
   const data = ml100kPath();
   if (!data) return;
-  // The text-graph defaults (runtime/text-graph-defaults.ts) throughout; TG_ROUNDS / TG_EPOCHS shorten a run.
+  // The text-graph defaults (config/text-graph-defaults.ts) throughout; TG_ROUNDS / TG_EPOCHS shorten a run.
   const common: Record<string, unknown> = { data, model: 'text-graph', eval: ['sampled'], k: [10] };
   if (process.env.TG_ROUNDS) common.rounds = Number(process.env.TG_ROUNDS);
   if (process.env.TG_EPOCHS) common.epochs = Number(process.env.TG_EPOCHS);

@@ -3,7 +3,7 @@
  * than `k.0: Too small`. A field is named as the user gave it: a flag (`--rounds`) or a key of the
  * config file (`rounds in run.yaml`). All findings fit on one line.
  */
-import type { ConfigError } from '../runtime/config.js';
+import type { ConfigError } from '../config/config.js';
 import { kebab, suggestion } from './flags.js';
 
 /** How to name a config field to the user. */

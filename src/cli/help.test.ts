@@ -10,8 +10,8 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { trainConfigSchema } from '../runtime/config.js';
-import { FIELD_SCOPES } from '../runtime/config-scope.js';
+import { trainConfigSchema } from '../config/config.js';
+import { FIELD_SCOPES } from '../config/config-scope.js';
 import { TRAIN_FLAGS } from './train.js';
 import { showDefault } from './train-help.js';
 
@@ -97,6 +97,6 @@ test('a flag that does not apply to the chosen model/algorithm/mode is refused',
 
 test('every config field has a scope and every train flag sets a config field or an output', () => {
   for (const key of Object.keys(trainConfigSchema.shape)) {
-    assert.ok(key in FIELD_SCOPES, `config field ${key} has no entry in FIELD_SCOPES (src/runtime/config-scope.ts)`);
+    assert.ok(key in FIELD_SCOPES, `config field ${key} has no entry in FIELD_SCOPES (src/config/config-scope.ts)`);
   }
 });

@@ -4,7 +4,7 @@
  * 1 for anything unexpected — never a stack trace unless `--debug` (or FEDREC_DEBUG=1) asks for it.
  * `fedrec <command> --help` works for every command that parses its flags with parseFlags.
  */
-import { ConfigError } from '../runtime/config.js';
+import { ConfigError } from '../config/config.js';
 import { DataError } from '../data/errors.js';
 import { FEDREC_VERSION } from '../version.js';
 import { MissingPackageError } from '../text/transformers.js';

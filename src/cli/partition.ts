@@ -4,8 +4,8 @@
  * `fedrec join`); file k holds the users of simulated client k. With `--algorithm fedrecon`: one file
  * per training user of the user split (`--user-split`), all of its interactions.
  */
-import { parseTrainConfig } from '../runtime/config.js';
-import { loadConfiguredDataset, splitDataset } from '../runtime/experiment.js';
+import { parseTrainConfig } from '../config/config.js';
+import { loadConfiguredDataset, splitDataset } from '../recipes/experiment.js';
 import { writeClientFiles, writeFedReconClientFiles } from '../client/data-file.js';
 import { parseFlags, UsageError, type FlagSpec } from './flags.js';
 import { readUserTextFile, userTexts } from '../text/user-text.js';

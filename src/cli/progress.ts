@@ -5,8 +5,8 @@
  * so nothing is silent for long.
  */
 import cliProgress from 'cli-progress';
-import { onStatus } from '../runtime/status.js';
-import type { HistoryEntry } from '../runtime/types.js';
+import { onStatus } from '../report/status.js';
+import type { HistoryEntry } from '../report/history.js';
 
 export interface Progress {
   readonly onRound: (entry: HistoryEntry, total: number) => void;

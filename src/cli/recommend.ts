@@ -3,7 +3,7 @@
  * `fedrec recommend --server URL --token T --data FILE [--user ID] [-k 10]`: top-K computed on this
  * device from the coordinator's current model and the client's own data (nothing is sent).
  */
-import { loadModelFile } from '../runtime/model-file.js';
+import { loadModelFile } from '../models/model-file.js';
 import { topK } from '../eval/top-k.js';
 import { recommendOnDevice } from '../client/node-client.js';
 import { TransportError } from '../client/types.js';

@@ -4,8 +4,8 @@
  * both evaluation-negative lists, raw ids), for `fedrec train --split-files DIR` or other tools.
  */
 import { mkdirSync } from 'node:fs';
-import { parseTrainConfig } from '../runtime/config.js';
-import { loadConfiguredDataset, splitDataset } from '../runtime/experiment.js';
+import { parseTrainConfig } from '../config/config.js';
+import { loadConfiguredDataset, splitDataset } from '../recipes/experiment.js';
 import { writeSplitFiles } from '../data/split-files.js';
 import { countPerUser } from '../data/user-items.js';
 import { parseFlags, UsageError, type FlagSpec } from './flags.js';

@@ -5,8 +5,8 @@
  * model/algorithm/mode is refused (`--ssl-temp applies to model ncl; this run is model mf, …`).
  */
 import { basename } from 'node:path';
-import { ConfigError, parseTrainConfig, trainConfigSchema, type TrainConfig } from '../runtime/config.js';
-import { scopeOf, type RunShape } from '../runtime/config-scope.js';
+import { ConfigError, parseTrainConfig, trainConfigSchema, type TrainConfig } from '../config/config.js';
+import { scopeOf, type RunShape } from '../config/config-scope.js';
 import { describeConfigError, type FieldNamer } from './config-errors.js';
 import { kebab, UsageError } from './flags.js';
 

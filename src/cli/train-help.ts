@@ -5,8 +5,8 @@
  * help cannot drift from what runs. Flags are grouped; with a model/algorithm/mode chosen, only the
  * flags that apply are listed.
  */
-import { parseTrainConfig } from '../runtime/config.js';
-import { groupOf, recordedConfig, scopeOf } from '../runtime/config-scope.js';
+import { parseTrainConfig } from '../config/config.js';
+import { groupOf, recordedConfig, scopeOf } from '../config/config-scope.js';
 import { asFlag } from './config-errors.js';
 import { ALGORITHMS } from '../algorithms/registry.js';
 import { flagLine, type FlagSpec, type FlagSpecs } from './flags.js';

@@ -6,9 +6,9 @@
  */
 import { basename } from 'node:path';
 import { rowOf } from '../data/user-items.js';
-import type { TrainConfig } from '../runtime/config.js';
-import { encodeModelFile } from '../runtime/model-file.js';
-import { runConfiguredTraining, type RunOutcome } from '../runtime/run.js';
+import type { TrainConfig } from '../config/config.js';
+import { encodeModelFile } from '../models/model-file.js';
+import { runConfiguredTraining, type RunOutcome } from '../recipes/run.js';
 import { HelpRequest, parseFlags, suggestion, UsageError, type FlagSpec } from './flags.js';
 import { prepareOutput, writeOutput } from './output.js';
 import { startProgress } from './progress.js';

@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import { DataError } from '../data/errors.js';
 import type { Dataset, ImplicitSplit } from '../data/types.js';
 import { rowOf } from '../data/user-items.js';
-import { partitionClients } from '../runtime/clients.js';
+import { partitionClients } from '../federated/partition.js';
 import { userSplit } from '../data/split.js';
-import { allRows, trainingClients } from '../runtime/fedrecon-data.js';
+import { allRows, trainingClients } from '../federated/fedrecon-data.js';
 import { clientDataFileSchema, parseClientDataFile, type ClientDataFile, type UserRecord } from './local-data.js';
 
 export function readClientDataFile(path: string): ClientDataFile {
@@ -61,7 +61,7 @@ export function writeClientFiles(dataset: Dataset, split: ImplicitSplit, usersPe
 }
 
 /**
- * FedRecon's clients (runtime/fedrecon-data.ts `trainingClients`): the training users of the seeded
+ * FedRecon's clients (federated/fedrecon-data.ts `trainingClients`): the training users of the seeded
  * user split (`userSplit`), one per file in client order, each holding every interaction it has
  * (ratings too when the data has them) — file k is simulated client k. Validation and test users
  * are not written: they are never trained on (a new user reconstructs from its own file).

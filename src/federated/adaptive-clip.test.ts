@@ -7,7 +7,7 @@ import { updateNorm } from './bounds.js';
 import { FedAvg } from './fedavg.js';
 import { RobustAggregation } from './robust.js';
 import type { GlobalUpdate } from './types.js';
-import { parseTrainConfig } from '../runtime/config.js';
+import { parseTrainConfig } from '../config/config.js';
 
 const info = modelParamInfo({ kind: 'mf', dim: 2 }, 0, 4).filter((p) => p.scope === 'global');
 /** An update of norm `norm` spread evenly over every value. */

@@ -12,7 +12,7 @@ import { FedRecon, namesOf, reconstructLocal, restrictRows, runFedReconClient, t
 import { alternateSplit, disjointSplit, reuseAllSplit } from './recon-split.js';
 import { clientNegativeSource } from './client-work.js';
 import type { ClientData, GlobalUpdate, RoundPlan } from './types.js';
-import { initGlobal } from '../runtime/simulation.js';
+import { initGlobal } from '../simulation/simulation.js';
 
 const config: ModelConfig = { kind: 'mf', dim: 2 };
 const nItems = 6;

@@ -14,7 +14,7 @@ import { buildUserItems } from '../data/user-items.js';
 import { gramian, ialsObjective, rowReg, solveAllRows, solveRow, type IalsHyper } from '../models/ials/solve.js';
 import { IalsStrategy, runIalsClient, solveLocalUsers } from './ials.js';
 import type { ClientData, RoundPlan } from './types.js';
-import { itemUsersOf } from '../runtime/ials-experiment.js';
+import { itemUsersOf } from '../recipes/ials-experiment.js';
 
 const HYPER: IalsHyper = { unobservedWeight: 0.3, reg: 0.05, regExponent: 1 };
 

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateSynthetic } from '../data/synthetic.js';
-import { splitDataset } from '../runtime/experiment.js';
-import { partitionClients } from '../runtime/clients.js';
-import { initGlobal } from '../runtime/simulation.js';
+import { splitDataset } from '../recipes/experiment.js';
+import { partitionClients } from './partition.js';
+import { initGlobal } from '../simulation/simulation.js';
 import { clientNegativeSource, runClientRound } from './client-work.js';
 import { mfSimdApplies, simdSupported } from './mf-simd-client.js';
 import type { RoundPlan } from './types.js';

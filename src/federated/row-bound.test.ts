@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { boundRows, rowNorms } from './row-bound.js';
 import { boundUpdate, updateNorm } from './bounds.js';
 import type { GlobalUpdate } from './types.js';
-import { parseTrainConfig } from '../runtime/config.js';
+import { parseTrainConfig } from '../config/config.js';
 
 /** An update over `rows` (dim 2 + a bias per row), row k holding `values[k]` in each of its 3 values. */
 const update = (values: number[], rows = values.map((_, k) => k)): GlobalUpdate => ({

@@ -1,6 +1,6 @@
 /**
  * The single list of models, found by name (as RecBole's `get_model`): each with its paper, its
- * own run-config options (zod, defaults declared here once; runtime/config.ts composes them into
+ * own run-config options (zod, defaults declared here once; config/config.ts composes them into
  * the run config and `fedrec train` lists them), and whether the plan's `model` field alone builds
  * it. The wire's model kinds and the config's `model` choices are `MODEL_NAMES`.
  *
@@ -8,7 +8,7 @@
  * model only through `Scorer.scoreItems(user, items, out)` (eval/types.ts) — a user's scores for a
  * list of items. MF, NeuMF and iALS are `RecModel`s built by `createModel` from a `ModelConfig` (any
  * algorithm can serve them); LightGCN, NCL and text-graph have tables and scorers of their own, built
- * by their run recipes (runtime/graph-*.ts, text-graph-experiment.ts) and, deployed, by their
+ * by their run recipes (recipes/graph-*.ts, config/graph-*.ts, text-graph-experiment.ts) and, deployed, by their
  * algorithm modules (src/algorithms/lightgcn.ts, graph.ts: `servedModel`, `scorer`).
  */
 import { z } from 'zod';
@@ -37,7 +37,7 @@ const nclOptions = lightgcnOptions.extend({
   warmUp: z.number().int().min(0).default(20), // [warm_up_step] epochs / rounds without ProtoNCE
 });
 
-/** iALS (runtime/ials-defaults.ts): α₀ and ν of Rendle et al.'s objective; λ is `l2`. */
+/** iALS (config/ials-defaults.ts): α₀ and ν of Rendle et al.'s objective; λ is `l2`. */
 const ialsOptions = z.object({
   unobservedWeight: z.number().min(0).default(0.1),
   regExponent: z.number().min(0).default(1),
@@ -61,11 +61,11 @@ export interface ModelEntry<S extends z.ZodRawShape = z.ZodRawShape> {
   readonly paper: string;
   /** What it is in a few words, for `fedrec train --help`. */
   readonly summary: string;
-  /** Its own run-config fields with their defaults (the shared ones — dim, layers, l2 … — are runtime/config.ts's). */
+  /** Its own run-config fields with their defaults (the shared ones — dim, layers, l2 … — are config/config.ts's). */
   readonly options: z.ZodObject<S>;
   /** true: `createModel` builds it from the plan's `model` field, so any algorithm serves it. */
   readonly fromPlan: boolean;
-  /** Where `fedrec train --help` lists its options (runtime/config-scope.ts groups). */
+  /** Where `fedrec train --help` lists its options (config/config-scope.ts groups). */
   readonly group?: string;
 }
 
@@ -95,7 +95,7 @@ export function modelsWithOption(field: string): string[] {
   return (MODELS as readonly ModelEntry[]).filter((m) => field in m.options.shape).map((m) => m.name);
 }
 
-/** Each model's own options, by name (runtime/config.ts composes them). */
+/** Each model's own options, by name (config/config.ts composes them). */
 export const MODEL_OPTIONS = { lightgcn: lightgcnOptions, ncl: nclOptions, ials: ialsOptions, 'text-graph': textGraphOptions } as const;
 
 export function createModel(config: ModelConfig, nUsers: number, nItems: number, params: Params | { seed: number }): RecModel {

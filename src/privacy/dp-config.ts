@@ -4,7 +4,7 @@
  * config's `fraction` (1 when absent); δ defaults to 1/N^1.1; adaptive clipping when `dpQuantile`
  * is set, with the count noise σ_b = m/20 of Andrew et al. unless given.
  */
-import type { TrainConfig } from '../runtime/config.js';
+import type { TrainConfig } from '../config/config.js';
 import { defaultDelta, type DpSettings } from './dp-fedavg.js';
 
 export function dpSettingsOf(c: TrainConfig, population: number): DpSettings | null {

@@ -1,13 +1,13 @@
 /**
- * User-level DP for federated LightGCN / NCL (runtime/graph-federated.ts): the DpAggregator wraps
+ * User-level DP for federated LightGCN / NCL (recipes/graph-federated.ts): the DpAggregator wraps
  * the graph FedAvg exactly as for MF — the result JSON carries the privacy block with ε from the
  * accountant, in central and distributed mode; the noise is dense (every item row moves); and
  * Poisson sampling picks the round's clients.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseTrainConfig } from '../runtime/config.js';
-import { runTraining } from '../runtime/experiment.js';
+import { parseTrainConfig } from '../config/config.js';
+import { runTraining } from '../recipes/experiment.js';
 import { epsilonOf } from './rdp-accountant.js';
 
 const BASE = {

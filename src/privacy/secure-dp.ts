@@ -10,7 +10,7 @@
  * Central DP is refused under secure aggregation: the coordinator would have to clip each update,
  * which the ring sum hides (and its noise would be added to a sum it has already seen).
  */
-import { ConfigError } from '../runtime/config.js';
+import { ConfigError } from '../config/config.js';
 import { privatizedValueBound, type DpAggregator } from './dp-fedavg.js';
 
 /** One clear line when DP and secure aggregation cannot run together as configured. */

@@ -3,7 +3,7 @@
  * dataset, config, metrics per split and protocol, baselines in the same shape, history, timing.
  */
 import type { ExplicitMetrics, MetricMap } from '../eval/types.js';
-import type { HistoryEntry } from '../runtime/types.js';
+import type { HistoryEntry } from './history.js';
 import type { PrivacyReport } from '../privacy/dp-fedavg.js';
 
 export interface SplitMetrics {

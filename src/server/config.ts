@@ -1,6 +1,6 @@
 /**
  * The coordinator's configuration file, validated once at start:
- *   { "training":    { ...the fields of `fedrec train` (runtime/config.ts): data, model, rounds,
+ *   { "training":    { ...the fields of `fedrec train` (config/config.ts): data, model, rounds,
  *                      localEpochs, lr, seed, ... — the plan every round sends },
  *     "coordinator": { minClients, clientsPerRound, roundDeadlineSeconds, normBound, normMode, ... } }
  * `training.data` (or the synthetic-data fields) gives the item catalogue; the coordinator never
@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { ConfigError, parseTrainConfig, type TrainConfig } from '../runtime/config.js';
+import { ConfigError, parseTrainConfig, type TrainConfig } from '../config/config.js';
 import { epsilonOf } from '../privacy/rdp-accountant.js';
 import { accountedNoiseMultiplier } from '../privacy/dp-fedavg.js';
 import { TRANSPORT_DEFAULTS } from './hardening.js';

@@ -28,11 +28,11 @@ import { gzipSync } from 'node:zlib';
 import type { GlobalParams, ParamInfo } from '../models/types.js';
 import { modelParamInfo } from '../models/registry.js';
 import type { GlobalUpdate, RoundPlan, Strategy } from '../federated/types.js';
-import { effectiveBatch, effectiveLr, ConfigError, recencyOf } from '../runtime/config.js';
-import { modelConfigOf } from '../runtime/configured-data.js';
-import { hashRoundSeed, initGlobal } from '../runtime/simulation.js';
-import { sampleClients } from '../runtime/clients.js';
-import { foldRoundSync } from '../runtime/round-engine.js';
+import { effectiveBatch, effectiveLr, ConfigError, recencyOf } from '../config/config.js';
+import { modelConfigOf } from '../config/configured-data.js';
+import { hashRoundSeed, initGlobal } from '../simulation/simulation.js';
+import { sampleClients } from '../federated/partition.js';
+import { foldRoundSync } from '../simulation/round-engine.js';
 import { decodeModel, decodeState, decodeUpdate, encodeModel, encodeState, encodeUpdate } from '../wire/messages.js';
 import { WireError, type Limits } from '../wire/types.js';
 import type { Catalogue, RoundInfo, UpdateAck } from '../wire/protocol.js';
@@ -717,7 +717,7 @@ export class Coordinator {
     try {
       result = await this.store.closeRound(open.round, (updates) => {
         for (const [name, t] of Object.entries(this.global)) next[name] = t.slice();
-        // the simulation's fold step (runtime/round-engine.ts), fed from the store
+        // the simulation's fold step (simulation/round-engine.ts), fed from the store
         summary = foldRoundSync(this.strategy, open.round, next, (strategy) => {
           if (fold) fold(strategy);
           // stored updates in client-id order: the fixed aggregation order

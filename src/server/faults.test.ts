@@ -7,8 +7,8 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseTrainConfig } from '../runtime/config.js';
-import { runTraining } from '../runtime/experiment.js';
+import { parseTrainConfig } from '../config/config.js';
+import { runTraining } from '../recipes/experiment.js';
 import { SqliteStore } from './sqlite-store.js';
 import { Children, fetchModel, health, joinArgs, maxAbsDiff, prepareDeployment, serveProcess, tempDir, waitFor, type Deployment } from './testing.js';
 

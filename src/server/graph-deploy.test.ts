@@ -11,9 +11,9 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { parseTrainConfig } from '../runtime/config.js';
-import { loadConfiguredSplit, runTraining } from '../runtime/experiment.js';
-import { runTextGraphTraining } from '../runtime/text-graph-experiment.js';
+import { parseTrainConfig } from '../config/config.js';
+import { loadConfiguredSplit, runTraining } from '../recipes/experiment.js';
+import { runTextGraphTraining } from '../recipes/text-graph-experiment.js';
 import { userTexts } from '../text/user-text.js';
 import { encodeUpdate } from '../wire/messages.js';
 import { roundInfoSchema } from '../wire/protocol.js';

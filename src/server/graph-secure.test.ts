@@ -2,13 +2,13 @@
  * Federated LightGCN / NCL (He et al., SIGIR 2020; Lin et al., WWW 2022) deployed with secure aggregation (server/secure-round.ts,
  * Bell et al., CCS 2020): an in-process coordinator with `coordinator.secureAggregation` (SQLite file,
  * HTTP) and 6 in-process participants, one ego-graph each (NCL with prototypes from round 2). The item table after the secure rounds
- * equals the graph simulation folding the same fixed-point ring sum (runtime/graph-federated.ts with
+ * equals the graph simulation folding the same fixed-point ring sum (recipes/graph-federated.ts with
  * `secureSum`) and the plain simulation bit for bit, without DP, and with distributed user-level DP (seeded noise, so that the
  * two runs draw the same); the coordinator charges the simulation's ε (z·√τ).
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runTraining } from '../runtime/experiment.js';
+import { runTraining } from '../recipes/experiment.js';
 import { DEFAULT_CLIP } from '../secagg/settings.js';
 import { deployInProcess, runParticipants } from './in-process-deployment.js';
 import type { RunningCoordinator } from './serve.js';

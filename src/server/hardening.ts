@@ -19,7 +19,7 @@ import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ConfigError } from '../runtime/config.js';
+import { ConfigError } from '../config/config.js';
 import { HttpError } from './errors.js';
 import { hashToken } from './tokens.js';
 

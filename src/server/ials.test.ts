@@ -10,8 +10,8 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseTrainConfig } from '../runtime/config.js';
-import { runTraining } from '../runtime/experiment.js';
+import { parseTrainConfig } from '../config/config.js';
+import { runTraining } from '../recipes/experiment.js';
 import { roundInfoSchema } from '../wire/protocol.js';
 import { Children, combinedHr, fetchModel, health, joinArgs, maxAbsDiff, prepareDeployment, serveProcess, tempDir, waitFor } from './testing.js';
 

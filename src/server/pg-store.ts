@@ -13,7 +13,7 @@
  *    serialised by an advisory lock, so replicas starting or opening a round together agree.
  */
 import pg from 'pg';
-import { ConfigError } from '../runtime/config.js';
+import { ConfigError } from '../config/config.js';
 import { copyIdBytesRows } from './pg-copy-rows.js';
 import type { AddUpdateResult, Checkpoint, ClientRecord, CloseRoundResult, ClosedRound, FoldedRound, ProtocolMessage, RoundRecord, Store, StoredUpdate } from './types.js';
 

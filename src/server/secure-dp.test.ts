@@ -10,7 +10,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { runTraining } from '../runtime/experiment.js';
+import { runTraining } from '../recipes/experiment.js';
 import { epsilonOf } from '../privacy/rdp-accountant.js';
 import { DEFAULT_CLIP } from '../secagg/settings.js';
 import { parseServerConfig } from './config.js';

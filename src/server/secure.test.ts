@@ -12,11 +12,11 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { runFedReconTraining } from '../runtime/fedrecon-experiment.js';
-import { allRows, federatedMeanRating, trainingClients } from '../runtime/fedrecon-data.js';
+import { runFedReconTraining } from '../recipes/fedrecon-experiment.js';
+import { allRows, federatedMeanRating, trainingClients } from '../federated/fedrecon-data.js';
 import { userSplit } from '../data/split.js';
-import { parseTrainConfig } from '../runtime/config.js';
-import { loadConfiguredDataset, runTraining } from '../runtime/experiment.js';
+import { parseTrainConfig } from '../config/config.js';
+import { loadConfiguredDataset, runTraining } from '../recipes/experiment.js';
 import { DEFAULT_CLIP } from '../secagg/settings.js';
 import { parseServerConfig } from './config.js';
 import { deployInProcess, runParticipants } from './in-process-deployment.js';

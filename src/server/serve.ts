@@ -5,8 +5,8 @@
  */
 import { existsSync } from 'node:fs';
 import type { FastifyBaseLogger, FastifyInstance, FastifyServerOptions } from 'fastify';
-import { loadConfiguredDataset } from '../runtime/configured-data.js';
-import { ConfigError } from '../runtime/config.js';
+import { loadConfiguredDataset } from '../config/configured-data.js';
+import { ConfigError } from '../config/config.js';
 import { buildApp } from './app.js';
 import { catalogueOf } from './catalogue.js';
 import type { ServerConfig } from './config.js';

@@ -8,7 +8,7 @@
  * The `Store` methods are async for the interface's sake; better-sqlite3 runs each synchronously.
  */
 import Database from 'better-sqlite3';
-import { ConfigError } from '../runtime/config.js';
+import { ConfigError } from '../config/config.js';
 import type { AddUpdateResult, Checkpoint, ClientRecord, CloseRoundResult, ClosedRound, FoldedRound, ProtocolMessage, RoundRecord, Store, StoredUpdate } from './types.js';
 
 const SCHEMA = `

@@ -6,7 +6,7 @@
  */
 import type { GlobalUpdate, Strategy } from '../federated/types.js';
 import type { ParamInfo } from '../models/types.js';
-import { ConfigError, type TrainConfig } from '../runtime/config.js';
+import { ConfigError, type TrainConfig } from '../config/config.js';
 import { ALGORITHMS, algorithmFor } from '../algorithms/registry.js';
 import { serverContextOf } from '../algorithms/context.js';
 import type { AdmitContext, ServedModel } from '../algorithms/types.js';
