@@ -106,6 +106,7 @@ export const FIELD_SCOPES: Readonly<Record<string, readonly [Scope, FieldGroup]>
   serverLr: [federated, 'federated'],
   serverMomentum: [federated, 'federated'],
   serverOptimizer: [federated, 'federated'],
+  serverEps: [federated, 'federated'],
   rowAveraging: [unless(federated, algorithm('graph')), 'federated'],
   negatives: [notModels('lightgcn', 'ncl', 'ials'), 'training'],
   recencyWindow: [unless(models('mf', 'neumf', 'text-graph', 'ials'), fedrecon), 'training'],
@@ -121,6 +122,9 @@ export const FIELD_SCOPES: Readonly<Record<string, readonly [Scope, FieldGroup]>
   adaptiveClip: [sumServer, 'federated'],
   aggregation: [sumServer, 'federated'],
   trimFraction: [sumServer, 'federated'],
+  rowShare: [sumServer, 'federated'],
+  rowSpread: [sumServer, 'federated'],
+  centerItems: [both(sumServer, models('mf')), 'federated'],
 };
 
 /** The scope of a field; fields missing from the table apply to every run. */
