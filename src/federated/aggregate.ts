@@ -9,7 +9,7 @@ import { createOptimizer } from '../optim/registry.js';
 import type { Optimizer, OptimizerConfig, OptimizerState } from '../optim/types.js';
 import type { Grads, GlobalParams, ParamInfo } from '../models/types.js';
 import type { GlobalUpdate } from './types.js';
-import { allFinite, LOSS_BOUND, scaledCopy, serverWeight, sumOfSquares, type InfluenceBounds } from './bounds.js';
+import { allFinite, boundUpdate, LOSS_BOUND, scaledCopy, serverWeight, sumOfSquares, type InfluenceBounds } from './bounds.js';
 import { RowSums, sumSimdSupported } from '../math/wasm/sum-kernels.js';
 
 export type RowAveraging = 'touched' | 'all';
@@ -95,15 +95,21 @@ export class UpdateAccumulator {
   }
 
   /**
-   * Fold `update` as bounds.ts `boundUpdate` bounds it (the server's weight, the L2 clip, the
-   * bounded loss) — the same sums as `add(boundUpdate(update, bounds))`, bit for bit, without the
-   * clipped copy or a second pass for the norm. Returns the unclipped norm and the weight given, or
+   * Fold `update` as bounds.ts `boundUpdate` bounds it (the server's weight, the L2 clip, the row
+   * bounds, the bounded loss) — the same sums as `add(boundUpdate(update, bounds))`, bit for bit;
+   * without row bounds, also without the clipped copy or a second pass for the norm. Returns the unclipped norm and the weight given, or
    * null when the update holds a non-finite value (nothing folded).
    */
   addBounded(update: GlobalUpdate, bounds: InfluenceBounds): { readonly norm: number; readonly weight: number } | null {
     const norm = this.normOf(update);
     if (!Number.isFinite(norm)) return null;
     const clip = bounds.clipNorm ?? 0;
+    if (clip > 0 && ((bounds.rowShare ?? 0) > 0 || (bounds.spread ?? 0) > 0)) {
+      // row bounds (row-bound.ts) reshape rows, not only the scale: the general path
+      const bounded = boundUpdate(update, bounds)!;
+      this.add(bounded);
+      return { norm, weight: bounded.weight };
+    }
     const scale = clip > 0 && norm > clip ? clip / norm : 1;
     const weight = serverWeight(update.weight, bounds);
     const loss = Number.isFinite(update.loss) && Math.abs(update.loss) <= LOSS_BOUND ? update.loss : 0;

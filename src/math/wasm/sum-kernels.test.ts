@@ -57,7 +57,7 @@ test('UpdateAccumulator.addBounded folds exactly what add(boundUpdate(…)) fold
     if (c === 4) itemEmb[5] = Number.NaN;
     if (c === 5) itemBias[0] = Number.POSITIVE_INFINITY;
     const update = { round: 1, weight: 1 + rng.int(90), rows, itemTables: { itemEmb, itemBias }, denseTables: { globalBias: Float32Array.of(rng.normal()) }, loss: c === 6 ? 1e9 : rng.next() };
-    const bounds = { weighting: c % 2 === 0 ? ('examples' as const) : ('uniform' as const), clipNorm: 2.5, weightCap: 50 };
+    const bounds = { weighting: c % 2 === 0 ? ('examples' as const) : ('uniform' as const), clipNorm: 2.5, weightCap: 50, ...(c % 5 === 1 ? { rowShare: 0.2, spread: 2 } : {}) };
     const folded = fused.addBounded(update, bounds);
     const bounded = boundUpdate(update, bounds);
     assert.equal(folded === null, bounded === null, `update ${c}: refused alike`);
