@@ -110,12 +110,12 @@ export const trainConfigSchema = z
     aggregation: z.enum(['mean', 'median', 'trimmed-mean', 'norm-bounded']).default('mean'),
     trimFraction: z.number().min(0).lt(0.5).default(0.1),
     // Row bounds (federated/row-bound.ts), multiples of the round's L2 bound: the largest norm of one
-    // item row of an update, and the largest sum of its row norms (L2,1); 0: none (the default, not yet
-    // validated at the default run's scale: docs/robustness.md).
+    // item row of an update, and the largest sum of its row norms (L2,1); 0: none. Federated MF under
+    // FedAvg/FedProx: rowShare MF_ROBUST_DEFAULTS (docs/robustness.md); elsewhere 0.
     rowShare: z.number().min(0).default(0),
     rowSpread: z.number().min(0).default(0),
     // Centre the server's averaged item-row update (federated/center-items.ts: ranking-invariant for
-    // MF only); off by default (not yet validated at the default run's scale: docs/robustness.md).
+    // MF only); on for federated MF under FedAvg/FedProx (MF_ROBUST_DEFAULTS), off elsewhere.
     centerItems: z.boolean().optional(),
     // User-level DP (privacy/dp-fedavg.ts): on when dpClip is given; q is `fraction` (Poisson).
     dpClip: z.number().positive().optional(),
@@ -245,11 +245,22 @@ const FEDAVG_DEFAULTS: Record<'central' | 'federated', Record<string, unknown>> 
   central: { optimizer: 'adam', lr: 0.002, l2: 3e-5, batch: 256, ...RECENCY_DEFAULTS },
 };
 
+/**
+ * Server defences of federated MF under FedAvg (and FedProx, which shares its defaults), issue 19:
+ * item centring (federated/center-items.ts) and the per-row bound (federated/row-bound.ts), chosen
+ * on validation and the attack bench (docs/robustness.md). MF only: centring is exact only for a
+ * dot-product scorer, and the row bound was measured on MF alone. DP runs keep neither (their clip
+ * is the DP clip; not re-measured there).
+ */
+export const MF_ROBUST_DEFAULTS = { centerItems: true, rowShare: 0.17 } as const;
+
 function withFedAvgDefaults(raw: unknown): unknown {
   if (typeof raw !== 'object' || raw === null) return raw;
   const given = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined));
   if (defaultsOf((given.algorithm as string | undefined) ?? 'fedavg') !== 'fedavg' || !['mf', 'neumf', undefined].includes(given.model as string | undefined)) return raw;
-  return { ...FEDAVG_DEFAULTS[given.mode === 'central' ? 'central' : 'federated'], ...given };
+  const federated = given.mode !== 'central';
+  const robust = federated && (given.model ?? 'mf') === 'mf' && given.dpClip === undefined ? MF_ROBUST_DEFAULTS : {};
+  return { ...FEDAVG_DEFAULTS[federated ? 'federated' : 'central'], ...robust, ...given };
 }
 
 /**
