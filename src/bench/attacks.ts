@@ -2,7 +2,8 @@
  * Attack bench (issue 19): honest clients' validation and test HR@10 (sampled protocol, ML-100K
  * leave-one-out) with 0, 1 and 10 % of clients attacking, per attack and per server aggregation
  * rule, replayed against the default config (FedAvg MF, one user per client, every client every
- * round, server-decided uniform weights, adaptive clip capped at 10; rules: mean — the default —,
+ * round, server-decided uniform weights, adaptive clip capped at 10, item centring and the per-row
+ * bound (config MF_ROBUST_DEFAULTS); rules: mean — the default —,
  * coordinate-wise median, trimmed mean, norm-bounded mean; federated/robust.ts). Attackers are clients of the same
  * simulation whose update is crafted from what they receive (the global tables) and from the
  * update they would have sent honestly; it goes through the same Strategy as every update:
@@ -163,7 +164,7 @@ export async function attacksBenchmark(): Promise<void> {
   const fractions = list('FEDREC_ATTACK_FRACTIONS', '0.01,0.1').map(Number);
   const config = JSON.parse(process.env.FEDREC_ATTACK_CONFIG ?? '{}') as Record<string, unknown>;
   process.stdout.write(`ML-100K, FedAvg MF defaults${Object.keys(config).length ? ` + ${JSON.stringify(config)}` : ''} (one user per client, every client every round, uniform server weights, ` +
-    `adaptive clip), ${rounds} rounds; honest clients' HR@10 (sampled), validation / test; targeted: the target item's hit rate in honest full top-10\n`);
+    `adaptive clip, item centring, row bound), ${rounds} rounds; honest clients' HR@10 (sampled), validation / test; targeted: the target item's hit rate in honest full top-10\n`);
   process.stdout.write('| rule | attack | attackers | validation HR@10 | test HR@10 | target hit rate |\n|---|---|---|---|---|---|\n');
   for (const rule of rules) {
     for (const kind of kinds) {

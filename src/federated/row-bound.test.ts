@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { boundRows, rowNorms } from './row-bound.js';
 import { boundUpdate, updateNorm } from './bounds.js';
 import type { GlobalUpdate } from './types.js';
-import { parseTrainConfig } from '../config/config.js';
+import { MF_ROBUST_DEFAULTS, parseTrainConfig } from '../config/config.js';
 
 /** An update over `rows` (dim 2 + a bias per row), row k holding `values[k]` in each of its 3 values. */
 const update = (values: number[], rows = values.map((_, k) => k)): GlobalUpdate => ({
@@ -54,13 +54,19 @@ test('boundUpdate applies the row bounds after the L2 clip, relative to it; none
   near(rowNorms(none)[0], rowNorms(u)[0]);
 });
 
-test('defaults: no row bound and no centring until validated at the default scale; both settable', () => {
+test('defaults: federated MF under FedAvg/FedProx centres and bounds rows; other models, central runs and DP do not; both settable', () => {
   const mf = parseTrainConfig({});
-  assert.equal(mf.rowShare, 0);
-  assert.equal(mf.rowSpread, 0);
-  assert.notEqual(mf.centerItems, true);
-  const on = parseTrainConfig({ rowShare: 0.17, rowSpread: 6, centerItems: true });
-  assert.deepEqual([on.rowShare, on.rowSpread, on.centerItems], [0.17, 6, true]);
+  assert.deepEqual([mf.centerItems, mf.rowShare, mf.rowSpread], [true, MF_ROBUST_DEFAULTS.rowShare, 0]);
+  assert.deepEqual([parseTrainConfig({ algorithm: 'fedprox' }).centerItems, parseTrainConfig({ algorithm: 'fedprox' }).rowShare], [true, MF_ROBUST_DEFAULTS.rowShare]);
+  for (const raw of [{ model: 'neumf' }, { mode: 'central' }, { model: 'lightgcn' }, { algorithm: 'fedrecon' }, { dpClip: 1 }]) {
+    const c = parseTrainConfig(raw);
+    assert.notEqual(c.centerItems, true, JSON.stringify(raw));
+    assert.equal(c.rowShare, 0, JSON.stringify(raw));
+  }
+  const off = parseTrainConfig({ rowShare: 0, centerItems: false });
+  assert.deepEqual([off.rowShare, off.centerItems], [0, false]);
+  const on = parseTrainConfig({ rowShare: 0.3, rowSpread: 6, centerItems: true });
+  assert.deepEqual([on.rowShare, on.rowSpread, on.centerItems], [0.3, 6, true]);
   assert.throws(() => parseTrainConfig({ rowShare: -1 }));
   assert.throws(() => parseTrainConfig({ model: 'neumf', centerItems: true }), /centerItems needs model 'mf'/);
 });

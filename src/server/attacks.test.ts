@@ -1,9 +1,14 @@
 /**
- * Hostile clients against a default-config coordinator (issue 19): ten clients over real HTTP, one
- * of them an attacker (the others run the real client work); for each attack the honest clients'
- * test HR@10 after the run stays within 0.02 of the run without an attacker. Attacks: an update
- * × 1e30, +1 on every row claiming weight 10⁶, NaN values, a loss of 1e308 with weight 10⁶, a
- * boosted sign flip and a targeted push of one item (bench/attacks.ts crafts them).
+ * Hostile clients against a default-config coordinator (issue 19): 100 clients (10 synthetic users
+ * each) over real HTTP, 10 of them attackers; the others run the real client work. For each attack,
+ * the honest users' HR@10 after the run (validation and test together) stays within 0.02 of the run
+ * in which the same clients all behave (the attackers send their honest updates). Attacks
+ * (bench/attacks.ts crafts them): an update × 1e30, +1 on every row claiming weight 10⁶, NaN values
+ * or a loss of 1e308 with weight 10⁶ (refused at the door), a boosted sign flip, and a targeted push
+ * of one item (whose share of honest top-10s is bounded too). A contrast run without the MF defences
+ * (item centring, row bound) shows the setup resolves 0.02: there the +1-everywhere attack costs more.
+ * Deterministic: every round holds the same clients' updates whatever their arrival order (the fold
+ * is order-independent).
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,6 +16,9 @@ import { join } from 'node:path';
 import { craftUpdate, targetItem, type AttackKind } from '../bench/attacks.js';
 import { evaluateRanking } from '../eval/ranking.js';
 import { createModel } from '../models/registry.js';
+import { Rng } from '../math/rng.js';
+import { rowOf } from '../data/user-items.js';
+import type { ImplicitSplit } from '../data/types.js';
 import { clientNegativeSource, runClientRound } from '../federated/client-work.js';
 import type { ClientState, GlobalUpdate, RoundPlan } from '../federated/types.js';
 import { partitionClients } from '../federated/partition.js';
@@ -22,30 +30,44 @@ import { startCoordinator } from './serve.js';
 import { issueToken } from './tokens.js';
 import { sleep, tempDir } from './testing.js';
 
-const TRAINING = { syntheticUsers: 200, syntheticItems: 300, syntheticInteractions: 8000, usersPerClient: 20, rounds: 12, seed: 5, eval: ['sampled'], k: [10] };
+/** Synthetic data with collaborative structure (data/synthetic.ts); the default config otherwise. */
+const TRAINING = { syntheticUsers: 1000, syntheticItems: 500, syntheticInteractions: 40_000, usersPerClient: 10, rounds: 20, seed: 5, eval: ['sampled'], k: [10] };
+const ATTACKER_SHARE = 0.1;
 const dirs: ReturnType<typeof tempDir>[] = [];
 after(() => dirs.forEach((d) => d.remove()));
 
-type Attack = AttackKind | 'loss';
+/** 'refused': half the attackers send NaN values, half a loss of 1e308 with weight 10⁶ (both refused at the door). */
+type Attack = Exclude<AttackKind, 'nonfinite'> | 'refused';
 
-async function run(attack: Attack): Promise<{ hr: number; statuses: number[] }> {
+interface Outcome {
+  readonly val: number;
+  readonly test: number;
+  /** Share of honest users with the target item in their full top-10 (unseen items). */
+  readonly target: number;
+  readonly statuses: number[];
+}
+
+async function run(attack: Attack, training: Record<string, unknown> = {}): Promise<Outcome> {
   const dir = tempDir('attack');
   dirs.push(dir);
+  const probe = parseServerConfig({ training: { ...TRAINING, ...training } }).training;
+  const split = splitDataset(await loadConfiguredDataset(probe), probe.split, probe.seed);
+  const clients = partitionClients(split, probe.usersPerClient, probe.seed);
+  const nAttackers = Math.round(ATTACKER_SHARE * clients.length);
+  const attackers = new Set(Rng.derive(probe.seed, 'attackers').shuffle(Int32Array.from(clients.keys())).subarray(0, nAttackers));
   // the default coordinator's defences; only the round timing is set, so that every round holds the
-  // same honest updates: all ten clients must answer, or (attacks refused at the door) a quorum of
-  // the nine honest ones closes the round at a short deadline
-  const refused = attack === 'nonfinite' || attack === 'loss';
-  const coordinator = refused ? { minClients: 9, roundDeadlineSeconds: 0.5, tickMs: 50 } : { minClients: 10, roundDeadlineSeconds: 600 };
-  const config = parseServerConfig({ training: TRAINING, coordinator: { ...coordinator, maxDeadlineExtensions: 100_000 } });
+  // same updates: all clients must answer, or (attacks refused at the door) a quorum of every honest
+  // client closes the round at its (short) deadline
+  const refused = attack === 'refused';
+  const honestCount = clients.length - nAttackers;
+  const timing = refused ? { minClients: honestCount, roundDeadlineSeconds: 0.3, tickMs: 30 } : { minClients: clients.length, roundDeadlineSeconds: 600 };
+  const config = parseServerConfig({ training: { ...TRAINING, ...training }, coordinator: { ...timing, maxDeadlineExtensions: 100_000 } });
   const t = config.training;
-  const split = splitDataset(await loadConfiguredDataset(t), t.split, t.seed);
-  const clients = partitionClients(split, t.usersPerClient, t.seed);
   const server = await startCoordinator({ config, dbPath: join(dir.path, 'c.db'), port: 0, buildBundle: false });
   const statuses: number[] = [];
   try {
     const tokens = await Promise.all(clients.map(async () => (await issueToken(server.store)).token));
     await server.coordinator.tick();
-    const attacker = 3;
     const target = targetItem(split);
     const states: (ClientState | null)[] = clients.map(() => null);
     const samplers = clients.map((c) => clientNegativeSource(split.nItems, c));
@@ -53,59 +75,75 @@ async function run(attack: Attack): Promise<{ hr: number; statuses: number[] }> 
     for (let round = 1; round <= t.rounds; round++) {
       const model = decodeModel(new Uint8Array(await (await fetch(`${server.url}/v1/model`, { headers: auth(0) })).arrayBuffer()));
       assert.equal(model.version, round - 1);
-      // the attacker answers last: the round may close at its deadline with the nine honest updates
-      for (const k of [...clients.keys()].filter((c) => c !== attacker).concat(attacker)) {
+      await Promise.all([...clients.keys()].map(async (k) => {
         const info = (await (await fetch(`${server.url}/v1/round`, { headers: auth(k) })).json()) as { status: string; plan: RoundPlan };
-        assert.equal(info.status, 'train', `${attack}: round ${round}, client ${k}: ${JSON.stringify(info).slice(0, 100)} ${JSON.stringify((await server.store.closedRounds()).slice(-3))}`);
+        assert.equal(info.status, 'train', `${attack}: round ${round}, client ${k}: ${JSON.stringify(info).slice(0, 100)}`);
         const honest = runClientRound(info.plan, model.global, clients[k], states[k], samplers[k]);
         states[k] = honest.state;
         let update: GlobalUpdate = honest.update;
-        if (k === attacker && attack !== 'none') {
-          update = attack === 'loss' ? { ...honest.update, loss: 1e308, weight: 1e6 } : craftUpdate(attack, honest.update, model.global, split.nItems, target);
+        if (attackers.has(k) && attack !== 'none') {
+          if (attack === 'refused') update = k % 2 === 0 ? craftUpdate('nonfinite', honest.update, model.global, split.nItems, target) : { ...honest.update, loss: 1e308, weight: 1e6 };
+          else update = craftUpdate(attack, honest.update, model.global, split.nItems, target);
         }
         const res = await fetch(`${server.url}/v1/update`, { method: 'POST', headers: { ...auth(k), 'content-type': 'application/octet-stream' }, body: encodeUpdate(update) as unknown as BodyInit });
         const answer = await res.text();
-        if (k === attacker) statuses.push(res.status);
-        else assert.equal(res.status, 200, `${attack}, round ${round}, client ${k}: ${answer} ${JSON.stringify((await server.store.closedRounds()))} ${JSON.stringify(server.coordinator.status())}`);
-      }
-      while (server.coordinator.status().completedRounds < round) await sleep(50);
+        if (attackers.has(k)) statuses.push(res.status);
+        else assert.equal(res.status, 200, `${attack}, round ${round}, client ${k}: ${answer}`);
+      }));
+      while (server.coordinator.status().completedRounds < round) await sleep(20);
     }
     const final = decodeModel(new Uint8Array(await (await fetch(`${server.url}/v1/model`, { headers: auth(0) })).arrayBuffer()));
-    const honestIds = clients.filter((c) => c.clientId !== attacker);
-    const local = assembleLocalTables(config.training.model === 'mf' ? { kind: 'mf', dim: t.dim } : { kind: 'mf', dim: t.dim }, split.nUsers, t.seed,
-      honestIds.map((c) => ({ users: c.users, local: (states[c.clientId] as ClientState).local })));
-    const scorer = createModel({ kind: 'mf', dim: t.dim }, split.nUsers, split.nItems, { global: final.global, local });
+    const honestIds = clients.filter((c) => !attackers.has(c.clientId));
+    const mf = { kind: 'mf' as const, dim: t.dim };
+    const local = assembleLocalTables(mf, split.nUsers, t.seed, honestIds.map((c) => ({ users: c.users, local: (states[c.clientId] as ClientState).local })));
+    const scorer = createModel(mf, split.nUsers, split.nItems, { global: final.global, local });
     const users = Int32Array.from(honestIds.flatMap((c) => [...c.users]));
-    return { hr: evaluateRanking(scorer, split, { part: 'test', protocols: ['sampled'], ks: [10], users }).sampled?.['HR@10'] ?? Number.NaN, statuses };
+    const hr = (part: 'validation' | 'test') => evaluateRanking(scorer, split, { part, protocols: ['sampled'], ks: [10], users }).sampled?.['HR@10'] ?? Number.NaN;
+    return { val: hr('validation'), test: hr('test'), target: targetShare(scorer, split, users, target), statuses };
   } finally {
     await server.close();
   }
 }
 
-/*
- * Measured (docs/robustness.md): refused attacks leave exactly the nine honest clients' run; the
- * 1e30 update is clipped to the (adaptive) bound and weighs like any client. Here the two
- * baselines (ten honest clients / the nine alone) are already 0.04 apart, so this small test cannot
- * resolve the 0.02 target; the +1-everywhere (weight 10⁶) attack is NOT neutralised (0.289 against
- * 0.378 / 0.339: one client of ten touching every one of 300 items), the boosted sign flip gives
- * 0.333 (−0.045 / −0.006): printed, not asserted. The ML-100K bench (`npm run bench -- attacks`) measures the target.
- */
-test('one attacker of ten against a default-config coordinator: NaN and 1e308-loss updates have no effect, a 1e30 update no more than a client', { timeout: 600_000 }, async () => {
-  const clean = await run('none');
-  const rows: string[] = [`none ${clean.hr.toFixed(4)}`];
-  const results: Partial<Record<Attack, number>> = {};
-  for (const attack of ['nonfinite', 'loss', 'scaled', 'weight', 'signflip', 'targeted'] as const) {
-    const r = await run(attack);
-    results[attack] = r.hr;
-    rows.push(`${attack} ${r.hr.toFixed(4)} (attacker got ${[...new Set(r.statuses)].join('/')})`);
-    if (attack === 'nonfinite' || attack === 'loss') {
-      assert.ok(r.statuses.includes(422) && r.statuses.every((s) => s === 422 || s === 409), r.statuses.join(','));
-    }
+function targetShare(scorer: { scoreItems(u: number, items: Int32Array, out: Float32Array): void }, split: ImplicitSplit, users: Int32Array, target: number): number {
+  const items = Int32Array.from({ length: split.nItems }, (_, i) => i);
+  const scores = new Float32Array(split.nItems);
+  let hits = 0;
+  for (const u of users) {
+    scorer.scoreItems(u, items, scores);
+    const seen = rowOf(split.train, u);
+    if (seen.includes(target)) continue;
+    for (const i of seen) scores[i] = Number.NEGATIVE_INFINITY;
+    let above = 0;
+    for (let i = 0; i < scores.length && above < 10; i++) if (scores[i] > scores[target]) above++;
+    if (above < 10) hits++;
   }
-  process.stdout.write(`# honest HR@10 by attack: ${rows.join('; ')}\n`);
-  const alone = results.nonfinite as number; // the attacker refused every round: the nine honest clients alone
-  assert.equal(results.loss, alone, rows.join('\n'));
-  // 180 honest users: one user is 0.0056 of HR@10; the clipped 1e30 update does no more harm than
-  // the attacker's absence, within 0.02
-  assert.ok((results.scaled as number) >= Math.min(clean.hr, alone) - 0.02, rows.join('\n'));
+  return hits / users.length;
+}
+
+const show = (o: Outcome) => `${o.val.toFixed(4)} / ${o.test.toFixed(4)} (t ${o.target.toFixed(3)})`;
+
+/*
+ * Measured (docs/robustness.md, "Replayed against a real coordinator"): printed on every run.
+ */
+test('10 % attackers against a default-config coordinator: every attack leaves honest HR@10 within 0.02 of the run without attack', { timeout: 600_000 }, async () => {
+  const clean = await run('none');
+  const rows: string[] = [`none ${show(clean)}`];
+  const results: Partial<Record<Attack, Outcome>> = {};
+  for (const attack of ['refused', 'scaled', 'weight', 'signflip', 'targeted'] as const) {
+    const r = await run(attack);
+    results[attack] = r;
+    rows.push(`${attack} ${show(r)} (attackers got ${[...new Set(r.statuses)].join('/')})`);
+  }
+  // the same +1-everywhere attack without the MF defences (the previous default): what 0.02 resolves
+  const undefended = await run('weight', { centerItems: false, rowShare: 0 });
+  rows.push(`weight without centring and row bound ${show(undefended)}`);
+  process.stdout.write(`# honest HR@10 validation / test by attack: ${rows.join('; ')}\n`);
+  const refused = results.refused as Outcome;
+  assert.ok(refused.statuses.every((s) => s === 422), refused.statuses.join(','));
+  // honest HR@10 over both held-out parts (900 honest users × 2 held-out items: one user-item is 0.0006)
+  const hr = (o: Outcome) => (o.val + o.test) / 2;
+  for (const [attack, r] of Object.entries(results)) assert.ok(hr(r) >= hr(clean) - 0.02, `${attack}: ${rows.join('\n')}`);
+  assert.ok((results.targeted as Outcome).target <= 0.05, rows.join('\n'));
+  assert.ok(hr(undefended) < hr(clean) - 0.02, `the contrast run does not resolve 0.02: ${rows.join('\n')}`);
 });
