@@ -10,6 +10,7 @@ import type { OptimizerConfig } from '../optim/types.js';
 import { withGraphDefaults } from './graph-defaults.js';
 import { withTextGraphDefaults } from './text-graph-defaults.js';
 import { withIalsDefaults } from './ials-defaults.js';
+import { withMfGraphDefaults } from './mf-graph-defaults.js';
 import { ALGORITHM_NAMES, ALGORITHM_OPTIONS, algorithmsWith, defaultsOf, findAlgorithm, sayNames } from '../algorithms/registry.js';
 import { MODEL_NAMES, MODEL_OPTIONS } from '../models/registry.js';
 import { ConfigError, clientOptimizerOf, effectiveBatch, effectiveLr } from './config-derived.js';
@@ -223,6 +224,10 @@ export const trainConfigSchema = z
     message: 'a robust aggregation rule needs every update of a round in one place: use workers 1',
     path: ['workers'],
   })
+  .refine((c) => c.algorithm !== 'graph' || c.model !== 'mf' || c.mode === 'central' || (c.loss !== 'softmax' && c.download === 'f32'), {
+    message: "MF under graph aggregation trains with loss 'bce' or 'bpr' (its λ term is estimated per example) and float32 downloads (the personal tables are exact)",
+    path: ['algorithm'],
+  })
   .refine((c) => c.algorithm !== 'fedrecon' || c.mode === 'federated', {
     message: "algorithm 'fedrecon' runs in mode 'federated'",
     path: ['mode'],
@@ -302,7 +307,7 @@ function withDpDefaults(raw: unknown): unknown {
  * and what was expected.
  */
 export function parseTrainConfig(raw: unknown): TrainConfig {
-  const parsed = trainConfigSchema.safeParse(withEvalDefault(withDpDefaults(withTextGraphDefaults(withFedAvgDefaults(withGraphDefaults(withAlgorithmDefaults(withIalsDefaults(raw))))))), { reportInput: true });
+  const parsed = trainConfigSchema.safeParse(withEvalDefault(withDpDefaults(withTextGraphDefaults(withFedAvgDefaults(withGraphDefaults(withAlgorithmDefaults(withIalsDefaults(withMfGraphDefaults(raw)))))))), { reportInput: true });
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(config)'}: ${i.message}`);
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`, parsed.error.issues);
