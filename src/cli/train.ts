@@ -85,7 +85,7 @@ export const TRAIN_FLAGS: Record<string, FlagSpec> = {
   'text-ablation': { key: 'textAblation', kind: 'string', help: 'text-graph: none | shuffle (texts permuted among users) | random (random vectors)' },
   neighbors: { key: 'neighbors', kind: 'integer', help: 'graph: top-N most similar users per user' },
   'graph-layers': { key: 'graphLayers', kind: 'integer', help: 'graph: propagation layers L of R = S\'\'·A (--layers is the MLP widths)' },
-  lambda: { key: 'lambda', kind: 'number', help: 'text-graph: weight of λ·mean‖Q_u − R_u‖²' },
+  lambda: { key: 'lambda', kind: 'number', help: 'graph (text-graph, mf): weight of λ·mean‖Q_u − R_u‖², the pull towards the personal table' },
   'recent-items': { key: 'recentItems', kind: 'integer', help: 'text-graph: e_u adds the mean item vector of the user\'s K latest train positives (0 = off, the paper\'s e_u)' },
   'test-history': { key: 'testHistory', kind: 'string', help: 'what test may read as history: train (every model) | train+validation (protocol option, leave-one-out by time; text-graph with recent items only, others refused)' },
   head: { key: 'head', kind: 'string', help: "text-graph: mlp+dot (MLP([e_u, q_i]) plus e_u·q_i, a GMF branch) | mlp (the paper's head)" },
