@@ -59,7 +59,7 @@ export function graphMfModel(dim: number): ModelConfig {
  * examples (positives and negatives), 2λ(n_r / B)(Q_r − R_r) on its factors and bias; returns the
  * batch's mean term λ·Σ_r (n_r / B)‖Q_r − R_r‖². Batches are taken in order, `batch` examples each.
  */
-function proximity(lambda: number, examples: ExampleSet, batch: number, q: Float32Array, b: Float32Array, target: Float32Array, d: number): BatchHook {
+export function proximity(lambda: number, examples: ExampleSet, batch: number, q: Float32Array, b: Float32Array, target: Float32Array, d: number): BatchHook {
   const uses = new Int32Array(b.length);
   const touched: number[] = [];
   let start = 0;
