@@ -196,13 +196,33 @@ function admitGraphUpdate(update: GlobalUpdate, clientId: number, ctx: AdmitCont
   return { ...update, users } as GraphUpdate;
 }
 
-export const graph: Algorithm<{}> = {
+/** Graph aggregation's own run-config fields (federated/graph.ts `GraphOptions`; text-graph's defaults were chosen on validation: docs/graph.md). */
+const options = z.object({
+  neighbors: z.number().int().min(0).default(10),
+  graphLayers: z.number().int().positive().default(1),
+  norm: z.enum(['row', 'sym']).default('row'),
+  selfLoop: z.boolean().default(true),
+  /** Laplace noise on the uploaded vec(W_u) (text-graph's local DP; MF uploads no vector). */
+  dpLaplace: z.number().min(0).default(0),
+  sketchDim: z.number().int().min(0).default(128),
+  personalRows: z.enum(['own', 'union']).default('own'),
+});
+
+export const graph: Algorithm<typeof options.shape> = {
   name: 'graph',
   paper: 'Wang et al., J. Supercomputing 2026 (UFGraphFR); Zhang et al., KDD 2024 (GPFedRec)',
   summary: 'graph aggregation: a user graph from the uploads, personal item tables over neighbours; the default for --model text-graph, or --model mf',
-  // its fields (neighbors, graphLayers, norm, selfLoop, sketchDim, personalRows, dpLaplace) are in config/config.ts, scoped to it
-  options: z.object({}),
-  flags: {},
+  // scoped in config/config-scope.ts to text-graph and MF runs of this algorithm (dpLaplace: text-graph's only)
+  options,
+  flags: {
+    neighbors: { key: 'neighbors', kind: 'integer', help: 'graph: top-N most similar users per user' },
+    'graph-layers': { key: 'graphLayers', kind: 'integer', help: 'graph: propagation layers L of R = S\'\'·A (--layers is the MLP widths)' },
+    norm: { key: 'norm', kind: 'string', help: 'graph: row | sym normalisation of the user graph' },
+    'no-self-loop': { key: 'noSelfLoop', kind: 'boolean', help: 'graph: leave a user out of its own neighbourhood' },
+    'dp-laplace': { key: 'dpLaplace', kind: 'number', help: 'graph: Laplace noise scale on uploaded vec(W_u) (0 = off)' },
+    'sketch-dim': { key: 'sketchDim', kind: 'integer', help: 'graph: random-projection width for similarities, 0 = exact' },
+    'personal-rows': { key: 'personalRows', kind: 'string', help: "graph: rows of R_u kept per user: own (trained rows) | union (plus the neighbours' rows)" },
+  },
   capabilities: { sumsUpdates: false, workers: false },
   models: ['text-graph', 'mf'],
   plan: (c) => c.model === 'mf' ? (checkGraphMf(c), graphMfPlanFields(c)) : ({

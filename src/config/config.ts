@@ -50,25 +50,18 @@ export const trainConfigSchema = z
     // iALS (model 'ials', config/ials-defaults.ts): its options, declared in models/registry.ts.
     ...MODEL_OPTIONS.ials.shape,
     // Text-aware graph aggregation (model 'text-graph', algorithm 'graph': recipes/text-graph-experiment.ts);
-    // the model's options are declared in models/registry.ts, graph aggregation's here.
+    // the model's options are declared in models/registry.ts, graph aggregation's in algorithms/graph.ts.
     encoder: TEXT_GRAPH.encoder,
     encoderModel: TEXT_GRAPH.encoderModel,
     cacheDir: TEXT_GRAPH.cacheDir,
     userText: TEXT_GRAPH.userText,
     textAblation: TEXT_GRAPH.textAblation,
-    neighbors: z.number().int().min(0).default(10),
-    graphLayers: positiveInt.default(1),
     lambda: TEXT_GRAPH.lambda,
     recentItems: TEXT_GRAPH.recentItems,
     // What test may read as history (EVALUATION.md): 'train' for every model by default;
     // 'train+validation' is a protocol option for the models that read a history at test.
     testHistory: z.enum(['train', 'train+validation']).default('train'),
     head: TEXT_GRAPH.head,
-    norm: z.enum(['row', 'sym']).default('row'),
-    selfLoop: z.boolean().default(true),
-    dpLaplace: z.number().min(0).default(0),
-    sketchDim: z.number().int().min(0).default(128),
-    personalRows: z.enum(['own', 'union']).default('own'),
     feedback: z.enum(['implicit', 'explicit']).default('implicit'),
     loss: z.enum(['bce', 'bpr', 'softmax']).default('bce'), // softmax: sampled softmax over each positive and its negatives (train/softmax.ts)
     rounds: positiveInt.default(60),
