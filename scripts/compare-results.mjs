@@ -35,6 +35,7 @@ export const CONFIGS = {
   'text-graph-graph': [...tg, '--algorithm', 'graph', '--rounds', '3', '--clients-per-round', '60'],
   'text-graph-fedavg': [...tg, '--algorithm', 'fedavg', '--rounds', '3', '--clients-per-round', '60'],
   'text-graph-central': [...tg, '--mode', 'central', '--epochs', '2'],
+  'mf-graph': [...fed, '--algorithm', 'graph'],
 };
 
 /** The document without wall-clock fields: `timing` and each history entry's `seconds`. */

@@ -1,8 +1,12 @@
 /**
  * Graph aggregation (UFGraphFR: Wang, Hao, Xiao, J. Supercomputing 2026, arXiv 2501.08044;
  * GPFedRec: Zhang et al., KDD 2024) as an Algorithm module: `--algorithm graph` with
- * `--model text-graph`, in simulation (recipes/text-graph-experiment.ts) and on the coordinator.
- * The device side (text vectors, client work, personal-row message, scoring) is ./graph-device.ts.
+ * `--model text-graph` (simulation: recipes/text-graph-experiment.ts) or `--model mf` (GPFedRec's
+ * setting with an MF client: recipes/mf-graph-experiment.ts), and on the coordinator.
+ * The device side (text vectors, client work, personal-row message, scoring) is ./graph-device.ts;
+ * MF's (client work, scoring) is ./graph-mf-device.ts. The model picks the similarity: text-graph
+ * users upload vec(W_u); MF users upload nothing but their item rows, so the server compares their
+ * item-table updates (federated/graph.ts option `similarity` 'items').
  * Round on the coordinator (federated/graph.ts `GraphAggregation`, the simulation's strategy):
  *  1. plan: the shared round plan plus `textGraph` (model, client optimiser, local DP, encoder);
  *  2. submit: the generic checks (head deltas), then `admit`: every user upload in range and finite,
@@ -32,6 +36,7 @@ import type { PersonalisingStrategy } from '../server/strategies.js';
 import { InvalidUpdate } from '../server/validate.js';
 import { USE_DIM } from '../text/types.js';
 import { encodePersonal, textGraphClientWork, textGraphDeviceNeeds, textGraphPlanSchema, textGraphScorer } from './graph-device.js';
+import { GRAPH_MF_HEAD, graphMfClientWork, graphMfParamInfo, graphMfPlanFields, graphMfScorer, initGraphMfGlobal, isGraphMfPlan } from './graph-mf-device.js';
 import type { AdmitContext, Algorithm } from './types.js';
 
 /** The text-graph model of a run, its text vectors `textDim` wide. */
@@ -45,6 +50,17 @@ export function graphAggregationOptions(c: TrainConfig, serverOptimizer: Optimiz
     neighbors: c.neighbors, layers: c.graphLayers, norm: c.norm, selfLoop: c.selfLoop, sketchDim: c.sketchDim, seed: c.seed,
     personalRows: c.personalRows, serverOptimizer,
   };
+}
+
+/** The server's graph-aggregation settings of an MF run: the similarity of the users' item-table updates. */
+export function graphMfAggregationOptions(c: TrainConfig, serverOptimizer: OptimizerConfig): GraphOptions {
+  return { ...graphAggregationOptions(c, serverOptimizer), similarity: 'items' };
+}
+
+/** MF under graph aggregation as served, refused in one line where it cannot run. */
+function checkGraphMf(c: TrainConfig): void {
+  if (c.download !== 'f32') throw new ConfigError(`training.download '${c.download}': MF under graph aggregation runs with float32 downloads only (its simulation trains on the exact tables)`);
+  if (c.loss !== 'bce' && c.loss !== 'bpr') throw new ConfigError(`training.loss '${c.loss}': MF under graph aggregation trains with loss 'bce' or 'bpr' (its λ term is estimated per example)`);
 }
 
 /** Width of the configured encoder's vectors, which the coordinator must know without loading it. */
@@ -155,8 +171,9 @@ function admitGraphUpdate(update: GlobalUpdate, clientId: number, ctx: AdmitCont
   }
   const c = ctx.training;
   const m = c.usersPerClient;
-  const d = c.dim;
-  const width = encoderWidth(c) * d;
+  const mf = c.model === 'mf';
+  const d = mf ? c.dim + 1 : c.dim; // MF rows are [q_i, b_i]
+  const width = mf ? 0 : encoderWidth(c) * c.dim; // MF users upload no vector
   const seen = new Set<number>();
   const users = update.users.map((up, j) => {
     if (!Number.isInteger(up.user) || up.user < 0 || up.user >= m) throw new InvalidUpdate('index', `users.id[${j}] = ${up.user} is outside [0, ${m}) (training.usersPerClient)`);
@@ -179,16 +196,36 @@ function admitGraphUpdate(update: GlobalUpdate, clientId: number, ctx: AdmitCont
   return { ...update, users } as GraphUpdate;
 }
 
-export const graph: Algorithm<{}> = {
+/** Graph aggregation's own run-config fields (federated/graph.ts `GraphOptions`; text-graph's defaults were chosen on validation: docs/graph.md). */
+const options = z.object({
+  neighbors: z.number().int().min(0).default(10),
+  graphLayers: z.number().int().positive().default(1),
+  norm: z.enum(['row', 'sym']).default('row'),
+  selfLoop: z.boolean().default(true),
+  /** Laplace noise on the uploaded vec(W_u) (text-graph's local DP; MF uploads no vector). */
+  dpLaplace: z.number().min(0).default(0),
+  sketchDim: z.number().int().min(0).default(128),
+  personalRows: z.enum(['own', 'union']).default('own'),
+});
+
+export const graph: Algorithm<typeof options.shape> = {
   name: 'graph',
   paper: 'Wang et al., J. Supercomputing 2026 (UFGraphFR); Zhang et al., KDD 2024 (GPFedRec)',
-  summary: 'graph aggregation: a user graph from the uploads, personal item tables over neighbours; the default for --model text-graph',
-  // its fields (neighbors, graphLayers, norm, selfLoop, sketchDim, personalRows, dpLaplace) are in config/config.ts, scoped to it
-  options: z.object({}),
-  flags: {},
+  summary: 'graph aggregation: a user graph from the uploads, personal item tables over neighbours; the default for --model text-graph, or --model mf',
+  // scoped in config/config-scope.ts to text-graph and MF runs of this algorithm (dpLaplace: text-graph's only)
+  options,
+  flags: {
+    neighbors: { key: 'neighbors', kind: 'integer', help: 'graph: top-N most similar users per user' },
+    'graph-layers': { key: 'graphLayers', kind: 'integer', help: 'graph: propagation layers L of R = S\'\'·A (--layers is the MLP widths)' },
+    norm: { key: 'norm', kind: 'string', help: 'graph: row | sym normalisation of the user graph' },
+    'no-self-loop': { key: 'noSelfLoop', kind: 'boolean', help: 'graph: leave a user out of its own neighbourhood' },
+    'dp-laplace': { key: 'dpLaplace', kind: 'number', help: 'graph: Laplace noise scale on uploaded vec(W_u) (0 = off)' },
+    'sketch-dim': { key: 'sketchDim', kind: 'integer', help: 'graph: random-projection width for similarities, 0 = exact' },
+    'personal-rows': { key: 'personalRows', kind: 'string', help: "graph: rows of R_u kept per user: own (trained rows) | union (plus the neighbours' rows)" },
+  },
   capabilities: { sumsUpdates: false, workers: false },
-  models: ['text-graph'],
-  plan: (c) => ({
+  models: ['text-graph', 'mf'],
+  plan: (c) => c.model === 'mf' ? (checkGraphMf(c), graphMfPlanFields(c)) : ({
     textGraph: textGraphPlanSchema.parse({
       model: { ...servedConfig(c), layers: [...c.layers] },
       optimizer: clientOptimizerOf(c),
@@ -198,11 +235,24 @@ export const graph: Algorithm<{}> = {
     }),
   }),
   server: ({ info, nItems, training, sum }) => {
+    if (training.model === 'mf') {
+      return new DeployedGraphAggregation(info, nItems, nItems * (training.dim + 1), GRAPH_MF_HEAD, graphMfAggregationOptions(training, sum.serverOptimizer), training.usersPerClient);
+    }
     const cfg = servedConfig(training);
     return new DeployedGraphAggregation(info, nItems, cfg.textDim * cfg.dim, headParamInfo(cfg), graphAggregationOptions(training, sum.serverOptimizer), training.usersPerClient);
   },
-  client: textGraphClientWork,
+  client: (plan, global, data, state, sampler, inputs) => (isGraphMfPlan(plan) ? graphMfClientWork : textGraphClientWork)(plan, global, data, state, sampler, inputs),
   servedModel: (c, nItems) => {
+    if (c.model === 'mf') {
+      checkGraphMf(c);
+      return {
+        info: graphMfParamInfo(0, nItems, c.dim),
+        plan: { kind: 'mf', dim: c.dim },
+        init: () => initGraphMfGlobal(c.dim, nItems, c.seed),
+        // per user: at most every item row [q_i, b_i] with its id; g's delta; headers
+        maxUpdateBytes: c.usersPerClient * (nItems * (c.dim + 2) * 4 + 16) + (64 << 10),
+      };
+    }
     const cfg = servedConfig(c);
     const info = textGraphParamInfo(cfg, 0, nItems);
     const width = cfg.textDim * cfg.dim;
@@ -216,6 +266,6 @@ export const graph: Algorithm<{}> = {
     };
   },
   admit: admitGraphUpdate,
-  device: textGraphDeviceNeeds,
-  scorer: textGraphScorer,
+  device: { personal: true, prepare: (plan, texts) => (isGraphMfPlan(plan) ? Promise.resolve(undefined) : textGraphDeviceNeeds.prepare!(plan, texts)) },
+  scorer: (plan, global, local, data, nItems, device) => (isGraphMfPlan(plan) ? graphMfScorer : textGraphScorer)(plan, global, local, data, nItems, device),
 };

@@ -61,6 +61,8 @@ const RUNS: { choices: string[]; budget: string[] }[] = [
   { choices: ['--model', 'ncl', '--mode', 'central'], budget: ['--epochs', '1'] },
   { choices: ['--model', 'ials', '--mode', 'central'], budget: ['--epochs', '1'] },
   { choices: ['--algorithm', 'fedprox'], budget: ['--rounds', '1'] },
+  // graph aggregation with an MF client (its own defaults, graph options and λ)
+  { choices: ['--model', 'mf', '--algorithm', 'graph'], budget: ['--rounds', '1'] },
 ];
 
 test('train --help shows the defaults a run with the same choices records in its result JSON', () => {
@@ -87,6 +89,9 @@ test('a flag that does not apply to the chosen model/algorithm/mode is refused',
     [['--recon-lr', '0.1'], /--recon-lr applies to algorithm fedrecon/],
     [['--model', 'ncl', '--loss', 'bpr'], /--loss applies to model mf or neumf/],
     [['--data', 'x.csv', '--synthetic-users', '5'], /--synthetic-users applies to the built-in synthetic data/],
+    [['--neighbors', '5'], /--neighbors applies to model text-graph or mf with algorithm graph/],
+    [['--model', 'mf', '--algorithm', 'graph', '--dp-laplace', '0.1'], /--dp-laplace applies to model text-graph with algorithm graph/],
+    [['--lambda', '0.5'], /--lambda applies to model text-graph, or model mf with algorithm graph with mode federated/],
   ];
   for (const [args, pattern] of cases) {
     const r = fedrec(['train', ...args]);

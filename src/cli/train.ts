@@ -83,17 +83,10 @@ export const TRAIN_FLAGS: Record<string, FlagSpec> = {
   'cache-dir': { key: 'cacheDir', kind: 'string', help: 'text-graph: cache for embeddings and models (none given: $FEDREC_CACHE or ~/.cache/fedrec)' },
   'user-text': { key: 'userText', kind: 'string', help: 'text-graph: CSV of user,text (none given: a template from u.user / users.dat)' },
   'text-ablation': { key: 'textAblation', kind: 'string', help: 'text-graph: none | shuffle (texts permuted among users) | random (random vectors)' },
-  neighbors: { key: 'neighbors', kind: 'integer', help: 'graph: top-N most similar users per user' },
-  'graph-layers': { key: 'graphLayers', kind: 'integer', help: 'graph: propagation layers L of R = S\'\'·A (--layers is the MLP widths)' },
-  lambda: { key: 'lambda', kind: 'number', help: 'text-graph: weight of λ·mean‖Q_u − R_u‖²' },
+  lambda: { key: 'lambda', kind: 'number', help: 'graph (text-graph, mf): weight of λ·mean‖Q_u − R_u‖², the pull towards the personal table' },
   'recent-items': { key: 'recentItems', kind: 'integer', help: 'text-graph: e_u adds the mean item vector of the user\'s K latest train positives (0 = off, the paper\'s e_u)' },
   'test-history': { key: 'testHistory', kind: 'string', help: 'what test may read as history: train (every model) | train+validation (protocol option, leave-one-out by time; text-graph with recent items only, others refused)' },
   head: { key: 'head', kind: 'string', help: "text-graph: mlp+dot (MLP([e_u, q_i]) plus e_u·q_i, a GMF branch) | mlp (the paper's head)" },
-  norm: { key: 'norm', kind: 'string', help: 'graph: row | sym normalisation of the user graph' },
-  'no-self-loop': { key: 'noSelfLoop', kind: 'boolean', help: 'graph: leave a user out of its own neighbourhood' },
-  'dp-laplace': { key: 'dpLaplace', kind: 'number', help: 'graph: Laplace noise scale on uploaded vec(W_u) (0 = off)' },
-  'sketch-dim': { key: 'sketchDim', kind: 'integer', help: 'graph: random-projection width for similarities, 0 = exact' },
-  'personal-rows': { key: 'personalRows', kind: 'string', help: "graph: rows of R_u kept per user: own (trained rows) | union (plus the neighbours' rows)" },
   'dp-clip': { key: 'dpClip', kind: 'number', help: 'user-level DP (fedavg/fedrecon MF/NeuMF, federated LightGCN/NCL): clip norm C of a whole client update; Poisson sampling at rate --fraction' },
   'dp-noise-multiplier': { key: 'dpNoiseMultiplier', kind: 'number', help: 'DP: Gaussian noise std / C on the sum of updates (z; 0 = no noise, ε = ∞)' },
   'dp-mode': { key: 'dpMode', kind: 'string', help: 'DP: central (the server adds the noise) | distributed (each device adds its share)' },
@@ -140,6 +133,9 @@ export async function trainCommand(argv: readonly string[]): Promise<number> {
   checkDataFlags(config);
   if (save && config.model === 'text-graph') {
     throw new UsageError('--save: text-graph models are personalised per user (joint layer and item rows on each device); saving them is not supported');
+  }
+  if (save && config.algorithm === 'graph' && config.mode === 'federated') {
+    throw new UsageError('--save: graph aggregation personalises every user\'s item table (R_u, kept per user on the server and used on each device); saving them is not supported');
   }
   if (save && config.algorithm === 'fedrecon') {
     throw new UsageError('--save: FedRecon keeps no user embeddings to save (each user reconstructs its own on its device)');

@@ -19,7 +19,7 @@ export interface Scope {
   readonly says: string;
 }
 
-export type FieldGroup = 'data' | 'model' | 'training' | 'federated' | 'evaluation' | 'lightgcn/ncl' | 'text-graph' | 'fedrecon' | 'ials' | 'privacy';
+export type FieldGroup = 'data' | 'model' | 'training' | 'federated' | 'evaluation' | 'lightgcn/ncl' | 'text-graph' | 'graph' | 'fedrecon' | 'ials' | 'privacy';
 
 const always: Scope = { applies: () => true, says: 'every run' };
 const models = (...m: string[]): Scope => ({ applies: (c) => m.includes(c.model), says: `model ${m.join(' or ')}` });
@@ -33,6 +33,10 @@ const synthetic: Scope = { applies: (c) => c.data === undefined, says: 'the buil
 
 const textGraph = models('text-graph');
 const graphAggregation = both(textGraph, algorithm('graph'));
+/** Graph aggregation with either model it trains (text-graph, or MF: GPFedRec's setting); vec(W_u)'s local DP is text-graph's alone. */
+const anyGraphAggregation = both(models('text-graph', 'mf'), algorithm('graph'));
+const mfGraph = both(models('mf'), both(algorithm('graph'), federated));
+const either = (x: Scope, y: Scope): Scope => ({ applies: (c) => x.applies(c) || y.applies(c), says: `${x.says}, or ${y.says}` });
 const fedrecon = algorithm('fedrecon');
 /** Runs whose server folds a (weighted) sum of updates: FedAvg and FedRecon (bounds, robust rules). */
 const SUMS = algorithmsWith('sumsUpdates');
@@ -70,17 +74,11 @@ export const FIELD_SCOPES: Readonly<Record<string, readonly [Scope, FieldGroup]>
   dim: [always, 'model'],
   layers: [models('neumf', 'text-graph'), 'model'],
   ...MODEL_FIELD_SCOPES,
+  lambda: [either(textGraph, mfGraph), 'graph'], // the pull λ·‖Q_u − R_u‖² towards the personal table
   mode: [always, 'training'],
   algorithm: [always, 'training'],
   encoderModel: [{ applies: (c) => c.model === 'text-graph' && c.encoder === 'transformers', says: 'model text-graph with --encoder transformers' }, 'text-graph'],
-  neighbors: [graphAggregation, 'text-graph'],
-  graphLayers: [graphAggregation, 'text-graph'],
   testHistory: [always, 'evaluation'],
-  norm: [graphAggregation, 'text-graph'],
-  selfLoop: [graphAggregation, 'text-graph'],
-  dpLaplace: [graphAggregation, 'text-graph'],
-  sketchDim: [graphAggregation, 'text-graph'],
-  personalRows: [graphAggregation, 'text-graph'],
   feedback: [fedrecon, 'fedrecon'],
   loss: [models('mf', 'neumf'), 'training'],
   download: [federated, 'federated'],
@@ -117,6 +115,14 @@ export const FIELD_SCOPES: Readonly<Record<string, readonly [Scope, FieldGroup]>
   select: [unless(always, fedrecon), 'evaluation'],
   seed: [always, 'training'],
   ...ALGORITHM_FIELD_SCOPES,
+  // graph aggregation's fields (algorithms/graph.ts): for the models it trains; vec(W_u)'s noise for text-graph only
+  neighbors: [anyGraphAggregation, 'graph'],
+  graphLayers: [anyGraphAggregation, 'graph'],
+  norm: [anyGraphAggregation, 'graph'],
+  selfLoop: [anyGraphAggregation, 'graph'],
+  dpLaplace: [graphAggregation, 'text-graph'],
+  sketchDim: [anyGraphAggregation, 'graph'],
+  personalRows: [anyGraphAggregation, 'graph'],
   clientWeighting: [federated, 'federated'],
   clipNorm: [sumServer, 'federated'],
   adaptiveClip: [sumServer, 'federated'],

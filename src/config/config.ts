@@ -10,6 +10,7 @@ import type { OptimizerConfig } from '../optim/types.js';
 import { withGraphDefaults } from './graph-defaults.js';
 import { withTextGraphDefaults } from './text-graph-defaults.js';
 import { withIalsDefaults } from './ials-defaults.js';
+import { withMfGraphDefaults } from './mf-graph-defaults.js';
 import { ALGORITHM_NAMES, ALGORITHM_OPTIONS, algorithmsWith, defaultsOf, findAlgorithm, sayNames } from '../algorithms/registry.js';
 import { MODEL_NAMES, MODEL_OPTIONS } from '../models/registry.js';
 import { ConfigError, clientOptimizerOf, effectiveBatch, effectiveLr } from './config-derived.js';
@@ -49,25 +50,18 @@ export const trainConfigSchema = z
     // iALS (model 'ials', config/ials-defaults.ts): its options, declared in models/registry.ts.
     ...MODEL_OPTIONS.ials.shape,
     // Text-aware graph aggregation (model 'text-graph', algorithm 'graph': recipes/text-graph-experiment.ts);
-    // the model's options are declared in models/registry.ts, graph aggregation's here.
+    // the model's options are declared in models/registry.ts, graph aggregation's in algorithms/graph.ts.
     encoder: TEXT_GRAPH.encoder,
     encoderModel: TEXT_GRAPH.encoderModel,
     cacheDir: TEXT_GRAPH.cacheDir,
     userText: TEXT_GRAPH.userText,
     textAblation: TEXT_GRAPH.textAblation,
-    neighbors: z.number().int().min(0).default(10),
-    graphLayers: positiveInt.default(1),
     lambda: TEXT_GRAPH.lambda,
     recentItems: TEXT_GRAPH.recentItems,
     // What test may read as history (EVALUATION.md): 'train' for every model by default;
     // 'train+validation' is a protocol option for the models that read a history at test.
     testHistory: z.enum(['train', 'train+validation']).default('train'),
     head: TEXT_GRAPH.head,
-    norm: z.enum(['row', 'sym']).default('row'),
-    selfLoop: z.boolean().default(true),
-    dpLaplace: z.number().min(0).default(0),
-    sketchDim: z.number().int().min(0).default(128),
-    personalRows: z.enum(['own', 'union']).default('own'),
     feedback: z.enum(['implicit', 'explicit']).default('implicit'),
     loss: z.enum(['bce', 'bpr', 'softmax']).default('bce'), // softmax: sampled softmax over each positive and its negatives (train/softmax.ts)
     rounds: positiveInt.default(60),
@@ -223,6 +217,10 @@ export const trainConfigSchema = z
     message: 'a robust aggregation rule needs every update of a round in one place: use workers 1',
     path: ['workers'],
   })
+  .refine((c) => c.algorithm !== 'graph' || c.model !== 'mf' || c.mode === 'central' || (c.loss !== 'softmax' && c.download === 'f32'), {
+    message: "MF under graph aggregation trains with loss 'bce' or 'bpr' (its λ term is estimated per example) and float32 downloads (the personal tables are exact)",
+    path: ['algorithm'],
+  })
   .refine((c) => c.algorithm !== 'fedrecon' || c.mode === 'federated', {
     message: "algorithm 'fedrecon' runs in mode 'federated'",
     path: ['mode'],
@@ -313,7 +311,7 @@ function withDpDefaults(raw: unknown): unknown {
  * and what was expected.
  */
 export function parseTrainConfig(raw: unknown): TrainConfig {
-  const parsed = trainConfigSchema.safeParse(withEvalDefault(withDpDefaults(withTextGraphDefaults(withFedAvgDefaults(withGraphDefaults(withAlgorithmDefaults(withIalsDefaults(raw))))))), { reportInput: true });
+  const parsed = trainConfigSchema.safeParse(withEvalDefault(withDpDefaults(withTextGraphDefaults(withFedAvgDefaults(withGraphDefaults(withAlgorithmDefaults(withIalsDefaults(withMfGraphDefaults(raw)))))))), { reportInput: true });
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(config)'}: ${i.message}`);
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`, parsed.error.issues);

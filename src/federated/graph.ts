@@ -2,8 +2,8 @@
  * Graph aggregation, the server side of UFGraphFR (Wang, Hao, Xiao, "UFGraphFR: Graph Federation
  * Recommendation System based on User Text description features", J. Supercomputing 2026, arXiv
  * 2501.08044) and GPFedRec (Zhang et al., KDD 2024). A streaming `Strategy`. Round:
- *  1. accept: each user's vec(W_u) is sketched at once (seeded sparse random projection, or kept
- *     exactly) and its trained rows are stored as D_u = Q_u − θ on the rows it touched. Users absent
+ *  1. accept: each user's vec(W_u) (or, option `similarity` 'items', its item-table update) is
+ *     sketched at once (seeded sparse random projection, or kept exactly) and its trained rows are stored as D_u = Q_u − θ on the rows it touched. Users absent
  *     this round keep their last sketch and their last personal rows;
  *  2. graph: cosine similarity of the sketches, top-N neighbours, optional self-loop, row or
  *     symmetric normalisation → S'' (see user-graph.ts);
@@ -45,6 +45,14 @@ export interface GraphOptions {
    * reach its table as in GPFedRec's dense R_u = Σ_j S''_uj A_j (memory up to (1 + N)× more).
    */
   readonly personalRows?: 'own' | 'union';
+  /**
+   * What the user similarity (step 2) compares: 'weights' (default) each upload's `weightVector`
+   * (UFGraphFR's vec(W_u)); 'items' the user's item-table update D_u = Q_u − θ on its trained rows,
+   * as a vector of nItems·d values sketched without building it (GPFedRec's similarity of the
+   * uploaded item tables, without their common part θ; an MF client uploads no other vector).
+   * With 'items' the constructor's `weightDim` must be nItems·d.
+   */
+  readonly similarity?: 'weights' | 'items';
   /** Applies θ_global − θ and the head's averaged delta; default SGD lr 1 (Eq. 17 as written). */
   readonly serverOptimizer?: OptimizerConfig;
   readonly seed: number;
@@ -217,13 +225,14 @@ export class GraphAggregation implements Strategy {
     for (const up of update.users) {
       if (up.user < 0 || up.user >= this.nUsers) throw new Error(`graph aggregation: user ${up.user} out of range`);
       if (up.itemRows.length !== up.rows.length * d) throw new Error(`graph aggregation: user ${up.user} sent ${up.itemRows.length} item values for ${up.rows.length} rows of width ${d}`);
-      this.sketcher.sketch(up.weightVector, this.sketches, up.user * this.sketcher.outDim);
-      this.known[up.user] = 1;
       const delta = up.itemRows.slice();
       for (let k = 0; k < up.rows.length; k++) {
         const base = up.rows[k] * d;
         for (let f = 0; f < d; f++) delta[k * d + f] -= theta[base + f];
       }
+      if (this.options.similarity === 'items') this.sketcher.sketchRows(up.rows, delta, d, this.sketches, up.user * this.sketcher.outDim);
+      else this.sketcher.sketch(up.weightVector, this.sketches, up.user * this.sketcher.outDim);
+      this.known[up.user] = 1;
       this.rows[up.user] = up.rows;
       this.values[up.user] = delta;
       this.weightOf[up.user] = up.weight;

@@ -44,13 +44,36 @@ export class VectorSketch {
     if (this.width === 0) o.set(x);
     else {
       o.fill(0);
-      const p = this.perColumn;
-      for (let c = 0; c < x.length; c++) {
-        const v = x[c];
-        if (v === 0) continue;
-        for (let k = c * p, end = k + p; k < end; k++) o[this.buckets[k]] += this.signs[k] * v;
+      for (let c = 0; c < x.length; c++) this.add(o, c, x[c]);
+    }
+    this.normalise(o);
+  }
+
+  /**
+   * The sketch of a row-sparse vector without building it: x[rows[k]·width + f] = values[k·width + f]
+   * (rows ascending), zero elsewhere; the same result as `sketch` of the dense x.
+   */
+  sketchRows(rows: Int32Array, values: Float32Array, width: number, out: Float32Array, offset: number): void {
+    if (values.length !== rows.length * width) throw new Error(`sketch: ${values.length} values for ${rows.length} rows of width ${width}`);
+    const o = out.subarray(offset, offset + this.outDim).fill(0);
+    for (let k = 0; k < rows.length; k++) {
+      const base = rows[k] * width;
+      if (rows[k] < 0 || base + width > this.inputDim) throw new Error(`sketch: row ${rows[k]} is outside a vector of ${this.inputDim} values`);
+      for (let f = 0; f < width; f++) {
+        if (this.width === 0) o[base + f] = values[k * width + f];
+        else this.add(o, base + f, values[k * width + f]);
       }
     }
+    this.normalise(o);
+  }
+
+  private add(o: Float32Array, c: number, v: number): void {
+    if (v === 0) return;
+    const p = this.perColumn;
+    for (let k = c * p, end = k + p; k < end; k++) o[this.buckets[k]] += this.signs[k] * v;
+  }
+
+  private normalise(o: Float32Array): void {
     let s = 0;
     for (let k = 0; k < o.length; k++) s += o[k] * o[k];
     if (s > 0) {

@@ -10,6 +10,7 @@ import type { TrainConfig } from '../config/config.js';
 import { runTraining } from './experiment.js';
 import { runFedReconTraining } from './fedrecon-experiment.js';
 import { runTextGraphTraining } from './text-graph-experiment.js';
+import { runMfGraphTraining } from './mf-graph-experiment.js';
 import type { ProgressListener } from '../report/history.js';
 
 /** What any run gives back; `model` and `split` where the recipe has a single global model / split. */
@@ -24,5 +25,6 @@ export interface RunOutcome {
 export async function runConfiguredTraining(c: TrainConfig, onProgress?: ProgressListener): Promise<RunOutcome> {
   if (c.model === 'text-graph') return runTextGraphTraining(c, onProgress);
   if (c.algorithm === 'fedrecon') return runFedReconTraining(c, onProgress);
+  if (c.algorithm === 'graph' && c.mode === 'federated') return runMfGraphTraining(c, onProgress);
   return runTraining(c, onProgress);
 }

@@ -144,3 +144,52 @@ test('demo page, text-graph with graph aggregation: the tab encodes its descript
     await tg.close();
   }
 });
+
+test('demo page, MF with graph aggregation: the tab trains rounds from its personal table, its rows reach the coordinator, it recommends', { timeout: 180_000, skip: !existsSync(CHROMIUM) && 'chromium is not installed (.ci/run installs it)' }, async () => {
+  const data = ml100k();
+  const bundlePath = join(dir.path, 'client.js');
+  const mg = await startCoordinator({
+    config: parseServerConfig({
+      training: { ...(data ? { data } : { syntheticItems: 600 }), model: 'mf', algorithm: 'graph', dim: 8, rounds: 2, seed: 3 },
+      coordinator: { minClients: 1, roundDeadlineSeconds: 120, bundlePath },
+    }),
+    dbPath: join(dir.path, 'mg.db'), port: 0, buildBundle: false,
+  });
+  try {
+    const { token } = await issueToken(mg.store, 'browser-mf-graph');
+    browser ??= await chromium.launchPersistentContext(join(dir.path, 'profile'), {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    const page = await browser.newPage();
+    const posted: string[] = [];
+    page.on('request', (req) => {
+      if (req.postDataBuffer()) posted.push(req.url());
+    });
+    const errors: string[] = [];
+    page.on('pageerror', (err) => errors.push(err.message));
+    await page.goto(mg.url + '/');
+    await page.fill('#token', token);
+    await page.click('#connect');
+    await page.waitForSelector('.movie', { timeout: 30_000 });
+    const movies = page.locator('.movie');
+    for (let k = 0; k < 6; k++) await movies.nth(k).locator('button[data-rating="5"]').click();
+    await page.click('#join');
+    await page.waitForFunction(() => document.querySelectorAll('#recs li').length >= 5, undefined, { timeout: 120_000 });
+    const recs = await page.locator('#recs li').allTextContents();
+    assert.ok(recs.length >= 5 && recs.every((t) => t.length > 0), `recommendations: ${recs.join(' | ')}`);
+    const health = (await (await fetch(`${mg.url}/healthz`)).json()) as { completedRounds: number };
+    assert.ok(health.completedRounds >= 1, 'the tab completed at least one MF graph round');
+    // personal rows [q_i, b_i] (d + 1 wide) for the tab's user, which only its upload can have made
+    const personal = await fetch(`${mg.url}/v1/personal`, { headers: { authorization: `Bearer ${token}` } });
+    const { decodePersonal } = await import('../algorithms/graph-device.js');
+    const rows = decodePersonal(new Uint8Array(await personal.arrayBuffer()), 9).get(0);
+    assert.ok(rows && rows.rows.length >= 6, 'the tab user has personal rows (its rated movies and sampled negatives)');
+    assert.ok(posted.length >= 1 && posted.every((u) => u.endsWith('/v1/update')), `only updates are posted: ${posted.join(', ')}`);
+    assert.deepEqual(errors, []);
+    await page.close();
+  } finally {
+    await mg.close();
+  }
+});
