@@ -56,11 +56,13 @@ for (const { name, config } of shapes) {
     assert.equal(typeof model.pointwiseBatch, 'function');
     const rng = new Rng(9);
     const n = 23;
-    const users = Int32Array.from({ length: n }, () => rng.int(nUsers));
+    const users0 = Int32Array.from({ length: n }, () => rng.int(nUsers));
     const items = Int32Array.from({ length: n }, () => rng.int(nRows));
     const labels = Float32Array.from({ length: n }, () => (rng.next() < 0.3 ? 1 : 0));
-    // batches [1, 20) (19 rows: not a multiple of 4), [20, 23) and [0, 1)
-    for (const [start, end] of [[1, 20], [20, 23], [0, 1]]) {
+    const grouped = users0.slice().sort(); // runs of rows of one user, as a client holding few users trains
+    // batches [1, 20) (19 rows: not a multiple of 4), [20, 23) and [0, 1); then all 23 rows grouped by user
+    for (const [start, end, byUser] of [[1, 20, 0], [20, 23, 0], [0, 1, 0], [0, 23, 1]]) {
+      const users = byUser ? grouped : users0;
       const scale = 1 / (end - start);
       const ref = new RowSparseGrads(model.info);
       let refLoss = 0;

@@ -3,11 +3,11 @@
  * products on the WebAssembly SIMD dense kernels NeuMF uses (math/wasm/dense-kernels.ts, through the
  * per-thread instance of math/wasm/dense-scratch.ts). Rows are examples. With w = [d, layers...]
  * and M_0 the item half W0[d:2d) of the first layer, M_l = head{l}.W (l ≥ 1):
- *   forward   A_0 = Q (the batch's item rows), A_1 = ReLU(P + A_0·M_0) with P the per-row user term
- *             b0 + e_u·W0[0:d) the caller fills in, A_{l+1} = ReLU(A_l·M_l + b_l);
+ *   forward   A_0 = Q (the batch's item rows), A_1 = ReLU(A_0·M_0 + p_u) with p_u the user term
+ *             b0 + e_u·W0[0:d), one per run of consecutive rows of one user, A_{l+1} = ReLU(A_l·M_l + b_l);
  *   backward  from G_L = ∂L/∂(pre-ReLU of the last hidden layer) the caller fills in:
  *             ∂M_l = A_lᵀ·G_{l+1}, ∂b_l = Σ_rows G_{l+1} (l ≥ 1), G_l = (G_{l+1}·M_lᵀ) ⊙ [A_l > 0] (l ≥ 1),
- *             G_0 = G_1·M_0ᵀ = ∂L/∂q per row.
+ *             G_0 = G_1·M_0ᵀ = ∂L/∂q per row, and Σ_run G_1 = ∂L/∂p_u per run.
  * The output unit, the dot-product branch, the loss and the deferred user half stay with the model.
  * Applies when d and every hidden width are multiples of the kernels' column tile (8).
  */
@@ -25,8 +25,10 @@ const round16 = (bytes: number): number => Math.ceil(bytes / 16) * 16;
 export interface HeadViews {
   /** A_0 = Q [rows, d]: the caller writes rows [0, n); `begin` zeroes the padding. */
   readonly input: Float32Array;
-  /** A_1 before the forward pass: the caller writes P rows [0, n) (the padding is zeroed). */
-  readonly first: Float32Array;
+  /** p_u of run k at [k·h1, (k+1)·h1): the caller writes them before `forward`. */
+  readonly runBias: Float32Array;
+  /** Σ of G_1 over run k's rows at [k·h1, (k+1)·h1) after `backward`: ∂L/∂p_u. */
+  readonly runGrad: Float32Array;
   /** A_L after the forward pass [rows, w_L]. */
   readonly last: Float32Array;
   /** G_L [rows, w_L]: the caller writes rows [0, n) before `backward` (the padding is zeroed). */
@@ -54,8 +56,13 @@ export class BatchedHead {
   private readonly zero: number;
   private readonly fixedEnd: number;
   private rows = 0;
+  private n = 0;
   private A: number[] = [];
   private G: number[] = [];
+  private runBias = 0;
+  private runGrad = 0;
+  private runStarts = new Int32Array(0);
+  private runCount = 0;
   private cap = 0;
   private buffer: ArrayBuffer | null = null;
   private v: HeadViews | null = null;
@@ -97,6 +104,11 @@ export class BatchedHead {
         this.G.push(top);
         top = round16(top + 4 * rows * w);
       }
+      this.runBias = top;
+      top = round16(top + 4 * rows * this.w[1]);
+      this.runGrad = top;
+      top = round16(top + 4 * rows * this.w[1]);
+      this.runStarts = new Int32Array(rows + 1);
       this.cap = rows;
       this.s.reserve(top, 'text-graph dense kernels');
       this.buffer = null;
@@ -109,7 +121,8 @@ export class BatchedHead {
       const f32 = (at: number, length: number): Float32Array => new Float32Array(buf, at, length);
       this.v = {
         input: f32(this.A[0], cap * w[0]),
-        first: f32(this.A[1], cap * w[1]),
+        runBias: f32(this.runBias, cap * w[1]),
+        runGrad: f32(this.runGrad, cap * w[1]),
         last: f32(this.A[L], cap * w[L]),
         gradLast: f32(this.G[L], cap * w[L]),
         gradFirst: f32(this.G[1], cap * w[1]),
@@ -127,8 +140,14 @@ export class BatchedHead {
     }
     const v = this.v!;
     v.input.fill(0, n * this.w[0], rows * this.w[0]);
-    v.first.fill(0, n * this.w[1], rows * this.w[1]);
+    this.runCount = 0;
+    this.n = n;
     return v;
+  }
+
+  /** Starts run k (k = 0, 1, … in order) at row `row`: rows up to the next run's start share p_u. */
+  startRun(row: number): void {
+    this.runStarts[this.runCount++] = row;
   }
 
   /**
@@ -149,15 +168,20 @@ export class BatchedHead {
     }
   }
 
-  /** Forward of the rows `begin` laid out: A_1 .. A_L. */
+  /** Forward of the rows `begin` laid out (runs started, their p_u written): A_1 .. A_L. */
   forward(): void {
     const { gemm, biasRelu } = this.s.kernels;
-    const { w, rows } = this;
+    const { w, rows, n } = this;
+    this.runStarts[this.runCount] = n;
     for (let l = 0; l < this.L; l++) {
       const wi = w[l];
       const wo = w[l + 1];
-      gemm(0, rows, this.A[l], 4 * wi, 4, this.M[l], 4 * wo, this.A[l + 1], 4 * wo, wo, wi, l === 0 ? 1 : 0);
-      biasRelu(0, rows, this.A[l + 1], 4 * wo, wo, l === 0 ? this.zero : this.b[l]);
+      gemm(0, rows, this.A[l], 4 * wi, 4, this.M[l], 4 * wo, this.A[l + 1], 4 * wo, wo, wi, 0);
+      if (l > 0) biasRelu(0, rows, this.A[l + 1], 4 * wo, wo, this.b[l]);
+      else {
+        for (let k = 0; k < this.runCount; k++) biasRelu(this.runStarts[k], this.runStarts[k + 1], this.A[1], 4 * wo, wo, this.runBias + 4 * wo * k);
+        if (n < rows) biasRelu(n, rows, this.A[1], 4 * wo, wo, this.zero);
+      }
     }
   }
 
@@ -178,5 +202,8 @@ export class BatchedHead {
       gemm(0, rows, this.G[l + 1], 4 * wo, 4, this.Mt[l], 4 * wi, this.G[l], 4 * wi, wi, wo, 0);
       if (l > 0) maskPositive(0, rows, this.G[l], 4 * wi, wi, this.A[l], 4 * wi);
     }
+    const h1 = w[1];
+    this.v!.runGrad.fill(0, 0, this.runCount * h1);
+    for (let k = 0; k < this.runCount; k++) colSums(this.runStarts[k], this.runStarts[k + 1], this.G[1], 4 * h1, h1, this.runGrad + 4 * h1 * k);
   }
 }

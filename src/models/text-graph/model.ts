@@ -195,6 +195,7 @@ export class TextGraphModel {
   /** The batched path (the head as SIMD matrix products, batched-head.ts), created on first use. */
   private head: BatchedHead | null = null;
   private dScores = new Float64Array(0);
+  private runUsers = new Int32Array(0); // user of each run of consecutive rows in a batch
   /**
    * `pointwise` over examples [start, end) with the head as matrix products over the batch; absent
    * when the shape does not fit the kernels, WebAssembly SIMD is missing or `batched: false` asked
@@ -446,18 +447,30 @@ export class TextGraphModel {
     const n = end - start;
     if (n <= 0) return 0;
     this.head ??= new BatchedHead(d, this.config.layers);
-    const v = this.head.begin(n);
+    const head = this.head;
+    const v = head.begin(n);
     const item = this.params.global.item;
     const x = v.input;
-    const first = v.first;
+    const pre = this.pre;
+    const runBias = v.runBias;
+    if (this.runUsers.length < n) this.runUsers = new Int32Array(n);
+    const runUsers = this.runUsers;
+    let runs = 0;
     for (let r = 0; r < n; r++) {
-      const po = this.userTerms(users[start + r]);
+      const u = users[start + r];
+      if (r === 0 || u !== users[start + r - 1]) {
+        // a run of rows of one user shares its user term p_u = b0 + e_u·W0[0:d)
+        const po = this.userTerms(u);
+        head.startRun(r);
+        runUsers[runs] = u;
+        for (let j = 0, o = runs * h1; j < h1; j++) runBias[o + j] = pre[po + j];
+        runs++;
+      }
       const io = items[start + r] * d;
-      for (let f = 0; f < d; f++) x[r * d + f] = item[io + f];
-      for (let j = 0; j < h1; j++) first[r * h1 + j] = this.pre[po + j];
+      for (let f = 0, o = r * d; f < d; f++) x[o + f] = item[io + f];
     }
-    this.head.loadWeights(this.W[0].subarray(d * h1, 2 * d * h1), this.W, this.B);
-    this.head.forward();
+    head.loadWeights(this.W[0].subarray(d * h1, 2 * d * h1), this.W, this.B);
+    head.forward();
     // output unit (+ e_u·q), loss, ∂L/∂s; G_L = ∂L/∂(pre-ReLU of the last hidden layer)
     const gv = grads.values;
     const wl = this.widths[nL];
@@ -468,6 +481,7 @@ export class TextGraphModel {
     const gOutW = gv['out.W'];
     const gOutB = gv['out.b'];
     const dot = this.config.dot === true;
+    const e = this.e;
     if (this.dScores.length < n) this.dScores = new Float64Array(n);
     const dS = this.dScores;
     let total = 0;
@@ -479,7 +493,7 @@ export class TextGraphModel {
         const eo = users[start + r] * d;
         const xo = r * d;
         let t = 0;
-        for (let f = 0; f < d; f++) t += this.e[eo + f] * x[xo + f];
+        for (let f = 0; f < d; f++) t += e[eo + f] * x[xo + f];
         s += t;
       }
       const label = labels[start + r];
@@ -493,7 +507,7 @@ export class TextGraphModel {
         gLast[o + j] = a <= 0 ? 0 : g * outW[j];
       }
     }
-    this.head.backward(n);
+    head.backward(n);
     // dense gradients: the first layer's item half (rows d..2d of head0.W), hidden layers and biases
     const gW0 = gv['head0.W'];
     const dM0 = v.gradW[0];
@@ -509,7 +523,8 @@ export class TextGraphModel {
     // per example: ∂L/∂q into the item row (+ the dot term), the deferred user half, bookkeeping
     const gItem = gv.item;
     const gq = v.gradInput;
-    const g1 = v.gradFirst;
+    const gE = this.gE;
+    const rowUses = this.rowUses;
     for (let r = 0; r < n; r++) {
       const u = users[start + r];
       const i = items[start + r];
@@ -520,16 +535,21 @@ export class TextGraphModel {
         const eo = u * d;
         const g = dS[r];
         for (let f = 0; f < d; f++) {
-          gItem[io + f] += g * this.e[eo + f];
-          this.gE[eo + f] += g * x[xo + f];
+          gItem[io + f] += g * e[eo + f];
+          gE[eo + f] += g * x[xo + f];
         }
       }
       grads.touch('item', i);
-      if (this.rowUses[i]++ === 0) this.batchRows[this.batchRowCount++] = i;
-      this.batchSize++;
+      if (rowUses[i]++ === 0) this.batchRows[this.batchRowCount++] = i;
+    }
+    this.batchSize += n;
+    // the deferred user half: Σ over each run of ∂L/∂p_u
+    const gPre = this.gPre;
+    const runGrad = v.runGrad;
+    for (let k = 0; k < runs; k++) {
+      const u = runUsers[k];
       const po = u * h1;
-      const go = r * h1;
-      for (let j = 0; j < h1; j++) this.gPre[po + j] += g1[go + j];
+      for (let j = 0, o = k * h1; j < h1; j++) gPre[po + j] += runGrad[o + j];
       if (this.gPreMark[u] === 0) {
         this.gPreMark[u] = 1;
         this.gPreUsers[this.gPreCount++] = u;
