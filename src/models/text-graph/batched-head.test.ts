@@ -47,6 +47,7 @@ function setup(config: TextGraphConfig, batched: boolean) {
 const shapes: { name: string; config: TextGraphConfig }[] = [
   { name: 'head [16, 8], dot, recent items', config: { textDim: 5, dim: 8, layers: [16, 8], lambda: 0.7, dot: true, recentItems: 2 } },
   { name: 'head [8], no dot', config: { textDim: 4, dim: 16, layers: [8], lambda: 0.3 } },
+  { name: 'head [8], dot, recent items', config: { textDim: 4, dim: 8, layers: [8], lambda: 0.3, dot: true, recentItems: 2 } },
   { name: 'head [32, 16, 8], dot', config: { textDim: 7, dim: 8, layers: [32, 16, 8], lambda: 0, dot: true } },
 ];
 
@@ -60,7 +61,8 @@ for (const { name, config } of shapes) {
     const items = Int32Array.from({ length: n }, () => rng.int(nRows));
     const labels = Float32Array.from({ length: n }, () => (rng.next() < 0.3 ? 1 : 0));
     const grouped = users0.slice().sort(); // runs of rows of one user, as a client holding few users trains
-    // batches [1, 20) (19 rows: not a multiple of 4), [20, 23) and [0, 1); then all 23 rows grouped by user
+    // batches [1, 20) (19 rows: not a multiple of 4; runs of one row), [20, 23) and [0, 1); then all
+    // 23 rows grouped by user (three runs of several rows)
     for (const [start, end, byUser] of [[1, 20, 0], [20, 23, 0], [0, 1, 0], [0, 23, 1]]) {
       const users = byUser ? grouped : users0;
       const scale = 1 / (end - start);

@@ -539,7 +539,7 @@ export class TextGraphModel {
           gE[eo + f] += g * x[xo + f];
         }
       }
-      grads.touch('item', i);
+      grads.touchItem(i);
       if (rowUses[i]++ === 0) this.batchRows[this.batchRowCount++] = i;
     }
     this.batchSize += n;
