@@ -87,7 +87,11 @@ export function recentRows(data: ClientData, userRows: readonly Int32Array[], gr
   }));
 }
 
-/** @param texts the client's users' text inputs (v_u and v_u·W_init), rows aligned with `data.users`. */
+/**
+ * @param texts the client's users' text inputs (v_u and v_u·W_init), rows aligned with `data.users`.
+ * @param options `batched: false` trains the head example by example (the reference path; the
+ * default runs it as matrix products over the minibatch where the shape allows, models/text-graph/batched-head.ts).
+ */
 export function runTextGraphClientRound(
   plan: TextGraphPlan,
   download: TextGraphDownload,
@@ -95,6 +99,7 @@ export function runTextGraphClientRound(
   texts: TextInputs,
   state: ClientState | null,
   sampler: NegativeSource,
+  options: { readonly batched?: boolean } = {},
 ): TextGraphClientResult {
   const cfg = plan.model;
   const d = cfg.dim;
@@ -123,7 +128,7 @@ export function runTextGraphClientRound(
   for (const p of headInfo) global[p.name] = download.global[p.name].slice();
   const local: LocalParams = state?.local ?? freshJoint(cfg, nUsers);
   const recent = cfg.recentItems ? recentRows(data, userRows, groups, cfg.recentItems) : null;
-  const model = new TextGraphModel(cfg, nUsers, nRows, { global, local }, texts, { target: received }, recent);
+  const model = new TextGraphModel(cfg, nUsers, nRows, { global, local }, texts, { target: received }, recent, options);
   // 3. local training
   const grads = new RowSparseGrads(model.info);
   const optimizer = createOptimizer(plan.optimizer);

@@ -24,19 +24,22 @@ export function hashString(text: string): number {
 }
 
 export class Rng {
-  private a: number;
-  private b: number;
-  private c: number;
-  private d: number;
+  /**
+   * The four 32-bit state words a, b, c, d. In an Int32Array rather than four fields: V8 keeps a
+   * field that outgrows a small integer as a boxed double, which made every draw about 2.5× slower.
+   * Same arithmetic on the same 32 bits, so the same stream.
+   */
+  private readonly s = new Int32Array(4);
   private spareNormal: number | null = null;
 
   constructor(seed: number) {
     const st = { s: seed | 0 };
-    this.a = splitmix32(st);
-    this.b = splitmix32(st);
-    this.c = splitmix32(st);
-    this.d = splitmix32(st);
-    if ((this.a | this.b | this.c | this.d) === 0) this.d = 1;
+    const s = this.s;
+    s[0] = splitmix32(st);
+    s[1] = splitmix32(st);
+    s[2] = splitmix32(st);
+    s[3] = splitmix32(st);
+    if ((s[0] | s[1] | s[2] | s[3]) === 0) s[3] = 1;
   }
 
   /** An independent stream for `seed` and a path of labels (strings or numbers). */
@@ -48,14 +51,17 @@ export class Rng {
 
   /** Uniform 32-bit unsigned integer. */
   nextU32(): number {
-    const result = Math.imul(rotl(Math.imul(this.b, 5), 7), 9) >>> 0;
-    const t = this.b << 9;
-    this.c ^= this.a;
-    this.d ^= this.b;
-    this.b ^= this.c;
-    this.a ^= this.d;
-    this.c ^= t;
-    this.d = rotl(this.d, 11);
+    const s = this.s;
+    const a = s[0];
+    const b = s[1];
+    const result = Math.imul(rotl(Math.imul(b, 5), 7), 9) >>> 0;
+    const t = b << 9;
+    const c = s[2] ^ a;
+    const d = s[3] ^ b;
+    s[1] = b ^ c;
+    s[0] = a ^ d;
+    s[2] = c ^ t;
+    s[3] = rotl(d, 11);
     return result;
   }
 

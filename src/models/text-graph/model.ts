@@ -26,6 +26,7 @@
  */
 import { denseForward, fillUniform, pointwiseGrad, pointwiseLoss } from '../../math/kernels.js';
 import { initParams, paramInfo } from '../params.js';
+import { BatchedHead, batchedHeadApplies } from './batched-head.js';
 import type { Grads, GlobalParams, ParamInfo, Params, PointwiseLoss } from '../types.js';
 import type { Rng } from '../../math/rng.js';
 
@@ -191,11 +192,23 @@ export class TextGraphModel {
   private readonly batchRows: Int32Array; // rows used in this batch
   private batchRowCount = 0;
   private batchSize = 0;
+  /** The batched path (the head as SIMD matrix products, batched-head.ts), created on first use. */
+  private head: BatchedHead | null = null;
+  private dScores = new Float64Array(0);
+  private runUsers = new Int32Array(0); // user of each run of consecutive rows in a batch
+  /**
+   * `pointwise` over examples [start, end) with the head as matrix products over the batch; absent
+   * when the shape does not fit the kernels, WebAssembly SIMD is missing or `batched: false` asked
+   * for the per-example reference path. Same gradients up to float32 summation order.
+   */
+  readonly pointwiseBatch?: (users: Int32Array, items: Int32Array, labels: Float32Array, start: number, end: number,
+    loss: PointwiseLoss, scale: number, grads: Grads) => number;
 
   /**
    * @param text frozen text inputs, rows aligned with the user tables.
    * @param proximal the λ-term target, or null (no pull, e.g. centralised training).
    * @param recent each user's recent items for the recent-items term (`config.recentItems` > 0), or null (none).
+   * @param options `batched: false` keeps training on the per-example reference path.
    */
   constructor(
     readonly config: TextGraphConfig,
@@ -205,6 +218,7 @@ export class TextGraphModel {
     text: TextInputs,
     private readonly proximal: Proximal | null,
     private readonly recent: RecentItems | null = null,
+    options: { readonly batched?: boolean } = {},
   ) {
     const texts = text.vectors;
     this.texts = texts;
@@ -252,6 +266,9 @@ export class TextGraphModel {
     this.gPreMark = new Uint8Array(nUsers);
     this.rowUses = new Int32Array(nRows);
     this.batchRows = new Int32Array(nRows);
+    if (options.batched !== false && batchedHeadApplies(this.d, config.layers)) {
+      this.pointwiseBatch = (users, items, labels, start, end, loss, scale, grads) => this.batchPointwise(users, items, labels, start, end, loss, scale, grads);
+    }
   }
 
   /** Forget cached per-user terms (call after changing parameters outside training). */
@@ -416,6 +433,129 @@ export class TextGraphModel {
     const s = this.forwardWith(u, this.params.global.item, i * this.d);
     this.backwardFromActs(u, i, scale * pointwiseGrad(s, label, loss), grads);
     return pointwiseLoss(s, label, loss);
+  }
+
+  /**
+   * `pointwise` for examples [start, end) at once: the item half of the first layer and the hidden
+   * layers run as matrix products over the batch (batched-head.ts); the user term pre_u, the output
+   * unit, the dot-product branch, the loss and the bookkeeping of `backwardFromActs` stay here, in
+   * the same order. The deferred user half is accumulated exactly as the per-example path does.
+   */
+  private batchPointwise(users: Int32Array, items: Int32Array, labels: Float32Array, start: number, end: number,
+    loss: PointwiseLoss, scale: number, grads: Grads): number {
+    const { d, h1, nL } = this;
+    const n = end - start;
+    if (n <= 0) return 0;
+    this.head ??= new BatchedHead(d, this.config.layers);
+    const head = this.head;
+    const v = head.begin(n);
+    const item = this.params.global.item;
+    const x = v.input;
+    const pre = this.pre;
+    const runBias = v.runBias;
+    if (this.runUsers.length < n) this.runUsers = new Int32Array(n);
+    const runUsers = this.runUsers;
+    let runs = 0;
+    for (let r = 0; r < n; r++) {
+      const u = users[start + r];
+      if (r === 0 || u !== users[start + r - 1]) {
+        // a run of rows of one user shares its user term p_u = b0 + e_u·W0[0:d)
+        const po = this.userTerms(u);
+        head.startRun(r);
+        runUsers[runs] = u;
+        for (let j = 0, o = runs * h1; j < h1; j++) runBias[o + j] = pre[po + j];
+        runs++;
+      }
+      const io = items[start + r] * d;
+      for (let f = 0, o = r * d; f < d; f++) x[o + f] = item[io + f];
+    }
+    head.loadWeights(this.W[0].subarray(d * h1, 2 * d * h1), this.W, this.B);
+    head.forward();
+    // output unit (+ e_u·q), loss, ∂L/∂s; G_L = ∂L/∂(pre-ReLU of the last hidden layer)
+    const gv = grads.values;
+    const wl = this.widths[nL];
+    const last = v.last;
+    const gLast = v.gradLast;
+    const outW = this.W[nL];
+    const outB = this.B[nL][0];
+    const gOutW = gv['out.W'];
+    const gOutB = gv['out.b'];
+    const dot = this.config.dot === true;
+    const e = this.e;
+    if (this.dScores.length < n) this.dScores = new Float64Array(n);
+    const dS = this.dScores;
+    let total = 0;
+    for (let r = 0; r < n; r++) {
+      const o = r * wl;
+      let s = outB;
+      for (let j = 0; j < wl; j++) s += last[o + j] * outW[j];
+      if (dot) {
+        const eo = users[start + r] * d;
+        const xo = r * d;
+        let t = 0;
+        for (let f = 0; f < d; f++) t += e[eo + f] * x[xo + f];
+        s += t;
+      }
+      const label = labels[start + r];
+      const g = scale * pointwiseGrad(s, label, loss);
+      total += pointwiseLoss(s, label, loss);
+      dS[r] = g;
+      gOutB[0] += g;
+      for (let j = 0; j < wl; j++) {
+        const a = last[o + j];
+        gOutW[j] += g * a;
+        gLast[o + j] = a <= 0 ? 0 : g * outW[j];
+      }
+    }
+    head.backward(n);
+    // dense gradients: the first layer's item half (rows d..2d of head0.W), hidden layers and biases
+    const gW0 = gv['head0.W'];
+    const dM0 = v.gradW[0];
+    for (let k = 0, o = d * h1; k < dM0.length; k++) gW0[o + k] += dM0[k];
+    for (let l = 1; l < nL; l++) {
+      const gW = gv[`head${l}.W`];
+      const dM = v.gradW[l];
+      for (let k = 0; k < dM.length; k++) gW[k] += dM[k];
+      const gB = gv[`head${l}.b`];
+      const db = v.gradB[l];
+      for (let k = 0; k < db.length; k++) gB[k] += db[k];
+    }
+    // per example: ∂L/∂q into the item row (+ the dot term), the deferred user half, bookkeeping
+    const gItem = gv.item;
+    const gq = v.gradInput;
+    const gE = this.gE;
+    const rowUses = this.rowUses;
+    for (let r = 0; r < n; r++) {
+      const u = users[start + r];
+      const i = items[start + r];
+      const io = i * d;
+      const xo = r * d;
+      for (let f = 0; f < d; f++) gItem[io + f] += gq[xo + f];
+      if (dot) {
+        const eo = u * d;
+        const g = dS[r];
+        for (let f = 0; f < d; f++) {
+          gItem[io + f] += g * e[eo + f];
+          gE[eo + f] += g * x[xo + f];
+        }
+      }
+      grads.touchItem(i);
+      if (rowUses[i]++ === 0) this.batchRows[this.batchRowCount++] = i;
+    }
+    this.batchSize += n;
+    // the deferred user half: Σ over each run of ∂L/∂p_u
+    const gPre = this.gPre;
+    const runGrad = v.runGrad;
+    for (let k = 0; k < runs; k++) {
+      const u = runUsers[k];
+      const po = u * h1;
+      for (let j = 0, o = k * h1; j < h1; j++) gPre[po + j] += runGrad[o + j];
+      if (this.gPreMark[u] === 0) {
+        this.gPreMark[u] = 1;
+        this.gPreUsers[this.gPreCount++] = u;
+      }
+    }
+    return total;
   }
 
   /**
