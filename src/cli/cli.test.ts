@@ -135,3 +135,24 @@ test('a malformed data file is an error naming the file and the line', () => {
   assert.match(none.stderr, /absent\.csv/);
   assert.ok(!existsSync(join(dir, 'result.json')));
 });
+
+test('the MF server defences: on by default, --no-center-items / --row-share 0 turn them off, refused where they cannot apply', () => {
+  const on = JSON.parse(fedrec(['train', ...tiny, '--json']).stdout);
+  assert.equal(on.config.centerItems, true);
+  assert.equal(on.config.rowShare, 0.17);
+  const off = fedrec(['train', ...tiny, '--no-center-items', '--row-share', '0', '--json']);
+  assert.equal(off.status, 0, off.stderr);
+  const doc = JSON.parse(off.stdout);
+  assert.equal(doc.config.centerItems, false);
+  assert.equal(doc.config.rowShare, 0);
+  const neumf = fedrec(['train', '--model', 'neumf', '--no-center-items']);
+  assert.equal(neumf.status, 2);
+  assert.match(neumf.stderr, /^fedrec train: --no-center-items applies to .*model mf; this run is model neumf/m);
+});
+
+test('synthetic sizes that cannot fit: one usage line, exit 2', () => {
+  const r = fedrec(['train', '--synthetic-users', '50', '--rounds', '1']);
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /--synthetic-interactions\): interactions must be an integer in \[250, 50450\] for 50 users and 1682 items, got 100000/);
+  assert.doesNotMatch(r.stderr, /internal error|at .*\.js:\d+/);
+});

@@ -20,9 +20,28 @@ export interface ConfigFile {
   readonly values: Readonly<Record<string, unknown>>;
 }
 
+/** Presence flags that switch a default-on field off: flag key → the config field they set to false. */
+export const NEGATED_FLAGS: Readonly<Record<string, string>> = { noSelfLoop: 'selfLoop', noCenterItems: 'centerItems' };
+
+/** Parsed flags with each negating flag ('--no-self-loop') turned into its field set to false; unset ones dropped. */
+export function withNegations(flags: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(flags)) {
+    const field = NEGATED_FLAGS[key];
+    if (field === undefined) out[key] = value;
+    else if (value === true) out[field] = false;
+  }
+  return out;
+}
+
+/** The negating flag that set `field` to `value`, if one did. */
+function negatingFlag(field: string, value: unknown): string | undefined {
+  return value === false ? Object.keys(NEGATED_FLAGS).find((flag) => NEGATED_FLAGS[flag] === field) : undefined;
+}
+
 /** Validate flags (over an optional config file) into a run config. */
 export function resolveTrainConfig(flags: Readonly<Record<string, unknown>>, file?: ConfigFile): TrainConfig {
-  const name: FieldNamer = (key) => (key in flags || !file ? `--${kebab(key)}` : `${key} in ${basename(file.path)}`);
+  const name: FieldNamer = (key) => (key in flags || !file ? `--${kebab(negatingFlag(key, flags[key]) ?? key)}` : `${key} in ${basename(file.path)}`);
   const merged: Record<string, unknown> = { ...(file?.values ?? {}), ...flags };
   const shape = runShape(merged, name);
   const choicesOverridden = CHOICE_KEYS.some((k) => k in flags && file && k in file.values && flags[k] !== file.values[k]);

@@ -10,7 +10,7 @@ import { groupOf, recordedConfig, scopeOf } from '../config/config-scope.js';
 import { asFlag } from './config-errors.js';
 import { ALGORITHMS } from '../algorithms/registry.js';
 import { flagLine, type FlagSpec, type FlagSpecs } from './flags.js';
-import { CHOICE_KEYS, describeShape, runShape, SCHEMA_KEYS } from './train-config.js';
+import { CHOICE_KEYS, describeShape, NEGATED_FLAGS, runShape, SCHEMA_KEYS } from './train-config.js';
 
 const BASE_TITLES: Readonly<Record<string, string>> = {
   data: 'Data',
@@ -36,7 +36,7 @@ const GROUP_TITLES: Readonly<Record<string, string>> = (() => {
 
 /** The config field a flag sets, for scope and default ('--no-self-loop' sets selfLoop). */
 function fieldOf(spec: FlagSpec): string {
-  return spec.key === 'noSelfLoop' ? 'selfLoop' : spec.key;
+  return NEGATED_FLAGS[spec.key] ?? spec.key;
 }
 
 /** A config value as help shows it (and as the help test reads it back). */
@@ -65,7 +65,7 @@ export function trainHelp(specs: FlagSpecs, given: Readonly<Record<string, unkno
       hidden++;
       continue;
     }
-    const shown = field === 'selfLoop' ? undefined : showDefault(defaults[field]);
+    const shown = spec.key in NEGATED_FLAGS ? undefined : showDefault(defaults[field]);
     const note = !applies ? `[${scopeOf(field).says}]` : shown !== undefined ? `(default ${shown})` : '';
     const group = isConfig ? groupOf(field) ?? 'other' : 'output';
     groups.set(group, [...(groups.get(group) ?? []), flagLine(flag, spec, note)]);

@@ -14,7 +14,7 @@ import { prepareOutput, writeOutput } from './output.js';
 import { startProgress } from './progress.js';
 import { readRunConfig } from './run-config.js';
 import { summaryTable } from './summary.js';
-import { resolveTrainConfig } from './train-config.js';
+import { resolveTrainConfig, withNegations } from './train-config.js';
 import { trainHelp } from './train-help.js';
 import { ALGORITHMS } from '../algorithms/registry.js';
 import { MODELS } from '../models/registry.js';
@@ -77,6 +77,9 @@ export const TRAIN_FLAGS: Record<string, FlagSpec> = {
   aggregation: { key: 'aggregation', kind: 'string', help: 'federated: mean | median | trimmed-mean | norm-bounded server aggregation rule' },
   'trim-fraction': { key: 'trimFraction', kind: 'number', help: 'trimmed-mean: fraction dropped at each end per coordinate' },
   'clip-norm': { key: 'clipNorm', kind: 'number', help: 'federated: L2 bound each client update is clipped to by the server (0 = none)' },
+  'row-share': { key: 'rowShare', kind: 'number', help: 'federated: largest norm of one item row of an update, as a multiple of the round\'s clip bound (0 = none)' },
+  'row-spread': { key: 'rowSpread', kind: 'number', help: 'federated: largest sum of an update\'s row norms (L2,1), as a multiple of the round\'s clip bound (0 = none)' },
+  'no-center-items': { key: 'noCenterItems', kind: 'boolean', help: 'federated MF: do not centre the averaged item update (item centring, a defence against uniform pushes)' },
   'adaptive-clip': { key: 'adaptiveClip', kind: 'number', help: "federated: clip each update to this multiple of the previous round's median update norm, at most --clip-norm (0 = --clip-norm only)" },
   encoder: { key: 'encoder', kind: 'string', help: 'text-graph: use (offline Universal Sentence Encoder) | transformers (needs @huggingface/transformers installed) | hash' },
   'encoder-model': { key: 'encoderModel', kind: 'string', help: 'text-graph, --encoder transformers: hub id or local model dir (none given: Xenova/all-MiniLM-L6-v2)' },
@@ -124,12 +127,12 @@ export async function trainCommand(argv: readonly string[]): Promise<number> {
     parsed = parseFlags(argv, TRAIN_FLAGS);
   } catch (err) {
     if (!(err instanceof HelpRequest)) throw err;
-    const { json: _j, out: _o, save: _s, report: _r, config: file, fullTable: _f, quiet: _q, noSelfLoop: _n, ...given } = err.values as Record<string, unknown> & OutputFlags;
-    process.stdout.write(trainHelp(TRAIN_FLAGS, { ...(file ? readRunConfig(file).values : {}), ...given }));
+    const { json: _j, out: _o, save: _s, report: _r, config: file, fullTable: _f, quiet: _q, ...given } = err.values as Record<string, unknown> & OutputFlags;
+    process.stdout.write(trainHelp(TRAIN_FLAGS, { ...(file ? readRunConfig(file).values : {}), ...withNegations(given) }));
     return 0;
   }
-  const { json, out, save, report: reportFile, config: file, fullTable, quiet, noSelfLoop, ...flags } = parsed as Record<string, unknown> & OutputFlags & { noSelfLoop?: boolean };
-  const config = resolveTrainConfig(noSelfLoop ? { ...flags, selfLoop: false } : flags, file ? readRunConfig(file) : undefined);
+  const { json, out, save, report: reportFile, config: file, fullTable, quiet, ...flags } = parsed as Record<string, unknown> & OutputFlags;
+  const config = resolveTrainConfig(withNegations(flags), file ? readRunConfig(file) : undefined);
   checkDataFlags(config);
   if (save && config.model === 'text-graph') {
     throw new UsageError('--save: text-graph models are personalised per user (joint layer and item rows on each device); saving them is not supported');

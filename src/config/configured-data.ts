@@ -21,12 +21,18 @@ export async function loadConfiguredDataset(c: TrainConfig): Promise<Dataset> {
     reportStatus(`read ${ds.nUsers} users, ${ds.nItems} items, ${ds.interactions.users.length} interactions`);
     return ds;
   }
-  return generateSynthetic({
-    users: c.syntheticUsers,
-    items: c.syntheticItems,
-    interactions: c.syntheticInteractions,
-    seed: c.seed,
-  });
+  try {
+    return generateSynthetic({
+      users: c.syntheticUsers,
+      items: c.syntheticItems,
+      interactions: c.syntheticInteractions,
+      seed: c.seed,
+    });
+  } catch (err) {
+    // The sizes come from the config (--synthetic-users/-items/-interactions): a usage error, not an internal one.
+    if (err instanceof RangeError) throw new ConfigError(`${err.message.replace(/^synthetic: /, 'synthetic data (--synthetic-users, --synthetic-items, --synthetic-interactions): ')}`);
+    throw err;
+  }
 }
 
 /** The data set and split of a run: read from `--split-files`, or loaded and split by the config. */
