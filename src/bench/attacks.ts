@@ -94,6 +94,8 @@ export interface AttackResult {
   readonly targetHitRate: number;
   readonly attackers: number;
   readonly clients: number;
+  /** Without attack: the same model scored on the honest users of each attacked run (`compareFractions`). */
+  readonly sameUsers?: readonly { readonly fraction: number; readonly attackers: number; readonly honestValHr10: number; readonly honestHr10: number }[];
 }
 
 export interface AttackRun {
@@ -104,15 +106,18 @@ export interface AttackRun {
   readonly usersPerClient?: number;
   /** Run-config fields besides the defaults (e.g. { adaptiveClip: 0 }). */
   readonly config?: Record<string, unknown>;
+  /** With kind 'none': also score the model on the honest users of runs with these attacker fractions. */
+  readonly compareFractions?: readonly number[];
 }
 
 export async function runAttack(data: string | undefined, run: AttackRun): Promise<AttackResult> {
   const c = parseTrainConfig({ ...(data ? { data } : {}), ...run.config, rounds: run.rounds, ...(run.usersPerClient ? { usersPerClient: run.usersPerClient } : {}), aggregation: run.rule, eval: ['sampled'], k: [10] });
   const split = splitDataset(await loadConfiguredDataset(c), c.split, c.seed);
   const clients = partitionClients(split, c.usersPerClient, c.seed);
-  const nAttackers = run.fraction > 0 ? Math.max(1, Math.round(run.fraction * clients.length)) : 0;
   const order = Rng.derive(c.seed, 'attackers').shuffle(Int32Array.from(clients.keys()));
-  const attackers = new Set(order.subarray(0, nAttackers));
+  const attackersAt = (fraction: number): Set<number> => new Set(order.subarray(0, fraction > 0 ? Math.max(1, Math.round(fraction * clients.length)) : 0));
+  const attackers = attackersAt(run.fraction);
+  const nAttackers = attackers.size;
   const target = targetItem(split);
   const model = modelConfigOf(c);
   const global = initGlobal(model, split.nItems, c.seed);
@@ -132,10 +137,15 @@ export async function runAttack(data: string | undefined, run: AttackRun): Promi
   });
   sim.run(() => ({}));
   const scorer = createModel(model, split.nUsers, split.nItems, { global, local: sim.assembleLocal(split.nUsers) });
-  const honestUsers = Int32Array.from(clients.filter((cl) => !attackers.has(cl.clientId)).flatMap((cl) => [...cl.users]));
-  const hr = evaluateRanking(scorer, split, { part: 'test', protocols: ['sampled'], ks: [10], users: honestUsers }).sampled?.['HR@10'] ?? Number.NaN;
-  const val = evaluateRanking(scorer, split, { part: 'validation', protocols: ['sampled'], ks: [10], users: honestUsers }).sampled?.['HR@10'] ?? Number.NaN;
-  return { honestHr10: hr, honestValHr10: val, targetHitRate: targetHits(scorer, split, honestUsers, target), attackers: nAttackers, clients: clients.length };
+  const honestOf = (bad: Set<number>) => Int32Array.from(clients.filter((cl) => !bad.has(cl.clientId)).flatMap((cl) => [...cl.users]));
+  const hr10 = (part: 'test' | 'validation', users: Int32Array) => evaluateRanking(scorer, split, { part, protocols: ['sampled'], ks: [10], users }).sampled?.['HR@10'] ?? Number.NaN;
+  const honestUsers = honestOf(attackers);
+  const sameUsers = run.kind === 'none' ? (run.compareFractions ?? []).map((fraction) => {
+    const bad = attackersAt(fraction);
+    const users = honestOf(bad);
+    return { fraction, attackers: bad.size, honestValHr10: hr10('validation', users), honestHr10: hr10('test', users) };
+  }) : undefined;
+  return { honestHr10: hr10('test', honestUsers), honestValHr10: hr10('validation', honestUsers), targetHitRate: targetHits(scorer, split, honestUsers, target), attackers: nAttackers, clients: clients.length, sameUsers };
 }
 
 function targetHits(scorer: { scoreItems(u: number, items: Int32Array, out: Float32Array): void }, split: ImplicitSplit, users: Int32Array, target: number): number {
@@ -169,8 +179,10 @@ export async function attacksBenchmark(): Promise<void> {
   for (const rule of rules) {
     for (const kind of kinds) {
       for (const fraction of kind === 'none' ? [0] : fractions) {
-        const r = await runAttack(data, { rule, kind, fraction, rounds, config });
-        process.stdout.write(`| ${rule} | ${kind} | ${r.attackers} of ${r.clients} | ${r.honestValHr10.toFixed(3)} | ${r.honestHr10.toFixed(3)} | ${r.targetHitRate.toFixed(3)} |\n`);
+        const r = await runAttack(data, { rule, kind, fraction, rounds, config, compareFractions: fractions });
+        process.stdout.write(`| ${rule} | ${kind} | ${r.attackers} of ${r.clients} | ${r.honestValHr10.toFixed(4)} | ${r.honestHr10.toFixed(4)} | ${r.targetHitRate.toFixed(3)} |\n`);
+        // the no-attack model on exactly the honest users of each attacked run: the like-for-like baseline
+        for (const b of r.sameUsers ?? []) process.stdout.write(`| ${rule} | none, scored on the honest users of the ${b.attackers}-attacker runs | 0 of ${r.clients} | ${b.honestValHr10.toFixed(4)} | ${b.honestHr10.toFixed(4)} | |\n`);
       }
     }
   }
