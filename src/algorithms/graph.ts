@@ -57,12 +57,6 @@ export function graphMfAggregationOptions(c: TrainConfig, serverOptimizer: Optim
   return { ...graphAggregationOptions(c, serverOptimizer), similarity: 'items' };
 }
 
-/** MF under graph aggregation as served, refused in one line where it cannot run. */
-function checkGraphMf(c: TrainConfig): void {
-  if (c.download !== 'f32') throw new ConfigError(`training.download '${c.download}': MF under graph aggregation runs with float32 downloads only (its simulation trains on the exact tables)`);
-  if (c.loss !== 'bce' && c.loss !== 'bpr') throw new ConfigError(`training.loss '${c.loss}': MF under graph aggregation trains with loss 'bce' or 'bpr' (its λ term is estimated per example)`);
-}
-
 /** Width of the configured encoder's vectors, which the coordinator must know without loading it. */
 function encoderWidth(c: TrainConfig): number {
   if (c.encoder === 'hash') return 256;
@@ -225,7 +219,7 @@ export const graph: Algorithm<typeof options.shape> = {
   },
   capabilities: { sumsUpdates: false, workers: false },
   models: ['text-graph', 'mf'],
-  plan: (c) => c.model === 'mf' ? (checkGraphMf(c), graphMfPlanFields(c)) : ({
+  plan: (c) => c.model === 'mf' ? graphMfPlanFields(c) : ({
     textGraph: textGraphPlanSchema.parse({
       model: { ...servedConfig(c), layers: [...c.layers] },
       optimizer: clientOptimizerOf(c),
@@ -243,8 +237,8 @@ export const graph: Algorithm<typeof options.shape> = {
   },
   client: (plan, global, data, state, sampler, inputs) => (isGraphMfPlan(plan) ? graphMfClientWork : textGraphClientWork)(plan, global, data, state, sampler, inputs),
   servedModel: (c, nItems) => {
+    // MF's loss and download limits are refused by the run config's schema (config/config.ts)
     if (c.model === 'mf') {
-      checkGraphMf(c);
       return {
         info: graphMfParamInfo(0, nItems, c.dim),
         plan: { kind: 'mf', dim: c.dim },

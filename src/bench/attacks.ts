@@ -148,7 +148,8 @@ export async function runAttack(data: string | undefined, run: AttackRun): Promi
   return { honestHr10: hr10('test', honestUsers), honestValHr10: hr10('validation', honestUsers), targetHitRate: targetHits(scorer, split, honestUsers, target), attackers: nAttackers, clients: clients.length, sameUsers };
 }
 
-function targetHits(scorer: { scoreItems(u: number, items: Int32Array, out: Float32Array): void }, split: ImplicitSplit, users: Int32Array, target: number): number {
+/** Share of `users` (who have not seen it) with `target` in their full-ranking top 10 over unseen items. */
+export function targetHits(scorer: { scoreItems(u: number, items: Int32Array, out: Float32Array): void }, split: ImplicitSplit, users: Int32Array, target: number): number {
   const items = Int32Array.from({ length: split.nItems }, (_, i) => i);
   const scores = new Float32Array(split.nItems);
   let hits = 0;

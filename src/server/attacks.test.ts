@@ -13,12 +13,10 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { craftUpdate, targetItem, type AttackKind } from '../bench/attacks.js';
+import { craftUpdate, targetHits, targetItem, type AttackKind } from '../bench/attacks.js';
 import { evaluateRanking } from '../eval/ranking.js';
 import { createModel } from '../models/registry.js';
 import { Rng } from '../math/rng.js';
-import { rowOf } from '../data/user-items.js';
-import type { ImplicitSplit } from '../data/types.js';
 import { clientNegativeSource, runClientRound } from '../federated/client-work.js';
 import type { ClientState, GlobalUpdate, RoundPlan } from '../federated/types.js';
 import { partitionClients } from '../federated/partition.js';
@@ -99,26 +97,10 @@ async function run(attack: Attack, training: Record<string, unknown> = {}): Prom
     const scorer = createModel(mf, split.nUsers, split.nItems, { global: final.global, local });
     const users = Int32Array.from(honestIds.flatMap((c) => [...c.users]));
     const hr = (part: 'validation' | 'test') => evaluateRanking(scorer, split, { part, protocols: ['sampled'], ks: [10], users }).sampled?.['HR@10'] ?? Number.NaN;
-    return { val: hr('validation'), test: hr('test'), target: targetShare(scorer, split, users, target), statuses };
+    return { val: hr('validation'), test: hr('test'), target: targetHits(scorer, split, users, target), statuses };
   } finally {
     await server.close();
   }
-}
-
-function targetShare(scorer: { scoreItems(u: number, items: Int32Array, out: Float32Array): void }, split: ImplicitSplit, users: Int32Array, target: number): number {
-  const items = Int32Array.from({ length: split.nItems }, (_, i) => i);
-  const scores = new Float32Array(split.nItems);
-  let hits = 0;
-  for (const u of users) {
-    scorer.scoreItems(u, items, scores);
-    const seen = rowOf(split.train, u);
-    if (seen.includes(target)) continue;
-    for (const i of seen) scores[i] = Number.NEGATIVE_INFINITY;
-    let above = 0;
-    for (let i = 0; i < scores.length && above < 10; i++) if (scores[i] > scores[target]) above++;
-    if (above < 10) hits++;
-  }
-  return hits / users.length;
 }
 
 const show = (o: Outcome) => `${o.val.toFixed(4)} / ${o.test.toFixed(4)} (t ${o.target.toFixed(3)})`;

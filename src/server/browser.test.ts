@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { buildBrowserBundle } from '../client/bundle.js';
 import { parseServerConfig } from './config.js';
 import { startCoordinator, type RunningCoordinator } from './serve.js';
@@ -41,13 +41,7 @@ after(async () => {
 test('demo page: rate movies, join, finish a round in the tab, show recommendations', { timeout: 180_000, skip: !existsSync(CHROMIUM) && 'chromium is not installed (.ci/run installs it)' }, async () => {
   const s = server as RunningCoordinator;
   const { token } = await issueToken(s.store, 'browser');
-  // A fresh profile folder per run (the --user-data-dir of the launch).
-  browser = await chromium.launchPersistentContext(join(dir.path, 'profile'), {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  const page = await browser.newPage();
+  const page = await (await theBrowser()).newPage();
   const bodies: { url: string; type: string | undefined; first: number[] }[] = [];
   const foreign: string[] = [];
   page.on('request', (req) => {
@@ -92,104 +86,88 @@ test('demo page: rate movies, join, finish a round in the tab, show recommendati
   assert.deepEqual(errors, []);
 });
 
-test('demo page, text-graph with graph aggregation: the tab encodes its description (hashing encoder), trains rounds, gets its personal rows and recommends', { timeout: 180_000, skip: !existsSync(CHROMIUM) && 'chromium is not installed (.ci/run installs it)' }, async () => {
+/** The one browser context of this file (a fresh profile folder per run: the --user-data-dir of the launch). */
+async function theBrowser(): Promise<BrowserContext> {
+  browser ??= await chromium.launchPersistentContext(join(dir.path, 'profile'), {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  return browser;
+}
+
+interface GraphTab {
+  /** Training section of the coordinator's config (algorithm 'graph'). */
+  readonly training: Record<string, unknown>;
+  readonly name: string;
+  readonly rating: string;
+  /** The user's description, typed into the page (text-graph). */
+  readonly about?: string;
+  /** Width of a personal row: d for text-graph, d + 1 for MF ([q_i, b_i]). */
+  readonly rowWidth: number;
+  /** Checks on the page after the run. */
+  readonly onPage?: (page: Page) => Promise<void>;
+}
+
+/**
+ * A tab joins a graph-aggregation coordinator: it trains rounds, recommends, posts only updates, and
+ * the coordinator holds personal rows for its user, which only its upload can have made.
+ */
+async function graphTabRun(t: GraphTab): Promise<void> {
   const data = ml100k();
-  const bundlePath = join(dir.path, 'client.js');
-  const tg = await startCoordinator({
+  const coordinator = await startCoordinator({
     config: parseServerConfig({
-      training: { ...(data ? { data } : { syntheticItems: 600 }), model: 'text-graph', algorithm: 'graph', encoder: 'hash', dim: 8, layers: [8], rounds: 2, seed: 3 },
-      coordinator: { minClients: 1, roundDeadlineSeconds: 120, bundlePath },
+      training: { ...(data ? { data } : { syntheticItems: 600 }), ...t.training, rounds: 2, seed: 3 },
+      coordinator: { minClients: 1, roundDeadlineSeconds: 120, bundlePath: join(dir.path, 'client.js') },
     }),
-    dbPath: join(dir.path, 'tg.db'), port: 0, buildBundle: false,
+    dbPath: join(dir.path, `${t.name}.db`), port: 0, buildBundle: false,
   });
   try {
-    const { token } = await issueToken(tg.store, 'browser-text-graph');
-    browser ??= await chromium.launchPersistentContext(join(dir.path, 'profile'), {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    const page = await browser.newPage();
+    const { token } = await issueToken(coordinator.store, t.name);
+    const page = await (await theBrowser()).newPage();
     const posted: string[] = [];
     page.on('request', (req) => {
       if (req.postDataBuffer()) posted.push(req.url());
     });
     const errors: string[] = [];
     page.on('pageerror', (err) => errors.push(err.message));
-    await page.goto(tg.url + '/');
+    await page.goto(coordinator.url + '/');
     await page.fill('#token', token);
     await page.click('#connect');
     await page.waitForSelector('.movie', { timeout: 30_000 });
     const movies = page.locator('.movie');
-    for (let k = 0; k < 6; k++) await movies.nth(k).locator('button[data-rating="4"]').click();
-    const about = 'A 31-year-old female librarian from the Pacific coast of the US.';
-    await page.fill('#about', about);
+    for (let k = 0; k < 6; k++) await movies.nth(k).locator(`button[data-rating="${t.rating}"]`).click();
+    if (t.about !== undefined) await page.fill('#about', t.about);
     await page.click('#join');
     await page.waitForFunction(() => document.querySelectorAll('#recs li').length >= 5, undefined, { timeout: 120_000 });
     const recs = await page.locator('#recs li').allTextContents();
-    assert.ok(recs.length >= 5 && recs.every((t) => t.length > 0), `recommendations: ${recs.join(' | ')}`);
-    const health = (await (await fetch(`${tg.url}/healthz`)).json()) as { completedRounds: number };
-    assert.ok(health.completedRounds >= 1, 'the tab completed at least one text-graph round');
-    // The coordinator holds personal rows for the tab's user, which only its upload can have made.
-    const personal = await fetch(`${tg.url}/v1/personal`, { headers: { authorization: `Bearer ${token}` } });
+    assert.ok(recs.length >= 5 && recs.every((r) => r.length > 0), `recommendations: ${recs.join(' | ')}`);
+    const health = (await (await fetch(`${coordinator.url}/healthz`)).json()) as { completedRounds: number };
+    assert.ok(health.completedRounds >= 1, `the tab completed at least one round (${t.name})`);
+    const personal = await fetch(`${coordinator.url}/v1/personal`, { headers: { authorization: `Bearer ${token}` } });
     const { decodePersonal } = await import('../algorithms/graph-device.js');
-    const rows = decodePersonal(new Uint8Array(await personal.arrayBuffer()), 8).get(0);
+    const rows = decodePersonal(new Uint8Array(await personal.arrayBuffer()), t.rowWidth).get(0);
     assert.ok(rows && rows.rows.length >= 6, 'the tab user has personal rows (its rated movies and sampled negatives)');
     assert.ok(posted.length >= 1 && posted.every((u) => u.endsWith('/v1/update')), `only updates are posted: ${posted.join(', ')}`);
-    const text = await page.content();
-    assert.ok(text.includes('never sent'));
+    await t.onPage?.(page);
     assert.deepEqual(errors, []);
     await page.close();
   } finally {
-    await tg.close();
+    await coordinator.close();
   }
+}
+
+test('demo page, text-graph with graph aggregation: the tab encodes its description (hashing encoder), trains rounds, gets its personal rows and recommends', { timeout: 180_000, skip: !existsSync(CHROMIUM) && 'chromium is not installed (.ci/run installs it)' }, async () => {
+  await graphTabRun({
+    training: { model: 'text-graph', algorithm: 'graph', encoder: 'hash', dim: 8, layers: [8] },
+    name: 'browser-text-graph',
+    rating: '4',
+    about: 'A 31-year-old female librarian from the Pacific coast of the US.',
+    rowWidth: 8,
+    onPage: async (page) => assert.ok((await page.content()).includes('never sent')),
+  });
 });
 
 test('demo page, MF with graph aggregation: the tab trains rounds from its personal table, its rows reach the coordinator, it recommends', { timeout: 180_000, skip: !existsSync(CHROMIUM) && 'chromium is not installed (.ci/run installs it)' }, async () => {
-  const data = ml100k();
-  const bundlePath = join(dir.path, 'client.js');
-  const mg = await startCoordinator({
-    config: parseServerConfig({
-      training: { ...(data ? { data } : { syntheticItems: 600 }), model: 'mf', algorithm: 'graph', dim: 8, rounds: 2, seed: 3 },
-      coordinator: { minClients: 1, roundDeadlineSeconds: 120, bundlePath },
-    }),
-    dbPath: join(dir.path, 'mg.db'), port: 0, buildBundle: false,
-  });
-  try {
-    const { token } = await issueToken(mg.store, 'browser-mf-graph');
-    browser ??= await chromium.launchPersistentContext(join(dir.path, 'profile'), {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    const page = await browser.newPage();
-    const posted: string[] = [];
-    page.on('request', (req) => {
-      if (req.postDataBuffer()) posted.push(req.url());
-    });
-    const errors: string[] = [];
-    page.on('pageerror', (err) => errors.push(err.message));
-    await page.goto(mg.url + '/');
-    await page.fill('#token', token);
-    await page.click('#connect');
-    await page.waitForSelector('.movie', { timeout: 30_000 });
-    const movies = page.locator('.movie');
-    for (let k = 0; k < 6; k++) await movies.nth(k).locator('button[data-rating="5"]').click();
-    await page.click('#join');
-    await page.waitForFunction(() => document.querySelectorAll('#recs li').length >= 5, undefined, { timeout: 120_000 });
-    const recs = await page.locator('#recs li').allTextContents();
-    assert.ok(recs.length >= 5 && recs.every((t) => t.length > 0), `recommendations: ${recs.join(' | ')}`);
-    const health = (await (await fetch(`${mg.url}/healthz`)).json()) as { completedRounds: number };
-    assert.ok(health.completedRounds >= 1, 'the tab completed at least one MF graph round');
-    // personal rows [q_i, b_i] (d + 1 wide) for the tab's user, which only its upload can have made
-    const personal = await fetch(`${mg.url}/v1/personal`, { headers: { authorization: `Bearer ${token}` } });
-    const { decodePersonal } = await import('../algorithms/graph-device.js');
-    const rows = decodePersonal(new Uint8Array(await personal.arrayBuffer()), 9).get(0);
-    assert.ok(rows && rows.rows.length >= 6, 'the tab user has personal rows (its rated movies and sampled negatives)');
-    assert.ok(posted.length >= 1 && posted.every((u) => u.endsWith('/v1/update')), `only updates are posted: ${posted.join(', ')}`);
-    assert.deepEqual(errors, []);
-    await page.close();
-  } finally {
-    await mg.close();
-  }
+  await graphTabRun({ training: { model: 'mf', algorithm: 'graph', dim: 8 }, name: 'browser-mf-graph', rating: '5', rowWidth: 9 });
 });

@@ -5,7 +5,7 @@
  * `Scorer`, for the simulation (every user) and a device (its own users).
  */
 import type { Scorer } from '../../eval/types.js';
-import type { PersonalRows } from '../text-graph/personal-rows.js';
+import { personalRowOf, type PersonalRows } from '../text-graph/personal-rows.js';
 
 export class PersonalisedMfScorer implements Scorer {
   /**
@@ -33,7 +33,7 @@ export class PersonalisedMfScorer implements Scorer {
     const base = this.userBias[user] + this.globalBias;
     for (let k = 0; k < items.length; k++) {
       const i = items[k];
-      const at = p ? binarySearch(p.rows, i) : -1;
+      const at = p ? personalRowOf(p, i) : -1;
       let s = 0;
       if (at >= 0) {
         const delta = p!.delta;
@@ -46,16 +46,4 @@ export class PersonalisedMfScorer implements Scorer {
       }
     }
   }
-}
-
-function binarySearch(sorted: Int32Array, x: number): number {
-  let lo = 0;
-  let hi = sorted.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    if (sorted[mid] < x) lo = mid + 1;
-    else if (sorted[mid] > x) hi = mid - 1;
-    else return mid;
-  }
-  return -1;
 }

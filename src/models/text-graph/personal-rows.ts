@@ -7,3 +7,17 @@ export interface PersonalRows {
   readonly rows: Int32Array; // sorted item ids
   readonly delta: Float32Array; // [rows.length, d]
 }
+
+/** The index of `item` among `p.rows` (binary search over the sorted ids), −1 when it has no personal row. */
+export function personalRowOf(p: PersonalRows, item: number): number {
+  const sorted = p.rows;
+  let lo = 0;
+  let hi = sorted.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid] < item) lo = mid + 1;
+    else if (sorted[mid] > item) hi = mid - 1;
+    else return mid;
+  }
+  return -1;
+}

@@ -5,7 +5,7 @@
  * own joint layer. Implements the evaluation `Scorer`.
  */
 import type { Scorer } from '../../eval/types.js';
-import type { PersonalRows } from './personal-rows.js';
+import { personalRowOf, type PersonalRows } from './personal-rows.js';
 import type { TextGraphModel } from './model.js';
 
 export class PersonalisedScorer implements Scorer {
@@ -41,21 +41,9 @@ export class PersonalisedScorer implements Scorer {
     const theta = this.model.params.global.item;
     for (let k = 0; k < items.length; k++) {
       const i = items[k];
-      const at = binarySearch(p.rows, i);
+      const at = personalRowOf(p, i);
       for (let f = 0; f < d; f++) out[k * d + f] = theta[i * d + f] + (at >= 0 ? p.delta[at * d + f] : 0);
     }
     return out;
   }
-}
-
-function binarySearch(sorted: Int32Array, x: number): number {
-  let lo = 0;
-  let hi = sorted.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    if (sorted[mid] < x) lo = mid + 1;
-    else if (sorted[mid] > x) hi = mid - 1;
-    else return mid;
-  }
-  return -1;
 }
