@@ -15,7 +15,8 @@
  *               +10, weight 10⁶); its row is the item's hit rate in honest users' full top-10.
  * `npm run bench -- attacks`; FEDREC_ATTACK_ROUNDS (default 60, the default run's selected round),
  * FEDREC_ATTACK_RULES (default mean), FEDREC_ATTACK_KINDS, FEDREC_ATTACK_FRACTIONS (comma-separated)
- * and FEDREC_ATTACK_CONFIG (JSON merged into the run config, e.g. '{"adaptiveClip":0}') select cells.
+ * and FEDREC_ATTACK_CONFIG (JSON merged into the run config, e.g. '{"adaptiveClip":0}', or '{"seed":43}'
+ * for another seed) select cells.
  */
 import { createModel, modelParamInfo } from '../models/registry.js';
 import type { GlobalParams } from '../models/types.js';

@@ -9,7 +9,8 @@ import { createOptimizer } from '../optim/registry.js';
 import type { Optimizer, OptimizerConfig, OptimizerState } from '../optim/types.js';
 import type { Grads, GlobalParams, ParamInfo } from '../models/types.js';
 import type { GlobalUpdate } from './types.js';
-import { allFinite, boundUpdate, LOSS_BOUND, scaledCopy, serverWeight, sumOfSquares, type InfluenceBounds } from './bounds.js';
+import { allFinite, clipScale, LOSS_BOUND, scaledCopy, serverWeight, sumOfSquares, type InfluenceBounds } from './bounds.js';
+import { hasRowBounds, rowBoundScales, rowSquares, type RowScales } from './row-bound.js';
 import { RowSums, sumSimdSupported } from '../math/wasm/sum-kernels.js';
 
 export type RowAveraging = 'touched' | 'all';
@@ -60,19 +61,24 @@ export class UpdateAccumulator {
 
   /**
    * Fold `update` in; with `scale` ≠ 1, its tables as clipped to that scale (bounds.ts `clipUpdate`:
-   * each value float32(v · scale)), the same sums bit for bit without making the clipped copy.
+   * each value float32(v · scale)), or with per-row scales as row-bound.ts `scaleRows` bounds them,
+   * the same sums bit for bit without making the scaled copy.
    */
-  add(update: GlobalUpdate, scale = 1): void {
+  add(update: GlobalUpdate, scale: number | RowScales = 1): void {
     const w = update.weight;
     const rows = update.rows;
+    const perRow = typeof scale === 'number' ? null : scale.rows;
+    const denseScale = typeof scale === 'number' ? scale : scale.dense;
     for (const p of this.info) {
       if (p.scope !== 'global') continue;
       const sum = this.sums[p.name];
       if (p.index === 'item') {
         const delta = update.itemTables[p.name];
-        if (!this.simd?.has(p.name) || !this.simd.addRows(p.name, rows, delta, w, scale)) addRows(sum, rows, scale === 1 ? delta : scaledCopy(delta, scale), p.cols, w);
+        if (perRow) {
+          if (!this.simd?.has(p.name) || !this.simd.addRowsRowScaled(p.name, rows, delta, w, perRow)) addRows(sum, rows, rowScaledCopy(delta, perRow), p.cols, w);
+        } else if (!this.simd?.has(p.name) || !this.simd.addRows(p.name, rows, delta, w, denseScale)) addRows(sum, rows, denseScale === 1 ? delta : scaledCopy(delta, denseScale), p.cols, w);
       } else {
-        const delta = scale === 1 ? update.denseTables[p.name] : scaledCopy(update.denseTables[p.name], scale);
+        const delta = denseScale === 1 ? update.denseTables[p.name] : scaledCopy(update.denseTables[p.name], denseScale);
         for (let k = 0; k < sum.length; k++) sum[k] += w * delta[k];
       }
     }
@@ -96,24 +102,22 @@ export class UpdateAccumulator {
 
   /**
    * Fold `update` as bounds.ts `boundUpdate` bounds it (the server's weight, the L2 clip, the row
-   * bounds, the bounded loss) — the same sums as `add(boundUpdate(update, bounds))`, bit for bit;
-   * without row bounds, also without the clipped copy or a second pass for the norm. Returns the unclipped norm and the weight given, or
-   * null when the update holds a non-finite value (nothing folded).
+   * bounds, the bounded loss) — the same sums as `add(boundUpdate(update, bounds))`, bit for bit,
+   * without the bounded copy: the clip and the row bounds become scales of the SIMD sum. Returns the
+   * unclipped norm and the weight given, or null when the update holds a non-finite value (nothing folded).
    */
   addBounded(update: GlobalUpdate, bounds: InfluenceBounds): { readonly norm: number; readonly weight: number } | null {
     const norm = this.normOf(update);
     if (!Number.isFinite(norm)) return null;
     const clip = bounds.clipNorm ?? 0;
-    if (clip > 0 && ((bounds.rowShare ?? 0) > 0 || (bounds.spread ?? 0) > 0)) {
-      // row bounds (row-bound.ts) reshape rows, not only the scale: the general path
-      const bounded = boundUpdate(update, bounds)!;
-      this.add(bounded);
-      return { norm, weight: bounded.weight };
-    }
-    const scale = clip > 0 && norm > clip ? clip / norm : 1;
+    const scale = clipScale(norm, clip);
     const weight = serverWeight(update.weight, bounds);
     const loss = Number.isFinite(update.loss) && Math.abs(update.loss) <= LOSS_BOUND ? update.loss : 0;
-    this.add({ ...update, weight, loss }, scale);
+    // row bounds (row-bound.ts) are multiples of the L2 bound: none without one
+    const simd = this.simd;
+    const kernel = simd ? (name: string, t: Float32Array, n: number, out: Float64Array) => simd.has(name) && simd.rowSquares(t, n, out) : undefined;
+    const rowScales = clip > 0 && hasRowBounds(bounds) && update.rows.length > 0 ? rowBoundScales(rowSquares(update, kernel), scale, clip, bounds) : null;
+    this.add({ ...update, weight, loss }, rowScales ?? scale);
     return { norm, weight };
   }
 
@@ -173,6 +177,14 @@ export class UpdateAccumulator {
       reset: () => undefined,
     };
   }
+}
+
+/** delta with row k's values scaled by scales[k], rounded to float32 (row-bound.ts `scaleRows`). */
+function rowScaledCopy(delta: Float32Array, scales: Float64Array): Float32Array {
+  const out = new Float32Array(delta.length);
+  const cols = delta.length / scales.length;
+  for (let k = 0; k < scales.length; k++) for (let f = k * cols, end = f + cols; f < end; f++) out[f] = delta[f] * scales[k];
+  return out;
 }
 
 /** sum[rows[k]·cols + f] += w · delta[k·cols + f], unrolled by four when cols allows. */

@@ -8,7 +8,7 @@
  *  - loss: a reported scalar, kept only when finite and within `LOSS_BOUND`.
  * With both, one client moves a row's mean by at most clipNorm × (its weight / the row's total).
  */
-import { boundRows, type RowBounds } from './row-bound.js';
+import { hasRowBounds, rowBoundScales, rowSquares, scaleRows, type RowBounds } from './row-bound.js';
 import type { GlobalUpdate } from './types.js';
 
 /** How the server weights each client's update: equally, or by its (capped) example count. */
@@ -56,10 +56,15 @@ export function sumOfSquares(t: Float32Array): number {
   return a + b + (c + d);
 }
 
+/** The factor that clips an update of L2 norm `norm` to `bound` (1 when within it or without a bound). */
+export function clipScale(norm: number, bound: number): number {
+  return !(bound > 0) || norm <= bound ? 1 : bound / norm;
+}
+
 /** The update scaled down to L2 norm `bound` (unchanged when within it). */
 export function clipUpdate(update: GlobalUpdate, bound: number, norm = updateNorm(update)): { update: GlobalUpdate; clipped: boolean; norm: number } {
   if (!(bound > 0) || norm <= bound) return { update, clipped: false, norm };
-  const scale = bound / norm;
+  const scale = clipScale(norm, bound);
   const scaled = (tables: { readonly [n: string]: Float32Array }) =>
     Object.fromEntries(Object.entries(tables).map(([n, t]) => [n, scaledCopy(t, scale)]));
   return { update: { ...update, itemTables: scaled(update.itemTables), denseTables: scaled(update.denseTables) }, clipped: true, norm };
@@ -88,8 +93,10 @@ export function boundUpdate(update: GlobalUpdate, bounds: InfluenceBounds): Glob
   const norm = updateNorm(update);
   if (!Number.isFinite(norm)) return null;
   const clipNorm = bounds.clipNorm ?? 0;
-  // row bounds (federated/row-bound.ts) are multiples of the L2 bound: none without one
-  const clipped = clipNorm > 0 ? boundRows(clipUpdate(update, clipNorm, norm).update, clipNorm, bounds) : update;
+  // row bounds (federated/row-bound.ts) are multiples of the L2 bound: none without one; applied
+  // after the clip, in one rounding per value (what the server's fold computes)
+  const scales = clipNorm > 0 && hasRowBounds(bounds) ? rowBoundScales(rowSquares(update), clipScale(norm, clipNorm), clipNorm, bounds) : null;
+  const clipped = scales ? scaleRows(update, scales) : clipNorm > 0 ? clipUpdate(update, clipNorm, norm).update : update;
   const loss = Number.isFinite(update.loss) && Math.abs(update.loss) <= LOSS_BOUND ? update.loss : 0;
   return { ...clipped, weight: serverWeight(update.weight, bounds), loss };
 }

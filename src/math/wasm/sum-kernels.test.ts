@@ -6,6 +6,7 @@ import { RowSums } from './sum-kernels.js';
 import { UpdateAccumulator } from '../../federated/aggregate.js';
 import { mfParamInfo } from '../../models/mf/mf.js';
 import { boundUpdate, updateNorm } from '../../federated/bounds.js';
+import { rowSquares, scaleRows } from '../../federated/row-bound.js';
 
 test('RowSums adds weighted float32 rows into float64 sums exactly as the JavaScript loop', () => {
   const rng = new Rng(4);
@@ -57,7 +58,8 @@ test('UpdateAccumulator.addBounded folds exactly what add(boundUpdate(…)) fold
     if (c === 4) itemEmb[5] = Number.NaN;
     if (c === 5) itemBias[0] = Number.POSITIVE_INFINITY;
     const update = { round: 1, weight: 1 + rng.int(90), rows, itemTables: { itemEmb, itemBias }, denseTables: { globalBias: Float32Array.of(rng.normal()) }, loss: c === 6 ? 1e9 : rng.next() };
-    const bounds = { weighting: c % 2 === 0 ? ('examples' as const) : ('uniform' as const), clipNorm: 2.5, weightCap: 50, ...(c % 5 === 1 ? { rowShare: 0.2, spread: 2 } : {}) };
+    const rowBounds = c % 5 === 1 ? { rowShare: 0.2, spread: 2 } : c % 5 === 2 ? { rowShare: 0.1 } : c % 5 === 3 ? { spread: 1.5 } : {};
+    const bounds = { weighting: c % 2 === 0 ? ('examples' as const) : ('uniform' as const), clipNorm: 2.5, weightCap: 50, ...rowBounds };
     const folded = fused.addBounded(update, bounds);
     const bounded = boundUpdate(update, bounds);
     assert.equal(folded === null, bounded === null, `update ${c}: refused alike`);
@@ -73,4 +75,30 @@ test('UpdateAccumulator.addBounded folds exactly what add(boundUpdate(…)) fold
   assert.deepEqual(a.rowWeight, b.rowWeight);
   assert.equal(a.totalWeight, b.totalWeight);
   assert.equal(a.lossSum, b.lossSum);
+});
+
+test('RowSums row squares and per-row scaled sums match row-bound.ts rowSquares / scaleRows bit for bit', () => {
+  const rng = new Rng(21);
+  const [nRows, cols] = [60, 10];
+  const sums = new RowSums([{ name: 't', rows: nRows, cols }]);
+  const expected = new Float64Array(nRows * cols);
+  for (let c = 0; c < 10; c++) {
+    const rows = Int32Array.from(new Set(Array.from({ length: 25 }, () => rng.int(nRows)))).sort();
+    const t = Float32Array.from({ length: rows.length * cols }, () => rng.normal() * 0.3);
+    const update = { round: 1, weight: 1, rows, itemTables: { t }, denseTables: {}, loss: 0 };
+    const simdSq = new Float64Array(rows.length).fill(0.25);
+    assert.equal(sums.rowSquares(t, rows.length, simdSq), true);
+    // the kernel adds to what `out` holds, as rowSquares adds table after table
+    assert.deepEqual(simdSq, rowSquares(update).map((v) => 0.25 + v));
+    const scales = Float64Array.from(rows, () => 0.1 + rng.next());
+    const w = 1 + rng.int(5);
+    assert.equal(sums.addRowsRowScaled('t', rows, t, w, scales), true);
+    const scaled = scaleRows(update, { rows: scales, dense: 1 }).itemTables.t;
+    rows.forEach((r, k) => {
+      for (let f = 0; f < cols; f++) expected[r * cols + f] += w * scaled[k * cols + f];
+    });
+  }
+  assert.deepEqual(sums.sums('t'), expected);
+  assert.equal(sums.rowSquares(new Float32Array(9), 3, new Float64Array(3)), false, 'an odd width is left to the caller');
+  assert.equal(sums.addRowsRowScaled('t', Int32Array.of(1, 2), new Float32Array(2 * cols), 1, Float64Array.of(1)), false, 'one scale per row');
 });

@@ -5,11 +5,11 @@
  * the sums are bit-identical to it. A module of its own on a private memory (the accumulator's).
  */
 import {
-  assemble, f32x4DemoteF64x2Zero, f64Add, f64Store, f64Load, f64x2Add, f64x2Mul, f64x2PromoteLowF32x4, f64x2Splat, forLoop, get, I32, i32, i32Add, i32Load, i32Mul, i32Shl, set,
+  assemble, f32x4DemoteF64x2Zero, f64Add, f64Const, f64Store, f64Load, f64x2Add, f64x2Mul, f64x2PromoteLowF32x4, f64x2Splat, forLoop, get, I32, i32, i32Add, i32Load, i32Mul, i32Shl, set,
   V128, v128Load, v128Load64Zero, v128Store, f64x2ExtractLane, type Code, type FunctionDef,
 } from './encoder.js';
 
-export const SUM_KERNEL_NAMES = ['addRowsF64', 'addRowsScaledF64', 'sumOfSquaresF64'] as const;
+export const SUM_KERNEL_NAMES = ['addRowsF64', 'addRowsScaledF64', 'sumOfSquaresF64', 'addRowsRowScaledF64', 'rowSquaresF64'] as const;
 
 /**
  * addRowsF64(lo, hi, rows, delta, sums, cols, weightAt): for k in [lo, hi),
@@ -29,22 +29,33 @@ function addRowsScaledF64(): FunctionDef {
   return rowSumKernel('addRowsScaledF64', true);
 }
 
-function rowSumKernel(name: string, scaled: boolean): FunctionDef {
-  const [lo, hi, rows, delta, sums, cols, weightAt] = [0, 1, 2, 3, 4, 5, 6];
-  const [k, src, dst, end] = [7, 8, 9, 10];
-  const [w, scale] = [11, 12];
+/**
+ * addRowsRowScaledF64(lo, hi, rows, delta, sums, cols, weightAt, scalesAt): as addRowsScaledF64
+ * with a scale per row, the f64 at scalesAt + 8k for row k: the sums of an update whose rows were
+ * bounded one by one (row-bound.ts `scaleRows`) without making the bounded copy.
+ */
+function addRowsRowScaledF64(): FunctionDef {
+  return rowSumKernel('addRowsRowScaledF64', true, true);
+}
+
+function rowSumKernel(name: string, scaled: boolean, perRow = false): FunctionDef {
+  const [lo, hi, rows, delta, sums, cols, weightAt, scalesAt] = [0, 1, 2, 3, 4, 5, 6, 7];
+  const params = perRow ? 8 : 7;
+  const [k, src, dst, end] = [params, params + 1, params + 2, params + 3];
+  const [w, scale] = [params + 4, params + 5];
   const value: Code = scaled
     ? [get(src), v128Load64Zero(0), f64x2PromoteLowF32x4, get(scale), f64x2Mul, f32x4DemoteF64x2Zero, f64x2PromoteLowF32x4]
     : [get(src), v128Load64Zero(0), f64x2PromoteLowF32x4];
   return {
     name,
-    params: 7,
+    params,
     locals: [I32, I32, I32, I32, V128, V128],
     body: [
       get(weightAt), f64Load(0), f64x2Splat, set(w),
       get(weightAt), f64Load(8), f64x2Splat, set(scale),
       get(delta), get(lo), get(cols), i32Mul, i32(2), i32Shl, i32Add, set(src),
       forLoop(k, get(lo), get(hi), i32(1), [
+        perRow ? [get(scalesAt), get(k), i32(3), i32Shl, i32Add, f64Load(0), f64x2Splat, set(scale)] : [],
         get(sums), get(rows), get(k), i32(2), i32Shl, i32Add, i32Load(0), get(cols), i32Mul, i32(3), i32Shl, i32Add, set(dst),
         get(dst), get(cols), i32(3), i32Shl, i32Add, set(end),
         forLoop(dst, get(dst), get(end), i32(16), [
@@ -86,9 +97,42 @@ function sumOfSquaresF64(): FunctionDef {
   };
 }
 
+/**
+ * rowSquaresF64(n, delta, cols, outAt): for each of n rows of `cols` f32 values (an even count),
+ * out[k] += (Σ even columns v²) + (Σ odd columns v²) in float64, out the f64 array at outAt — the
+ * operations of row-bound.ts `rowSquares`, bit for bit.
+ */
+function rowSquaresF64(): FunctionDef {
+  const [n, delta, cols, outAt] = [0, 1, 2, 3];
+  const [k, at, end, out] = [4, 5, 6, 7];
+  const [acc, x] = [8, 9];
+  return {
+    name: 'rowSquaresF64',
+    params: 4,
+    locals: [I32, I32, I32, I32, V128, V128],
+    body: [
+      get(delta), set(at),
+      forLoop(k, i32(0), get(n), i32(1), [
+        get(at), get(cols), i32(2), i32Shl, i32Add, set(end),
+        f64Const(0), f64x2Splat, set(acc),
+        forLoop(at, get(at), get(end), i32(8), [
+          get(at), v128Load64Zero(0), f64x2PromoteLowF32x4, set(x),
+          get(acc), get(x), get(x), f64x2Mul, f64x2Add, set(acc),
+        ]),
+        get(outAt), get(k), i32(3), i32Shl, i32Add, set(out),
+        get(out),
+        get(out), f64Load(0),
+        get(acc), f64x2ExtractLane(0), get(acc), f64x2ExtractLane(1), f64Add,
+        f64Add,
+        f64Store(0),
+      ]),
+    ],
+  };
+}
+
 /** The module's binary (memory imported as `env.memory`, not shared). */
 export function sumKernelModuleBytes(maxPages: number): Uint8Array<ArrayBuffer> {
-  return assemble([addRowsF64(), addRowsScaledF64(), sumOfSquaresF64()], { shared: false, maxPages });
+  return assemble([addRowsF64(), addRowsScaledF64(), sumOfSquaresF64(), addRowsRowScaledF64(), rowSquaresF64()], { shared: false, maxPages });
 }
 
 type Kernel = (...args: number[]) => void;
@@ -111,6 +155,8 @@ export class RowSums {
   private readonly add: Kernel;
   private readonly addScaled: Kernel;
   private readonly squares: Kernel;
+  private readonly addRowScaled: Kernel;
+  private readonly rowSquaresKernel: Kernel;
   private readonly memory: WebAssembly.Memory;
   private readonly at: Record<string, { sums: number; cols: number; rows: number }> = {};
   private readonly rowsAt: number;
@@ -119,6 +165,9 @@ export class RowSums {
   private readonly weightAt: number;
   /** Room for this many delta values. */
   private readonly deltaRoom: number;
+  /** f64 per-row scales or row squares, one per row of the tallest table. */
+  private readonly perRowAt: number;
+  private readonly tallest: number;
   /** The delta array whose values `sumOfSquares` left at deltaAt (so `addRows` need not copy them again). */
   private staged: Float32Array | null = null;
 
@@ -136,13 +185,17 @@ export class RowSums {
     this.rowsAt = top + 32;
     this.deltaAt = this.rowsAt + 4 * tallest + 16;
     this.deltaRoom = tallest * widest;
-    const pages = Math.max(1, Math.ceil((this.deltaAt + 4 * this.deltaRoom) / PAGE));
+    this.tallest = tallest;
+    this.perRowAt = 8 * Math.ceil((this.deltaAt + 4 * this.deltaRoom) / 8);
+    const pages = Math.max(1, Math.ceil((this.perRowAt + 8 * tallest) / PAGE));
     if (compiledFor?.pages !== pages) compiledFor = { pages, module: new WebAssembly.Module(sumKernelModuleBytes(pages)) };
     this.memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
     const exports = new WebAssembly.Instance(compiledFor.module, { env: { memory: this.memory } }).exports;
     this.add = exports.addRowsF64 as Kernel;
     this.addScaled = exports.addRowsScaledF64 as Kernel;
     this.squares = exports.sumOfSquaresF64 as Kernel;
+    this.addRowScaled = exports.addRowsRowScaledF64 as Kernel;
+    this.rowSquaresKernel = exports.rowSquaresF64 as Kernel;
   }
 
   has(name: string): boolean {
@@ -165,6 +218,42 @@ export class RowSums {
     this.staged = values;
     this.squares(this.deltaAt, values.length, this.weightAt + 16);
     return new Float64Array(buffer, this.weightAt + 16, 1)[0];
+  }
+
+  /**
+   * out[k] += Σ of the squared values of row k of `values` (n rows of an even width), bit-identical
+   * to row-bound.ts `rowSquares`; false (nothing added) when the width is odd or the rows do not fit.
+   */
+  rowSquares(values: Float32Array, n: number, out: Float64Array): boolean {
+    const cols = values.length / n;
+    if (!(n > 0) || n > this.tallest || !Number.isInteger(cols) || cols % 2 !== 0 || values.length > this.deltaRoom || out.length < n) return false;
+    const buffer = this.memory.buffer;
+    if (this.staged !== values) new Float32Array(buffer, this.deltaAt, values.length).set(values);
+    this.staged = values;
+    const at = new Float64Array(buffer, this.perRowAt, n);
+    at.set(out.subarray(0, n));
+    this.rowSquaresKernel(n, this.deltaAt, cols, this.perRowAt);
+    out.set(at);
+    return true;
+  }
+
+  /**
+   * sums[rows[k]] += w · float32(delta[k] · scales[k]) for every k (row k's values scaled by its
+   * own factor: the sums of row-bound.ts `scaleRows`' copy); false as `addRows`.
+   */
+  addRowsRowScaled(name: string, rows: Int32Array, delta: Float32Array, w: number, scales: Float64Array): boolean {
+    const t = this.at[name];
+    const staged = this.staged === delta;
+    this.staged = null;
+    if (rows.length > t.rows || delta.length !== rows.length * t.cols || scales.length !== rows.length) return false;
+    for (let k = 0; k < rows.length; k++) if (!(rows[k] >= 0 && rows[k] < t.rows)) return false;
+    const buffer = this.memory.buffer;
+    new Int32Array(buffer, this.rowsAt, rows.length).set(rows);
+    if (!staged) new Float32Array(buffer, this.deltaAt, delta.length).set(delta);
+    new Float64Array(buffer, this.perRowAt, rows.length).set(scales);
+    new Float64Array(buffer, this.weightAt, 1)[0] = w;
+    this.addRowScaled(0, rows.length, this.rowsAt, this.deltaAt, t.sums, t.cols, this.weightAt, this.perRowAt);
+    return true;
   }
 
   /**
