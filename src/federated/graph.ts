@@ -29,6 +29,13 @@ import { VectorSketch } from './user-sketch.js';
 import { isGraphUpdate, type PersonalRows } from './personal-types.js';
 import type { GlobalUpdate, RoundSummary, Strategy } from './types.js';
 import { buildUserGraph, topNeighbours, type GraphNorm, type UserGraph } from './user-graph.js';
+import { GraphKernels, graphSimdSupported } from '../math/wasm/graph-kernels.js';
+
+let kernelsOn = true;
+/** Tests: propagate with the JavaScript loops (false) or the SIMD kernels where they apply (true, the default); the two agree bit for bit. */
+export function useGraphKernels(on: boolean): void {
+  kernelsOn = on;
+}
 
 export interface GraphOptions {
   /** Top-N neighbours per user. */
@@ -95,6 +102,8 @@ export class GraphAggregation implements Strategy {
   /** The graph of the last round (for inspection and tests). */
   lastGraph: { users: Int32Array; graph: UserGraph } | null = null;
   lastStats: GraphRoundStats | null = null;
+  /** Kernel memory of `propagateSimd`, kept across rounds (about the size of the stored personal rows). */
+  private kernels: GraphKernels | null = null;
 
   /**
    * @param global the server's tables ('item' [nItems, d] and the dense head); `endRound` must get the same object.
@@ -268,6 +277,164 @@ export class GraphAggregation implements Strategy {
 
   /** Steps 3–5 over the graph's nodes (`users[node]` is the dense user id). */
   private propagate(users: Int32Array, graph: UserGraph): void {
+    const simd = kernelsOn && this.options.personalRows !== 'union' && this.d % 2 === 0 && graphSimdSupported()
+      && users.every((u) => (this.rows[u] === null) === (this.values[u] === null));
+    if (simd) this.propagateSimd(users, graph);
+    else this.propagateJs(users, graph);
+  }
+
+  /**
+   * `propagateJs` ('own' rows, even d) with its row loops in the SIMD kernels (math/wasm/graph-kernels.ts),
+   * bit for bit: every known user's rows and D_u are copied into kernel memory once; each
+   * participant's new rows are computed there and written back into its D_u array (no per-round
+   * allocation of rows); Eq. 17's sums and the personal rows run in the kernels too.
+   */
+  private propagateSimd(users: Int32Array, graph: UserGraph): void {
+    const { d, nItems } = this;
+    const n = users.length;
+    const theta = this.global.item;
+    const L = this.options.layers;
+    const isParticipant = new Uint8Array(this.nUsers);
+    for (const u of this.participants) isParticipant[u] = 1;
+    // Eq. 17 sums in the participants' order; fused into the last layer when that is node order.
+    let fused = true;
+    for (let p = 1; p < this.participants.length; p++) if (!(this.participants[p] > this.participants[p - 1])) fused = false;
+    const K = (this.kernels ??= new GraphKernels());
+    K.reset();
+    const dBytes = 4 * d;
+    const paramsAt = K.alloc(32);
+    const slotAt = K.alloc(4 * nItems);
+    const thetaAt = K.alloc(4 * theta.length);
+    const refAt = K.alloc(4 * theta.length);
+    const numAt = K.alloc(8 * theta.length);
+    const denAt = K.alloc(8 * nItems);
+    const rowsAt = new Int32Array(n);
+    const yOff = new Int32Array(n); // node i's rows in a layer region, bytes from its start
+    let region = 0;
+    let widest = 0;
+    for (let i = 0; i < n; i++) {
+      const rowsU = this.rows[users[i]];
+      if (!rowsU) continue;
+      rowsAt[i] = K.alloc(4 * rowsU.length);
+      yOff[i] = region;
+      region += rowsU.length * dBytes;
+      widest = Math.max(widest, rowsU.length);
+    }
+    let curAt = K.alloc(region);
+    let nextAt = L > 1 ? K.alloc(region) : 0;
+    const scratchAt = K.alloc(widest * dBytes);
+    K.reserve();
+    const mem = K.f32(0, K.bytes / 4); // the whole memory (no growth from here on)
+    const slot = K.i32(slotAt, nItems).fill(0); // item → 1 + row of the current user's output
+    const thetaOld = K.f32(thetaAt, theta.length);
+    thetaOld.set(theta);
+    const num = K.f64(numAt, theta.length).fill(0);
+    const den = K.f64(denAt, nItems).fill(0);
+    const params = K.f64(paramsAt, 4);
+    for (let i = 0; i < n; i++) {
+      const rowsU = this.rows[users[i]];
+      if (!rowsU) continue;
+      K.i32(rowsAt[i], rowsU.length).set(rowsU);
+      mem.set(this.values[users[i]]!, (curAt + yOff[i]) / 4);
+    }
+    const scratch = (size: number): Float32Array => mem.subarray(scratchAt / 4, scratchAt / 4 + size);
+    let c = new Float64Array(n).fill(1);
+    const finals: (Float32Array | null)[] = new Array(n).fill(null);
+    for (let layer = 1; layer <= L; layer++) {
+      const last = layer === L;
+      const nextC = new Float64Array(n);
+      for (let i = 0; i < n; i++) {
+        const u = users[i];
+        if (last && !isParticipant[u]) continue;
+        const rowsU = this.rows[u];
+        let ci = 0;
+        const outAt = last ? scratchAt : nextAt + yOff[i];
+        const size = rowsU ? rowsU.length * d : 0;
+        if (rowsU) {
+          mem.fill(0, outAt / 4, outAt / 4 + size);
+          for (let k = 0; k < rowsU.length; k++) slot[rowsU[k]] = k + 1;
+        }
+        for (let e = graph.indptr[i]; e < graph.indptr[i + 1]; e++) {
+          const j = graph.indices[e];
+          const w = graph.weights[e];
+          ci += w * c[j];
+          const rowsJ = this.rows[users[j]];
+          if (!rowsU || !rowsJ) continue;
+          params[0] = w;
+          K.rowsAxpy(outAt, slotAt, rowsAt[j], rowsJ.length, curAt + yOff[j], dBytes, paramsAt);
+        }
+        nextC[i] = ci;
+        if (!rowsU) continue;
+        for (let k = 0; k < rowsU.length; k++) slot[rowsU[k]] = 0;
+        if (!last) continue;
+        // D_u is in kernel memory now: its array takes R_u's rows
+        const old = this.values[u]!;
+        const v = old.length === size ? old : new Float32Array(size);
+        v.set(scratch(size));
+        finals[i] = v;
+        if (fused) {
+          params[0] = graph.degree[i];
+          params[1] = ci - 1;
+          K.eq17Sums(rowsAt[i], rowsU.length, scratchAt, thetaAt, numAt, denAt, dBytes, paramsAt);
+        }
+      }
+      c = nextC;
+      if (!last) [curAt, nextAt] = [nextAt, curAt];
+    }
+    // Eq. 17 over participants' new R_u = c·θ + Y, on the rows they hold.
+    const nodeOf = new Int32Array(this.nUsers).fill(-1);
+    users.forEach((u, i) => (nodeOf[u] = i));
+    if (!fused) {
+      for (const u of this.participants) {
+        const i = nodeOf[u];
+        const rowsU = this.rows[u];
+        const y = finals[i];
+        if (!rowsU || !y) continue;
+        scratch(y.length).set(y);
+        params[0] = graph.degree[i];
+        params[1] = c[i] - 1;
+        K.eq17Sums(rowsAt[i], rowsU.length, scratchAt, thetaAt, numAt, denAt, dBytes, paramsAt);
+      }
+    }
+    const consensus = thetaOld.slice(); // θ_global of Eq. 17
+    const g = this.thetaGrads; // pseudo-gradient θ − θ_global on the rows someone holds
+    for (let item = 0; item < nItems; item++) {
+      if (den[item] === 0) continue;
+      const inv = 1 / den[item];
+      g.touch('item', item);
+      for (let k = item * d, end = k + d; k < end; k++) {
+        consensus[k] += num[k] * inv;
+        g.values.item[k] = -num[k] * inv;
+      }
+    }
+    this.thetaOptimizer.step({ item: theta }, g, ['item']);
+    g.reset();
+    // Personal rows, as in propagateJs: participants in the kernel, absent users here.
+    K.f32(refAt, consensus.length).set(consensus);
+    for (let u = 0; u < this.nUsers; u++) {
+      const rowsU = this.rows[u];
+      if (!rowsU) continue;
+      const i = nodeOf[u];
+      if (isParticipant[u] === 1) {
+        const v = finals[i]!;
+        const view = scratch(v.length);
+        view.set(v);
+        params[0] = c[i];
+        K.personalRows(rowsAt[i], rowsU.length, scratchAt, thetaAt, refAt, dBytes, paramsAt);
+        v.set(view);
+        this.values[u] = v;
+        continue;
+      }
+      const v = this.values[u]!;
+      for (let k = 0; k < rowsU.length; k++) {
+        const base = rowsU[k] * d;
+        for (let f = 0; f < d; f++) v[k * d + f] += thetaOld[base + f] - theta[base + f];
+      }
+    }
+  }
+
+  /** Steps 3–5 in JavaScript: the reference of `propagateSimd`, and the path for 'union' rows. */
+  private propagateJs(users: Int32Array, graph: UserGraph): void {
     const { d } = this;
     const n = users.length;
     const theta = this.global.item;
