@@ -2,7 +2,7 @@
  * Graph aggregation's propagation on the SIMD kernels (math/wasm/graph-kernels.ts) against its
  * JavaScript loops: θ, every personal row and the exported state bit for bit, over several rounds
  * with absent users, L = 1 and 2, row and symmetric normalisation, with and without self-loops,
- * uploads in and out of user order, SGD and Adam server steps.
+ * uploads in and out of user order, SGD and Adam server steps, widths 6 and 12.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,10 +11,10 @@ import { GraphAggregation, useGraphKernels, type GraphOptions } from './graph.js
 import type { GraphUpdate } from './personal-types.js';
 import { paramInfo } from '../models/params.js';
 
-const [nUsers, nItems, d, wDim] = [40, 60, 6, 24];
+const [nUsers, nItems, wDim] = [40, 60, 24];
 
 /** The same rounds of uploads through one aggregation; returns θ, the head and the state's tables. */
-function run(options: GraphOptions, kernels: boolean, shuffled: boolean): Record<string, Float32Array> {
+function run(options: GraphOptions, d: number, kernels: boolean, shuffled: boolean): Record<string, Float32Array> {
   useGraphKernels(kernels);
   try {
     const rng = new Rng(12);
@@ -46,10 +46,11 @@ const cases: [string, GraphOptions, boolean][] = [
   ['L = 3, Adam server step, sketched similarity', { ...base, layers: 3, sketchDim: 8, serverOptimizer: { kind: 'adam', lr: 0.05 } }, false],
   ['item-update similarity, out of order', { ...base, similarity: 'items' }, true],
 ];
+// d = 6: the kernels' two-float steps only (and the upload's loop); d = 12: the unrolled steps too and the upload kernel
 for (const [name, options, shuffled] of cases) {
-  test(`propagation on the kernels equals the JavaScript loops bit for bit: ${name}`, () => {
-    const js = run(options, false, shuffled);
-    const simd = run(options, true, shuffled);
+  for (const d of [6, 12]) test(`propagation on the kernels equals the JavaScript loops bit for bit: ${name}, d = ${d}`, () => {
+    const js = run(options, d, false, shuffled);
+    const simd = run(options, d, true, shuffled);
     assert.deepEqual(Object.keys(simd).sort(), Object.keys(js).sort());
     for (const key of Object.keys(js)) assert.deepEqual(simd[key], js[key], key);
   });

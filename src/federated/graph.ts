@@ -104,6 +104,9 @@ export class GraphAggregation implements Strategy {
   lastStats: GraphRoundStats | null = null;
   /** Kernel memory of `propagateSimd`, kept across rounds (about the size of the stored personal rows). */
   private kernels: GraphKernels | null = null;
+  /** Kernel memory of `minusTheta`, and whether it holds this round's θ. */
+  private uploadKernels: GraphKernels | null = null;
+  private thetaStaged = false;
 
   /**
    * @param global the server's tables ('item' [nItems, d] and the dense head); `endRound` must get the same object.
@@ -223,23 +226,18 @@ export class GraphAggregation implements Strategy {
   beginRound(round: number): void {
     this.round = round;
     this.participants = [];
+    this.thetaStaged = false;
     this.head.reset();
   }
 
   accept(update: GlobalUpdate): void {
     if (update.round !== this.round) throw new Error(`update for round ${update.round} arrived in round ${this.round}`);
     if (!isGraphUpdate(update)) throw new Error('graph aggregation needs GraphUpdate uploads (vec(W_u) and item rows per user)');
-    const { d } = this;
-    const theta = this.global.item;
     for (const up of update.users) {
       if (up.user < 0 || up.user >= this.nUsers) throw new Error(`graph aggregation: user ${up.user} out of range`);
-      if (up.itemRows.length !== up.rows.length * d) throw new Error(`graph aggregation: user ${up.user} sent ${up.itemRows.length} item values for ${up.rows.length} rows of width ${d}`);
-      const delta = up.itemRows.slice();
-      for (let k = 0; k < up.rows.length; k++) {
-        const base = up.rows[k] * d;
-        for (let f = 0; f < d; f++) delta[k * d + f] -= theta[base + f];
-      }
-      if (this.options.similarity === 'items') this.sketcher.sketchRows(up.rows, delta, d, this.sketches, up.user * this.sketcher.outDim);
+      if (up.itemRows.length !== up.rows.length * this.d) throw new Error(`graph aggregation: user ${up.user} sent ${up.itemRows.length} item values for ${up.rows.length} rows of width ${this.d}`);
+      const delta = this.minusTheta(up.rows, up.itemRows);
+      if (this.options.similarity === 'items') this.sketcher.sketchRows(up.rows, delta, this.d, this.sketches, up.user * this.sketcher.outDim);
       else this.sketcher.sketch(up.weightVector, this.sketches, up.user * this.sketcher.outDim);
       this.known[up.user] = 1;
       this.rows[up.user] = up.rows;
@@ -250,8 +248,44 @@ export class GraphAggregation implements Strategy {
     this.head.add(update);
   }
 
+  /**
+   * D_u = Q_u − θ on the uploaded rows, a new array. In the kernel (d a multiple of 4, rows in
+   * range) with θ copied into its memory at the round's first upload (θ changes in endRound only);
+   * the same float32 values as the loop.
+   */
+  private minusTheta(rows: Int32Array, itemRows: Float32Array): Float32Array {
+    const { d, nItems } = this;
+    const theta = this.global.item;
+    let inRange = true;
+    for (let k = 0; k < rows.length; k++) if (!(rows[k] >= 0 && rows[k] < nItems)) inRange = false;
+    if (!(kernelsOn && d % 4 === 0 && inRange && graphSimdSupported())) {
+      const delta = itemRows.slice();
+      for (let k = 0; k < rows.length; k++) {
+        const base = rows[k] * d;
+        for (let f = 0; f < d; f++) delta[k * d + f] -= theta[base + f];
+      }
+      return delta;
+    }
+    const K = (this.uploadKernels ??= new GraphKernels());
+    K.reset();
+    const thetaAt = K.alloc(4 * theta.length); // always 0: a staged θ stays put
+    const rowsAt = K.alloc(4 * rows.length);
+    const valuesAt = K.alloc(4 * itemRows.length);
+    K.reserve();
+    if (!this.thetaStaged) {
+      K.f32(thetaAt, theta.length).set(theta);
+      this.thetaStaged = true;
+    }
+    K.i32(rowsAt, rows.length).set(rows);
+    const values = K.f32(valuesAt, itemRows.length);
+    values.set(itemRows);
+    K.minusRows(rowsAt, rows.length, valuesAt, thetaAt, 4 * d);
+    return values.slice();
+  }
+
   endRound(global: GlobalParams): RoundSummary {
     if (global !== this.global) throw new Error('graph aggregation: endRound got other parameters than the constructor');
+    this.thetaStaged = false;
     const summary = { round: this.round, clients: this.head.count, loss: this.head.meanLoss };
     if (this.participants.length > 0) {
       const t0 = performance.now();
@@ -409,26 +443,21 @@ export class GraphAggregation implements Strategy {
     }
     this.thetaOptimizer.step({ item: theta }, g, ['item']);
     g.reset();
-    // Personal rows, as in propagateJs: participants in the kernel, absent users here.
-    K.f32(refAt, consensus.length).set(consensus);
-    for (let u = 0; u < this.nUsers; u++) {
-      const rowsU = this.rows[u];
-      if (!rowsU) continue;
-      const i = nodeOf[u];
-      if (isParticipant[u] === 1) {
-        const v = finals[i]!;
+    // Personal rows, as in propagateJs: participants against θ_global, then absent users
+    // (R_u = θ_old + Δ_u, c = 1) against the new θ.
+    for (const participants of [true, false]) {
+      K.f32(refAt, theta.length).set(participants ? consensus : theta);
+      for (let i = 0; i < n; i++) {
+        const u = users[i];
+        const rowsU = this.rows[u];
+        if (!rowsU || (isParticipant[u] === 1) !== participants) continue;
+        const v = participants ? finals[i]! : this.values[u]!;
         const view = scratch(v.length);
         view.set(v);
-        params[0] = c[i];
+        params[0] = participants ? c[i] : 1;
         K.personalRows(rowsAt[i], rowsU.length, scratchAt, thetaAt, refAt, dBytes, paramsAt);
         v.set(view);
         this.values[u] = v;
-        continue;
-      }
-      const v = this.values[u]!;
-      for (let k = 0; k < rowsU.length; k++) {
-        const base = rowsU[k] * d;
-        for (let f = 0; f < d; f++) v[k * d + f] += thetaOld[base + f] - theta[base + f];
       }
     }
   }

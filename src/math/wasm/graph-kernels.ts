@@ -14,14 +14,30 @@ import { growTo, PAGE } from './memory.js';
 
 // SIMD opcodes the shared encoder does not have (fixed-width SIMD proposal numbering).
 const f64x2Sub: Code = [0xfd, 0xf1, 0x01];
-/** Stores the low 8 bytes (two f32 lanes) of a v128. */
-const v128Store64Lane0: Code = [0xfd, 0x5b, 3, 0, 0];
+/** Stores the low 8 bytes (two f32 lanes) of a v128 at address + offset (offset < 128). */
+const v128Store64Lane0 = (offset = 0): Code => [0xfd, 0x5b, 3, offset, 0];
+const f32x4Sub: Code = [0xfd, 0xe5, 0x01];
+const i32And: Code = 0x71;
 
 /** Pages the memory may grow to (4 GiB, wasm32's limit). */
 const MAX_PAGES = 65536;
 
-/** Two f32 at `addr` widened to an f64x2. */
-const loadPair = (addr: Code): Code => [addr, v128Load64Zero(0), f64x2PromoteLowF32x4];
+/** Two f32 at `addr` + offset widened to an f64x2. */
+const loadPair = (addr: Code, offset = 0): Code => [addr, v128Load64Zero(offset), f64x2PromoteLowF32x4];
+
+/**
+ * for (p = from; p < from + bytes; p += 8) body(p-relative offset), unrolled four times (32 bytes
+ * a step) over the whole multiples of 32, then 8 bytes a step; `at` advances, `end` is scratch.
+ * `body(offset)` works on the two floats at the locals it reads plus `offset` bytes, `next(step)` advances them.
+ */
+function pairs(at: number, end: number, bytes: Code, body: (offset: number) => Code, next: (step: number) => Code): Code {
+  return [
+    get(at), bytes, i32(-32), i32And, i32Add, set(end),
+    forLoop(at, get(at), get(end), i32(32), [[0, 8, 16, 24].map(body), next(32)]),
+    get(at), bytes, i32(31), i32And, i32Add, set(end),
+    forLoop(at, get(at), get(end), i32(8), [body(0), next(8)]),
+  ];
+}
 
 /**
  * rowsAxpy(out, slot, rows, n, y, dBytes, paramsAt): for b in [0, n) with s = slot[rows[b]] ≠ 0,
@@ -43,13 +59,11 @@ function rowsAxpy(): FunctionDef {
         ifThen(get(s), [
           get(out), get(s), i32(1), i32Sub, get(dBytes), i32Mul, i32Add, set(dst),
           get(y), get(b), get(dBytes), i32Mul, i32Add, set(src),
-          get(dst), get(dBytes), i32Add, set(end),
-          forLoop(dst, get(dst), get(end), i32(8), [
+          pairs(dst, end, get(dBytes), (q) => [
             get(dst),
-            loadPair(get(dst)), get(w), loadPair(get(src)), f64x2Mul, f64x2Add, f32x4DemoteF64x2Zero,
-            v128Store64Lane0,
-            get(src), i32(8), i32Add, set(src),
-          ]),
+            loadPair(get(dst), q), get(w), loadPair(get(src), q), f64x2Mul, f64x2Add, f32x4DemoteF64x2Zero,
+            v128Store64Lane0(q),
+          ], (step) => [get(src), i32(step), i32Add, set(src)]),
         ]),
       ]),
     ],
@@ -79,16 +93,13 @@ function eq17Sums(): FunctionDef {
         get(nm), get(nm), f64Load(0), get(paramsAt), f64Load(0), f64Add, f64Store(0),
         get(theta), get(r), get(dBytes), i32Mul, i32Add, set(th),
         get(num), get(r), get(dBytes), i32Mul, i32(1), i32Shl, i32Add, set(nm),
-        get(th), get(dBytes), i32Add, set(end),
-        forLoop(th, get(th), get(end), i32(8), [
+        pairs(th, end, get(dBytes), (q) => [
           get(nm),
-          get(nm), v128Load(0),
-          get(deg), get(cm1), loadPair(get(th)), f64x2Mul, loadPair(get(src)), f64x2Add, f64x2Mul,
+          get(nm), v128Load(2 * q),
+          get(deg), get(cm1), loadPair(get(th), q), f64x2Mul, loadPair(get(src), q), f64x2Add, f64x2Mul,
           f64x2Add,
-          v128Store(0),
-          get(src), i32(8), i32Add, set(src),
-          get(nm), i32(16), i32Add, set(nm),
-        ]),
+          v128Store(2 * q),
+        ], (step) => [get(src), i32(step), i32Add, set(src), get(nm), i32(2 * step), i32Add, set(nm)]),
       ]),
     ],
   };
@@ -112,14 +123,38 @@ function personalRows(): FunctionDef {
       get(v), set(at),
       forLoop(k, i32(0), get(n), i32(1), [
         get(rows), get(k), i32(2), i32Shl, i32Add, i32Load(0), get(dBytes), i32Mul, set(off),
-        get(at), get(dBytes), i32Add, set(end),
-        forLoop(at, get(at), get(end), i32(8), [
+        pairs(at, end, get(dBytes), (q) => [
           get(at),
-          loadPair(get(at)),
-          get(cu), loadPair([get(theta), get(off), i32Add]), f64x2Mul, loadPair([get(ref), get(off), i32Add]), f64x2Sub,
+          loadPair(get(at), q),
+          get(cu), loadPair([get(theta), get(off), i32Add], q), f64x2Mul, loadPair([get(ref), get(off), i32Add], q), f64x2Sub,
           f64x2Add, f32x4DemoteF64x2Zero,
-          v128Store64Lane0,
-          get(off), i32(8), i32Add, set(off),
+          v128Store64Lane0(q),
+        ], (step) => [get(off), i32(step), i32Add, set(off)]),
+      ]),
+    ],
+  };
+}
+
+/**
+ * minusRows(rows, n, values, theta, dBytes): values[k·d + f] −= theta[rows[k]·d + f] in float32,
+ * four at a time (dBytes a multiple of 16) — the JavaScript `delta[i] -= theta[j]` on float32 arrays
+ * exactly (a float64 difference of two float32 rounded to float32 is the float32 difference).
+ */
+function minusRows(): FunctionDef {
+  const [rows, n, values, theta, dBytes] = [0, 1, 2, 3, 4];
+  const [k, at, th, end] = [5, 6, 7, 8];
+  return {
+    name: 'minusRows',
+    params: 5,
+    locals: [I32, I32, I32, I32],
+    body: [
+      get(values), set(at),
+      forLoop(k, i32(0), get(n), i32(1), [
+        get(theta), get(rows), get(k), i32(2), i32Shl, i32Add, i32Load(0), get(dBytes), i32Mul, i32Add, set(th),
+        get(at), get(dBytes), i32Add, set(end),
+        forLoop(at, get(at), get(end), i32(16), [
+          get(at), get(at), v128Load(0), get(th), v128Load(0), f32x4Sub, v128Store(0),
+          get(th), i32(16), i32Add, set(th),
         ]),
       ]),
     ],
@@ -127,7 +162,7 @@ function personalRows(): FunctionDef {
 }
 
 export function graphKernelModuleBytes(): Uint8Array<ArrayBuffer> {
-  return assemble([rowsAxpy(), eq17Sums(), personalRows()], { shared: false, maxPages: MAX_PAGES });
+  return assemble([rowsAxpy(), eq17Sums(), personalRows(), minusRows()], { shared: false, maxPages: MAX_PAGES });
 }
 
 type Kernel = (...args: number[]) => void;
@@ -149,6 +184,7 @@ export class GraphKernels {
   readonly rowsAxpy: Kernel;
   readonly eq17Sums: Kernel;
   readonly personalRows: Kernel;
+  readonly minusRows: Kernel;
   private top = 0;
 
   constructor() {
@@ -157,11 +193,12 @@ export class GraphKernels {
     this.rowsAxpy = exports.rowsAxpy as Kernel;
     this.eq17Sums = exports.eq17Sums as Kernel;
     this.personalRows = exports.personalRows as Kernel;
+    this.minusRows = exports.minusRows as Kernel;
   }
 
-  /** Starts a new layout (everything allocated before is released). */
-  reset(): void {
-    this.top = 0;
+  /** Starts a new layout from byte `top` (everything allocated from there on is released). */
+  reset(top = 0): void {
+    this.top = top;
   }
 
   /** Byte offset of `bytes` bytes, 16-byte aligned (contents undefined until written). */
