@@ -321,7 +321,8 @@ export class GraphAggregation implements Strategy {
    * `propagateJs` ('own' rows, even d) with its row loops in the SIMD kernels (math/wasm/graph-kernels.ts),
    * bit for bit: every known user's rows and D_u are copied into kernel memory once; each
    * participant's new rows are computed there and written back into its D_u array (no per-round
-   * allocation of rows); Eq. 17's sums and the personal rows run in the kernels too.
+   * allocation of rows); Eq. 17's sums and the personal rows run in the kernels too. The kernel
+   * memory (about one copy of the personal rows) is kept for the next round.
    */
   private propagateSimd(users: Int32Array, graph: UserGraph): void {
     const { d, nItems } = this;
@@ -354,8 +355,7 @@ export class GraphAggregation implements Strategy {
       region += rowsU.length * dBytes;
       widest = Math.max(widest, rowsU.length);
     }
-    let curAt = K.alloc(region);
-    let nextAt = L > 1 ? K.alloc(region) : 0;
+    const curAt = K.alloc(region); // the layer's input rows
     const scratchAt = K.alloc(widest * dBytes);
     K.reserve();
     const mem = K.f32(0, K.bytes / 4); // the whole memory (no growth from here on)
@@ -374,6 +374,10 @@ export class GraphAggregation implements Strategy {
     const scratch = (size: number): Float32Array => mem.subarray(scratchAt / 4, scratchAt / 4 + size);
     let c = new Float64Array(n).fill(1);
     const finals: (Float32Array | null)[] = new Array(n).fill(null);
+    // L > 1: a layer's outputs wait in JavaScript arrays (participants' D_u arrays, whose rows are
+    // in kernel memory; new ones for absent users, as propagateJs) until the layer ends, then
+    // replace its inputs: one region of kernel memory whatever L is.
+    const inter: (Float32Array | null)[] = L > 1 ? new Array(n).fill(null) : [];
     for (let layer = 1; layer <= L; layer++) {
       const last = layer === L;
       const nextC = new Float64Array(n);
@@ -382,7 +386,7 @@ export class GraphAggregation implements Strategy {
         if (last && !isParticipant[u]) continue;
         const rowsU = this.rows[u];
         let ci = 0;
-        const outAt = last ? scratchAt : nextAt + yOff[i];
+        const outAt = scratchAt;
         const size = rowsU ? rowsU.length * d : 0;
         if (rowsU) {
           mem.fill(0, outAt / 4, outAt / 4 + size);
@@ -400,7 +404,12 @@ export class GraphAggregation implements Strategy {
         nextC[i] = ci;
         if (!rowsU) continue;
         for (let k = 0; k < rowsU.length; k++) slot[rowsU[k]] = 0;
-        if (!last) continue;
+        if (!last) {
+          const keep = inter[i] ?? (isParticipant[u] ? this.values[u]! : new Float32Array(size));
+          keep.set(scratch(size));
+          inter[i] = keep;
+          continue;
+        }
         // D_u is in kernel memory now: its array takes R_u's rows
         const old = this.values[u]!;
         const v = old.length === size ? old : new Float32Array(size);
@@ -413,7 +422,7 @@ export class GraphAggregation implements Strategy {
         }
       }
       c = nextC;
-      if (!last) [curAt, nextAt] = [nextAt, curAt];
+      if (!last) for (let i = 0; i < n; i++) if (inter[i]) mem.set(inter[i]!, (curAt + yOff[i]) / 4);
     }
     // Eq. 17 over participants' new R_u = c·θ + Y, on the rows they hold.
     const nodeOf = new Int32Array(this.nUsers).fill(-1);
