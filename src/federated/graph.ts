@@ -17,7 +17,8 @@
  *     last R_u on their rows; new users get θ_global. The MLP head is averaged (FedAvg).
  * Memory: θ, one sketch per user and the personal rows (Σ_u rows touched × d), so it grows with
  * interactions, not users × items; propagation recycles its layer buffers, so its peak is two
- * copies of the personal rows whatever L is. Rows of R_u a user did not touch equal θ_global (the price of
+ * copies of the personal rows whatever L is (on the SIMD path the second copy is the kernel
+ * memory, which stays allocated between rounds). Rows of R_u a user did not touch equal θ_global (the price of
  * that bound); rows of the intermediate layers (L > 1) are kept on each user's own rows only.
  */
 import type { GlobalParams, ParamInfo } from '../models/types.js';
