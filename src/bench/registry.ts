@@ -11,6 +11,7 @@ import { scaleBenchmark } from './scale.js';
 import { serverBenchmark } from './server.js';
 import { simdParityBenchmark } from './simd-parity.js';
 import { textGraphBenchmark, textGraphCompareBenchmark } from './text-graph.js';
+import { textGraphServerBenchmark } from './text-graph-server.js';
 
 export const benchmarks: Record<string, () => Promise<void>> = {
   dp: dpBenchmark,
@@ -27,4 +28,5 @@ export const benchmarks: Record<string, () => Promise<void>> = {
   'simd-parity': simdParityBenchmark,
   'text-graph': textGraphBenchmark,
   'text-graph-compare': textGraphCompareBenchmark,
+  'text-graph-server': textGraphServerBenchmark,
 };

@@ -74,6 +74,10 @@ export const FIELD_SCOPES: Readonly<Record<string, readonly [Scope, FieldGroup]>
   dim: [always, 'model'],
   layers: [models('neumf', 'text-graph'), 'model'],
   ...MODEL_FIELD_SCOPES,
+  // NCL's structural contrast runs centrally only: a device's one-user ego-graph makes it degenerate, so federated NCL has none (docs/graph.md)
+  sslReg: [both(models('ncl'), central), 'lightgcn/ncl'],
+  sslAlpha: [both(models('ncl'), central), 'lightgcn/ncl'],
+  hyperLayers: [both(models('ncl'), central), 'lightgcn/ncl'],
   lambda: [either(textGraph, mfGraph), 'graph'], // the pull λ·‖Q_u − R_u‖² towards the personal table
   mode: [always, 'training'],
   algorithm: [always, 'training'],

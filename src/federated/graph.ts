@@ -17,7 +17,8 @@
  *     last R_u on their rows; new users get θ_global. The MLP head is averaged (FedAvg).
  * Memory: θ, one sketch per user and the personal rows (Σ_u rows touched × d), so it grows with
  * interactions, not users × items; propagation recycles its layer buffers, so its peak is two
- * copies of the personal rows whatever L is. Rows of R_u a user did not touch equal θ_global (the price of
+ * copies of the personal rows whatever L is (on the SIMD path the second copy is the kernel
+ * memory, which stays allocated between rounds). Rows of R_u a user did not touch equal θ_global (the price of
  * that bound); rows of the intermediate layers (L > 1) are kept on each user's own rows only.
  */
 import type { GlobalParams, ParamInfo } from '../models/types.js';
@@ -29,6 +30,13 @@ import { VectorSketch } from './user-sketch.js';
 import { isGraphUpdate, type PersonalRows } from './personal-types.js';
 import type { GlobalUpdate, RoundSummary, Strategy } from './types.js';
 import { buildUserGraph, topNeighbours, type GraphNorm, type UserGraph } from './user-graph.js';
+import { GraphKernels, graphSimdSupported } from '../math/wasm/graph-kernels.js';
+
+let kernelsOn = true;
+/** Tests: propagate with the JavaScript loops (false) or the SIMD kernels where they apply (true, the default); the two agree bit for bit. */
+export function useGraphKernels(on: boolean): void {
+  kernelsOn = on;
+}
 
 export interface GraphOptions {
   /** Top-N neighbours per user. */
@@ -95,6 +103,11 @@ export class GraphAggregation implements Strategy {
   /** The graph of the last round (for inspection and tests). */
   lastGraph: { users: Int32Array; graph: UserGraph } | null = null;
   lastStats: GraphRoundStats | null = null;
+  /** Kernel memory of `propagateSimd`, kept across rounds (about the size of the stored personal rows). */
+  private kernels: GraphKernels | null = null;
+  /** Kernel memory of `minusTheta`, and whether it holds this round's θ. */
+  private uploadKernels: GraphKernels | null = null;
+  private thetaStaged = false;
 
   /**
    * @param global the server's tables ('item' [nItems, d] and the dense head); `endRound` must get the same object.
@@ -214,23 +227,18 @@ export class GraphAggregation implements Strategy {
   beginRound(round: number): void {
     this.round = round;
     this.participants = [];
+    this.thetaStaged = false;
     this.head.reset();
   }
 
   accept(update: GlobalUpdate): void {
     if (update.round !== this.round) throw new Error(`update for round ${update.round} arrived in round ${this.round}`);
     if (!isGraphUpdate(update)) throw new Error('graph aggregation needs GraphUpdate uploads (vec(W_u) and item rows per user)');
-    const { d } = this;
-    const theta = this.global.item;
     for (const up of update.users) {
       if (up.user < 0 || up.user >= this.nUsers) throw new Error(`graph aggregation: user ${up.user} out of range`);
-      if (up.itemRows.length !== up.rows.length * d) throw new Error(`graph aggregation: user ${up.user} sent ${up.itemRows.length} item values for ${up.rows.length} rows of width ${d}`);
-      const delta = up.itemRows.slice();
-      for (let k = 0; k < up.rows.length; k++) {
-        const base = up.rows[k] * d;
-        for (let f = 0; f < d; f++) delta[k * d + f] -= theta[base + f];
-      }
-      if (this.options.similarity === 'items') this.sketcher.sketchRows(up.rows, delta, d, this.sketches, up.user * this.sketcher.outDim);
+      if (up.itemRows.length !== up.rows.length * this.d) throw new Error(`graph aggregation: user ${up.user} sent ${up.itemRows.length} item values for ${up.rows.length} rows of width ${this.d}`);
+      const delta = this.minusTheta(up.rows, up.itemRows);
+      if (this.options.similarity === 'items') this.sketcher.sketchRows(up.rows, delta, this.d, this.sketches, up.user * this.sketcher.outDim);
       else this.sketcher.sketch(up.weightVector, this.sketches, up.user * this.sketcher.outDim);
       this.known[up.user] = 1;
       this.rows[up.user] = up.rows;
@@ -241,8 +249,44 @@ export class GraphAggregation implements Strategy {
     this.head.add(update);
   }
 
+  /**
+   * D_u = Q_u − θ on the uploaded rows, a new array. In the kernel (d a multiple of 4, rows in
+   * range) with θ copied into its memory at the round's first upload (θ changes in endRound only);
+   * the same float32 values as the loop.
+   */
+  private minusTheta(rows: Int32Array, itemRows: Float32Array): Float32Array {
+    const { d, nItems } = this;
+    const theta = this.global.item;
+    let inRange = true;
+    for (let k = 0; k < rows.length; k++) if (!(rows[k] >= 0 && rows[k] < nItems)) inRange = false;
+    if (!(kernelsOn && d % 4 === 0 && inRange && graphSimdSupported())) {
+      const delta = itemRows.slice();
+      for (let k = 0; k < rows.length; k++) {
+        const base = rows[k] * d;
+        for (let f = 0; f < d; f++) delta[k * d + f] -= theta[base + f];
+      }
+      return delta;
+    }
+    const K = (this.uploadKernels ??= new GraphKernels());
+    K.reset();
+    const thetaAt = K.alloc(4 * theta.length); // always 0: a staged θ stays put
+    const rowsAt = K.alloc(4 * rows.length);
+    const valuesAt = K.alloc(4 * itemRows.length);
+    K.reserve();
+    if (!this.thetaStaged) {
+      K.f32(thetaAt, theta.length).set(theta);
+      this.thetaStaged = true;
+    }
+    K.i32(rowsAt, rows.length).set(rows);
+    const values = K.f32(valuesAt, itemRows.length);
+    values.set(itemRows);
+    K.minusRows(rowsAt, rows.length, valuesAt, thetaAt, 4 * d);
+    return values.slice();
+  }
+
   endRound(global: GlobalParams): RoundSummary {
     if (global !== this.global) throw new Error('graph aggregation: endRound got other parameters than the constructor');
+    this.thetaStaged = false;
     const summary = { round: this.round, clients: this.head.count, loss: this.head.meanLoss };
     if (this.participants.length > 0) {
       const t0 = performance.now();
@@ -268,6 +312,168 @@ export class GraphAggregation implements Strategy {
 
   /** Steps 3–5 over the graph's nodes (`users[node]` is the dense user id). */
   private propagate(users: Int32Array, graph: UserGraph): void {
+    const simd = kernelsOn && this.options.personalRows !== 'union' && this.d % 2 === 0 && graphSimdSupported()
+      && users.every((u) => (this.rows[u] === null) === (this.values[u] === null));
+    if (simd) this.propagateSimd(users, graph);
+    else this.propagateJs(users, graph);
+  }
+
+  /**
+   * `propagateJs` ('own' rows, even d) with its row loops in the SIMD kernels (math/wasm/graph-kernels.ts),
+   * bit for bit: every known user's rows and D_u are copied into kernel memory once; each
+   * participant's new rows are computed there and written back into its D_u array (no per-round
+   * allocation of rows); Eq. 17's sums and the personal rows run in the kernels too. The kernel
+   * memory (about one copy of the personal rows) is kept for the next round.
+   */
+  private propagateSimd(users: Int32Array, graph: UserGraph): void {
+    const { d, nItems } = this;
+    const n = users.length;
+    const theta = this.global.item;
+    const L = this.options.layers;
+    const isParticipant = new Uint8Array(this.nUsers);
+    for (const u of this.participants) isParticipant[u] = 1;
+    // Eq. 17 sums in the participants' order; fused into the last layer when that is node order.
+    let fused = true;
+    for (let p = 1; p < this.participants.length; p++) if (!(this.participants[p] > this.participants[p - 1])) fused = false;
+    const K = (this.kernels ??= new GraphKernels());
+    K.reset();
+    const dBytes = 4 * d;
+    const paramsAt = K.alloc(32);
+    const slotAt = K.alloc(4 * nItems);
+    const thetaAt = K.alloc(4 * theta.length);
+    const refAt = K.alloc(4 * theta.length);
+    const numAt = K.alloc(8 * theta.length);
+    const denAt = K.alloc(8 * nItems);
+    const rowsAt = new Int32Array(n);
+    const yOff = new Int32Array(n); // node i's rows in a layer region, bytes from its start
+    let region = 0;
+    let widest = 0;
+    for (let i = 0; i < n; i++) {
+      const rowsU = this.rows[users[i]];
+      if (!rowsU) continue;
+      rowsAt[i] = K.alloc(4 * rowsU.length);
+      yOff[i] = region;
+      region += rowsU.length * dBytes;
+      widest = Math.max(widest, rowsU.length);
+    }
+    const curAt = K.alloc(region); // the layer's input rows
+    const scratchAt = K.alloc(widest * dBytes);
+    K.reserve();
+    const mem = K.f32(0, K.bytes / 4); // the whole memory (no growth from here on)
+    const slot = K.i32(slotAt, nItems).fill(0); // item → 1 + row of the current user's output
+    const thetaOld = K.f32(thetaAt, theta.length);
+    thetaOld.set(theta);
+    const num = K.f64(numAt, theta.length).fill(0);
+    const den = K.f64(denAt, nItems).fill(0);
+    const params = K.f64(paramsAt, 4);
+    for (let i = 0; i < n; i++) {
+      const rowsU = this.rows[users[i]];
+      if (!rowsU) continue;
+      K.i32(rowsAt[i], rowsU.length).set(rowsU);
+      mem.set(this.values[users[i]]!, (curAt + yOff[i]) / 4);
+    }
+    const scratch = (size: number): Float32Array => mem.subarray(scratchAt / 4, scratchAt / 4 + size);
+    let c = new Float64Array(n).fill(1);
+    const finals: (Float32Array | null)[] = new Array(n).fill(null);
+    // L > 1: a layer's outputs wait in JavaScript arrays (participants' D_u arrays, whose rows are
+    // in kernel memory; new ones for absent users, as propagateJs) until the layer ends, then
+    // replace its inputs: one region of kernel memory whatever L is.
+    const inter: (Float32Array | null)[] = L > 1 ? new Array(n).fill(null) : [];
+    for (let layer = 1; layer <= L; layer++) {
+      const last = layer === L;
+      const nextC = new Float64Array(n);
+      for (let i = 0; i < n; i++) {
+        const u = users[i];
+        if (last && !isParticipant[u]) continue;
+        const rowsU = this.rows[u];
+        let ci = 0;
+        const outAt = scratchAt;
+        const size = rowsU ? rowsU.length * d : 0;
+        if (rowsU) {
+          mem.fill(0, outAt / 4, outAt / 4 + size);
+          for (let k = 0; k < rowsU.length; k++) slot[rowsU[k]] = k + 1;
+        }
+        for (let e = graph.indptr[i]; e < graph.indptr[i + 1]; e++) {
+          const j = graph.indices[e];
+          const w = graph.weights[e];
+          ci += w * c[j];
+          const rowsJ = this.rows[users[j]];
+          if (!rowsU || !rowsJ) continue;
+          params[0] = w;
+          K.rowsAxpy(outAt, slotAt, rowsAt[j], rowsJ.length, curAt + yOff[j], dBytes, paramsAt);
+        }
+        nextC[i] = ci;
+        if (!rowsU) continue;
+        for (let k = 0; k < rowsU.length; k++) slot[rowsU[k]] = 0;
+        if (!last) {
+          const keep = inter[i] ?? (isParticipant[u] ? this.values[u]! : new Float32Array(size));
+          keep.set(scratch(size));
+          inter[i] = keep;
+          continue;
+        }
+        // D_u is in kernel memory now: its array takes R_u's rows
+        const old = this.values[u]!;
+        const v = old.length === size ? old : new Float32Array(size);
+        v.set(scratch(size));
+        finals[i] = v;
+        if (fused) {
+          params[0] = graph.degree[i];
+          params[1] = ci - 1;
+          K.eq17Sums(rowsAt[i], rowsU.length, scratchAt, thetaAt, numAt, denAt, dBytes, paramsAt);
+        }
+      }
+      c = nextC;
+      if (!last) for (let i = 0; i < n; i++) if (inter[i]) mem.set(inter[i]!, (curAt + yOff[i]) / 4);
+    }
+    // Eq. 17 over participants' new R_u = c·θ + Y, on the rows they hold.
+    const nodeOf = new Int32Array(this.nUsers).fill(-1);
+    users.forEach((u, i) => (nodeOf[u] = i));
+    if (!fused) {
+      for (const u of this.participants) {
+        const i = nodeOf[u];
+        const rowsU = this.rows[u];
+        const y = finals[i];
+        if (!rowsU || !y) continue;
+        scratch(y.length).set(y);
+        params[0] = graph.degree[i];
+        params[1] = c[i] - 1;
+        K.eq17Sums(rowsAt[i], rowsU.length, scratchAt, thetaAt, numAt, denAt, dBytes, paramsAt);
+      }
+    }
+    const consensus = thetaOld.slice(); // θ_global of Eq. 17
+    const g = this.thetaGrads; // pseudo-gradient θ − θ_global on the rows someone holds
+    for (let item = 0; item < nItems; item++) {
+      if (den[item] === 0) continue;
+      const inv = 1 / den[item];
+      g.touch('item', item);
+      for (let k = item * d, end = k + d; k < end; k++) {
+        consensus[k] += num[k] * inv;
+        g.values.item[k] = -num[k] * inv;
+      }
+    }
+    this.thetaOptimizer.step({ item: theta }, g, ['item']);
+    g.reset();
+    // Personal rows, as in propagateJs: participants against θ_global, then absent users
+    // (R_u = θ_old + Δ_u, c = 1) against the new θ.
+    for (const participants of [true, false]) {
+      K.f32(refAt, theta.length).set(participants ? consensus : theta);
+      for (let i = 0; i < n; i++) {
+        const u = users[i];
+        const rowsU = this.rows[u];
+        if (!rowsU || (isParticipant[u] === 1) !== participants) continue;
+        const v = participants ? finals[i]! : this.values[u]!;
+        const view = scratch(v.length);
+        view.set(v);
+        params[0] = participants ? c[i] : 1;
+        K.personalRows(rowsAt[i], rowsU.length, scratchAt, thetaAt, refAt, dBytes, paramsAt);
+        v.set(view);
+        this.values[u] = v;
+      }
+    }
+  }
+
+  /** Steps 3–5 in JavaScript: the reference of `propagateSimd`, and the path for 'union' rows. */
+  private propagateJs(users: Int32Array, graph: UserGraph): void {
     const { d } = this;
     const n = users.length;
     const theta = this.global.item;

@@ -42,7 +42,14 @@ export function topNeighbours(vectors: Float32Array, n: number, width: number, N
   const sim = new Float32Array(n * N).fill(-Infinity);
   const size = new Int32Array(n);
   if (N === 0) return { index, sim };
+  // the similarity a candidate must beat to enter node i's heap: −∞ until it is full, then its
+  // smallest (the same test as `size[i] < N || s > sim[i·N]`, read from one array)
+  const bar = new Float32Array(n).fill(-Infinity);
   const push = (i: number, j: number, s: number) => {
+    push1(i, j, s);
+    if (size[i] === N) bar[i] = sim[i * N];
+  };
+  const push1 = (i: number, j: number, s: number) => {
     const base = i * N;
     if (size[i] < N) {
       let k = size[i]++;
@@ -83,11 +90,15 @@ export function topNeighbours(vectors: Float32Array, n: number, width: number, N
       const cols = jEnd - jb;
       for (let i = ib; i < iEnd; i++) {
         const row = (i - ib) * cols - jb;
+        let barI = bar[i];
         for (let j = Math.max(jb, i + 1); j < jEnd; j++) {
           const s = block[row + j];
           if (s <= 0) continue;
-          if (size[i] < N || s > sim[i * N]) push(i, j, s);
-          if (size[j] < N || s > sim[j * N]) push(j, i, s);
+          if (s > barI) {
+            push(i, j, s);
+            barI = bar[i];
+          }
+          if (s > bar[j]) push(j, i, s);
         }
       }
     }

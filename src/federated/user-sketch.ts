@@ -42,7 +42,15 @@ export class VectorSketch {
     if (x.length !== this.inputDim) throw new Error(`sketch: expected a vector of ${this.inputDim} values, got ${x.length}`);
     const o = out.subarray(offset, offset + this.outDim);
     if (this.width === 0) o.set(x);
-    else {
+    else if (this.perColumn === 1) {
+      // `add` with one bucket per column, inline (the server sketches every upload)
+      o.fill(0);
+      const { buckets, signs } = this;
+      for (let c = 0; c < x.length; c++) {
+        const v = x[c];
+        if (v !== 0) o[buckets[c]] += signs[c] * v;
+      }
+    } else {
       o.fill(0);
       for (let c = 0; c < x.length; c++) this.add(o, c, x[c]);
     }

@@ -26,3 +26,26 @@ test('gram blocks: every entry is the dot product of its two rows (padded widths
   }
   assert.throws(() => new GramBlocks(new Float32Array(5), 2, 3, 4), /expected 2×3 values, got 5/);
 });
+
+test('gram blocks: bit for bit the four-lane float32 sum (lane l takes elements 4t + l; lanes added 0 + 1, + 2, + 3)', () => {
+  const rng = new Rng(8);
+  const f = Math.fround;
+  for (const width of [4, 7, 128]) {
+    const n = 19;
+    const padded = Math.ceil(width / 4) * 4;
+    const v = Float32Array.from({ length: n * width }, () => rng.normal());
+    const gram = new GramBlocks(v, n, width, 19);
+    const at = (r: number, k: number): number => (k < width ? v[r * width + k] : 0);
+    for (const [iLo, iHi, jLo, jHi] of [[0, 19, 0, 19], [2, 9, 3, 18], [5, 6, 0, 19], [0, 3, 7, 9]]) {
+      const block = gram.block(iLo, iHi, jLo, jHi);
+      for (let i = iLo; i < iHi; i++) {
+        for (let j = jLo; j < jHi; j++) {
+          const lanes = [0, 0, 0, 0];
+          for (let k = 0; k < padded; k++) lanes[k % 4] = f(lanes[k % 4] + f(at(i, k) * at(j, k)));
+          const expected = f(f(f(lanes[0] + lanes[1]) + lanes[2]) + lanes[3]);
+          assert.equal(block[(i - iLo) * (jHi - jLo) + (j - jLo)], expected, `width ${width}, (${i}, ${j})`);
+        }
+      }
+    }
+  }
+});
