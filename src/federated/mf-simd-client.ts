@@ -269,6 +269,35 @@ class MfSimdClient {
     return this.fit(plan, global, local, L, rows, nRows, epochs.count, n);
   }
 
+  /** `mfExamples` alone, for `count` epochs (global item ids, before compaction): the tests' view of the kernel's draws. */
+  examples(job: MfRoundJob, ratio: number, count: number): { users: Int32Array; items: Int32Array; labels: Float32Array }[] {
+    const { positives, exclusions, nItems, rngState } = job;
+    const plan = { round: -1 } as RoundPlan;
+    const base = this.prepare(plan, { itemEmb: new Float32Array(4 * nItems), itemBias: new Float32Array(nItems) }, nItems);
+    const nPos = positives.reduce((a, p) => a + p.length, 0);
+    const nExcl = exclusions.reduce((a, p) => a + p.length, 0);
+    const n = nPos * (1 + ratio);
+    const posAt = base;
+    const posPtrAt = align(posAt + 4 * nPos);
+    const exclAt = align(posPtrAt + 4 * (positives.length + 1));
+    const exclPtrAt = align(exclAt + 4 * nExcl);
+    const outAt = align(exclPtrAt + 4 * (positives.length + 1));
+    const buffer = growTo(this.memory, outAt + 12 * n, MF_MAX_PAGES, 'MF SIMD client');
+    const offsets = (lists: readonly Int32Array[]) => Int32Array.from([0, ...lists.map((_, u) => lists.slice(0, u + 1).reduce((a, p) => a + p.length, 0))]);
+    new Int32Array(buffer, posAt, nPos).set(Int32Array.from(positives.flatMap((p) => [...p])));
+    new Int32Array(buffer, posPtrAt, positives.length + 1).set(offsets(positives));
+    new Int32Array(buffer, exclAt, nExcl).set(Int32Array.from(exclusions.flatMap((p) => [...p])));
+    new Int32Array(buffer, exclPtrAt, positives.length + 1).set(offsets(exclusions));
+    new Int32Array(buffer, this.fixed.stateAt, 4).set(rngState);
+    const out = [];
+    for (let e = 0; e < count; e++) {
+      this.kernels.mfExamples(positives.length, posAt, posPtrAt, exclAt, exclPtrAt, this.fixed.bitsAt, nItems, ratio, outAt, outAt + 4 * n, outAt + 8 * n, this.fixed.stateAt);
+      out.push({ users: new Int32Array(buffer, outAt, n).slice(), items: new Int32Array(buffer, outAt + 4 * n, n).slice(), labels: new Float32Array(buffer, outAt + 8 * n, n).slice() });
+    }
+    this.loaded = null;
+    return out;
+  }
+
   /**
    * Trains from the compact examples and the `nRows` rows already in memory at `L` (`count` epochs
    * of `n` examples, one after the other from `L.usersAt`): gathers the rows from the global table,
@@ -344,6 +373,12 @@ export function trainMfClient(plan: RoundPlan, global: GlobalParams, local: Loca
 export function trainMfClientRound(plan: RoundPlan, global: GlobalParams, local: LocalParams, job: MfRoundJob): MfClientUpdate {
   client ??= new MfSimdClient();
   return client.trainRound(plan, global, local, job);
+}
+
+/** `count` epochs of the kernels' BCE examples for `job` with `ratio` negatives per positive (tests). */
+export function mfKernelExamples(job: MfRoundJob, ratio: number, count: number): { users: Int32Array; items: Int32Array; labels: Float32Array }[] {
+  client ??= new MfSimdClient();
+  return client.examples(job, ratio, count);
 }
 
 function splitmix32(state: { s: number }): number {
