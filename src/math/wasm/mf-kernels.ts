@@ -32,10 +32,21 @@ const rowAt = (table: number, ids: number, k: number, rowBytes: number): Code =>
 const at = (base: number, offset: number): Code => [get(base), get(offset), i32Add];
 
 /**
+ * The 16-byte vectors of a row, in order: a loop of `fb` over [0, rowBytes) or, when the module is
+ * built for one row width (`unroll` bytes), straight-line code with constant offsets — the same
+ * operations in the same order. `body` gets the vector's address as a base pushed by `addr` plus
+ * the constant `offset` for the load or store.
+ */
+function eachVector(unroll: number, fb: number, rowBytes: number, body: (addr: (base: number) => Code, offset: number) => Code): Code {
+  if (unroll > 0) return Array.from({ length: unroll / 16 }, (_, j) => body((base) => get(base), 16 * j));
+  return forLoop(fb, i32(0), get(rowBytes), i32(16), body((base) => at(base, fb), 0));
+}
+
+/**
  * mfScores(lo, hi, users, items, p, q, out, rowBytes): out[k] = p[users[k]] · q[items[k]] (f32) for
  * examples k in [lo, hi); users and items are int32 arrays, p and q row-major tables.
  */
-function mfScores(): FunctionDef {
+function mfScores(unroll: number): FunctionDef {
   const [lo, hi, users, items, p, q, out, rowBytes] = [0, 1, 2, 3, 4, 5, 6, 7];
   const [k, pu, qi, fb, acc] = [8, 9, 10, 11, 12];
   return {
@@ -46,9 +57,7 @@ function mfScores(): FunctionDef {
       rowAt(p, users, k, rowBytes), set(pu),
       rowAt(q, items, k, rowBytes), set(qi),
       v128Zero, set(acc),
-      forLoop(fb, i32(0), get(rowBytes), i32(16), [
-        get(acc), at(pu, fb), v128Load(0), at(qi, fb), v128Load(0), f32x4Mul, f32x4Add, set(acc),
-      ]),
+      eachVector(unroll, fb, rowBytes, (addr, o) => [get(acc), addr(pu), v128Load(o), addr(qi), v128Load(o), f32x4Mul, f32x4Add, set(acc)]),
       get(out), get(k), i32(2), i32Shl, i32Add,
       [0, 1, 2, 3].map((l) => [get(acc), f32x4ExtractLane(l), l > 0 ? f32Add : []]),
       f32Store(0),
@@ -60,13 +69,13 @@ function mfScores(): FunctionDef {
  * mfBackward(lo, hi, users, items, dScore, p, q, gp, gq, rowBytes): for examples k in [lo, hi),
  * gp[users[k]] += dScore[k] · q[items[k]] and gq[items[k]] += dScore[k] · p[users[k]].
  */
-function mfBackward(): FunctionDef {
+function mfBackward(unroll: number): FunctionDef {
   const [lo, hi, users, items, dScore, p, q, gp, gq, rowBytes] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
   const [k, pu, qi, gpu, gqi, fb, a] = [10, 11, 12, 13, 14, 15, 16];
   const d = 17;
-  const addScaled = (grad: number, other: number): Code => [
-    at(grad, fb), set(a),
-    get(a), get(a), v128Load(0), get(d), at(other, fb), v128Load(0), f32x4Mul, f32x4Add, v128Store(0),
+  const addScaled = (addr: (base: number) => Code, o: number, grad: number, other: number): Code => [
+    addr(grad), set(a),
+    get(a), get(a), v128Load(o), get(d), addr(other), v128Load(o), f32x4Mul, f32x4Add, v128Store(o),
   ];
   return {
     name: 'mfBackward',
@@ -78,7 +87,7 @@ function mfBackward(): FunctionDef {
       rowAt(gp, users, k, rowBytes), set(gpu),
       rowAt(gq, items, k, rowBytes), set(gqi),
       get(dScore), get(k), i32(2), i32Shl, i32Add, v128Load32Splat(0), set(d),
-      forLoop(fb, i32(0), get(rowBytes), i32(16), [addScaled(gpu, qi), addScaled(gqi, pu)]),
+      eachVector(unroll, fb, rowBytes, (addr, o) => [addScaled(addr, o, gpu, qi), addScaled(addr, o, gqi, pu)]),
     ]),
   };
 }
@@ -87,7 +96,7 @@ function mfBackward(): FunctionDef {
  * sgdRows(lo, hi, rows, theta, grad, rowBytes, lrBits, wdBits): for the listed rows rows[k],
  * k in [lo, hi): θ ← θ − lr·(g + wd·θ), then g ← 0 (lr and wd are f32 bit patterns).
  */
-function sgdRows(): FunctionDef {
+function sgdRows(unroll: number): FunctionDef {
   const [lo, hi, rows, theta, grad, rowBytes, lrBits, wdBits] = [0, 1, 2, 3, 4, 5, 6, 7];
   const [k, t, g, fb] = [8, 9, 10, 11];
   const [lr, wd, tv] = [12, 13, 14];
@@ -101,12 +110,12 @@ function sgdRows(): FunctionDef {
       forLoop(k, get(lo), get(hi), i32(1), [
         rowAt(theta, rows, k, rowBytes), set(t),
         rowAt(grad, rows, k, rowBytes), set(g),
-        forLoop(fb, i32(0), get(rowBytes), i32(16), [
-          at(t, fb), v128Load(0), set(tv),
-          at(t, fb),
-          get(tv), get(lr), at(g, fb), v128Load(0), get(wd), get(tv), f32x4Mul, f32x4Add, f32x4Mul, f32x4Sub,
-          v128Store(0),
-          at(g, fb), v128Zero, v128Store(0),
+        eachVector(unroll, fb, rowBytes, (addr, o) => [
+          addr(t), v128Load(o), set(tv),
+          addr(t),
+          get(tv), get(lr), addr(g), v128Load(o), get(wd), get(tv), f32x4Mul, f32x4Add, f32x4Mul, f32x4Sub,
+          v128Store(o),
+          addr(g), v128Zero, v128Store(o),
         ]),
       ]),
     ],
@@ -117,7 +126,7 @@ function sgdRows(): FunctionDef {
  * A kernel (lo, hi, rows, src, dst, rowBytes) that sets dst[k] from src[rows[k]] for k in [lo, hi),
  * sixteen bytes at a time: `combine` gets the two vectors' addresses (to, from) and pushes the new one.
  */
-function rowKernel(name: MfKernelName, combine: (to: Code, from: Code) => Code): FunctionDef {
+function rowKernel(name: MfKernelName, unroll: number, combine: (to: Code, from: Code) => Code): FunctionDef {
   const [lo, hi, rows, src, dst, rowBytes] = [0, 1, 2, 3, 4, 5];
   const [k, from, to, fb] = [6, 7, 8, 9];
   return {
@@ -127,19 +136,19 @@ function rowKernel(name: MfKernelName, combine: (to: Code, from: Code) => Code):
     body: forLoop(k, get(lo), get(hi), i32(1), [
       rowAt(src, rows, k, rowBytes), set(from),
       get(dst), get(k), get(rowBytes), i32Mul, i32Add, set(to),
-      forLoop(fb, i32(0), get(rowBytes), i32(16), [at(to, fb), combine(at(to, fb), at(from, fb)), v128Store(0)]),
+      eachVector(unroll, fb, rowBytes, (addr, o) => [addr(to), combine([addr(to), v128Load(o)], [addr(from), v128Load(o)]), v128Store(o)]),
     ]),
   };
 }
 
 /** gatherRows(lo, hi, rows, src, dst, rowBytes): dst[k] = src[rows[k]] (a compact copy of the listed rows). */
-const gatherRows = (): FunctionDef => rowKernel('gatherRows', (_to, from) => [from, v128Load(0)]);
+const gatherRows = (unroll: number): FunctionDef => rowKernel('gatherRows', unroll, (_to, from) => from);
 
 /**
  * subtractRows(lo, hi, rows, src, dst, rowBytes): dst[k] −= src[rows[k]] (turns trained compact rows
  * into their change since they were gathered).
  */
-const subtractRows = (): FunctionDef => rowKernel('subtractRows', (to, from) => [to, v128Load(0), from, v128Load(0), f32x4Sub]);
+const subtractRows = (unroll: number): FunctionDef => rowKernel('subtractRows', unroll, (to, from) => [to, from, f32x4Sub]);
 
 /**
  * ln(y) of the four lanes of local `y` (1 ≤ y ≤ 2, consumed), pushed on the stack: Cephes' logf
@@ -453,9 +462,18 @@ function scalarRowKernel(name: MfKernelName, subtract: boolean): FunctionDef {
   };
 }
 
-/** The module's binary (memory imported as `env.memory`, not shared). */
-export function mfKernelModuleBytes(): Uint8Array<ArrayBuffer> {
-  return assemble([mfScores(), mfBackward(), sgdRows(), gatherRows(), subtractRows(), mfBce(), mfEpoch(), mfExamples(), mfCompact(),
+/** Widest row (bytes) the module is built for with straight-line row code; wider rows take the loops. */
+export const MF_UNROLL_MAX_BYTES = 512;
+
+/**
+ * The module's binary (memory imported as `env.memory`, not shared). With `rowBytes` (a multiple of
+ * 16, at most MF_UNROLL_MAX_BYTES), the row kernels are built for rows of exactly that width and
+ * ignore their `rowBytes` argument; without it they loop over any width.
+ */
+export function mfKernelModuleBytes(rowBytes = 0): Uint8Array<ArrayBuffer> {
+  if (rowBytes !== 0 && !(rowBytes % 16 === 0 && rowBytes > 0 && rowBytes <= MF_UNROLL_MAX_BYTES)) throw new RangeError(`mfKernelModuleBytes: row width ${rowBytes} bytes`);
+  const u = rowBytes;
+  return assemble([mfScores(u), mfBackward(u), sgdRows(u), gatherRows(u), subtractRows(u), mfBce(), mfEpoch(), mfExamples(), mfCompact(),
     scalarRowKernel('gatherF32', false), scalarRowKernel('subtractF32', true)],
     { shared: false, maxPages: MF_MAX_PAGES });
 }
