@@ -62,6 +62,8 @@ export type LocalTerm = (model: RecModel) => BatchHook;
 /** How a client round runs its numbers: `simd: false` forces the generic JavaScript path. */
 export interface ClientWorkOptions {
   readonly simd?: boolean;
+  /** The update is used up before the next client round on this thread (algorithms/types.ts `EngineSwitches`). */
+  readonly transientUpdate?: boolean;
   /** An extra term of the local objective; the round then runs the generic path. */
   readonly localTerm?: LocalTerm;
 }
@@ -81,7 +83,7 @@ export function runClientRound(
     const local = state?.local ?? freshLocal(plan.model, data.users.length, Rng.derive(plan.seed, 'init-local', data.clientId));
     const positives = localPositives(data, plan.recency).map((p) => p.items);
     const job = { positives, exclusions: own.exclusions, nItems: sampler.nItems, rngState: rngStateOf(plan.seed, 'client', data.clientId) };
-    const d = trainMfClientRound(plan, global, local, job);
+    const d = trainMfClientRound(plan, global, local, job, options.transientUpdate === true);
     const update = { round: plan.round, weight: d.weight, rows: d.rows, itemTables: { itemEmb: d.itemEmb, itemBias: d.itemBias }, denseTables: { globalBias: d.globalBias }, loss: d.loss };
     return { update, state: { local } };
   }

@@ -8,7 +8,7 @@
  * factor table per round; biases and the loss stay in JavaScript. Float32 vector arithmetic makes
  * the result agree with the generic path to rounding, not bit for bit.
  */
-import { MF_EPOCH_PARAMS, MF_KERNEL_NAMES, MF_MAX_PAGES, MF_RNG_STATE_BYTES, mfKernelModuleBytes, type MfKernelName } from '../math/wasm/mf-kernels.js';
+import { MF_EPOCH_PARAMS, MF_KERNEL_NAMES, MF_MAX_PAGES, MF_RNG_STATE_BYTES, MF_UNROLL_MAX_BYTES, mfKernelModuleBytes, type MfKernelName } from '../math/wasm/mf-kernels.js';
 import { hashString } from '../math/rng.js';
 import { growTo } from '../math/wasm/memory.js';
 import type { GlobalParams, LocalParams } from '../models/types.js';
@@ -34,6 +34,8 @@ export interface MfClientUpdate extends MfClientDelta {
 }
 
 let moduleBytes: Uint8Array<ArrayBuffer> | null = null;
+/** Compiled modules built for one row width (bytes). */
+const widthModules = new Map<number, WebAssembly.Module>();
 let supported: boolean | null = null;
 
 /** Whether this runtime has WebAssembly with fixed-width SIMD. */
@@ -116,6 +118,8 @@ class MfSimdClient {
   private readonly outRows = new OutputSlab((n) => new Int32Array(n));
   private readonly memory = new WebAssembly.Memory({ initial: 1, maximum: MF_MAX_PAGES });
   private readonly kernels: Record<MfKernelName, Kernel>;
+  /** Kernels built for one row width (straight-line row code), on the same memory, by width in bytes. */
+  private readonly byWidth = new Map<number, Record<MfKernelName, Kernel>>();
   /** The global factor table and item biases copied to the start of memory, and the round they were copied for. */
   private loaded: { table: Float32Array; bias: Float32Array; round: number } | null = null;
   /**
@@ -126,8 +130,24 @@ class MfSimdClient {
 
   constructor() {
     moduleBytes ??= mfKernelModuleBytes();
-    const exports = new WebAssembly.Instance(new WebAssembly.Module(moduleBytes), { env: { memory: this.memory } }).exports;
-    this.kernels = Object.fromEntries(MF_KERNEL_NAMES.map((n) => [n, exports[n] as Kernel])) as Record<MfKernelName, Kernel>;
+    this.kernels = this.instantiate(new WebAssembly.Module(moduleBytes));
+  }
+
+  private instantiate(module: WebAssembly.Module): Record<MfKernelName, Kernel> {
+    const exports = new WebAssembly.Instance(module, { env: { memory: this.memory } }).exports;
+    return Object.fromEntries(MF_KERNEL_NAMES.map((n) => [n, exports[n] as Kernel])) as Record<MfKernelName, Kernel>;
+  }
+
+  /** The kernels for rows of `rowBytes`: built for that width when it is small enough, else the generic ones. */
+  private kernelsFor(rowBytes: number): Record<MfKernelName, Kernel> {
+    if (rowBytes > MF_UNROLL_MAX_BYTES) return this.kernels;
+    let k = this.byWidth.get(rowBytes);
+    if (!k) {
+      let module = widthModules.get(rowBytes);
+      if (!module) widthModules.set(rowBytes, (module = new WebAssembly.Module(mfKernelModuleBytes(rowBytes))));
+      this.byWidth.set(rowBytes, (k = this.instantiate(module)));
+    }
+    return k;
   }
 
   /** The fixed part of memory for this table and catalogue; the start of the per-call part. */
@@ -204,7 +224,7 @@ class MfSimdClient {
       new Int32Array(buffer, L.itemsAt + 4 * n * e, ex.length).set(ex.items);
       new Float32Array(buffer, L.labelsAt + 4 * n * e, ex.length).set(ex.labels);
     });
-    return this.fit(plan, global, local, L, rows, rows.length, epochs.length, n);
+    return this.fit(plan, global, local, L, rows, rows.length, epochs.length, n, false);
   }
 
   /**
@@ -213,7 +233,7 @@ class MfSimdClient {
    * (`mfCompact`), then the training of `fit`. Bit-identical to the generic path's examples and
    * rows followed by `train`.
    */
-  trainRound(plan: RoundPlan, global: GlobalParams, local: LocalParams, job: MfRoundJob): MfClientUpdate {
+  trainRound(plan: RoundPlan, global: GlobalParams, local: LocalParams, job: MfRoundJob, transient: boolean): MfClientUpdate {
     const { positives, exclusions, nItems, rngState } = job;
     const table = global.itemEmb;
     const dim = plan.model.dim;
@@ -265,8 +285,8 @@ class MfSimdClient {
     }
     mfCompact(epochs.count * n, L.itemsAt, slotsAt, nItems, L.rowsAt, countAt);
     const nRows = new Int32Array(buffer, countAt, 1)[0];
-    const rows = this.outRows.copy(new Int32Array(buffer, L.rowsAt, nRows));
-    return this.fit(plan, global, local, L, rows, nRows, epochs.count, n);
+    const inMemory = new Int32Array(buffer, L.rowsAt, nRows);
+    return this.fit(plan, global, local, L, transient ? inMemory : this.outRows.copy(inMemory), nRows, epochs.count, n, transient);
   }
 
   /** `mfExamples` alone, for `count` epochs (global item ids, before compaction): the tests' view of the kernel's draws. */
@@ -303,13 +323,13 @@ class MfSimdClient {
    * of `n` examples, one after the other from `L.usersAt`): gathers the rows from the global table,
    * one `mfEpoch` per epoch, and returns the change of the rows and of the global bias.
    */
-  private fit(plan: RoundPlan, global: GlobalParams, local: LocalParams, L: Layout, rows: Int32Array, nRows: number, count: number, n: number): MfClientUpdate {
+  private fit(plan: RoundPlan, global: GlobalParams, local: LocalParams, L: Layout, rows: Int32Array, nRows: number, count: number, n: number, transient: boolean): MfClientUpdate {
     const dim = plan.model.dim;
     const rowBytes = 4 * dim;
     const nUsers = local.userBias.length;
     const buffer = this.memory.buffer;
     const f32 = (offset: number, length: number) => new Float32Array(buffer, offset, length);
-    const { gatherRows, subtractRows, gatherF32, subtractF32, mfEpoch } = this.kernels;
+    const { gatherRows, subtractRows, gatherF32, subtractF32, mfEpoch } = this.kernelsFor(rowBytes);
     const biasAt = this.fixed.biasAt;
     const userEmb = f32(L.P, nUsers * dim);
     userEmb.set(local.userEmb);
@@ -337,7 +357,10 @@ class MfSimdClient {
     subtractRows(0, nRows, L.rowsAt, 0, L.Q, rowBytes);
     subtractF32(0, nRows, L.rowsAt, biasAt, L.itemBiasAt);
     globalBias[0] -= global.globalBias[0];
-    return { rows, weight: count > 0 ? n : 0, itemEmb: this.out.copy(f32(L.Q, nRows * dim)), itemBias: this.out.copy(f32(L.itemBiasAt, nRows)), globalBias, loss };
+    // transient: the deltas stay where the kernels left them, valid until the next call
+    const itemEmb = f32(L.Q, nRows * dim);
+    const itemBias = f32(L.itemBiasAt, nRows);
+    return { rows, weight: count > 0 ? n : 0, itemEmb: transient ? itemEmb : this.out.copy(itemEmb), itemBias: transient ? itemBias : this.out.copy(itemBias), globalBias, loss };
   }
 }
 
@@ -369,10 +392,12 @@ export function trainMfClient(plan: RoundPlan, global: GlobalParams, local: Loca
 /**
  * A client round whose examples the kernels build (`MfRoundJob`): the same examples, rows, deltas,
  * loss and local tables as building them with train/examples.ts and `trainMfClient`, bit for bit.
+ * `transient`: the returned rows and deltas are views of the kernels' memory, overwritten by the
+ * next call (for a caller that folds each update before the next client round), not copies.
  */
-export function trainMfClientRound(plan: RoundPlan, global: GlobalParams, local: LocalParams, job: MfRoundJob): MfClientUpdate {
+export function trainMfClientRound(plan: RoundPlan, global: GlobalParams, local: LocalParams, job: MfRoundJob, transient = false): MfClientUpdate {
   client ??= new MfSimdClient();
-  return client.trainRound(plan, global, local, job);
+  return client.trainRound(plan, global, local, job, transient);
 }
 
 /** `count` epochs of the kernels' BCE examples for `job` with `ratio` negatives per positive (tests). */
