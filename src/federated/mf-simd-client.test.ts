@@ -127,3 +127,21 @@ test('the MF client round in the kernels equals the JavaScript examples and rows
     }
   }
 });
+
+test('transient updates (views of the kernels\' memory) hold the values of the copied ones until the next client round', () => {
+  const ds = generateSynthetic({ users: 30, items: 400, interactions: 1800, seed: 4 });
+  const split = splitDataset(ds, 'loo', 4);
+  const clients = partitionClients(split, 1, 4);
+  const config = { kind: 'mf' as const, dim: 8, initStd: 0.1 };
+  const global = initGlobal(config, split.nItems, 4);
+  const plan: RoundPlan = { round: 1, model: config, loss: 'bce', localEpochs: 1, batch: 8, negatives: 4, optimizer: { kind: 'sgd', lr: 1 }, seed: 3 };
+  for (const client of clients.slice(0, 5)) {
+    const source = clientNegativeSource(split.nItems, client);
+    const copied = runClientRound(plan, global, client, null, source).update;
+    const transient = runClientRound(plan, global, client, null, source, { transientUpdate: true }).update;
+    assert.deepEqual(transient.rows, copied.rows);
+    assert.deepEqual(transient.itemTables, copied.itemTables);
+    assert.deepEqual(transient.denseTables, copied.denseTables);
+    assert.equal(transient.loss, copied.loss);
+  }
+});
