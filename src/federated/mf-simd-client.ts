@@ -124,9 +124,11 @@ class MfSimdClient {
   private loaded: { table: Float32Array; bias: Float32Array; round: number } | null = null;
   /**
    * After the table and biases: one int32 slot per catalogue item and an exclusion bitset (`mfCompact`,
-   * `mfExamples`; zero between calls), the RNG state; per-call arrays start at `base`.
+   * `mfExamples`), the RNG state, then the item-side gradients and marks `mfEpoch` works in, with
+   * room for every catalogue item (all zero between calls: the kernels leave them so, and a round
+   * need not clear ~60 KB per client); per-call arrays start at `base`.
    */
-  private fixed = { tableFloats: -1, nItems: -1, biasAt: 0, slotsAt: 0, bitsAt: 0, stateAt: 0, base: 0 };
+  private fixed = { tableFloats: -1, nItems: -1, biasAt: 0, slotsAt: 0, bitsAt: 0, stateAt: 0, gQ: 0, gItemBiasAt: 0, itemMarksAt: 0, base: 0 };
 
   constructor() {
     moduleBytes ??= mfKernelModuleBytes();
@@ -160,9 +162,13 @@ class MfSimdClient {
       const slotsAt = align(biasAt + 4 * nItems);
       const bitsAt = align(slotsAt + 4 * nItems);
       const stateAt = align(bitsAt + 4 * ((nItems + 31) >>> 5));
-      this.fixed = { tableFloats: table.length, nItems, biasAt, slotsAt, bitsAt, stateAt, base: align(stateAt + MF_RNG_STATE_BYTES) };
-      const buffer = growTo(this.memory, this.fixed.base, MF_MAX_PAGES, 'MF SIMD client');
-      new Uint8Array(buffer, slotsAt, stateAt - slotsAt).fill(0);
+      const gQ = align(stateAt + MF_RNG_STATE_BYTES);
+      const gItemBiasAt = align(gQ + 4 * table.length);
+      const itemMarksAt = align(gItemBiasAt + 4 * nItems);
+      const base = align(itemMarksAt + 4 * nItems);
+      this.fixed = { tableFloats: table.length, nItems, biasAt, slotsAt, bitsAt, stateAt, gQ, gItemBiasAt, itemMarksAt, base };
+      const buffer = growTo(this.memory, base, MF_MAX_PAGES, 'MF SIMD client');
+      new Uint8Array(buffer, slotsAt, base - slotsAt).fill(0);
       this.loaded = null;
     }
     if (this.loaded?.table !== table || this.loaded.bias !== bias || this.loaded.round !== plan.round) {
@@ -187,7 +193,6 @@ class MfSimdClient {
     const P = take(nUsers * rowBytes);
     const Q = take(rowsRoom * rowBytes);
     const gP = take(nUsers * rowBytes);
-    const gQ = take(rowsRoom * rowBytes);
     const rowsAt = take(4 * (rowsRoom + 1)); // mfCompact writes one entry past the last row
     const usersAt = take(4 * all);
     const itemsAt = take(4 * all);
@@ -198,15 +203,13 @@ class MfSimdClient {
     const userListAt = take(4 * nUsers);
     const userBiasAt = take(4 * nUsers);
     const itemBiasAt = take(4 * rowsRoom);
-    // zeroed together before each call: bias gradients and marks
+    // zeroed together before each call: the user-side bias gradients and marks
     const gUserBiasAt = take(4 * nUsers);
-    const gItemBiasAt = take(4 * rowsRoom);
     const userMarksAt = take(4 * nUsers);
-    const itemMarksAt = take(4 * rowsRoom);
     const paramsAt = take(MF_EPOCH_PARAMS.bytes);
     return {
-      P, Q, gP, gQ, rowsAt, usersAt, itemsAt, labelsAt, scoresAt, dScoreAt, itemListAt, userListAt, userBiasAt, itemBiasAt, gUserBiasAt,
-      gItemBiasAt, userMarksAt, itemMarksAt, paramsAt, end: top,
+      P, Q, gP, gQ: this.fixed.gQ, rowsAt, usersAt, itemsAt, labelsAt, scoresAt, dScoreAt, itemListAt, userListAt, userBiasAt, itemBiasAt, gUserBiasAt,
+      gItemBiasAt: this.fixed.gItemBiasAt, userMarksAt, itemMarksAt: this.fixed.itemMarksAt, paramsAt, end: top,
     };
   }
 
@@ -334,9 +337,8 @@ class MfSimdClient {
     const userEmb = f32(L.P, nUsers * dim);
     userEmb.set(local.userEmb);
     gatherRows(0, nRows, L.rowsAt, 0, L.Q, rowBytes);
-    // gradients, bias gradients and marks start at zero (mfEpoch leaves them so)
+    // gradients, bias gradients and marks start at zero (mfEpoch leaves them so; the item side stays zero between calls)
     new Uint8Array(buffer, L.gP, nUsers * rowBytes).fill(0);
-    new Uint8Array(buffer, L.gQ, nRows * rowBytes).fill(0);
     new Uint8Array(buffer, L.gUserBiasAt, L.paramsAt - L.gUserBiasAt).fill(0);
     const userBias = f32(L.userBiasAt, nUsers);
     userBias.set(local.userBias);
