@@ -408,6 +408,8 @@ export function mfKernelExamples(job: MfRoundJob, ratio: number, count: number):
   return client.examples(job, ratio, count);
 }
 
+let lastPrefix: { seed: number; label: string | number; hash: number } = { seed: NaN, label: '', hash: 0 };
+
 function splitmix32(state: { s: number }): number {
   state.s = (state.s + 0x9e3779b9) | 0;
   let z = state.s;
@@ -421,8 +423,17 @@ function splitmix32(state: { s: number }): number {
  * reproduced, since `Rng` keeps its state private): the stream the kernels continue.
  */
 export function rngStateOf(seed: number, ...labels: Array<string | number>): Int32Array {
-  let h = hashString(String(seed));
-  for (const label of labels) h = hashString(`${h}/${label}`);
+  // every client of a round shares the seed and the first label: hash that prefix once
+  let h: number;
+  if (labels.length > 0 && lastPrefix.seed === seed && lastPrefix.label === labels[0]) h = lastPrefix.hash;
+  else {
+    h = hashString(String(seed));
+    if (labels.length > 0) {
+      h = hashString(`${h}/${labels[0]}`);
+      lastPrefix = { seed, label: labels[0], hash: h };
+    }
+  }
+  for (let k = 1; k < labels.length; k++) h = hashString(`${h}/${labels[k]}`);
   const st = { s: h | 0 };
   const s = Int32Array.of(splitmix32(st), splitmix32(st), splitmix32(st), splitmix32(st));
   if ((s[0] | s[1] | s[2] | s[3]) === 0) s[3] = 1;
