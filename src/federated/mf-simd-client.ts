@@ -4,9 +4,10 @@
  * setting — in WebAssembly SIMD (math/wasm/mf-kernels.ts). It does what `client-work.ts` does with
  * the generic model, compact copy and `fitEpoch`: gather the client's item rows from the global
  * table, run the minibatch loop (same examples, order, batches and update rule), and return the
- * change of those rows. Factor rows live in the kernels' memory, with one copy of the global
- * factor table per round; biases and the loss stay in JavaScript. Float32 vector arithmetic makes
- * the result agree with the generic path to rounding, not bit for bit.
+ * change of those rows. Factor rows and biases live in the kernels' memory, with one copy of the
+ * global tables per round. `trainMfClientRound` also builds the examples there (sampling,
+ * shuffle, compact rows: the draws of train/examples.ts, bit for bit). Float32 vector arithmetic
+ * makes the result agree with the generic path to rounding, not bit for bit.
  */
 import { MF_EPOCH_PARAMS, MF_KERNEL_NAMES, MF_MAX_PAGES, MF_RNG_STATE_BYTES, MF_UNROLL_MAX_BYTES, mfKernelModuleBytes, type MfKernelName } from '../math/wasm/mf-kernels.js';
 import { hashString } from '../math/rng.js';
