@@ -30,6 +30,12 @@ import type { NegativeSource } from '../train/examples.js';
 export interface EngineSwitches {
   /** false: MF clients take the generic JavaScript path instead of WebAssembly SIMD. */
   readonly simd?: boolean;
+  /**
+   * true: the caller is done with each update (folded into sums, measured) before it runs another
+   * client round on this thread, so the update's tables may be views of the client's working memory
+   * instead of copies (the in-process FedAvg fold). Never for a fold that keeps updates.
+   */
+  readonly transientUpdate?: boolean;
 }
 
 /**

@@ -8,7 +8,7 @@
  *  4. return the delta of the touched global rows and dense layers, and its new local state.
  */
 import { Rng } from '../math/rng.js';
-import { NegativeSampler } from '../data/negatives.js';
+import { NegativeSampler, type UserNegativeSampler } from '../data/negatives.js';
 import { createOptimizer } from '../optim/registry.js';
 import { RowSparseGrads } from '../models/params.js';
 import type { GlobalParams, RecModel } from '../models/types.js';
@@ -17,14 +17,22 @@ import { fitEpoch, tablesOf, type BatchHook } from '../train/fit.js';
 import type { ExampleSet } from '../train/types.js';
 import { repeatRecent, type RecencyWeighting } from '../train/recency.js';
 import { compactModel, deltaOf, freshLocal, RowIndex, toCompact } from './compact.js';
-import { mfSimdApplies, trainMfClient } from './mf-simd-client.js';
+import { mfSimdApplies, rngStateOf, trainMfClient, trainMfClientRound } from './mf-simd-client.js';
 import type { ClientData, ClientResult, ClientState, RoundPlan } from './types.js';
 
 /** Training negatives for a client's users (local indices), built from the client's own data only. */
 export function clientNegativeSource(nItems: number, data: ClientData): NegativeSource {
   const samplers = data.positives.map((p, k) => NegativeSampler.forClient(nItems, p, data.excluded[k]));
-  return { nItems, sample: (k, count, rng, out, offset) => samplers[k].sample(count, rng, out, offset) };
+  const source: NegativeSource = { nItems, sample: (k, count, rng, out, offset) => samplers[k].sample(count, rng, out, offset) };
+  clientSamplers.set(source, { data, exclusions: samplers.map((s) => s.exclusion) });
+  return source;
 }
+
+/**
+ * The exclusion lists behind each source `clientNegativeSource` built, and the client it was built
+ * for: the MF kernels draw the same negatives from them (`trainMfClientRound`).
+ */
+const clientSamplers = new WeakMap<NegativeSource, { readonly data: ClientData; readonly exclusions: readonly UserNegativeSampler['exclusion'][] }>();
 
 /**
  * The client's positives with local user indices 0..users-1; with a recency weighting, each user's
@@ -54,6 +62,8 @@ export type LocalTerm = (model: RecModel) => BatchHook;
 /** How a client round runs its numbers: `simd: false` forces the generic JavaScript path. */
 export interface ClientWorkOptions {
   readonly simd?: boolean;
+  /** The update is used up before the next client round on this thread (algorithms/types.ts `EngineSwitches`). */
+  readonly transientUpdate?: boolean;
   /** An extra term of the local objective; the round then runs the generic path. */
   readonly localTerm?: LocalTerm;
 }
@@ -66,6 +76,17 @@ export function runClientRound(
   sampler: NegativeSource,
   options: ClientWorkOptions = {},
 ): ClientResult & { readonly state: ClientState } {
+  const simd = options.simd !== false && !options.localTerm && mfSimdApplies(plan);
+  const own = clientSamplers.get(sampler);
+  if (simd && own?.data === data) {
+    // the whole round in the kernels, examples included (the same draws as below)
+    const local = state?.local ?? freshLocal(plan.model, data.users.length, Rng.derive(plan.seed, 'init-local', data.clientId));
+    const positives = localPositives(data, plan.recency).map((p) => p.items);
+    const job = { positives, exclusions: own.exclusions, nItems: sampler.nItems, rngState: rngStateOf(plan.seed, 'client', data.clientId) };
+    const d = trainMfClientRound(plan, global, local, job, options.transientUpdate === true);
+    const update = { round: plan.round, weight: d.weight, rows: d.rows, itemTables: { itemEmb: d.itemEmb, itemBias: d.itemBias }, denseTables: { globalBias: d.globalBias }, loss: d.loss };
+    return { update, state: { local } };
+  }
   const rng = Rng.derive(plan.seed, 'client', data.clientId);
   const positives = localPositives(data, plan.recency);
   const epochs: ExampleSet[] = [];
@@ -77,7 +98,7 @@ export function runClientRound(
   const local = state?.local ?? freshLocal(plan.model, data.users.length, Rng.derive(plan.seed, 'init-local', data.clientId));
   const weight = epochs.length > 0 ? epochs[epochs.length - 1].length : 0;
   const compactEpochs = epochs.map((ex) => compactExamples(ex, index));
-  if (options.simd !== false && !options.localTerm && mfSimdApplies(plan)) {
+  if (simd) {
     const d = trainMfClient(plan, global, local, rows, compactEpochs);
     const update = { round: plan.round, weight, rows, itemTables: { itemEmb: d.itemEmb, itemBias: d.itemBias }, denseTables: { globalBias: d.globalBias }, loss: d.loss };
     return { update, state: { local } };

@@ -167,7 +167,8 @@ export async function runTraining(given: TrainConfig, onProgress?: ProgressListe
         ? (round: number) => { const chosen = (simOptions.select as (r: number) => Int32Array)(round); folding.setParticipants(chosen.length); return chosen; }
         : simOptions.select;
       const sequential = new FederatedSimulation(clients, global, folding,
-        (plan, g, client, state) => work(plan, g, client, state, samplers[client.clientId], { simd: engine.simd }), { ...simOptions, select });
+        // FedAvg's fold sums each update as it arrives: the MF client need not copy its deltas out
+        (plan, g, client, state) => work(plan, g, client, state, samplers[client.clientId], { simd: engine.simd, transientUpdate: folding instanceof FedAvg }), { ...simOptions, select });
       sim = { assembleLocal: (nUsers) => sequential.assembleLocal(nUsers, partition.length) };
       history = sequential.run(probe, onProgress);
     }

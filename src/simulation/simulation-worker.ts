@@ -80,7 +80,8 @@ function serve(): void {
         const client = clients[c];
         let sampler = samplers.get(c);
         if (!sampler) samplers.set(c, (sampler = clientNegativeSource(init.split.nItems, client)));
-        const { update, state } = work(msg.plan, global, client, states.get(c) ?? null, sampler);
+        // folded at once below: the MF client need not copy its deltas out
+        const { update, state } = work(msg.plan, global, client, states.get(c) ?? null, sampler, { transientUpdate: true });
         if (state) states.set(c, state);
         else states.delete(c);
         bytesUp += updateBytes(update);

@@ -13,11 +13,11 @@ import {
   i32x4Lanes, i32x4LtU, i32x4Splat, select, v128And, v128Bitselect, f32ReinterpretI32, f32Store, f32x4Add, f32x4ExtractLane, f32x4Mul, f32x4Splat, f32x4Sub, forLoop, get, I32,
   i32, i32Add, i32Load, i32Mul, i32Shl, set, V128, v128Load, v128Load32Splat, v128Store, v128Zero, type Code, type FunctionDef,
   call, F32, f32DemoteF64, f64Const, F64, inc, f64Add, f64ConvertI32U, f64Div, f64Load, f64Mul, f64PromoteF32, f64Store, f64Sub, ifThen, i32Eqz,
-  i32GtU, i32ReinterpretF32, i32Store, i32Sub, f32Const,
+  i32GtU, i32ReinterpretF32, i32Store, i32Sub, f32Const, f32Sub,
 } from './encoder.js';
 
 /** The kernels, in module order. */
-export const MF_KERNEL_NAMES = ['mfScores', 'mfBackward', 'sgdRows', 'gatherRows', 'subtractRows', 'mfBce', 'mfEpoch'] as const;
+export const MF_KERNEL_NAMES = ['mfScores', 'mfBackward', 'sgdRows', 'gatherRows', 'subtractRows', 'mfBce', 'mfEpoch', 'mfExamples', 'mfCompact', 'gatherF32', 'subtractF32'] as const;
 export type MfKernelName = (typeof MF_KERNEL_NAMES)[number];
 
 /** Largest memory the MF kernels may use: 4 GiB, all a 32-bit WebAssembly memory can address (pages are committed only as it grows). */
@@ -32,10 +32,21 @@ const rowAt = (table: number, ids: number, k: number, rowBytes: number): Code =>
 const at = (base: number, offset: number): Code => [get(base), get(offset), i32Add];
 
 /**
+ * The 16-byte vectors of a row, in order: a loop of `fb` over [0, rowBytes) or, when the module is
+ * built for one row width (`unroll` bytes), straight-line code with constant offsets — the same
+ * operations in the same order. `body` gets the vector's address as a base pushed by `addr` plus
+ * the constant `offset` for the load or store.
+ */
+function eachVector(unroll: number, fb: number, rowBytes: number, body: (addr: (base: number) => Code, offset: number) => Code): Code {
+  if (unroll > 0) return Array.from({ length: unroll / 16 }, (_, j) => body((base) => get(base), 16 * j));
+  return forLoop(fb, i32(0), get(rowBytes), i32(16), body((base) => at(base, fb), 0));
+}
+
+/**
  * mfScores(lo, hi, users, items, p, q, out, rowBytes): out[k] = p[users[k]] · q[items[k]] (f32) for
  * examples k in [lo, hi); users and items are int32 arrays, p and q row-major tables.
  */
-function mfScores(): FunctionDef {
+function mfScores(unroll: number): FunctionDef {
   const [lo, hi, users, items, p, q, out, rowBytes] = [0, 1, 2, 3, 4, 5, 6, 7];
   const [k, pu, qi, fb, acc] = [8, 9, 10, 11, 12];
   return {
@@ -46,9 +57,7 @@ function mfScores(): FunctionDef {
       rowAt(p, users, k, rowBytes), set(pu),
       rowAt(q, items, k, rowBytes), set(qi),
       v128Zero, set(acc),
-      forLoop(fb, i32(0), get(rowBytes), i32(16), [
-        get(acc), at(pu, fb), v128Load(0), at(qi, fb), v128Load(0), f32x4Mul, f32x4Add, set(acc),
-      ]),
+      eachVector(unroll, fb, rowBytes, (addr, o) => [get(acc), addr(pu), v128Load(o), addr(qi), v128Load(o), f32x4Mul, f32x4Add, set(acc)]),
       get(out), get(k), i32(2), i32Shl, i32Add,
       [0, 1, 2, 3].map((l) => [get(acc), f32x4ExtractLane(l), l > 0 ? f32Add : []]),
       f32Store(0),
@@ -60,13 +69,13 @@ function mfScores(): FunctionDef {
  * mfBackward(lo, hi, users, items, dScore, p, q, gp, gq, rowBytes): for examples k in [lo, hi),
  * gp[users[k]] += dScore[k] · q[items[k]] and gq[items[k]] += dScore[k] · p[users[k]].
  */
-function mfBackward(): FunctionDef {
+function mfBackward(unroll: number): FunctionDef {
   const [lo, hi, users, items, dScore, p, q, gp, gq, rowBytes] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
   const [k, pu, qi, gpu, gqi, fb, a] = [10, 11, 12, 13, 14, 15, 16];
   const d = 17;
-  const addScaled = (grad: number, other: number): Code => [
-    at(grad, fb), set(a),
-    get(a), get(a), v128Load(0), get(d), at(other, fb), v128Load(0), f32x4Mul, f32x4Add, v128Store(0),
+  const addScaled = (addr: (base: number) => Code, o: number, grad: number, other: number): Code => [
+    addr(grad), set(a),
+    get(a), get(a), v128Load(o), get(d), addr(other), v128Load(o), f32x4Mul, f32x4Add, v128Store(o),
   ];
   return {
     name: 'mfBackward',
@@ -78,7 +87,7 @@ function mfBackward(): FunctionDef {
       rowAt(gp, users, k, rowBytes), set(gpu),
       rowAt(gq, items, k, rowBytes), set(gqi),
       get(dScore), get(k), i32(2), i32Shl, i32Add, v128Load32Splat(0), set(d),
-      forLoop(fb, i32(0), get(rowBytes), i32(16), [addScaled(gpu, qi), addScaled(gqi, pu)]),
+      eachVector(unroll, fb, rowBytes, (addr, o) => [addScaled(addr, o, gpu, qi), addScaled(addr, o, gqi, pu)]),
     ]),
   };
 }
@@ -87,7 +96,7 @@ function mfBackward(): FunctionDef {
  * sgdRows(lo, hi, rows, theta, grad, rowBytes, lrBits, wdBits): for the listed rows rows[k],
  * k in [lo, hi): θ ← θ − lr·(g + wd·θ), then g ← 0 (lr and wd are f32 bit patterns).
  */
-function sgdRows(): FunctionDef {
+function sgdRows(unroll: number): FunctionDef {
   const [lo, hi, rows, theta, grad, rowBytes, lrBits, wdBits] = [0, 1, 2, 3, 4, 5, 6, 7];
   const [k, t, g, fb] = [8, 9, 10, 11];
   const [lr, wd, tv] = [12, 13, 14];
@@ -101,12 +110,12 @@ function sgdRows(): FunctionDef {
       forLoop(k, get(lo), get(hi), i32(1), [
         rowAt(theta, rows, k, rowBytes), set(t),
         rowAt(grad, rows, k, rowBytes), set(g),
-        forLoop(fb, i32(0), get(rowBytes), i32(16), [
-          at(t, fb), v128Load(0), set(tv),
-          at(t, fb),
-          get(tv), get(lr), at(g, fb), v128Load(0), get(wd), get(tv), f32x4Mul, f32x4Add, f32x4Mul, f32x4Sub,
-          v128Store(0),
-          at(g, fb), v128Zero, v128Store(0),
+        eachVector(unroll, fb, rowBytes, (addr, o) => [
+          addr(t), v128Load(o), set(tv),
+          addr(t),
+          get(tv), get(lr), addr(g), v128Load(o), get(wd), get(tv), f32x4Mul, f32x4Add, f32x4Mul, f32x4Sub,
+          v128Store(o),
+          addr(g), v128Zero, v128Store(o),
         ]),
       ]),
     ],
@@ -117,7 +126,7 @@ function sgdRows(): FunctionDef {
  * A kernel (lo, hi, rows, src, dst, rowBytes) that sets dst[k] from src[rows[k]] for k in [lo, hi),
  * sixteen bytes at a time: `combine` gets the two vectors' addresses (to, from) and pushes the new one.
  */
-function rowKernel(name: MfKernelName, combine: (to: Code, from: Code) => Code): FunctionDef {
+function rowKernel(name: MfKernelName, unroll: number, combine: (to: Code, from: Code) => Code): FunctionDef {
   const [lo, hi, rows, src, dst, rowBytes] = [0, 1, 2, 3, 4, 5];
   const [k, from, to, fb] = [6, 7, 8, 9];
   return {
@@ -127,19 +136,19 @@ function rowKernel(name: MfKernelName, combine: (to: Code, from: Code) => Code):
     body: forLoop(k, get(lo), get(hi), i32(1), [
       rowAt(src, rows, k, rowBytes), set(from),
       get(dst), get(k), get(rowBytes), i32Mul, i32Add, set(to),
-      forLoop(fb, i32(0), get(rowBytes), i32(16), [at(to, fb), combine(at(to, fb), at(from, fb)), v128Store(0)]),
+      eachVector(unroll, fb, rowBytes, (addr, o) => [addr(to), combine([addr(to), v128Load(o)], [addr(from), v128Load(o)]), v128Store(o)]),
     ]),
   };
 }
 
 /** gatherRows(lo, hi, rows, src, dst, rowBytes): dst[k] = src[rows[k]] (a compact copy of the listed rows). */
-const gatherRows = (): FunctionDef => rowKernel('gatherRows', (_to, from) => [from, v128Load(0)]);
+const gatherRows = (unroll: number): FunctionDef => rowKernel('gatherRows', unroll, (_to, from) => from);
 
 /**
  * subtractRows(lo, hi, rows, src, dst, rowBytes): dst[k] −= src[rows[k]] (turns trained compact rows
  * into their change since they were gathered).
  */
-const subtractRows = (): FunctionDef => rowKernel('subtractRows', (to, from) => [to, v128Load(0), from, v128Load(0), f32x4Sub]);
+const subtractRows = (unroll: number): FunctionDef => rowKernel('subtractRows', unroll, (to, from) => [to, from, f32x4Sub]);
 
 /**
  * ln(y) of the four lanes of local `y` (1 ≤ y ≤ 2, consumed), pushed on the stack: Cephes' logf
@@ -302,8 +311,170 @@ function mfEpoch(): FunctionDef {
   };
 }
 
-/** The module's binary (memory imported as `env.memory`, not shared). */
-export function mfKernelModuleBytes(): Uint8Array<ArrayBuffer> {
-  return assemble([mfScores(), mfBackward(), sgdRows(), gatherRows(), subtractRows(), mfBce(), mfEpoch()], { shared: false, maxPages: MF_MAX_PAGES });
+// opcodes the shared encoder does not export
+const i32And: Code = 0x71;
+const i32Or: Code = 0x72;
+const i32Xor: Code = 0x73;
+const i32Rotl: Code = 0x77;
+const f64Floor: Code = 0x9c;
+const i32TruncF64U: Code = 0xab;
+/** `do body while (cond)`: `cond` pushes an i32. */
+const doWhile = (body: Code, cond: Code): Code => [0x03, 0x40, body, cond, 0x0d, 0, 0x0b];
+
+/** Byte offsets in the RNG state block of `mfExamples`: xoshiro128**'s four 32-bit words. */
+export const MF_RNG_STATE_BYTES = 16;
+
+/**
+ * One draw of math/rng.ts `Rng.int(n)`: xoshiro128** on the state words in locals s[0..3] (t, c, d
+ * scratch), then floor(u32 / 2³² · n) in float64, the very operations of the JavaScript, so the
+ * same stream. `n` pushes an f64; the draw is left in local `out`.
+ */
+function drawInt(s: readonly number[], t: number, c: number, d: number, n: Code, out: number): Code {
+  const [s0, s1, s2, s3] = s;
+  return [
+    get(s1), i32(5), i32Mul, i32(7), i32Rotl, i32(9), i32Mul, set(out),
+    get(s1), i32(9), i32Shl, set(t),
+    get(s2), get(s0), i32Xor, set(c),
+    get(s3), get(s1), i32Xor, set(d),
+    get(s1), get(c), i32Xor, set(s1),
+    get(s0), get(d), i32Xor, set(s0),
+    get(c), get(t), i32Xor, set(s2),
+    get(d), i32(11), i32Rotl, set(s3),
+    // u32 / 2³² is exact, so the product by 2⁻³² is the same number
+    get(out), f64ConvertI32U, f64Const(2 ** -32), f64Mul, n, f64Mul, f64Floor, i32TruncF64U, set(out),
+  ];
+}
+
+/**
+ * mfExamples(nUsers, pos, posPtr, excl, exclPtr, bits, nItems, ratio, users, items, labels, state):
+ * one epoch of BCE examples as train/examples.ts `buildEpochExamples` builds them with the client's
+ * samplers (data/negatives.ts `UserNegativeSampler`): for each local user u, its positives
+ * pos[posPtr[u] .. posPtr[u+1]) with label 1, then (their count × ratio) negatives drawn uniformly
+ * from [0, nItems) and redrawn while in u's exclusion list excl[exclPtr[u] .. exclPtr[u+1]) (set in
+ * the zeroed bitset `bits` for the user's draws, cleared after), label 0; then a Fisher–Yates
+ * shuffle of the three arrays together. Draws come from the xoshiro128** state at `state`
+ * (updated), so examples, order and state equal the JavaScript's.
+ */
+function mfExamples(): FunctionDef {
+  const [nUsers, pos, posPtr, excl, exclPtr, bits, nItems, ratio, users, items, labels, state] = Array.from({ length: 12 }, (_, k) => k);
+  const s = [12, 13, 14, 15];
+  const [t, c, d, u, j, lo, hi, k, cnt, item, x, i, tmp, step] = [16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29];
+  const nF = 30;
+  const word = (base: number, index: Code): Code => [get(base), index, i32(2), i32Shl, i32Add];
+  const bitWord = (v: number): Code => [get(bits), get(v), i32(5), 0x76 /* i32.shr_u */, i32(2), i32Shl, i32Add];
+  const store = (base: number, index: number, value: Code, f32 = false): Code => [word(base, get(index)), value, f32 ? f32Store(0) : i32Store(0)];
+  const swap = (base: number): Code => [
+    word(base, get(i)), i32Load(0), set(tmp),
+    word(base, get(i)), word(base, get(j)), i32Load(0), i32Store(0),
+    word(base, get(j)), get(tmp), i32Store(0),
+  ];
+  return {
+    name: 'mfExamples',
+    params: 12,
+    locals: [...new Array(18).fill(I32), F64],
+    body: [
+      s.map((v, l) => [get(state), i32Load(4 * l), set(v)]),
+      get(nItems), f64ConvertI32U, set(nF),
+      i32(0), set(k),
+      forLoop(u, i32(0), get(nUsers), i32(1), [
+        word(posPtr, get(u)), i32Load(0), set(lo),
+        word(posPtr, get(u)), i32Load(4), set(hi),
+        forLoop(j, get(lo), get(hi), i32(1), [
+          store(users, k, get(u)), store(items, k, [word(pos, get(j)), i32Load(0)]), store(labels, k, f32Const(1), true),
+          inc(k, i32(1)),
+        ]),
+        get(hi), get(lo), i32Sub, get(ratio), i32Mul, set(cnt),
+        word(exclPtr, get(u)), i32Load(0), set(lo),
+        word(exclPtr, get(u)), i32Load(4), set(hi),
+        forLoop(j, get(lo), get(hi), i32(1), [
+          word(excl, get(j)), i32Load(0), set(x),
+          bitWord(x), bitWord(x), i32Load(0), i32(1), get(x), i32Shl, i32Or, i32Store(0),
+        ]),
+        forLoop(j, i32(0), get(cnt), i32(1), [
+          doWhile(drawInt(s, t, c, d, get(nF), item), [bitWord(item), i32Load(0), i32(1), get(item), i32Shl, i32And]),
+          store(users, k, get(u)), store(items, k, get(item)), store(labels, k, f32Const(0), true),
+          inc(k, i32(1)),
+        ]),
+        forLoop(j, get(lo), get(hi), i32(1), [word(excl, get(j)), i32Load(0), set(x), bitWord(x), i32(0), i32Store(0)]),
+      ]),
+      // for i = k − 1 down to 1: j = int(i + 1), swap
+      forLoop(step, i32(1), get(k), i32(1), [
+        get(k), get(step), i32Sub, set(i),
+        drawInt(s, t, c, d, [get(i), i32(1), i32Add, f64ConvertI32U], j),
+        ifThen([get(nUsers), i32(1), i32GtU], swap(users)), // one user: every entry is 0
+        swap(items), swap(labels),
+      ]),
+      s.map((v, l) => [get(state), get(v), i32Store(4 * l)]),
+    ],
+  };
+}
+
+/**
+ * mfCompact(n, items, slots, nItems, rows, countAt): the sorted distinct items of items[0 .. n)
+ * into `rows` (their count, an int32, at countAt) and every items[k] replaced by its index among
+ * them — federated/compact.ts `RowIndex` and `toCompact` in one pass over one slot per catalogue
+ * item (`slots`, zero before and after). Items must lie in [0, nItems); `rows` needs room for one
+ * entry more than the distinct items.
+ */
+function mfCompact(): FunctionDef {
+  const [n, items, slots, nItems, rows, countAt] = [0, 1, 2, 3, 4, 5];
+  const [k, it, m] = [6, 7, 8];
+  const word = (base: number, index: Code): Code => [get(base), index, i32(2), i32Shl, i32Add];
+  return {
+    name: 'mfCompact',
+    params: 6,
+    locals: [I32, I32, I32],
+    body: [
+      forLoop(k, i32(0), get(n), i32(1), [word(slots, [word(items, get(k)), i32Load(0)]), i32(1), i32Store(0)]),
+      i32(0), set(m),
+      // branch-free: rows[m] = it always, m advances (and the slot takes m) only for marked items
+      forLoop(it, i32(0), get(nItems), i32(1), [
+        word(rows, get(m)), get(it), i32Store(0),
+        word(slots, get(it)), i32Load(0), i32(0), 0x47 /* i32.ne */, get(m), i32Add, set(m),
+        word(slots, get(it)), get(m), i32(0), word(slots, get(it)), i32Load(0), select, i32Store(0),
+      ]),
+      forLoop(k, i32(0), get(n), i32(1), [
+        word(items, get(k)), word(slots, [word(items, get(k)), i32Load(0)]), i32Load(0), i32(1), i32Sub, i32Store(0),
+      ]),
+      forLoop(k, i32(0), get(m), i32(1), [word(slots, [word(rows, get(k)), i32Load(0)]), i32(0), i32Store(0)]),
+      get(countAt), get(m), i32Store(0),
+    ],
+  };
+}
+
+/**
+ * A kernel (lo, hi, rows, src, dst) on one f32 per row: dst[k] = src[rows[k]] (`gatherF32`) or
+ * dst[k] −= src[rows[k]] (`subtractF32`) for k in [lo, hi) — the item biases beside the factor rows.
+ */
+function scalarRowKernel(name: MfKernelName, subtract: boolean): FunctionDef {
+  const [lo, hi, rows, src, dst] = [0, 1, 2, 3, 4];
+  const [k, to] = [5, 6];
+  const word = (base: number, index: Code): Code => [get(base), index, i32(2), i32Shl, i32Add];
+  const from: Code = [word(src, [word(rows, get(k)), i32Load(0)]), f32Load(0)];
+  return {
+    name,
+    params: 5,
+    locals: [I32, I32],
+    body: forLoop(k, get(lo), get(hi), i32(1), [
+      word(dst, get(k)), set(to),
+      get(to), subtract ? [get(to), f32Load(0), from, f32Sub] : from, f32Store(0),
+    ]),
+  };
+}
+
+/** Widest row (bytes) the module is built for with straight-line row code; wider rows take the loops. */
+export const MF_UNROLL_MAX_BYTES = 512;
+
+/**
+ * The module's binary (memory imported as `env.memory`, not shared). With `rowBytes` (a multiple of
+ * 16, at most MF_UNROLL_MAX_BYTES), the row kernels are built for rows of exactly that width and
+ * ignore their `rowBytes` argument; without it they loop over any width.
+ */
+export function mfKernelModuleBytes(rowBytes = 0): Uint8Array<ArrayBuffer> {
+  if (rowBytes !== 0 && !(rowBytes % 16 === 0 && rowBytes > 0 && rowBytes <= MF_UNROLL_MAX_BYTES)) throw new RangeError(`mfKernelModuleBytes: row width ${rowBytes} bytes`);
+  const u = rowBytes;
+  return assemble([mfScores(u), mfBackward(u), sgdRows(u), gatherRows(u), subtractRows(u), mfBce(), mfEpoch(), mfExamples(), mfCompact(),
+    scalarRowKernel('gatherF32', false), scalarRowKernel('subtractF32', true)],
+    { shared: false, maxPages: MF_MAX_PAGES });
 }
 
