@@ -74,7 +74,8 @@ export class UpdateAccumulator {
       const sum = this.sums[p.name];
       if (p.index === 'item') {
         const delta = update.itemTables[p.name];
-        if (perRow) {
+        if (p.cols === 1 && !this.simd?.has(p.name)) addColumn(sum, rows, delta, w, perRow ?? denseScale);
+        else if (perRow) {
           if (!this.simd?.has(p.name) || !this.simd.addRowsRowScaled(p.name, rows, delta, w, perRow)) addRows(sum, rows, rowScaledCopy(delta, perRow), p.cols, w);
         } else if (!this.simd?.has(p.name) || !this.simd.addRows(p.name, rows, delta, w, denseScale)) addRows(sum, rows, denseScale === 1 ? delta : scaledCopy(delta, denseScale), p.cols, w);
       } else {
@@ -185,6 +186,16 @@ function rowScaledCopy(delta: Float32Array, scales: Float64Array): Float32Array 
   const cols = delta.length / scales.length;
   for (let k = 0; k < scales.length; k++) for (let f = k * cols, end = f + cols; f < end; f++) out[f] = delta[f] * scales[k];
   return out;
+}
+
+/**
+ * A one-column item table (the item biases): sum[rows[k]] += w · float32(delta[k] · scale_k), the
+ * sums `addRows` makes of `scaledCopy` / `rowScaledCopy`, bit for bit, without the copy.
+ */
+function addColumn(sum: Float64Array, rows: Int32Array, delta: Float32Array, w: number, scale: number | Float64Array): void {
+  if (typeof scale !== 'number') for (let k = 0; k < rows.length; k++) sum[rows[k]] += w * Math.fround(delta[k] * scale[k]);
+  else if (scale === 1) for (let k = 0; k < rows.length; k++) sum[rows[k]] += w * delta[k];
+  else for (let k = 0; k < rows.length; k++) sum[rows[k]] += w * Math.fround(delta[k] * scale);
 }
 
 /** sum[rows[k]·cols + f] += w · delta[k·cols + f], unrolled by four when cols allows. */
