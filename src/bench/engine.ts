@@ -22,19 +22,17 @@ import { parseTrainConfig } from '../config/config.js';
 import { runTraining } from '../recipes/experiment.js';
 import { generateSynthetic } from '../data/synthetic.js';
 import { leaveOneOut } from '../data/split.js';
-import { rowOf } from '../data/user-items.js';
 import { Rng } from '../math/rng.js';
 import { headParamInfo, initJointLayer, initTextGraphGlobal, textInputs } from '../models/text-graph/model.js';
 import { graphOptionsOf, textGraphConfigOf, textGraphPlanOf } from '../recipes/text-graph-experiment.js';
 import { GraphAggregation } from '../federated/graph.js';
-import type { GraphUpdate } from '../federated/personal-types.js';
-import { uniqueSorted } from '../federated/compact.js';
 import { userTexts } from '../text/user-text.js';
 import { HashingEncoder } from '../text/hash.js';
 import { partitionClients } from '../federated/partition.js';
 import { clientNegativeSource } from '../federated/client-work.js';
 import { runTextGraphClientRound, type TextGraphPlan } from '../federated/text-graph-client.js';
 import { extrapolatedEpoch } from './graph.js';
+import { syntheticGraphUpload } from './text-graph-server.js';
 import { ml100kPath, peakRssMiB } from './util.js';
 
 const RUNS = Number(process.env.FEDREC_BENCH_RUNS ?? 3);
@@ -225,16 +223,7 @@ async function textGraphRound(): Promise<void> {
       let serverCpu = 0;
       let serverWall = 0;
       for (let u = 0; u < split.nUsers; u++) {
-        // the upload of a trained client, as bench `text-graph` builds it: W_u ≈ v_u ⊗ g_u, rows = positives + 4 negatives each
-        const g = Float32Array.from({ length: cfg.dim }, () => rng.normal());
-        const weightVector = new Float32Array(cfg.textDim * cfg.dim);
-        for (let t = 0; t < cfg.textDim; t++) for (let f = 0; f < cfg.dim; f++) weightVector[t * cfg.dim + f] = texts[u][t] * g[f] * 0.01;
-        const pos = rowOf(split.train, u);
-        const rows = uniqueSorted([pos, Int32Array.from({ length: 4 * pos.length }, () => rng.int(split.nItems))]);
-        const itemRows = new Float32Array(rows.length * cfg.dim);
-        for (let k = 0; k < rows.length; k++) for (let f = 0; f < cfg.dim; f++) itemRows[k * cfg.dim + f] = global.item[rows[k] * cfg.dim + f] + 0.01 * rng.normal();
-        const denseTables = Object.fromEntries(headInfo.map((p) => [p.name, new Float32Array(p.rows * p.cols)]));
-        const update: GraphUpdate = { round: 1, weight: rows.length, rows: new Int32Array(0), itemTables: {}, denseTables, loss: 0, users: [{ user: u, weightVector, rows, itemRows, weight: rows.length }] };
+        const update = syntheticGraphUpload(1, u, { cfg, headInfo, texts, train: split.train, nItems: split.nItems, item: global.item }, rng);
         const c = cpuNow();
         const t = performance.now();
         strategy.accept(update);

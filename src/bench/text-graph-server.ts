@@ -11,11 +11,13 @@ import { parseTrainConfig } from '../config/config.js';
 import { generateSynthetic } from '../data/synthetic.js';
 import { leaveOneOut } from '../data/split.js';
 import { rowOf } from '../data/user-items.js';
+import type { UserItems } from '../data/types.js';
 import { Rng } from '../math/rng.js';
 import { headParamInfo, initTextGraphGlobal } from '../models/text-graph/model.js';
 import { graphOptionsOf, textGraphConfigOf } from '../recipes/text-graph-experiment.js';
 import { GraphAggregation } from '../federated/graph.js';
 import type { GraphUpdate } from '../federated/personal-types.js';
+import type { ParamInfo } from '../models/types.js';
 import { uniqueSorted } from '../federated/compact.js';
 import { userTexts } from '../text/user-text.js';
 import { HashingEncoder } from '../text/hash.js';
@@ -43,16 +45,7 @@ export async function textGraphServerBenchmark(): Promise<void> {
       let accept = 0;
       for (let u = 0; u < split.nUsers; u++) {
         if (round > 1 && u % 3 === round % 3) continue;
-        // as engine's item 3c: W_u ≈ v_u ⊗ g_u, rows = positives + 4 random items each
-        const g = Float32Array.from({ length: cfg.dim }, () => rng.normal());
-        const weightVector = new Float32Array(cfg.textDim * cfg.dim);
-        for (let t = 0; t < cfg.textDim; t++) for (let f = 0; f < cfg.dim; f++) weightVector[t * cfg.dim + f] = texts[u][t] * g[f] * 0.01;
-        const pos = rowOf(split.train, u);
-        const rows = uniqueSorted([pos, Int32Array.from({ length: 4 * pos.length }, () => rng.int(split.nItems))]);
-        const itemRows = new Float32Array(rows.length * cfg.dim);
-        for (let k = 0; k < rows.length; k++) for (let f = 0; f < cfg.dim; f++) itemRows[k * cfg.dim + f] = global.item[rows[k] * cfg.dim + f] + 0.01 * rng.normal();
-        const denseTables = Object.fromEntries(headInfo.map((p) => [p.name, new Float32Array(p.rows * p.cols)]));
-        const update: GraphUpdate = { round, weight: rows.length, rows: new Int32Array(0), itemTables: {}, denseTables, loss: 0, users: [{ user: u, weightVector, rows, itemRows, weight: rows.length }] };
+        const update = syntheticGraphUpload(round, u, { cfg, headInfo, texts, train: split.train, nItems: split.nItems, item: global.item }, rng);
         const c = cpuNow();
         strategy.accept(update);
         accept += cpuNow() - c;
@@ -73,4 +66,31 @@ export async function textGraphServerBenchmark(): Promise<void> {
     for (const [key, t] of Object.entries(strategy.exportState().tables).sort((a, b) => (a[0] < b[0] ? -1 : 1))) h.update(key).update(bytes(t));
     process.stdout.write(`${neighbors} neighbours: digest ${h.digest('hex').slice(0, 16)}; peak RSS ${rss.toFixed(0)} MiB\n`);
   }
+}
+
+/** What `syntheticGraphUpload` needs: the model's shapes, the users' texts and positives, θ. */
+export interface GraphUploadSource {
+  readonly cfg: { readonly dim: number; readonly textDim: number };
+  readonly headInfo: readonly ParamInfo[];
+  readonly texts: readonly Float32Array[];
+  readonly train: UserItems;
+  readonly nItems: number;
+  readonly item: Float32Array;
+}
+
+/**
+ * The upload of a trained text-graph client as the benches build it: W_u ≈ v_u ⊗ g_u (its text
+ * times a random direction), rows = its positives + 4 random items each, item rows near θ.
+ */
+export function syntheticGraphUpload(round: number, u: number, src: GraphUploadSource, rng: Rng): GraphUpdate {
+  const { dim, textDim } = src.cfg;
+  const g = Float32Array.from({ length: dim }, () => rng.normal());
+  const weightVector = new Float32Array(textDim * dim);
+  for (let t = 0; t < textDim; t++) for (let f = 0; f < dim; f++) weightVector[t * dim + f] = src.texts[u][t] * g[f] * 0.01;
+  const pos = rowOf(src.train, u);
+  const rows = uniqueSorted([pos, Int32Array.from({ length: 4 * pos.length }, () => rng.int(src.nItems))]);
+  const itemRows = new Float32Array(rows.length * dim);
+  for (let k = 0; k < rows.length; k++) for (let f = 0; f < dim; f++) itemRows[k * dim + f] = src.item[rows[k] * dim + f] + 0.01 * rng.normal();
+  const denseTables = Object.fromEntries(src.headInfo.map((p) => [p.name, new Float32Array(p.rows * p.cols)]));
+  return { round, weight: rows.length, rows: new Int32Array(0), itemTables: {}, denseTables, loss: 0, users: [{ user: u, weightVector, rows, itemRows, weight: rows.length }] };
 }

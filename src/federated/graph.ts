@@ -440,19 +440,7 @@ export class GraphAggregation implements Strategy {
         K.eq17Sums(rowsAt[i], rowsU.length, scratchAt, thetaAt, numAt, denAt, dBytes, paramsAt);
       }
     }
-    const consensus = thetaOld.slice(); // θ_global of Eq. 17
-    const g = this.thetaGrads; // pseudo-gradient θ − θ_global on the rows someone holds
-    for (let item = 0; item < nItems; item++) {
-      if (den[item] === 0) continue;
-      const inv = 1 / den[item];
-      g.touch('item', item);
-      for (let k = item * d, end = k + d; k < end; k++) {
-        consensus[k] += num[k] * inv;
-        g.values.item[k] = -num[k] * inv;
-      }
-    }
-    this.thetaOptimizer.step({ item: theta }, g, ['item']);
-    g.reset();
+    const consensus = this.stepTheta(theta, thetaOld, num, den);
     // Personal rows, as in propagateJs: participants against θ_global, then absent users
     // (R_u = θ_old + Δ_u, c = 1) against the new θ.
     for (const participants of [true, false]) {
@@ -473,6 +461,28 @@ export class GraphAggregation implements Strategy {
   }
 
   /** Steps 3–5 in JavaScript: the reference of `propagateSimd`, and the path for 'union' rows. */
+  /**
+   * Eq. 17's consensus θ_global = θ_old + num / den on the rows someone holds, and the server
+   * optimiser's step of θ towards it (pseudo-gradient θ − θ_global). Returns θ_global.
+   */
+  private stepTheta(theta: Float32Array, thetaOld: Float32Array, num: Float64Array, den: Float64Array): Float32Array {
+    const d = this.d;
+    const consensus = thetaOld.slice();
+    const g = this.thetaGrads;
+    for (let item = 0; item < this.nItems; item++) {
+      if (den[item] === 0) continue;
+      const inv = 1 / den[item];
+      g.touch('item', item);
+      for (let k = item * d, end = k + d; k < end; k++) {
+        consensus[k] += num[k] * inv;
+        g.values.item[k] = -num[k] * inv;
+      }
+    }
+    this.thetaOptimizer.step({ item: theta }, g, ['item']);
+    g.reset();
+    return consensus;
+  }
+
   private propagateJs(users: Int32Array, graph: UserGraph): void {
     const { d } = this;
     const n = users.length;
@@ -564,19 +574,7 @@ export class GraphAggregation implements Strategy {
         for (let f = 0; f < d; f++) num[base + f] += deg * (cm1 * thetaOld[base + f] + y[k * d + f]);
       }
     }
-    const consensus = thetaOld.slice(); // θ_global of Eq. 17
-    const g = this.thetaGrads; // pseudo-gradient θ − θ_global on the rows someone holds
-    for (let item = 0; item < this.nItems; item++) {
-      if (den[item] === 0) continue;
-      const inv = 1 / den[item];
-      g.touch('item', item);
-      for (let k = item * d, end = k + d; k < end; k++) {
-        consensus[k] += num[k] * inv;
-        g.values.item[k] = -num[k] * inv;
-      }
-    }
-    this.thetaOptimizer.step({ item: theta }, g, ['item']);
-    g.reset();
+    const consensus = this.stepTheta(theta, thetaOld, num, den);
     // Personal rows: a participant's deviation from the consensus, Δ_u = R_u − θ_global (so it
     // receives θ + Δ_u, θ the optimiser's step); an absent user keeps its last R_u, relative to θ.
     for (let u = 0; u < this.nUsers; u++) {
