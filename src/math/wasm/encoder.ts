@@ -85,8 +85,11 @@ export const f32x4Gt: Code = simd(0x44);
 export const f32x4Abs: Code = simd(0xe0);
 /** Loads 8 bytes into the low half, zero above. */
 export const v128Load64Zero = (offset = 0): Code => simd(0x5d, ...mem(3, offset));
+/** Stores lane `lane` (8 bytes: two f32 or one f64) of a v128 at address + offset. */
+export const v128Store64Lane = (offset = 0, lane = 0): Code => simd(0x5b, ...mem(3, offset), lane);
 export const f64x2PromoteLowF32x4: Code = simd(0x5f);
 export const f64x2Add: Code = simd(0xf0);
+export const f64x2Sub: Code = simd(0xf1);
 export const f64x2Mul: Code = simd(0xf2);
 export const f64x2Splat: Code = simd(0x14);
 export const f64Load = (offset = 0): Code => [0x2b, mem(3, offset)];
@@ -140,6 +143,16 @@ export const f32x4DemoteF64x2Zero: Code = simd(0x5e);
 export const f64x2ExtractLane = (lane: number): Code => simd(0x21, lane);
 /** `if (cond) then` (no else); `cond` pushes an i32. */
 export const ifThen = (cond: Code, then: Code): Code => [cond, 0x04, 0x40, then, 0x0b];
+/** `do body while (cond)`: `cond` pushes an i32. */
+export const doWhile = (body: Code, cond: Code): Code => [0x03, 0x40, body, cond, 0x0d, 0, 0x0b];
+
+// Integer bit operations and conversions (the MF kernels' xoshiro128** stream, kernels' loop bounds).
+export const i32And: Code = 0x71;
+export const i32Or: Code = 0x72;
+export const i32Xor: Code = 0x73;
+export const i32Rotl: Code = 0x77;
+export const f64Floor: Code = 0x9c;
+export const i32TruncF64U: Code = 0xab;
 
 /** `local += step`. */
 export const inc = (local: number, step: Code): Code => [get(local), step, i32Add, set(local)];

@@ -5,11 +5,9 @@
  * private (unshared) memory; `GramBlocks` holds the table in that memory and hands out blocks.
  */
 import {
-  assemble, f32Add, f32Store, f32x4Add, f32x4ExtractLane, f32x4Mul, forLoop, get, I32, i32, i32Add, i32Mul, i32Sub, set,
+  assemble, f32Add, f32Store, f32x4Add, f32x4ExtractLane, f32x4Mul, forLoop, get, I32, i32, i32Add, i32And, i32Mul, i32Sub, set,
   V128, v128Load, v128Zero, type Code, type FunctionDef,
 } from './encoder.js';
-
-const i32And: Code = 0x71;
 import { growTo } from './memory.js';
 
 /** Largest memory the kernel may use: 4 GiB, all a 32-bit memory can address (committed as it grows). */

@@ -7,17 +7,10 @@
  * Tables are row-major with `dBytes` = 4·d bytes per row, d even.
  */
 import {
-  assemble, f32x4DemoteF64x2Zero, f64Add, f64Load, f64Store, f64x2Add, f64x2Mul, f64x2PromoteLowF32x4, f64x2Splat, forLoop, get, I32, i32, i32Add, i32Load,
-  i32Mul, i32Shl, i32Sub, ifThen, set, V128, v128Load, v128Load64Zero, v128Store, type Code, type FunctionDef,
+  assemble, f32x4DemoteF64x2Zero, f32x4Sub, f64Add, f64Load, f64Store, f64x2Add, f64x2Mul, f64x2Sub, f64x2PromoteLowF32x4, f64x2Splat, forLoop, get, I32, i32, i32Add, i32Load,
+  i32And, i32Mul, i32Shl, i32Sub, ifThen, set, V128, v128Load, v128Load64Zero, v128Store, v128Store64Lane, type Code, type FunctionDef,
 } from './encoder.js';
 import { growTo, PAGE } from './memory.js';
-
-// SIMD opcodes the shared encoder does not have (fixed-width SIMD proposal numbering).
-const f64x2Sub: Code = [0xfd, 0xf1, 0x01];
-/** Stores the low 8 bytes (two f32 lanes) of a v128 at address + offset (offset < 128). */
-const v128Store64Lane0 = (offset = 0): Code => [0xfd, 0x5b, 3, offset, 0];
-const f32x4Sub: Code = [0xfd, 0xe5, 0x01];
-const i32And: Code = 0x71;
 
 /** Pages the memory may grow to (4 GiB, wasm32's limit). */
 const MAX_PAGES = 65536;
@@ -62,7 +55,7 @@ function rowsAxpy(): FunctionDef {
           pairs(dst, end, get(dBytes), (q) => [
             get(dst),
             loadPair(get(dst), q), get(w), loadPair(get(src), q), f64x2Mul, f64x2Add, f32x4DemoteF64x2Zero,
-            v128Store64Lane0(q),
+            v128Store64Lane(q),
           ], (step) => [get(src), i32(step), i32Add, set(src)]),
         ]),
       ]),
@@ -128,7 +121,7 @@ function personalRows(): FunctionDef {
           loadPair(get(at), q),
           get(cu), loadPair([get(theta), get(off), i32Add], q), f64x2Mul, loadPair([get(ref), get(off), i32Add], q), f64x2Sub,
           f64x2Add, f32x4DemoteF64x2Zero,
-          v128Store64Lane0(q),
+          v128Store64Lane(q),
         ], (step) => [get(off), i32(step), i32Add, set(off)]),
       ]),
     ],

@@ -9,7 +9,7 @@
  */
 import { exp4 } from './kernels.js';
 import {
-  assemble, f32Add, f32Load, f32x4Abs, f32x4Const, f32x4Div, f32x4Ge, f32x4Max, f32x4ReplaceLane, i32LtU, i32x4Add,
+  assemble, doWhile, f64Floor, i32And, i32Or, i32Rotl, i32TruncF64U, i32Xor, f32Add, f32Load, f32x4Abs, f32x4Const, f32x4Div, f32x4Ge, f32x4Max, f32x4ReplaceLane, i32LtU, i32x4Add,
   i32x4Lanes, i32x4LtU, i32x4Splat, select, v128And, v128Bitselect, f32ReinterpretI32, f32Store, f32x4Add, f32x4ExtractLane, f32x4Mul, f32x4Splat, f32x4Sub, forLoop, get, I32,
   i32, i32Add, i32Load, i32Mul, i32Shl, set, V128, v128Load, v128Load32Splat, v128Store, v128Zero, type Code, type FunctionDef,
   call, F32, f32DemoteF64, f64Const, F64, inc, f64Add, f64ConvertI32U, f64Div, f64Load, f64Mul, f64PromoteF32, f64Store, f64Sub, ifThen, i32Eqz,
@@ -311,15 +311,6 @@ function mfEpoch(): FunctionDef {
   };
 }
 
-// opcodes the shared encoder does not export
-const i32And: Code = 0x71;
-const i32Or: Code = 0x72;
-const i32Xor: Code = 0x73;
-const i32Rotl: Code = 0x77;
-const f64Floor: Code = 0x9c;
-const i32TruncF64U: Code = 0xab;
-/** `do body while (cond)`: `cond` pushes an i32. */
-const doWhile = (body: Code, cond: Code): Code => [0x03, 0x40, body, cond, 0x0d, 0, 0x0b];
 
 /** Byte offsets in the RNG state block of `mfExamples`: xoshiro128**'s four 32-bit words. */
 export const MF_RNG_STATE_BYTES = 16;
