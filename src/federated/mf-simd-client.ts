@@ -10,7 +10,7 @@
  * makes the result agree with the generic path to rounding, not bit for bit.
  */
 import { MF_EPOCH_PARAMS, MF_KERNEL_NAMES, MF_MAX_PAGES, MF_RNG_STATE_BYTES, MF_UNROLL_MAX_BYTES, mfKernelModuleBytes, type MfKernelName } from '../math/wasm/mf-kernels.js';
-import { hashString } from '../math/rng.js';
+import { Rng } from '../math/rng.js';
 import { growTo } from '../math/wasm/memory.js';
 import type { GlobalParams, LocalParams } from '../models/types.js';
 import type { ExampleSet } from '../train/types.js';
@@ -238,11 +238,39 @@ class MfSimdClient {
    * rows followed by `train`.
    */
   trainRound(plan: RoundPlan, global: GlobalParams, local: LocalParams, job: MfRoundJob, transient: boolean): MfClientUpdate {
-    const { positives, exclusions, nItems, rngState } = job;
+    const { positives, nItems, rngState } = job;
     const table = global.itemEmb;
     const dim = plan.model.dim;
     if (table.length !== nItems * dim) throw new Error(`item table holds ${table.length / dim} rows, the catalogue ${nItems} items`);
     const base = this.prepare(plan, global, nItems);
+    const nPos = positives.reduce((a, p) => a + p.length, 0);
+    const n = nPos * (1 + plan.negatives);
+    const epochs = { count: plan.localEpochs, n };
+    const L = this.layout(base, dim, positives.length, Math.min(nItems, epochs.count * n), epochs);
+    // the sampler's inputs go where the scores and the later arrays will be (used up before them)
+    const J = this.placeJob(job, L.scoresAt, plan.negatives, L.end, 16);
+    const countAt = J.end;
+    const buffer = this.memory.buffer;
+    const { stateAt, bitsAt, slotsAt } = this.fixed;
+    new Int32Array(buffer, stateAt, 4).set(rngState);
+    const { mfExamples, mfCompact } = this.kernels;
+    for (let e = 0; e < epochs.count; e++) {
+      const at = 4 * n * e;
+      mfExamples(positives.length, J.posAt, J.posPtrAt, J.exclAt, J.exclPtrAt, bitsAt, nItems, plan.negatives, L.usersAt + at, L.itemsAt + at, L.labelsAt + at, stateAt);
+    }
+    mfCompact(epochs.count * n, L.itemsAt, slotsAt, nItems, L.rowsAt, countAt);
+    const nRows = new Int32Array(buffer, countAt, 1)[0];
+    const inMemory = new Int32Array(buffer, L.rowsAt, nRows);
+    return this.fit(plan, global, local, L, transient ? inMemory : this.outRows.copy(inMemory), nRows, epochs.count, n, transient);
+  }
+
+  /**
+   * Packs the job's positives and exclusions (per-user lists with offsets) into memory from `from`,
+   * growing it to at least `minEnd` and to `tail` bytes past them; checks every positive is a
+   * catalogue item and that each user sampling negatives has one left to draw.
+   */
+  private placeJob(job: MfRoundJob, from: number, negatives: number, minEnd: number, tail: number): { posAt: number; posPtrAt: number; exclAt: number; exclPtrAt: number; end: number } {
+    const { positives, exclusions, nItems } = job;
     const nUsers = positives.length;
     let nPos = 0;
     let nExcl = 0;
@@ -250,16 +278,12 @@ class MfSimdClient {
       nPos += positives[u].length;
       nExcl += exclusions[u].length;
     }
-    const n = nPos * (1 + plan.negatives);
-    const epochs = { count: plan.localEpochs, n };
-    const L = this.layout(base, dim, nUsers, Math.min(nItems, epochs.count * n), epochs);
-    // the sampler's inputs go where the scores and the later arrays will be (used up before them)
-    const posAt = L.scoresAt;
+    const posAt = from;
     const posPtrAt = align(posAt + 4 * nPos);
     const exclAt = align(posPtrAt + 4 * (nUsers + 1));
     const exclPtrAt = align(exclAt + 4 * nExcl);
-    const countAt = align(exclPtrAt + 4 * (nUsers + 1));
-    const buffer = growTo(this.memory, Math.max(L.end, countAt + 16), MF_MAX_PAGES, 'MF SIMD client');
+    const end = align(exclPtrAt + 4 * (nUsers + 1));
+    const buffer = growTo(this.memory, Math.max(minEnd, end + tail), MF_MAX_PAGES, 'MF SIMD client');
     const pos = new Int32Array(buffer, posAt, nPos);
     const posPtr = new Int32Array(buffer, posPtrAt, nUsers + 1);
     const excl = new Int32Array(buffer, exclAt, nExcl);
@@ -270,7 +294,7 @@ class MfSimdClient {
         const item = items[j];
         if (!(item >= 0 && item < nItems)) throw new RangeError(`item ${item} outside [0, ${nItems})`);
       }
-      if (items.length * plan.negatives > 0 && exclusions[u].length >= nItems) throw new RangeError('no item left to sample as a negative: every item is excluded');
+      if (items.length * negatives > 0 && exclusions[u].length >= nItems) throw new RangeError('no item left to sample as a negative: every item is excluded');
       pos.set(items, p);
       excl.set(exclusions[u], x);
       p += items.length;
@@ -280,42 +304,23 @@ class MfSimdClient {
     }
     posPtr[0] = 0;
     exclPtr[0] = 0;
-    const { stateAt, bitsAt, slotsAt } = this.fixed;
-    new Int32Array(buffer, stateAt, 4).set(rngState);
-    const { mfExamples, mfCompact } = this.kernels;
-    for (let e = 0; e < epochs.count; e++) {
-      const at = 4 * n * e;
-      mfExamples(nUsers, posAt, posPtrAt, exclAt, exclPtrAt, bitsAt, nItems, plan.negatives, L.usersAt + at, L.itemsAt + at, L.labelsAt + at, stateAt);
-    }
-    mfCompact(epochs.count * n, L.itemsAt, slotsAt, nItems, L.rowsAt, countAt);
-    const nRows = new Int32Array(buffer, countAt, 1)[0];
-    const inMemory = new Int32Array(buffer, L.rowsAt, nRows);
-    return this.fit(plan, global, local, L, transient ? inMemory : this.outRows.copy(inMemory), nRows, epochs.count, n, transient);
+    return { posAt, posPtrAt, exclAt, exclPtrAt, end };
   }
 
   /** `mfExamples` alone, for `count` epochs (global item ids, before compaction): the tests' view of the kernel's draws. */
   examples(job: MfRoundJob, ratio: number, count: number): { users: Int32Array; items: Int32Array; labels: Float32Array }[] {
-    const { positives, exclusions, nItems, rngState } = job;
+    const { positives, nItems, rngState } = job;
     const plan = { round: -1 } as RoundPlan;
     const base = this.prepare(plan, { itemEmb: new Float32Array(4 * nItems), itemBias: new Float32Array(nItems) }, nItems);
     const nPos = positives.reduce((a, p) => a + p.length, 0);
-    const nExcl = exclusions.reduce((a, p) => a + p.length, 0);
     const n = nPos * (1 + ratio);
-    const posAt = base;
-    const posPtrAt = align(posAt + 4 * nPos);
-    const exclAt = align(posPtrAt + 4 * (positives.length + 1));
-    const exclPtrAt = align(exclAt + 4 * nExcl);
-    const outAt = align(exclPtrAt + 4 * (positives.length + 1));
-    const buffer = growTo(this.memory, outAt + 12 * n, MF_MAX_PAGES, 'MF SIMD client');
-    const offsets = (lists: readonly Int32Array[]) => Int32Array.from([0, ...lists.map((_, u) => lists.slice(0, u + 1).reduce((a, p) => a + p.length, 0))]);
-    new Int32Array(buffer, posAt, nPos).set(Int32Array.from(positives.flatMap((p) => [...p])));
-    new Int32Array(buffer, posPtrAt, positives.length + 1).set(offsets(positives));
-    new Int32Array(buffer, exclAt, nExcl).set(Int32Array.from(exclusions.flatMap((p) => [...p])));
-    new Int32Array(buffer, exclPtrAt, positives.length + 1).set(offsets(exclusions));
+    const J = this.placeJob(job, base, ratio, 0, 12 * n);
+    const outAt = J.end;
+    const buffer = this.memory.buffer;
     new Int32Array(buffer, this.fixed.stateAt, 4).set(rngState);
     const out = [];
     for (let e = 0; e < count; e++) {
-      this.kernels.mfExamples(positives.length, posAt, posPtrAt, exclAt, exclPtrAt, this.fixed.bitsAt, nItems, ratio, outAt, outAt + 4 * n, outAt + 8 * n, this.fixed.stateAt);
+      this.kernels.mfExamples(positives.length, J.posAt, J.posPtrAt, J.exclAt, J.exclPtrAt, this.fixed.bitsAt, nItems, ratio, outAt, outAt + 4 * n, outAt + 8 * n, this.fixed.stateAt);
       out.push({ users: new Int32Array(buffer, outAt, n).slice(), items: new Int32Array(buffer, outAt + 4 * n, n).slice(), labels: new Float32Array(buffer, outAt + 8 * n, n).slice() });
     }
     this.loaded = null;
@@ -409,34 +414,7 @@ export function mfKernelExamples(job: MfRoundJob, ratio: number, count: number):
   return client.examples(job, ratio, count);
 }
 
-let lastPrefix: { seed: number; label: string | number; hash: number } = { seed: NaN, label: '', hash: 0 };
-
-function splitmix32(state: { s: number }): number {
-  state.s = (state.s + 0x9e3779b9) | 0;
-  let z = state.s;
-  z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
-  z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
-  return (z ^ (z >>> 16)) | 0;
-}
-
-/**
- * The four xoshiro128** state words of math/rng.ts `Rng.derive(seed, ...labels)` (its seeding
- * reproduced, since `Rng` keeps its state private): the stream the kernels continue.
- */
+/** The four xoshiro128** state words of math/rng.ts `Rng.derive(seed, ...labels)`: the stream the kernels continue. */
 export function rngStateOf(seed: number, ...labels: Array<string | number>): Int32Array {
-  // every client of a round shares the seed and the first label: hash that prefix once
-  let h: number;
-  if (labels.length > 0 && lastPrefix.seed === seed && lastPrefix.label === labels[0]) h = lastPrefix.hash;
-  else {
-    h = hashString(String(seed));
-    if (labels.length > 0) {
-      h = hashString(`${h}/${labels[0]}`);
-      lastPrefix = { seed, label: labels[0], hash: h };
-    }
-  }
-  for (let k = 1; k < labels.length; k++) h = hashString(`${h}/${labels[k]}`);
-  const st = { s: h | 0 };
-  const s = Int32Array.of(splitmix32(st), splitmix32(st), splitmix32(st), splitmix32(st));
-  if ((s[0] | s[1] | s[2] | s[3]) === 0) s[3] = 1;
-  return s;
+  return Rng.derive(seed, ...labels).stateWords();
 }

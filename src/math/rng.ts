@@ -49,6 +49,11 @@ export class Rng {
     return new Rng(h);
   }
 
+  /** A copy of the four xoshiro128** state words a, b, c, d (a kernel that continues the stream starts from them). */
+  stateWords(): Int32Array {
+    return this.s.slice();
+  }
+
   /** Uniform 32-bit unsigned integer. */
   nextU32(): number {
     const s = this.s;
