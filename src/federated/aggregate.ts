@@ -10,7 +10,7 @@ import type { Optimizer, OptimizerConfig, OptimizerState } from '../optim/types.
 import type { Grads, GlobalParams, ParamInfo } from '../models/types.js';
 import type { GlobalUpdate } from './types.js';
 import { allFinite, clipScale, LOSS_BOUND, scaledCopy, serverWeight, sumOfSquares, type InfluenceBounds } from './bounds.js';
-import { hasRowBounds, rowBoundScales, rowSquares, type RowScales } from './row-bound.js';
+import { hasRowBounds, rowBoundScales, rowScaledCopy, rowSquares, type RowScales } from './row-bound.js';
 import { RowSums, sumSimdSupported } from '../math/wasm/sum-kernels.js';
 
 export type RowAveraging = 'touched' | 'all';
@@ -178,14 +178,6 @@ export class UpdateAccumulator {
       reset: () => undefined,
     };
   }
-}
-
-/** delta with row k's values scaled by scales[k], rounded to float32 (row-bound.ts `scaleRows`). */
-function rowScaledCopy(delta: Float32Array, scales: Float64Array): Float32Array {
-  const out = new Float32Array(delta.length);
-  const cols = delta.length / scales.length;
-  for (let k = 0; k < scales.length; k++) for (let f = k * cols, end = f + cols; f < end; f++) out[f] = delta[f] * scales[k];
-  return out;
 }
 
 /**

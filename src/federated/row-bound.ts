@@ -103,20 +103,20 @@ export function rowBoundScales(sq: Float64Array, preScale: number, l2Bound: numb
   return { rows, dense: preScale * spread };
 }
 
+/** One item table (row k = its k-th slice) with row k's values scaled by scales[k], rounded to float32. */
+export function rowScaledCopy(t: Float32Array, scales: Float64Array): Float32Array {
+  const out = new Float32Array(t.length);
+  const cols = t.length / scales.length;
+  for (let k = 0; k < scales.length; k++) {
+    const s = scales[k];
+    for (let f = k * cols, end = f + cols; f < end; f++) out[f] = t[f] * s;
+  }
+  return out;
+}
+
 /** The update with item row k scaled by `scales.rows[k]` and dense tables by `scales.dense` (float32 copies). */
 export function scaleRows(update: GlobalUpdate, scales: RowScales): GlobalUpdate {
-  const n = update.rows.length;
-  const itemTables = Object.fromEntries(
-    Object.entries(update.itemTables).map(([name, t]) => {
-      const cols = t.length / n;
-      const out = new Float32Array(t.length);
-      for (let k = 0; k < n; k++) {
-        const s = scales.rows[k];
-        for (let f = k * cols, end = f + cols; f < end; f++) out[f] = t[f] * s;
-      }
-      return [name, out];
-    }),
-  );
+  const itemTables = Object.fromEntries(Object.entries(update.itemTables).map(([name, t]) => [name, rowScaledCopy(t, scales.rows)]));
   const denseTables = scales.dense === 1 ? update.denseTables : Object.fromEntries(Object.entries(update.denseTables).map(([name, t]) => [name, t.map((v) => v * scales.dense)]));
   return { ...update, itemTables, denseTables };
 }
