@@ -13,10 +13,13 @@
  *  - signflip:  the honest update × −100 (boosted sign flip / model replacement);
  *  - targeted:  one unpopular item pushed toward the most popular items' embedding (×10, bias
  *               +10, weight 10⁶); its row is the item's hit rate in honest users' full top-10.
+ * Diagnostic kinds (only on request): flip (× −1, no boost), signflip-emb / signflip-bias (× −100
+ * on the item-embedding / item-bias table only, the rest honest): where the sign flip's harm goes.
  * `npm run bench -- attacks`; FEDREC_ATTACK_ROUNDS (default 60, the default run's selected round),
  * FEDREC_ATTACK_RULES (default mean), FEDREC_ATTACK_KINDS, FEDREC_ATTACK_FRACTIONS (comma-separated)
- * and FEDREC_ATTACK_CONFIG (JSON merged into the run config, e.g. '{"adaptiveClip":0}', or '{"seed":43}'
- * for another seed) select cells.
+ * and FEDREC_ATTACK_CONFIG (JSON merged into the run config, e.g. '{"adaptiveClip":0}') select cells;
+ * FEDREC_ATTACK_SEEDS (comma-separated, default the config's seed) repeats them per seed and ends
+ * with each attack's cost against the no-attack model scored on the same honest users, over seeds.
  */
 import { createModel, modelParamInfo } from '../models/registry.js';
 import type { GlobalParams } from '../models/types.js';
@@ -33,8 +36,9 @@ import { partitionClients } from '../federated/partition.js';
 import { FederatedSimulation, initGlobal } from '../simulation/simulation.js';
 import { ml100kPath } from './util.js';
 
-export type AttackKind = 'none' | 'scaled' | 'weight' | 'nonfinite' | 'signflip' | 'targeted';
+export type AttackKind = 'none' | 'scaled' | 'weight' | 'nonfinite' | 'signflip' | 'targeted' | 'flip' | 'signflip-emb' | 'signflip-bias';
 export const ATTACKS: readonly AttackKind[] = ['scaled', 'weight', 'nonfinite', 'signflip', 'targeted'];
+const DIAGNOSTIC_KINDS: readonly AttackKind[] = ['flip', 'signflip-emb', 'signflip-bias'];
 
 const map = (tables: { readonly [n: string]: Float32Array }, f: (v: number) => number) =>
   Object.fromEntries(Object.entries(tables).map(([n, t]) => [n, t.map(f)]));
@@ -59,6 +63,13 @@ export function craftUpdate(kind: AttackKind, honest: GlobalUpdate, global: Glob
       return { ...honest, itemTables: map(honest.itemTables, () => Number.NaN), denseTables: map(honest.denseTables, () => Number.NaN) };
     case 'signflip':
       return { ...honest, itemTables: map(honest.itemTables, (v) => -100 * v), denseTables: map(honest.denseTables, (v) => -100 * v) };
+    case 'flip':
+      return { ...honest, itemTables: map(honest.itemTables, (v) => -v), denseTables: map(honest.denseTables, (v) => -v) };
+    case 'signflip-emb':
+    case 'signflip-bias': {
+      const table = kind === 'signflip-emb' ? 'itemEmb' : 'itemBias';
+      return { ...honest, itemTables: { ...honest.itemTables, [table]: honest.itemTables[table].map((v) => -100 * v) } };
+    }
     case 'weight': {
       const rows = Int32Array.from({ length: nItems }, (_, i) => i);
       const itemTables = Object.fromEntries(Object.entries(honest.itemTables).map(([n, t]) => [n, new Float32Array((t.length / Math.max(1, honest.rows.length)) * nItems).fill(1)]));
@@ -167,6 +178,9 @@ export function targetHits(scorer: { scoreItems(u: number, items: Int32Array, ou
   return hits / users.length;
 }
 
+/** One attacked cell's cost against the no-attack model scored on the same honest users. */
+interface Cost { readonly seed: number; readonly validation: number; readonly test: number }
+
 export async function attacksBenchmark(): Promise<void> {
   const data = ml100kPath() ?? undefined;
   const list = (name: string, fallback: string) => (process.env[name] ?? fallback).split(',').filter((x) => x !== '');
@@ -175,17 +189,51 @@ export async function attacksBenchmark(): Promise<void> {
   const kinds = list('FEDREC_ATTACK_KINDS', ['none', ...ATTACKS].join(',')) as AttackKind[];
   const fractions = list('FEDREC_ATTACK_FRACTIONS', '0.01,0.1').map(Number);
   const config = JSON.parse(process.env.FEDREC_ATTACK_CONFIG ?? '{}') as Record<string, unknown>;
+  const seeds = list('FEDREC_ATTACK_SEEDS', '').map(Number);
+  const known = new Set<string>(['none', ...ATTACKS, ...DIAGNOSTIC_KINDS]);
+  const unknown = kinds.find((k) => !known.has(k));
+  if (unknown !== undefined) throw new Error(`FEDREC_ATTACK_KINDS: unknown attack "${unknown}" (one of ${[...known].join(', ')})`);
+  const badSeed = seeds.find((x) => !Number.isInteger(x));
+  if (badSeed !== undefined) throw new Error(`FEDREC_ATTACK_SEEDS: "${badSeed}" is not an integer seed`);
   process.stdout.write(`ML-100K, FedAvg MF defaults${Object.keys(config).length ? ` + ${JSON.stringify(config)}` : ''} (one user per client, every client every round, uniform server weights, ` +
-    `adaptive clip, item centring, row bound), ${rounds} rounds; honest clients' HR@10 (sampled), validation / test; targeted: the target item's hit rate in honest full top-10\n`);
-  process.stdout.write('| rule | attack | attackers | validation HR@10 | test HR@10 | target hit rate |\n|---|---|---|---|---|---|\n');
-  for (const rule of rules) {
-    for (const kind of kinds) {
-      for (const fraction of kind === 'none' ? [0] : fractions) {
-        const r = await runAttack(data, { rule, kind, fraction, rounds, config, compareFractions: fractions });
-        process.stdout.write(`| ${rule} | ${kind} | ${r.attackers} of ${r.clients} | ${r.honestValHr10.toFixed(4)} | ${r.honestHr10.toFixed(4)} | ${r.targetHitRate.toFixed(3)} |\n`);
-        // the no-attack model on exactly the honest users of each attacked run: the like-for-like baseline
-        for (const b of r.sameUsers ?? []) process.stdout.write(`| ${rule} | none, scored on the honest users of the ${b.attackers}-attacker runs | 0 of ${r.clients} | ${b.honestValHr10.toFixed(4)} | ${b.honestHr10.toFixed(4)} | |\n`);
+    `adaptive clip, item centring, row bound), ${rounds} rounds; honest clients' HR@10 (sampled), validation / test; targeted: the target item's hit rate in honest full top-10; ` +
+    `cost: against the no-attack model scored on the same honest users\n`);
+  process.stdout.write('| seed | rule | attack | attackers | validation HR@10 | test HR@10 | target hit rate | cost, validation / test |\n|---|---|---|---|---|---|---|---|\n');
+  const costs = new Map<string, Cost[]>();
+  for (const seed of seeds.length ? seeds : [undefined]) {
+    const cellConfig = seed === undefined ? config : { ...config, seed };
+    const shown = seed ?? (config.seed as number | undefined) ?? 'default';
+    for (const rule of rules) {
+      const baseline = new Map<number, { validation: number; test: number }>();
+      for (const kind of kinds) {
+        for (const fraction of kind === 'none' ? [0] : fractions) {
+          const r = await runAttack(data, { rule, kind, fraction, rounds, config: cellConfig, compareFractions: fractions });
+          const base = baseline.get(fraction);
+          const cost = base ? { validation: r.honestValHr10 - base.validation, test: r.honestHr10 - base.test } : undefined;
+          const costText = cost ? `${cost.validation.toFixed(4)} / ${cost.test.toFixed(4)}` : '';
+          process.stdout.write(`| ${shown} | ${rule} | ${kind} | ${r.attackers} of ${r.clients} | ${r.honestValHr10.toFixed(4)} | ${r.honestHr10.toFixed(4)} | ${r.targetHitRate.toFixed(3)} | ${costText} |\n`);
+          if (cost) {
+            const key = `${rule} | ${kind} | ${fraction}`;
+            costs.set(key, [...(costs.get(key) ?? []), { seed: Number(shown), ...cost }]);
+          }
+          // the no-attack model on exactly the honest users of each attacked run: the like-for-like baseline
+          for (const b of r.sameUsers ?? []) {
+            baseline.set(b.fraction, { validation: b.honestValHr10, test: b.honestHr10 });
+            process.stdout.write(`| ${shown} | ${rule} | none, scored on the honest users of the ${b.attackers}-attacker runs | 0 of ${r.clients} | ${b.honestValHr10.toFixed(4)} | ${b.honestHr10.toFixed(4)} | | |\n`);
+          }
+        }
       }
+    }
+  }
+  if (seeds.length > 1 && costs.size) {
+    process.stdout.write('\nCost over seeds (attacked minus no-attack on the same honest users; target: within 0.02)\n');
+    process.stdout.write('| rule | attack | attacker fraction | seeds | mean validation / test | worst validation / test | cells beyond 0.02 |\n|---|---|---|---|---|---|---|\n');
+    for (const [key, list] of costs) {
+      const mean = (f: (c: Cost) => number) => list.reduce((a, c) => a + f(c), 0) / list.length;
+      const worst = (f: (c: Cost) => number) => Math.min(...list.map(f));
+      const beyond = list.filter((c) => c.validation < -0.02).length + list.filter((c) => c.test < -0.02).length;
+      process.stdout.write(`| ${key} | ${list.length} | ${mean((c) => c.validation).toFixed(4)} / ${mean((c) => c.test).toFixed(4)} | ` +
+        `${worst((c) => c.validation).toFixed(4)} / ${worst((c) => c.test).toFixed(4)} | ${beyond} of ${2 * list.length} |\n`);
     }
   }
 }
