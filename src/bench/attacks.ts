@@ -42,6 +42,9 @@ const DIAGNOSTIC_KINDS: readonly AttackKind[] = ['flip', 'signflip-emb', 'signfl
 
 const map = (tables: { readonly [n: string]: Float32Array }, f: (v: number) => number) =>
   Object.fromEntries(Object.entries(tables).map(([n, t]) => [n, t.map(f)]));
+/** The honest update with every value × `factor`. */
+const times = (honest: GlobalUpdate, factor: number): GlobalUpdate =>
+  ({ ...honest, itemTables: map(honest.itemTables, (v) => v * factor), denseTables: map(honest.denseTables, (v) => v * factor) });
 
 /** The most popular direction an attacker can read off the global tables: mean embedding of the 20 items of highest bias. */
 function popularDirection(global: GlobalParams, dim: number): Float32Array {
@@ -58,13 +61,13 @@ export function craftUpdate(kind: AttackKind, honest: GlobalUpdate, global: Glob
     case 'none':
       return honest;
     case 'scaled':
-      return { ...honest, itemTables: map(honest.itemTables, (v) => v * 1e30), denseTables: map(honest.denseTables, (v) => v * 1e30) };
+      return times(honest, 1e30);
     case 'nonfinite':
       return { ...honest, itemTables: map(honest.itemTables, () => Number.NaN), denseTables: map(honest.denseTables, () => Number.NaN) };
     case 'signflip':
-      return { ...honest, itemTables: map(honest.itemTables, (v) => -100 * v), denseTables: map(honest.denseTables, (v) => -100 * v) };
+      return times(honest, -100);
     case 'flip':
-      return { ...honest, itemTables: map(honest.itemTables, (v) => -v), denseTables: map(honest.denseTables, (v) => -v) };
+      return times(honest, -1);
     case 'signflip-emb':
     case 'signflip-bias': {
       const table = kind === 'signflip-emb' ? 'itemEmb' : 'itemBias';
@@ -179,7 +182,7 @@ export function targetHits(scorer: { scoreItems(u: number, items: Int32Array, ou
 }
 
 /** One attacked cell's cost against the no-attack model scored on the same honest users. */
-interface Cost { readonly seed: number; readonly validation: number; readonly test: number }
+interface Cost { readonly validation: number; readonly test: number }
 
 export async function attacksBenchmark(): Promise<void> {
   const data = ml100kPath() ?? undefined;
@@ -214,7 +217,7 @@ export async function attacksBenchmark(): Promise<void> {
           process.stdout.write(`| ${shown} | ${rule} | ${kind} | ${r.attackers} of ${r.clients} | ${r.honestValHr10.toFixed(4)} | ${r.honestHr10.toFixed(4)} | ${r.targetHitRate.toFixed(3)} | ${costText} |\n`);
           if (cost) {
             const key = `${rule} | ${kind} | ${fraction}`;
-            costs.set(key, [...(costs.get(key) ?? []), { seed: Number(shown), ...cost }]);
+            costs.set(key, [...(costs.get(key) ?? []), cost]);
           }
           // the no-attack model on exactly the honest users of each attacked run: the like-for-like baseline
           for (const b of r.sameUsers ?? []) {
